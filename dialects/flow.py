@@ -1,0 +1,1160 @@
+"""The `flow` dialect: structured LLM workflows.
+
+A workflow is a fixed graph of LLM sub-agents. `flow.workflow` holds one region
+of `flow.agent` calls wired by `!flow.msg` values and structured like `scf`:
+`flow.fork` runs branches in parallel, `flow.vote` combines them, `flow.switch`
+picks one branch from a router's output, and `flow.loop` repeats a body until a
+verdict approves. Each agent declares its choice space (models x budgets); the
+compiler's passes annotate the IR with measurements (`#flow.profile`), proxy
+estimates (`#flow.estimate`) and finally emit a `flow.config_set` of
+Pareto-optimal workflow configurations (`#flow.point`).
+
+The generic form stays plain MLIR, readable by upstream tools with
+`--allow-unregistered-dialect`. See `DESIGN.md` for the proxy semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DictionaryAttr,
+    FloatAttr,
+    FunctionType,
+    IntegerAttr,
+    StringAttr,
+    SymbolRefAttr,
+    UnitAttr,
+    i64,
+)
+from xdsl.ir import (
+    Attribute,
+    Block,
+    Dialect,
+    Operation,
+    ParametrizedAttribute,
+    Region,
+    SSAValue,
+    TypeAttribute,
+)
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_attr_definition,
+    irdl_op_definition,
+    lazy_traits_def,
+    opt_prop_def,
+    prop_def,
+    region_def,
+    traits_def,
+    var_operand_def,
+    var_region_def,
+    var_result_def,
+)
+from xdsl.parser import AttrParser, Parser
+from xdsl.printer import Printer
+from xdsl.traits import HasParent, IsTerminator, SymbolOpInterface, SymbolTable
+from xdsl.utils.exceptions import VerifyException
+
+from flowcompile.dialects.syntax import (
+    Field,
+    OpDictSpec,
+    array_values,
+    attr_to_field,
+    check_range,
+    field_to_attr,
+    float_array,
+    int_array,
+    ordered,
+    parse_keyword_struct,
+    parse_op_dict,
+    print_keyword_struct,
+    print_op_dict,
+    string_list,
+)
+
+# Types ----------------------------------------------------------------------
+
+
+@irdl_attr_definition
+class MsgType(ParametrizedAttribute, TypeAttribute):
+    """A message flowing between agents: a query, a plan, an answer, a verdict."""
+
+    name = "flow.msg"
+
+
+msg = MsgType()
+
+
+# Attributes -----------------------------------------------------------------
+
+
+class KeywordStructAttr(ParametrizedAttribute):
+    """An attribute printed as `<field = value, ...>`, fields by name.
+
+    Subclasses list their `FIELDS`; parameters are stored in that order, absent
+    optional ones as `#builtin.none`. A value that fails `verify` while parsing
+    is reported at its location in the source.
+    """
+
+    FIELDS: ClassVar[tuple[Field, ...]] = ()
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
+        start = parser.pos
+        params = parse_keyword_struct(parser, cls.FIELDS, cls.name)
+        try:
+            cls.new(params).verify()
+        except VerifyException as e:
+            parser.raise_error(f"#{cls.name}: {e}", start, parser.pos)
+        return params
+
+    def print_parameters(self, printer: Printer) -> None:
+        print_keyword_struct(printer, self.FIELDS, self.parameters)
+
+    def get(self, field: str) -> object:
+        """The Python value of a field (None when an optional field is absent)."""
+        index = next(i for i, f in enumerate(self.FIELDS) if f.name == field)
+        return attr_to_field(self.parameters[index])
+
+    @classmethod
+    def build(cls, **values: object):
+        """Build from Python values, verifying them."""
+        unknown = set(values) - {f.name for f in cls.FIELDS}
+        if unknown:
+            raise ValueError(f"#{cls.name} has no field(s) {sorted(unknown)}")
+        attr = cls.new([field_to_attr(f.kind, values.get(f.name)) for f in cls.FIELDS])
+        attr.verify()
+        return attr
+
+
+@irdl_attr_definition
+class ConfigAttr(KeywordStructAttr):
+    """One sub-agent configuration: a model of the pool and a reasoning budget.
+
+    `#flow.config<model = "qwen3-8b", budget = 1024>`
+    """
+
+    name = "flow.config"
+    FIELDS = (Field("model", "str"), Field("budget", "int"))
+
+    model_: Attribute
+    budget_: Attribute
+
+    @staticmethod
+    def of(model: str, budget: int) -> ConfigAttr:
+        return ConfigAttr.build(model=model, budget=budget)
+
+    @property
+    def model(self) -> str:
+        return self.get("model")  # pyright: ignore[reportReturnType]
+
+    @property
+    def budget(self) -> int:
+        return self.get("budget")  # pyright: ignore[reportReturnType]
+
+    @property
+    def key(self) -> str:
+        """The key of this configuration in an agent's `profiles`: `model@budget`."""
+        return f"{self.model}@{self.budget}"
+
+    def verify(self) -> None:
+        if not self.model:
+            raise VerifyException("model name must not be empty")
+        check_range("budget", self.budget)
+
+
+@irdl_attr_definition
+class ModelAttr(KeywordStructAttr):
+    """A model of the workflow's pool: provider model string, endpoint, prices.
+
+    `#flow.model<provider = "hosted_vllm/Qwen/Qwen3-8B", api_base = "...",
+    price_in = 5.0e-08, price_out = 2.0e-07>` (prices in dollars per token).
+    """
+
+    name = "flow.model"
+    FIELDS = (
+        Field("provider", "str"),
+        Field("api_base", "str", optional=True),
+        Field("price_in", "float", optional=True),
+        Field("price_out", "float", optional=True),
+    )
+
+    provider_: Attribute
+    api_base_: Attribute
+    price_in_: Attribute
+    price_out_: Attribute
+
+    def verify(self) -> None:
+        if not self.get("provider"):
+            raise VerifyException("provider model string must not be empty")
+        check_range("price_in", self.get("price_in"))  # pyright: ignore
+        check_range("price_out", self.get("price_out"))  # pyright: ignore
+
+
+@irdl_attr_definition
+class ProfileAttr(KeywordStructAttr):
+    """What profiling measured for one agent under one configuration.
+
+    acc is the success rate on `acc_n` profiling inputs, lat the mean and
+    lat_p95 the 95th percentile latency in seconds, tok_in/tok_out mean tokens
+    per call, cost mean dollars per call.
+    """
+
+    name = "flow.profile"
+    FIELDS = (
+        Field("acc", "float"),
+        Field("acc_n", "int"),
+        Field("lat", "float"),
+        Field("lat_p95", "float", optional=True),
+        Field("tok_in", "float", optional=True),
+        Field("tok_out", "float", optional=True),
+        Field("cost", "float", optional=True),
+    )
+
+    acc_: Attribute
+    acc_n_: Attribute
+    lat_: Attribute
+    lat_p95_: Attribute
+    tok_in_: Attribute
+    tok_out_: Attribute
+    cost_: Attribute
+
+    def verify(self) -> None:
+        check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
+        for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost"):
+            check_range(name, self.get(name))  # pyright: ignore
+
+
+@irdl_attr_definition
+class EstimateAttr(KeywordStructAttr):
+    """A proxy estimate: success probability (with its interval) and latency."""
+
+    name = "flow.estimate"
+    FIELDS = (
+        Field("acc", "float"),
+        Field("lat", "float"),
+        Field("acc_lo", "float", optional=True),
+        Field("acc_hi", "float", optional=True),
+        Field("cost", "float", optional=True),
+    )
+
+    acc_: Attribute
+    lat_: Attribute
+    acc_lo_: Attribute
+    acc_hi_: Attribute
+    cost_: Attribute
+
+    def verify(self) -> None:
+        for name in ("acc", "acc_lo", "acc_hi"):
+            check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
+        check_range("lat", self.get("lat"))  # pyright: ignore
+        check_range("cost", self.get("cost"))  # pyright: ignore
+
+
+@irdl_attr_definition
+class PointAttr(KeywordStructAttr):
+    """One workflow configuration with its estimate (and measurements, if any).
+
+    `assign` maps agent names to `#flow.config`s, and structure knobs (a fork's
+    `samples`, a loop's `max_iters`, an optional agent) to integers.
+    """
+
+    name = "flow.point"
+    FIELDS = (
+        Field("acc", "float"),
+        Field("lat", "float"),
+        Field("cost", "float", optional=True),
+        Field("measured_acc", "float", optional=True),
+        Field("measured_lat", "float", optional=True),
+        Field("assign", "attr"),
+    )
+
+    acc_: Attribute
+    lat_: Attribute
+    cost_: Attribute
+    measured_acc_: Attribute
+    measured_lat_: Attribute
+    assign_: Attribute
+
+    @property
+    def assign(self) -> Mapping[str, Attribute]:
+        return self.assign_.data  # pyright: ignore[reportAttributeAccessIssue]
+
+    def verify(self) -> None:
+        for name in ("acc", "measured_acc"):
+            check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
+        for name in ("lat", "measured_lat", "cost"):
+            check_range(name, self.get(name))  # pyright: ignore
+        if not isinstance(self.assign_, DictionaryAttr):
+            raise VerifyException("assign must be a dictionary")
+        for key, value in self.assign.items():
+            if not isinstance(value, ConfigAttr | IntegerAttr):
+                raise VerifyException(
+                    f"assign['{key}'] must be a #flow.config or an integer knob"
+                )
+
+
+# Ops ------------------------------------------------------------------------
+
+
+def _msg_results(op: Operation) -> None:
+    for result in op.results:
+        if result.type != msg:
+            raise VerifyException(f"results must be !flow.msg, got {result.type}")
+
+
+def _print_operand_list(printer: Printer, operands: Sequence[SSAValue]) -> None:
+    printer.print_string("(")
+    printer.print_list(operands, printer.print_operand)
+    printer.print_string(")")
+
+
+def _parse_operand_list(parser: Parser) -> list[SSAValue]:
+    return parser.parse_comma_separated_list(
+        parser.Delimiter.PAREN, lambda: parser.parse_operand()
+    )
+
+
+def _print_regions(printer: Printer, regions: Sequence[Region]) -> None:
+    for region in regions:
+        printer.print_string(" ")
+        printer.print_region(region, print_entry_block_args=False)
+
+
+def _parse_msg_operand(parser: Parser) -> SSAValue:
+    return parser.resolve_operand(parser.parse_unresolved_operand(), msg)
+
+
+def _terminator_operands(region: Region, kind: type[Operation]) -> Sequence[SSAValue]:
+    block = region.block
+    last = block.last_op
+    if not isinstance(last, kind):
+        raise VerifyException(f"each region must end with {kind.name}")
+    return last.operands
+
+
+@irdl_op_definition
+class WorkflowOp(IRDLOperation):
+    """A workflow: a symbol with one region from its inputs to its outputs.
+
+    ```mlir
+    flow.workflow @chain(%q: !flow.msg) -> !flow.msg attributes {pool = {...}} {
+      %0 = flow.agent @solver(%q) {role = "solver", models = ["m"], budgets = [0]}
+      flow.return %0
+    }
+    ```
+    """
+
+    name = "flow.workflow"
+
+    sym_name = prop_def(StringAttr)
+    function_type = prop_def(FunctionType)
+    pool = opt_prop_def(DictionaryAttr)
+    body = region_def("single_block")
+
+    traits = traits_def(SymbolOpInterface())
+
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"sym_name", "function_type", "pool"}))
+
+    def __init__(
+        self,
+        name: str,
+        num_inputs: int,
+        num_outputs: int,
+        body: Region,
+        pool: Mapping[str, ModelAttr] | None = None,
+    ):
+        props: dict[str, Attribute] = {
+            "sym_name": StringAttr(name),
+            "function_type": FunctionType.from_lists(
+                [msg] * num_inputs, [msg] * num_outputs
+            ),
+        }
+        if pool is not None:
+            props["pool"] = DictionaryAttr(dict(pool))
+        super().__init__(properties=props, regions=[body])
+
+    @property
+    def agents(self) -> Iterator[AgentOp]:
+        for op in self.walk():
+            if isinstance(op, AgentOp):
+                yield op
+
+    def model_pool(self) -> Mapping[str, ModelAttr]:
+        return self.pool.data if self.pool else {}  # pyright: ignore[reportReturnType]
+
+    def verify_(self) -> None:
+        ftype = self.function_type
+        if any(t != msg for t in (*ftype.inputs, *ftype.outputs)):
+            raise VerifyException("workflow inputs and outputs must be !flow.msg")
+        if tuple(self.body.block.arg_types) != tuple(ftype.inputs):
+            raise VerifyException(
+                f"entry block has {len(self.body.block.args)} arguments, "
+                f"the signature {len(ftype.inputs)} inputs"
+            )
+        if not self.body.block.ops:
+            raise VerifyException("workflow body must end with flow.return")
+        for name, model in self.model_pool().items():
+            if not isinstance(model, ModelAttr):
+                raise VerifyException(f"pool entry '{name}' must be a #flow.model")
+        seen: set[str] = set()
+        for agent in self.agents:
+            if agent.agent_name in seen:
+                raise VerifyException(f"agent @{agent.agent_name} is defined twice")
+            seen.add(agent.agent_name)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.sym_name.data)
+        printer.print_string("(")
+        printer.print_list(self.body.block.args, printer.print_block_argument)
+        printer.print_string(")")
+        outputs = self.function_type.outputs.data
+        if outputs:
+            printer.print_string(" -> ")
+            printer.print_list(outputs, printer.print_attribute)
+        entries = dict(self.attributes)
+        if self.pool is not None:
+            entries = {"pool": self.pool, **entries}
+        print_op_dict(printer, entries, keyword="attributes")
+        printer.print_string(" ")
+        printer.print_region(self.body, print_entry_block_args=False)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> WorkflowOp:
+        name = parser.parse_symbol_name().data
+        args = parser.parse_comma_separated_list(
+            parser.Delimiter.PAREN, lambda: parser.parse_argument()
+        )
+        outputs: list[Attribute] = []
+        if parser.parse_optional_punctuation("->"):
+            outputs = [parser.parse_type()]
+            while parser.parse_optional_punctuation(","):
+                outputs.append(parser.parse_type())
+        props, attrs = {}, {}
+        if parser.parse_optional_keyword("attributes"):
+            props, attrs = parse_op_dict(parser, cls.DICT)
+        body = parser.parse_region(args)
+        op = cls.create(
+            properties={
+                "sym_name": StringAttr(name),
+                "function_type": FunctionType.from_lists(
+                    [a.type for a in args], outputs
+                ),
+                **props,
+            },
+            attributes=attrs,
+            regions=[body],
+        )
+        return op
+
+
+@irdl_op_definition
+class AgentOp(IRDLOperation):
+    """One sub-agent call; its choice space is the cross product models x budgets.
+
+    ```mlir
+    %1 = flow.agent @solver(%q, %0) {role = "solver", prompt = "Solve {q}",
+        models = ["qwen3-1.7b", "qwen3-8b"], budgets = [0, 1024]}
+    ```
+
+    `recovery` is the chance to succeed on a wrong input; `optional` makes
+    skipping the agent (passing its single input through) part of the space.
+    """
+
+    name = "flow.agent"
+
+    inputs = var_operand_def(MsgType)
+    output = var_result_def(MsgType)
+    sym_name = prop_def(StringAttr)
+    role = prop_def(StringAttr)
+    prompt = opt_prop_def(StringAttr)
+    models = prop_def(ArrayAttr[StringAttr])
+    budgets = prop_def(DenseArrayBase)
+    recovery = opt_prop_def(FloatAttr)
+    optional = opt_prop_def(UnitAttr)
+
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(
+        frozenset(
+            {"sym_name", "role", "prompt", "models", "budgets", "recovery", "optional"}
+        ),
+        int_arrays=frozenset({"budgets"}),
+        floats=frozenset({"recovery"}),
+    )
+    ORDER: ClassVar[tuple[str, ...]] = ("role", "prompt", "models", "budgets", "recovery", "optional")
+
+    def __init__(
+        self,
+        name: str,
+        inputs: Sequence[SSAValue | Operation],
+        role: str,
+        models: Sequence[str],
+        budgets: Sequence[int],
+        prompt: str | None = None,
+        recovery: float | None = None,
+        optional: bool = False,
+    ):
+        props: dict[str, Attribute] = {
+            "sym_name": StringAttr(name),
+            "role": StringAttr(role),
+            "models": ArrayAttr([StringAttr(m) for m in models]),
+            "budgets": int_array(budgets),
+        }
+        if prompt is not None:
+            props["prompt"] = StringAttr(prompt)
+        if recovery is not None:
+            props["recovery"] = FloatAttr(recovery, 64)
+        if optional:
+            props["optional"] = UnitAttr()
+        super().__init__(operands=[inputs], result_types=[[msg]], properties=props)
+
+    @property
+    def agent_name(self) -> str:
+        return self.sym_name.data
+
+    @property
+    def model_names(self) -> list[str]:
+        return string_list(self.models)
+
+    @property
+    def budget_values(self) -> list[int]:
+        return array_values(self.budgets)  # pyright: ignore[reportReturnType]
+
+    def candidates(self) -> list[ConfigAttr]:
+        """The candidate configurations, models major, in declaration order."""
+        return [
+            ConfigAttr.of(m, b) for m in self.model_names for b in self.budget_values
+        ]
+
+    def verify_(self) -> None:
+        if len(self.output) != 1:
+            raise VerifyException("an agent has exactly one !flow.msg result")
+        if not self.inputs:
+            raise VerifyException(f"agent @{self.agent_name} has no inputs")
+        if not self.agent_name:
+            raise VerifyException("agent name must not be empty")
+        _check_choices(f"agent @{self.agent_name}: models", self.model_names)
+        if self.budgets.elt_type != i64:
+            raise VerifyException("budgets must be an array of i64")
+        _check_choices(f"agent @{self.agent_name}: budgets", self.budget_values)
+        for budget in self.budget_values:
+            check_range(f"agent @{self.agent_name}: budget", budget)
+        if self.recovery is not None:
+            check_range("recovery", self.recovery.value.data, 0.0, 1.0)
+        if self.optional is not None and len(self.inputs) != 1:
+            raise VerifyException(
+                "an optional agent must have exactly one input (skipping passes it on)"
+            )
+        self._verify_models_in_pool()
+        self._verify_profiles()
+
+    def _verify_models_in_pool(self) -> None:
+        workflow = self.parent_op()
+        while workflow is not None and not isinstance(workflow, WorkflowOp):
+            workflow = workflow.parent_op()
+        if workflow is None or workflow.pool is None:
+            return
+        pool = workflow.model_pool()
+        for model in self.model_names:
+            if model not in pool:
+                raise VerifyException(
+                    f"agent @{self.agent_name}: model '{model}' is not in the "
+                    f"workflow's pool ({', '.join(pool)})"
+                )
+
+    def _verify_profiles(self) -> None:
+        profiles = self.attributes.get("profiles")
+        if profiles is None:
+            return
+        if not isinstance(profiles, DictionaryAttr):
+            raise VerifyException("profiles must be a dictionary")
+        keys = {c.key for c in self.candidates()}
+        for key, profile in profiles.data.items():
+            if key not in keys:
+                raise VerifyException(
+                    f"agent @{self.agent_name}: profile for '{key}', which is not "
+                    "one of its candidate configurations"
+                )
+            if not isinstance(profile, ProfileAttr):
+                raise VerifyException(f"profiles['{key}'] must be a #flow.profile")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.agent_name)
+        _print_operand_list(printer, self.inputs)
+        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
+        print_op_dict(printer, ordered({**entries, **self.attributes}, self.ORDER))
+
+    @classmethod
+    def parse(cls, parser: Parser) -> AgentOp:
+        name = parser.parse_symbol_name()
+        inputs = _parse_operand_list(parser)
+        props, attrs = parse_op_dict(parser, cls.DICT)
+        return cls.create(
+            operands=inputs,
+            result_types=[msg],
+            properties={"sym_name": name, **props},
+            attributes=attrs,
+        )
+
+
+def _check_choices(what: str, values: Sequence[object]) -> None:
+    if not values:
+        raise VerifyException(f"{what}: the choice space is empty")
+    if len(set(values)) != len(values):
+        raise VerifyException(f"{what}: duplicate choices")
+
+
+def _check_int_choices(what: str, attr: DenseArrayBase | None, low: int) -> None:
+    if attr is None:
+        return
+    if attr.elt_type != i64:
+        raise VerifyException(f"{what} must be an array of i64")
+    values = array_values(attr)
+    _check_choices(what, values)
+    for value in values:
+        check_range(what, value, low)
+
+
+@irdl_op_definition
+class YieldOp(IRDLOperation):
+    """Ends a fork or switch branch with the value(s) it produces."""
+
+    name = "flow.yield"
+
+    values = var_operand_def(MsgType)
+
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(ForkOp, SwitchOp)))
+
+    def __init__(self, *values: SSAValue | Operation):
+        super().__init__(operands=[values])
+
+    def print(self, printer: Printer) -> None:
+        if self.values:
+            printer.print_string(" ")
+            printer.print_list(self.values, printer.print_operand)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> YieldOp:
+        values: list[SSAValue] = []
+        if (first := parser.parse_optional_unresolved_operand()) is not None:
+            values.append(parser.resolve_operand(first, msg))
+            while parser.parse_optional_punctuation(","):
+                values.append(_parse_msg_operand(parser))
+        return cls(*values)
+
+
+class _BranchingOp(IRDLOperation):
+    """Shared printing for ops made of regions and an optional dictionary."""
+
+    DICT: ClassVar[OpDictSpec]
+
+    def _regions_yield(self, regions: Sequence[Region], per_region: int) -> None:
+        for index, region in enumerate(regions):
+            values = _terminator_operands(region, YieldOp)
+            if len(values) != per_region:
+                raise VerifyException(
+                    f"region #{index} yields {len(values)} value(s), expected {per_region}"
+                )
+
+
+@irdl_op_definition
+class ForkOp(_BranchingOp):
+    """Parallel branches; each region yields one message, latency is the slowest.
+
+    ```mlir
+    %a, %b = flow.fork {
+      %0 = flow.agent @p1(%q) {...}
+      flow.yield %0
+    } {
+      %1 = flow.agent @p2(%q) {...}
+      flow.yield %1
+    }
+    ```
+
+    With one region and `samples = [1, 3, 5]` the branch is replicated: the
+    number of samples, all under the same configuration, is a structure knob.
+    """
+
+    name = "flow.fork"
+
+    branches = var_region_def("single_block")
+    res = var_result_def(MsgType)
+    samples = opt_prop_def(DenseArrayBase)
+
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"samples"}), int_arrays=frozenset({"samples"}))
+
+    def __init__(self, branches: Sequence[Region], samples: Sequence[int] | None = None):
+        props = {} if samples is None else {"samples": int_array(samples)}
+        super().__init__(
+            result_types=[[msg] * len(branches)], regions=[branches], properties=props
+        )
+
+    def verify_(self) -> None:
+        if not self.branches:
+            raise VerifyException("a fork needs at least one branch")
+        if len(self.res) != len(self.branches):
+            raise VerifyException(
+                f"a fork has one result per branch: {len(self.branches)} branches, "
+                f"{len(self.res)} results"
+            )
+        self._regions_yield(self.branches, 1)
+        if self.samples is not None and len(self.branches) != 1:
+            raise VerifyException("samples is only allowed on a single-branch fork")
+        _check_int_choices("samples", self.samples, 1)
+
+    def print(self, printer: Printer) -> None:
+        print_op_dict(printer, {**self.properties, **self.attributes}, keyword="attributes")
+        _print_regions(printer, self.branches)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ForkOp:
+        props, attrs = {}, {}
+        if parser.parse_optional_keyword("attributes"):
+            props, attrs = parse_op_dict(parser, cls.DICT)
+        regions: list[Region] = []
+        while (region := parser.parse_optional_region()) is not None:
+            regions.append(region)
+        return cls.create(
+            result_types=[msg] * len(regions),
+            regions=regions,
+            properties=props,
+            attributes=attrs,
+        )
+
+
+@irdl_op_definition
+class VoteOp(IRDLOperation):
+    """A non-LLM aggregator: the majority answer of its inputs (self-consistency).
+
+    `%v = flow.vote(%a, %b, %c) {method = "majority"}`
+    """
+
+    name = "flow.vote"
+
+    inputs = var_operand_def(MsgType)
+    output = var_result_def(MsgType)
+    method = prop_def(StringAttr)
+
+    METHODS: ClassVar[tuple[str, ...]] = ("majority",)
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"method"}))
+
+    def __init__(self, inputs: Sequence[SSAValue | Operation], method: str = "majority"):
+        super().__init__(
+            operands=[inputs],
+            result_types=[[msg]],
+            properties={"method": StringAttr(method)},
+        )
+
+    def verify_(self) -> None:
+        if len(self.output) != 1:
+            raise VerifyException("a vote has exactly one result")
+        if not self.inputs:
+            raise VerifyException("a vote needs at least one input")
+        if self.method.data not in self.METHODS:
+            raise VerifyException(
+                f"unknown vote method '{self.method.data}' (known: {', '.join(self.METHODS)})"
+            )
+
+    def print(self, printer: Printer) -> None:
+        _print_operand_list(printer, self.inputs)
+        print_op_dict(printer, {**self.properties, **self.attributes})
+
+    @classmethod
+    def parse(cls, parser: Parser) -> VoteOp:
+        inputs = _parse_operand_list(parser)
+        props, attrs = parse_op_dict(parser, cls.DICT)
+        return cls.create(
+            operands=inputs, result_types=[msg], properties=props, attributes=attrs
+        )
+
+
+@irdl_op_definition
+class SwitchOp(_BranchingOp):
+    """A conditional: the router's output `%route` picks one labelled branch.
+
+    ```mlir
+    %r = flow.switch %route attributes {probs = [0.7, 0.3]}
+        case "math" { ... flow.yield %x } case "code" { ... flow.yield %y }
+    ```
+
+    `probs`, the branch probabilities, come from profiling.
+    """
+
+    name = "flow.switch"
+
+    route = var_operand_def(MsgType)
+    res = var_result_def(MsgType)
+    labels = prop_def(ArrayAttr[StringAttr])
+    cases = var_region_def("single_block")
+
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"labels"}), float_arrays=frozenset({"probs"}))
+
+    def __init__(
+        self,
+        route: SSAValue | Operation,
+        cases: Mapping[str, Region],
+        num_results: int = 1,
+    ):
+        super().__init__(
+            operands=[[route]],
+            result_types=[[msg] * num_results],
+            regions=[list(cases.values())],
+            properties={"labels": ArrayAttr([StringAttr(k) for k in cases])},
+        )
+
+    @property
+    def label_names(self) -> list[str]:
+        return string_list(self.labels)
+
+    def branch_probs(self) -> list[float] | None:
+        probs = self.attributes.get("probs")
+        return array_values(probs) if isinstance(probs, DenseArrayBase) else None  # pyright: ignore
+
+    def verify_(self) -> None:
+        if len(self.route) != 1:
+            raise VerifyException("a switch has exactly one route operand")
+        labels = self.label_names
+        if len(labels) != len(self.cases):
+            raise VerifyException(
+                f"{len(labels)} labels for {len(self.cases)} cases"
+            )
+        _check_choices("switch labels", labels)
+        self._regions_yield(self.cases, len(self.res))
+        probs = self.attributes.get("probs")
+        if probs is None:
+            return
+        if not isinstance(probs, DenseArrayBase):
+            raise VerifyException("probs must be a list of floats")
+        values = array_values(probs)
+        if len(values) != len(labels):
+            raise VerifyException(f"{len(values)} probs for {len(labels)} cases")
+        for p in values:
+            check_range("branch probability", p, 0.0, 1.0)
+        if abs(sum(values) - 1.0) > 1e-6:
+            raise VerifyException(f"branch probabilities sum to {sum(values):g}, not 1")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.route[0])
+        print_op_dict(printer, dict(self.attributes), keyword="attributes")
+        for label, region in zip(self.label_names, self.cases, strict=False):
+            printer.print_string(" case ")
+            printer.print_string_literal(label)
+            printer.print_string(" ")
+            printer.print_region(region, print_entry_block_args=False)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> SwitchOp:
+        route = _parse_msg_operand(parser)
+        props, attrs = {}, {}
+        if parser.parse_optional_keyword("attributes"):
+            props, attrs = parse_op_dict(parser, cls.DICT)
+        labels: list[str] = []
+        regions: list[Region] = []
+        while parser.parse_optional_keyword("case"):
+            labels.append(parser.parse_str_literal())
+            regions.append(parser.parse_region())
+        if not regions:
+            parser.raise_error("expected at least one 'case \"label\" { ... }'")
+        num_results = len(_terminator_operands_or_empty(regions[0]))
+        return cls.create(
+            operands=[route],
+            result_types=[msg] * num_results,
+            regions=regions,
+            properties={
+                "labels": ArrayAttr([StringAttr(label) for label in labels]),
+                **props,
+            },
+            attributes=attrs,
+        )
+
+
+def _terminator_operands_or_empty(region: Region) -> Sequence[SSAValue]:
+    block = region.blocks.first
+    if block is None or block.last_op is None:
+        return ()
+    return block.last_op.operands if isinstance(block.last_op, YieldOp) else ()
+
+
+@irdl_op_definition
+class LoopOp(IRDLOperation):
+    """A bounded refine loop over carried messages.
+
+    ```mlir
+    %out = flow.loop iter(%cur = %draft) attributes {max_iters = [1, 2, 3]} {
+      %c = flow.agent @critic(%cur) {...}
+      %r = flow.agent @reviser(%cur, %c) {...}
+      flow.until %c, %r
+    }
+    ```
+
+    Each iteration runs the body; `flow.until %verdict, %next` ends the loop
+    with `%next` when the verdict approves or `max_iters` is reached, and feeds
+    `%next` to the next iteration otherwise. `max_iters` is a structure knob.
+    """
+
+    name = "flow.loop"
+
+    init = var_operand_def(MsgType)
+    res = var_result_def(MsgType)
+    max_iters = prop_def(DenseArrayBase)
+    body = region_def("single_block")
+
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(
+        frozenset({"max_iters"}),
+        int_arrays=frozenset({"max_iters"}),
+        floats=frozenset({"pass_rate"}),
+    )
+
+    def __init__(
+        self,
+        init: Sequence[SSAValue | Operation],
+        max_iters: Sequence[int],
+        body: Region,
+    ):
+        super().__init__(
+            operands=[init],
+            result_types=[[msg] * len(init)],
+            regions=[body],
+            properties={"max_iters": int_array(max_iters)},
+        )
+
+    @property
+    def max_iter_values(self) -> list[int]:
+        return array_values(self.max_iters)  # pyright: ignore[reportReturnType]
+
+    def verify_(self) -> None:
+        if not self.init:
+            raise VerifyException("a loop carries at least one message")
+        if len(self.res) != len(self.init):
+            raise VerifyException("a loop has one result per carried message")
+        block = self.body.block
+        if len(block.args) != len(self.init):
+            raise VerifyException(
+                f"loop body has {len(block.args)} arguments for {len(self.init)} "
+                "carried messages"
+            )
+        _check_int_choices("max_iters", self.max_iters, 1)
+        values = _terminator_operands(self.body, UntilOp)
+        if len(values) != 1 + len(self.init):
+            raise VerifyException(
+                f"flow.until passes {len(values) - 1} message(s), the loop carries "
+                f"{len(self.init)}"
+            )
+        for name in ("pass_rate",):
+            if (rate := self.attributes.get(name)) is not None:
+                if not isinstance(rate, FloatAttr):
+                    raise VerifyException(f"{name} must be a float")
+                check_range(name, rate.value.data, 0.0, 1.0)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" iter(")
+        printer.print_list(
+            zip(self.body.block.args, self.init, strict=True),
+            lambda pair: (
+                printer.print_block_argument(pair[0], print_type=False),
+                printer.print_string(" = "),
+                printer.print_operand(pair[1]),
+            ),
+        )
+        printer.print_string(")")
+        print_op_dict(printer, {**self.properties, **self.attributes}, keyword="attributes")
+        printer.print_string(" ")
+        printer.print_region(self.body, print_entry_block_args=False)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> LoopOp:
+        parser.parse_keyword("iter")
+        pairs = parser.parse_comma_separated_list(
+            parser.Delimiter.PAREN,
+            lambda: (
+                parser.parse_argument(expect_type=False),
+                parser.parse_punctuation("="),
+                _parse_msg_operand(parser),
+            ),
+        )
+        props, attrs = {}, {}
+        if parser.parse_optional_keyword("attributes"):
+            props, attrs = parse_op_dict(parser, cls.DICT)
+        body = parser.parse_region([arg.resolve(msg) for arg, _, _ in pairs])
+        return cls.create(
+            operands=[init for _, _, init in pairs],
+            result_types=[msg] * len(pairs),
+            regions=[body],
+            properties=props,
+            attributes=attrs,
+        )
+
+
+@irdl_op_definition
+class UntilOp(IRDLOperation):
+    """Ends a loop body: a verdict, then the messages for the next iteration."""
+
+    name = "flow.until"
+
+    verdict = var_operand_def(MsgType)
+
+    traits = traits_def(IsTerminator(), HasParent(LoopOp))
+
+    def __init__(self, verdict: SSAValue | Operation, *next_values: SSAValue | Operation):
+        super().__init__(operands=[[verdict, *next_values]])
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_list(self.operands, printer.print_operand)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> UntilOp:
+        verdict = _parse_msg_operand(parser)
+        rest: list[SSAValue] = []
+        while parser.parse_optional_punctuation(","):
+            rest.append(_parse_msg_operand(parser))
+        return cls(verdict, *rest)
+
+
+@irdl_op_definition
+class ReturnOp(IRDLOperation):
+    """Ends a workflow with its output message(s)."""
+
+    name = "flow.return"
+
+    values = var_operand_def(MsgType)
+
+    traits = traits_def(IsTerminator(), HasParent(WorkflowOp))
+
+    def __init__(self, *values: SSAValue | Operation):
+        super().__init__(operands=[values])
+
+    def verify_(self) -> None:
+        workflow = self.parent_op()
+        assert isinstance(workflow, WorkflowOp)
+        expected = len(workflow.function_type.outputs)
+        if len(self.values) != expected:
+            raise VerifyException(
+                f"returns {len(self.values)} value(s), the workflow declares {expected}"
+            )
+
+    def print(self, printer: Printer) -> None:
+        if self.values:
+            printer.print_string(" ")
+            printer.print_list(self.values, printer.print_operand)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ReturnOp:
+        values: list[SSAValue] = []
+        if (first := parser.parse_optional_unresolved_operand()) is not None:
+            values.append(parser.resolve_operand(first, msg))
+            while parser.parse_optional_punctuation(","):
+                values.append(_parse_msg_operand(parser))
+        return cls(*values)
+
+
+@irdl_op_definition
+class ConfigSetOp(IRDLOperation):
+    """The compiled artifact: Pareto-optimal configurations of a workflow.
+
+    `flow.config_set @chain_pareto for @chain {points = [#flow.point<...>, ...]}`
+    """
+
+    name = "flow.config_set"
+
+    sym_name = prop_def(StringAttr)
+    workflow = prop_def(SymbolRefAttr)
+    points = prop_def(ArrayAttr[PointAttr])
+
+    traits = traits_def(SymbolOpInterface())
+
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"points"}))
+
+    def __init__(self, name: str, workflow: str, points: Sequence[PointAttr]):
+        super().__init__(
+            properties={
+                "sym_name": StringAttr(name),
+                "workflow": SymbolRefAttr(workflow),
+                "points": ArrayAttr(points),
+            }
+        )
+
+    def verify_(self) -> None:
+        module = self.parent_op()
+        target = (
+            SymbolTable.lookup_symbol(module, self.workflow) if module is not None else None
+        )
+        if not isinstance(target, WorkflowOp):
+            raise VerifyException(
+                f"unknown workflow {self.workflow.root_reference.data!r}"
+                if target is None
+                else f"@{self.workflow.root_reference.data} is not a flow.workflow"
+            )
+        agents = {a.agent_name: a for a in target.agents}
+        for index, point in enumerate(self.points):
+            for key, value in point.assign.items():
+                if not isinstance(value, ConfigAttr):
+                    continue
+                agent = agents.get(key)
+                if agent is None:
+                    raise VerifyException(
+                        f"point #{index} assigns unknown agent '{key}'"
+                    )
+                if value.key not in {c.key for c in agent.candidates()}:
+                    raise VerifyException(
+                        f"point #{index}: {value.key} is not a candidate of @{key}"
+                    )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.sym_name.data)
+        printer.print_string(" for ")
+        printer.print_attribute(self.workflow)
+        print_op_dict(printer, {"points": self.points, **self.attributes})
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConfigSetOp:
+        name = parser.parse_symbol_name()
+        parser.parse_keyword("for")
+        workflow = parser.parse_attribute()
+        if not isinstance(workflow, SymbolRefAttr):
+            parser.raise_error("expected a workflow symbol such as @chain")
+        props, attrs = parse_op_dict(parser, cls.DICT)
+        if "points" not in props:
+            parser.raise_error("flow.config_set needs {points = [...]}")
+        return cls.create(
+            properties={"sym_name": name, "workflow": workflow, **props},
+            attributes=attrs,
+        )
+
+
+def new_block_region(*ops: Operation, arg_count: int = 0) -> Region:
+    """A single-block region holding `ops`, with `arg_count` !flow.msg arguments."""
+    block = Block(arg_types=[msg] * arg_count)
+    block.add_ops(ops)
+    return Region(block)
+
+
+Flow = Dialect(
+    "flow",
+    [
+        WorkflowOp,
+        AgentOp,
+        ForkOp,
+        VoteOp,
+        SwitchOp,
+        LoopOp,
+        UntilOp,
+        YieldOp,
+        ReturnOp,
+        ConfigSetOp,
+    ],
+    [
+        MsgType,
+        ConfigAttr,
+        ModelAttr,
+        ProfileAttr,
+        EstimateAttr,
+        PointAttr,
+    ],
+)

@@ -1,0 +1,293 @@
+"""Assembly helpers shared by the `flow` dialect's attributes and ops.
+
+Two syntaxes recur in the dialect:
+
+* keyword structs, `#flow.profile<acc = 0.83, acc_n = 200, lat = 1.92>`, whose
+  fields print by name, in a fixed order, optional ones only when present;
+* op dictionaries that mix inherent properties and discardable attributes,
+  `{role = "solver", budgets = [0, 1024], profiles = {...}}`, where integer and
+  float arrays print as plain lists rather than `array<i64: 0, 1024>` and floats
+  as the shortest literal that round-trips.
+
+Both stay valid MLIR: the generic form (`--print-op-generic`) still prints
+dense arrays and typed floats the way upstream tools expect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DictionaryAttr,
+    FloatAttr,
+    FloatData,
+    IntAttr,
+    IntegerAttr,
+    NoneAttr,
+    StringAttr,
+    UnitAttr,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute
+from xdsl.parser import AttrParser, Parser
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
+
+FieldKind = Literal["float", "int", "str", "attr"]
+
+
+def format_float(value: float) -> str:
+    """The shortest decimal that parses back to `value`, as an MLIR float literal.
+
+    Python's `repr` is the shortest round-tripping form, but MLIR requires a
+    `.` in every float literal (`4e-07` is not one, `4.0e-07` is).
+    """
+    if not math.isfinite(value):
+        raise ValueError(f"non-finite float {value!r} has no literal form")
+    text = repr(float(value))
+    mantissa, _, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return mantissa + ("e" + exponent if exponent else "")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One named field of a keyword-struct attribute."""
+
+    name: str
+    kind: FieldKind
+    optional: bool = False
+
+
+def field_to_attr(kind: FieldKind, value: object) -> Attribute:
+    if value is None:
+        return NoneAttr()
+    if kind == "float":
+        return FloatData(float(value))  # pyright: ignore[reportArgumentType]
+    if kind == "int":
+        return IntAttr(int(value))  # pyright: ignore[reportArgumentType]
+    if kind == "str":
+        return StringAttr(str(value))
+    assert isinstance(value, Attribute)
+    return value
+
+
+def attr_to_field(attr: Attribute) -> object:
+    if isinstance(attr, NoneAttr):
+        return None
+    if isinstance(attr, FloatData | IntAttr | StringAttr):
+        return attr.data
+    return attr
+
+
+def parse_keyword_struct(
+    parser: AttrParser, fields: Sequence[Field], attr_name: str
+) -> list[Attribute]:
+    """Parse `<k = v, ...>` with the given fields, in any order, each at most once."""
+    by_name = {f.name: f for f in fields}
+    values: dict[str, Attribute] = {}
+
+    def parse_entry() -> None:
+        start = parser.pos
+        key = parser.parse_identifier(f" (a field of #{attr_name})")
+        field = by_name.get(key)
+        if field is None:
+            known = ", ".join(by_name)
+            parser.raise_error(
+                f"#{attr_name} has no field '{key}' (fields: {known})", start, parser.pos
+            )
+        if key in values:
+            parser.raise_error(f"field '{key}' given twice", start, parser.pos)
+        parser.parse_punctuation("=")
+        values[key] = _parse_field_value(parser, field)
+
+    start = parser.pos
+    parser.parse_comma_separated_list(parser.Delimiter.ANGLE, parse_entry)
+    missing = [f.name for f in fields if not f.optional and f.name not in values]
+    if missing:
+        parser.raise_error(
+            f"#{attr_name} is missing field(s) {', '.join(missing)}", start, parser.pos
+        )
+    return [values.get(f.name, NoneAttr()) for f in fields]
+
+
+def _parse_field_value(parser: AttrParser, field: Field) -> Attribute:
+    if field.kind == "float":
+        return FloatData(float(parser.parse_number()))
+    if field.kind == "int":
+        return IntAttr(parser.parse_integer(allow_boolean=False))
+    if field.kind == "str":
+        return StringAttr(parser.parse_str_literal())
+    return parser.parse_attribute()
+
+
+def print_keyword_struct(
+    printer: Printer, fields: Sequence[Field], params: Sequence[Attribute]
+) -> None:
+    """Print `<k = v, ...>`, skipping optional fields that are absent."""
+    present = [
+        (f, p) for f, p in zip(fields, params, strict=True) if not isinstance(p, NoneAttr)
+    ]
+    with printer.in_angle_brackets():
+        printer.print_list(present, lambda fp: _print_field(printer, *fp))
+
+
+def _print_field(printer: Printer, field: Field, param: Attribute) -> None:
+    printer.print_string(f"{field.name} = ")
+    if isinstance(param, FloatData):
+        printer.print_string(format_float(param.data))
+    elif isinstance(param, IntAttr):
+        printer.print_string(str(param.data))
+    elif isinstance(param, StringAttr):
+        printer.print_string_literal(param.data)
+    else:
+        printer.print_attribute(param)
+
+
+def check_range(
+    what: str, value: float | None, low: float = 0.0, high: float = math.inf
+) -> None:
+    """Raise a VerifyException unless `low <= value <= high` (None passes)."""
+    if value is None:
+        return
+    if not math.isfinite(value) and high != math.inf:
+        raise VerifyException(f"{what} must be in [{low:g}, {high:g}], got {value}")
+    if not (low <= value <= high):
+        bound = f"in [{low:g}, {high:g}]" if high != math.inf else f">= {low:g}"
+        raise VerifyException(f"{what} must be {bound}, got {format_number(value)}")
+
+
+def format_number(value: float | int) -> str:
+    return str(value) if isinstance(value, int) else format_float(value)
+
+
+# Op dictionaries ------------------------------------------------------------
+
+
+def int_array(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, list(values))
+
+
+def float_array(values: Sequence[float]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(f64, [float(v) for v in values])
+
+
+def array_values(attr: DenseArrayBase) -> list[int] | list[float]:
+    return list(attr.iter_values())  # pyright: ignore[reportReturnType]
+
+
+def _as_dense_array(attr: Attribute, element: Literal["int", "float"]) -> Attribute:
+    """Turn a parsed `[1, 2]` (an ArrayAttr of typed literals) into a dense array."""
+    if not isinstance(attr, ArrayAttr):
+        return attr
+    items = list(attr.data)
+    if element == "int" and all(isinstance(a, IntegerAttr) for a in items):
+        return int_array([a.value.data for a in items])  # pyright: ignore
+    if element == "float" and all(isinstance(a, IntegerAttr | FloatAttr) for a in items):
+        return float_array([float(a.value.data) for a in items])  # pyright: ignore
+    return attr
+
+
+def _as_float(attr: Attribute) -> Attribute:
+    if isinstance(attr, IntegerAttr) and attr.type == i64:
+        return FloatAttr(float(attr.value.data), f64)
+    return attr
+
+
+@dataclass(frozen=True)
+class OpDictSpec:
+    """Which keys of an op's dictionary are properties, and how lists are stored."""
+
+    properties: frozenset[str]
+    int_arrays: frozenset[str] = frozenset()
+    float_arrays: frozenset[str] = frozenset()
+    floats: frozenset[str] = frozenset()
+
+    def normalize(self, key: str, value: Attribute) -> Attribute:
+        if key in self.int_arrays:
+            return _as_dense_array(value, "int")
+        if key in self.float_arrays:
+            return _as_dense_array(value, "float")
+        if key in self.floats:
+            return _as_float(value)
+        return value
+
+
+def parse_op_dict(
+    parser: Parser, spec: OpDictSpec
+) -> tuple[dict[str, Attribute], dict[str, Attribute]]:
+    """Parse an optional `{...}` and split it into (properties, attributes)."""
+    entries = parser.parse_optional_attr_dict()
+    properties: dict[str, Attribute] = {}
+    attributes: dict[str, Attribute] = {}
+    for key, value in entries.items():
+        target = properties if key in spec.properties else attributes
+        target[key] = spec.normalize(key, value)
+    return properties, attributes
+
+
+def print_op_dict(
+    printer: Printer,
+    entries: Mapping[str, Attribute],
+    *,
+    keyword: str | None = None,
+) -> None:
+    """Print ` {k = v, ...}` (or ` keyword {...}`), lists and floats in short form."""
+    if not entries:
+        return
+    printer.print_string(f" {keyword} " if keyword else " ")
+    with printer.in_braces():
+        printer.print_list(entries.items(), lambda kv: _print_entry(printer, *kv))
+
+
+def _print_entry(printer: Printer, key: str, value: Attribute) -> None:
+    printer.print_identifier_or_string_literal(key)
+    if isinstance(value, UnitAttr):
+        return
+    printer.print_string(" = ")
+    print_compact(printer, value)
+
+
+def print_compact(printer: Printer, value: Attribute) -> None:
+    """Print an attribute, with i64/f64 scalars and dense arrays as bare literals."""
+    if isinstance(value, DenseArrayBase) and value.elt_type in (i64, f64):
+        items = [format_number(v) for v in value.iter_values()]
+        printer.print_string("[" + ", ".join(items) + "]")
+    elif isinstance(value, FloatAttr) and value.type == f64:
+        printer.print_string(format_float(value.value.data))
+    elif isinstance(value, IntegerAttr) and value.type == i64:
+        printer.print_string(str(value.value.data))
+    elif isinstance(value, ArrayAttr) and any(
+        isinstance(v, DenseArrayBase | FloatAttr | IntegerAttr) for v in value.data
+    ):
+        printer.print_string("[")
+        printer.print_list(value.data, lambda v: print_compact(printer, v))
+        printer.print_string("]")
+    elif isinstance(value, DictionaryAttr):
+        with printer.in_braces():
+            printer.print_list(
+                value.data.items(), lambda kv: _print_entry(printer, *kv)
+            )
+    else:
+        printer.print_attribute(value)
+
+
+def ordered(entries: Mapping[str, Attribute], first: Sequence[str]) -> dict[str, Attribute]:
+    """Entries with the keys of `first` leading, in that order, then the rest."""
+    result = {k: entries[k] for k in first if k in entries}
+    result.update((k, v) for k, v in entries.items() if k not in result)
+    return result
+
+
+def string_list(attr: ArrayAttr[StringAttr]) -> list[str]:
+    return [s.data for s in attr.data]
+
+
+ParseFn = Callable[[], Attribute]

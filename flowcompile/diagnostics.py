@@ -1,0 +1,109 @@
+"""Diagnostics in mlir-opt's form: `file:line:col: error: message`.
+
+xDSL reports verifier failures without a location and lets parse errors escape
+as tracebacks. The tools instead stamp every parsed op with its source location
+(`LocatingParser`), verify op by op innermost first, and turn every failure
+into a `Diagnostic` that names the location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One error, warning or note, located in a source file when known."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    severity: str = "error"
+    context: str = ""
+    """Source lines with a caret under the culprit, printed after the message."""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.col}: " if self.file else ""
+        text = f"{where}{self.severity}: {self.message}"
+        return text + ("\n" + self.context if self.context else "")
+
+
+class FlowError(DiagnosticException):
+    """An error about one op, raised by a pass; reported at the op's location."""
+
+    def __init__(self, op: Operation, message: str):
+        super().__init__(message)
+        self.op = op
+        self.message = message
+
+
+def location_of(op: Operation | None) -> FileLineColLoc | None:
+    """The source location of `op`, or of its closest located ancestor."""
+    while op is not None:
+        if isinstance(op.location, FileLineColLoc):
+            return op.location
+        op = op.parent_op()
+    return None
+
+
+def at_op(op: Operation | None, message: str) -> Diagnostic:
+    loc = location_of(op)
+    if loc is None:
+        return Diagnostic(message)
+    return Diagnostic(
+        message, loc.filename.data, loc.line.data, loc.column.data
+    )
+
+
+def from_parse_error(error: ParseError) -> Diagnostic:
+    location = error.span.get_location()
+    context = error.span.print_with_context().split("\n", 1)[1].rstrip("\n")
+    message = error.msg.strip().splitlines()[0] if error.msg.strip() else "parse error"
+    return Diagnostic(message, location.file, location.line, location.col, context=context)
+
+
+class LocatingParser(Parser):
+    """A parser that records each op's `file:line:col` as its location."""
+
+    def parse_operation(self) -> Operation:
+        start = self._current_token.span
+        op = super().parse_operation()
+        if not isinstance(op.location, FileLineColLoc):
+            where = start.get_location()
+            op.location = FileLineColLoc(
+                StringAttr(where.file), IntAttr(where.line), IntAttr(where.col)
+            )
+        return op
+
+
+def parse_located(ctx: Context, text: str, name: str) -> ModuleOp:
+    """Parse a module, every op located; attribute verifier failures become
+    parse errors at the position where parsing stopped."""
+    parser = LocatingParser(ctx, text, name)
+    try:
+        return parser.parse_module()
+    except VerifyException as e:
+        span = parser._current_token.span  # pyright: ignore[reportPrivateUsage]
+        raise ParseError(span, str(e).splitlines()[0]) from None
+
+
+def verify_located(module: ModuleOp) -> Diagnostic | None:
+    """Verify innermost ops first; the first failure, at its op's location."""
+    for op in module.walk(region_first=True):
+        try:
+            op.verify(verify_nested_ops=False)
+        except VerifyException as e:
+            return at_op(op, _first_line(e))
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,47 @@
+"""What the command-line tools share: input reading and the last-resort guard."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+
+class UserError(Exception):
+    """A problem with the user's input or environment, reported in one line."""
+
+
+def read_input(path: str | None) -> tuple[str, str]:
+    """(name for diagnostics, text) of a file, or of stdin for None or '-'."""
+    if path is None or path == "-":
+        return "<stdin>", sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return path, stream.read()
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def guard_main(tool: str, body: Callable[[], int]) -> int:
+    """Run a tool's body; user errors become one line, anything else a short
+    internal-error report (the traceback only with FLOWCOMPILE_TRACEBACK=1)."""
+    try:
+        return body()
+    except UserError as e:
+        sys.stderr.write(f"{tool}: error: {e}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{tool}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - the last resort: never a traceback
+        if os.environ.get("FLOWCOMPILE_TRACEBACK"):
+            raise
+        sys.stderr.write(
+            f"{tool}: internal error: {type(e).__name__}: {e}\n"
+            f"(set FLOWCOMPILE_TRACEBACK=1 to see where; please report it)\n"
+        )
+        return 2

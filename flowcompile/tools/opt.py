@@ -1,0 +1,328 @@
+"""`flowcompile-opt`: mlir-opt for the flow dialect, on xDSL's opt driver.
+
+Reads flow IR, runs a pass pipeline (`-p` and the per-pass flags, in
+command-line order), prints the result. Every failure is a diagnostic in
+mlir-opt's form, `file:line:col: error: message`, with exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import IO, Any
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import (
+    ArgSpecParseError,
+    DiagnosticException,
+    ParseError,
+    VerifyException,
+)
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from flowcompile.diagnostics import (
+    Diagnostic,
+    FlowError,
+    at_op,
+    from_parse_error,
+    parse_located,
+    verify_located,
+)
+from flowcompile.passes.registry import available_passes, flow_pass_names
+from flowcompile.tools.common import guard_main, read_input
+
+SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
+
+
+class _AppendPipeline(argparse.Action):
+    """Collect `-p SPEC` and `--<pass>` flags into one ordered pipeline."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None):
+        items = list(getattr(namespace, self.dest) or [])
+        items.append(values if self.const is None else self.const)
+        setattr(namespace, self.dest, items)
+
+
+class FlowOptMain(xDSLOptMain):
+    """xDSL's opt driver, restricted to builtin + flow and made diagnostic-clean."""
+
+    version_format = "flowcompile-opt (xdsl {xdsl_version})"
+
+    def __init__(self, args: Sequence[str] | None = None):
+        super().__init__("flowcompile-opt: the flow dialect's optimizer driver", args)
+
+    def register_all_dialects(self) -> None:
+        from xdsl.dialects.builtin import Builtin
+
+        def flow():
+            from flowcompile.dialects.flow import Flow
+
+            return Flow
+
+        self.ctx.register_dialect("builtin", lambda: Builtin)
+        self.ctx.register_dialect("flow", flow)
+
+    def register_all_passes(self) -> None:
+        for name, factory in available_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_targets(self) -> None:
+        from xdsl.targets.mlir import MLIRTarget
+
+        self.available_targets["mlir"] = lambda: MLIRTarget
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument("input_file", nargs="?", help="input .mlir (default: stdin)")
+        arg_parser.add_argument("-o", "--output-file", help="write the output here")
+        arg_parser.add_argument(
+            "-p",
+            "--passes",
+            dest="pipeline",
+            action=_AppendPipeline,
+            metavar="PIPELINE",
+            help="comma-separated passes with options, e.g. "
+            "'strip-profiles,cse'. Available: " + ", ".join(self.available_passes),
+        )
+        for name in flow_pass_names():
+            arg_parser.add_argument(
+                f"--{name}",
+                dest="pipeline",
+                action=_AppendPipeline,
+                nargs=0,
+                const=name,
+                help=f"append the {name} pass (with default options) to the pipeline",
+            )
+        arg_parser.add_argument(
+            "--print-ir-after-all",
+            action="store_true",
+            help="print the IR to stderr after every pass",
+        )
+        arg_parser.add_argument(
+            "--split-input-file",
+            action="store_true",
+            help="process each '// -----' chunk on its own",
+        )
+        arg_parser.add_argument(
+            "--verify-diagnostics",
+            action="store_true",
+            help="check the diagnostics against '// expected-error @+N {{...}}' "
+            "annotations: every expected one must appear, and no other",
+        )
+        arg_parser.add_argument(
+            "--print-op-generic", action="store_true", help="print the generic op form"
+        )
+        arg_parser.add_argument(
+            "--print-debuginfo", action="store_true", help="print op locations"
+        )
+        arg_parser.add_argument(
+            "--allow-unregistered-dialect",
+            action="store_true",
+            help="accept ops of dialects other than builtin and flow",
+        )
+        arg_parser.add_argument("-t", "--target", default="mlir", help=argparse.SUPPRESS)
+        arg_parser.add_argument(
+            "--disable-verify", action="store_true", help=argparse.SUPPRESS
+        )
+        arg_parser.add_argument(
+            "--syntax-highlight", action="store_true", help=argparse.SUPPRESS
+        )
+        arg_parser.add_argument(
+            "-v", "--version", action="version", version="flowcompile-opt 0.1.0"
+        )
+
+    def setup_pipeline(self) -> None:
+        spec = ",".join(item for item in (self.args.pipeline or []) if item)
+        self.pipeline = PassPipeline.parse_spec(self.available_passes, spec)
+
+    # Running ----------------------------------------------------------------
+
+    def run(self) -> int:  # pyright: ignore[reportIncompatibleMethodOverride]
+        name, text = read_input(self.args.input_file)
+        chunks = split_chunks(text) if self.args.split_input_file else [text]
+        outputs: list[str] = []
+        failed = False
+        for chunk in chunks:
+            result = self.process_chunk(chunk, name)
+            if self.args.verify_diagnostics:
+                problems = check_expected(chunk, name, result.diagnostics)
+                failed |= bool(problems)
+                report(problems)
+            else:
+                failed |= bool(result.diagnostics)
+                report(result.diagnostics)
+            if result.output is not None:
+                outputs.append(result.output)
+        self.write_output("// -----\n".join(outputs))
+        return 1 if failed else 0
+
+    def process_chunk(self, text: str, name: str) -> ChunkResult:
+        result = ChunkResult()
+        try:
+            module = parse_located(self.ctx, text, name)
+        except ParseError as e:
+            result.diagnostics.append(from_parse_error(e))
+            return result
+        if (problem := verify_located(module)) is not None:
+            result.diagnostics.append(problem)
+            return result
+        for pass_ in self.pipeline.passes:
+            if (problem := self.apply_pass(pass_, module)) is not None:
+                result.diagnostics.append(problem)
+                return result
+        result.output = self.print_module(module)
+        return result
+
+    def apply_pass(self, pass_: ModulePass, module: ModuleOp) -> Diagnostic | None:
+        try:
+            pass_.apply(self.ctx, module)
+        except FlowError as e:
+            return at_op(e.op, f"{pass_.name}: {e.message}")
+        except (DiagnosticException, VerifyException, ValueError) as e:
+            return Diagnostic(f"{pass_.name}: {str(e).strip().splitlines()[0]}")
+        if (problem := verify_located(module)) is not None:
+            return Diagnostic(
+                f"IR after {pass_.name} does not verify: {problem.message}",
+                problem.file,
+                problem.line,
+                problem.col,
+            )
+        if self.args.print_ir_after_all:
+            sys.stderr.write(f"// -----// IR Dump After {pass_.name} //----- //\n")
+            sys.stderr.write(self.print_module(module))
+        return None
+
+    def print_module(self, module: ModuleOp) -> str:
+        out = StringIO()
+        printer = Printer(
+            stream=out,
+            print_generic_format=self.args.print_op_generic,
+            print_debuginfo=self.args.print_debuginfo,
+        )
+        printer.print_op(module)
+        out.write("\n")
+        return out.getvalue()
+
+    def write_output(self, text: str) -> None:
+        if self.args.output_file is None:
+            sys.stdout.write(text)
+            return
+        with open(self.args.output_file, "w", encoding="utf-8") as stream:
+            stream.write(text)
+
+
+@dataclass
+class ChunkResult:
+    output: str | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def split_chunks(text: str) -> list[str]:
+    """Split at `// -----` lines; each chunk is padded with the newlines that
+    precede it, so diagnostics keep the line numbers of the whole file."""
+    chunks: list[str] = []
+    lines_before = 0
+    for piece in SPLIT_MARKER.split(text):
+        chunks.append("\n" * lines_before + piece)
+        lines_before += piece.count("\n")
+    return chunks
+
+
+EXPECTED = re.compile(
+    r"expected-(?P<severity>error|warning|note|remark)"
+    r"\s*(?:@(?P<offset>[+-]\d+|above|below))?\s*\{\{(?P<text>.*?)\}\}"
+)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    severity: str
+    line: int
+    text: str
+    annotation_line: int
+
+
+def expectations(text: str) -> list[Expectation]:
+    found: list[Expectation] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for m in EXPECTED.finditer(line):
+            offset = m.group("offset")
+            delta = {None: 0, "above": -1, "below": 1}.get(offset)
+            if delta is None:
+                delta = int(offset)
+            found.append(Expectation(m.group("severity"), number + delta, m.group("text"), number))
+    return found
+
+
+def check_expected(text: str, name: str, produced: list[Diagnostic]) -> list[Diagnostic]:
+    """mlir-opt's -verify-diagnostics: the mismatches, as diagnostics."""
+    problems: list[Diagnostic] = []
+    remaining = list(produced)
+    for want in expectations(text):
+        match = next(
+            (
+                d
+                for d in remaining
+                if d.severity == want.severity
+                and (d.line is None or d.line == want.line)
+                and want.text in d.message
+            ),
+            None,
+        )
+        if match is None:
+            problems.append(
+                Diagnostic(
+                    f'expected {want.severity} "{want.text}" was not produced'
+                    + _nearest(want, remaining),
+                    name,
+                    want.annotation_line,
+                    1,
+                )
+            )
+        else:
+            remaining.remove(match)
+    for extra in remaining:
+        problems.append(
+            Diagnostic(f"unexpected {extra.severity}: {extra.message}", extra.file, extra.line, extra.col)
+        )
+    return problems
+
+
+def _nearest(want: Expectation, produced: list[Diagnostic]) -> str:
+    if not produced:
+        return ""
+    d = produced[0]
+    where = f"line {d.line}" if d.line is not None else "no location"
+    return f" (got at {where}: {d.message!r})"
+
+
+def report(diagnostics: Sequence[Diagnostic], stream: IO[str] | None = None) -> None:
+    stream = stream or sys.stderr
+    for diagnostic in diagnostics:
+        stream.write(f"{diagnostic}\n")
+
+
+def run(args: Sequence[str] | None = None) -> int:
+    try:
+        tool = FlowOptMain(args)
+    except ArgSpecParseError as e:
+        report([Diagnostic(f"invalid pass pipeline: {_spec_error(e)}")])
+        return 1
+    except ValueError as e:  # unknown pass or bad option, from PassPipeline.parse_spec
+        report([Diagnostic(f"invalid pass pipeline: {e}")])
+        return 1
+    return tool.run()
+
+
+def _spec_error(error: ArgSpecParseError) -> str:
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return " ".join(line.strip() for line in (lines[1:2] + lines[-1:])) if lines else "?"
+
+
+def main() -> None:
+    sys.exit(guard_main("flowcompile-opt", lambda: run()))

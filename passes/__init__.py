@@ -1,0 +1,1 @@
+"""FlowCompile's passes, one module each; `registry` names them."""
