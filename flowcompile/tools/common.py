@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from io import StringIO
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.printer import Printer
 
 
 class UserError(Exception):
@@ -45,3 +49,23 @@ def guard_main(tool: str, body: Callable[[], int]) -> int:
             f"(set FLOWCOMPILE_TRACEBACK=1 to see where; please report it)\n"
         )
         return 2
+
+
+def print_module(module: ModuleOp, *, generic: bool = False, debuginfo: bool = False) -> str:
+    """The module's text as flowcompile-opt prints it."""
+    out = StringIO()
+    Printer(stream=out, print_generic_format=generic, print_debuginfo=debuginfo).print_op(module)
+    out.write("\n")
+    return out.getvalue()
+
+
+def write_output(path: str | None, text: str) -> None:
+    """Write to a file, or to stdout for None or '-'."""
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror or e}") from None

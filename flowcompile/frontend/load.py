@@ -1,0 +1,142 @@
+"""Reading a workflow spec file, with errors that name the field and its line.
+
+Every problem, whether pydantic's or the lowering's, is a `SpecProblem`: the
+dotted path of the bad field (`agents.planner.budgets[1]`), where it sits in
+the YAML file, and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from flowcompile.frontend.spec import STEP_KINDS, WorkflowSpec
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    loc: Loc
+    message: str
+    line: int | None = None
+    col: int | None = None
+
+    def format(self, file: str) -> str:
+        where = f"{file}:{self.line}:{self.col}" if self.line else file
+        path = format_loc(self.loc)
+        return f"{where}: error: {path + ': ' if path else ''}{self.message}"
+
+
+class SpecError(Exception):
+    """One or more problems in a spec file."""
+
+    def __init__(self, file: str, problems: Sequence[SpecProblem]):
+        super().__init__("\n".join(p.format(file) for p in problems))
+        self.file = file
+        self.problems = list(problems)
+
+
+def format_loc(loc: Loc) -> str:
+    """`('agents', 'a', 'budgets', 1)` -> `agents.a.budgets[1]`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _clean_loc(loc: Loc) -> Loc:
+    """Drop pydantic's discriminator tags: `steps[1].fork.fork.as` -> `steps[1].fork.as`."""
+    parts = list(loc)
+    cleaned: list[str | int] = []
+    for i, part in enumerate(parts):
+        after_index = i > 0 and isinstance(parts[i - 1], int)
+        nxt = parts[i + 1] if i + 1 < len(parts) else None
+        if after_index and part in STEP_KINDS and (part == "agent" or nxt == part):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+class Locator:
+    """Finds the line and column of a field path in a YAML document."""
+
+    def __init__(self, text: str):
+        try:
+            self.root = yaml.compose(text)
+        except yaml.YAMLError:
+            self.root = None
+
+    def find(self, loc: Loc) -> tuple[int | None, int | None]:
+        """Where the deepest existing part of `loc` is: a mapping field's key,
+        a list item's value."""
+        node, mark = self.root, self.root.start_mark if self.root else None
+        for part in loc:
+            found = _child(node, part)
+            if found is None:
+                break
+            node, mark = found
+        if mark is None:
+            return None, None
+        return mark.line + 1, mark.column + 1
+
+
+def _child(node: Any, part: str | int) -> tuple[Any, Any] | None:
+    """(child node, the mark that points at it) or None."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                return value, key.start_mark
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        if 0 <= part < len(node.value):
+            return node.value[part], node.value[part].start_mark
+    return None
+
+
+def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
+    """Parse and validate a spec; raise SpecError with every problem found."""
+    locator = Locator(text)
+    try:
+        document = yaml.safe_load(text) if not file.endswith(".json") else json.loads(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise SpecError(file, [SpecProblem((), f"invalid YAML: {e.problem}", line, col)]) from None
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise SpecError(file, [SpecProblem((), f"invalid syntax: {e}")]) from None
+    if not isinstance(document, dict):
+        raise SpecError(file, [SpecProblem((), "the spec must be a mapping (workflow:, models:, agents:, steps:)", 1, 1)])
+    try:
+        spec = WorkflowSpec.model_validate(document)
+    except ValidationError as e:
+        problems = []
+        for error in e.errors(include_url=False):
+            loc = _clean_loc(tuple(error["loc"]))
+            line, col = locator.find(loc)
+            problems.append(SpecProblem(loc, _reason(error), line, col))
+        raise SpecError(file, problems) from None
+    return spec, locator
+
+
+def _reason(error: Any) -> str:
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "missing":
+        return "required field is missing"
+    return message
+
+
+def load_spec(path: str | Path) -> tuple[WorkflowSpec, Locator]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SpecError(str(path), [SpecProblem((), e.strerror or str(e))]) from None
+    return load_spec_text(text, str(path))

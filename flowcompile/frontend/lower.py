@@ -1,0 +1,281 @@
+"""Lowering a validated workflow spec into `flow` IR.
+
+Names in the spec become SSA values: a scope maps each visible name to the
+value that produced it. Structure blocks open nested scopes, so a value made
+inside a branch is visible outside only through the block's `as` name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Operation, Region, SSAValue
+
+from flowcompile.dialects.flow import (
+    AgentOp,
+    ForkOp,
+    LoopOp,
+    ModelAttr,
+    ReturnOp,
+    SwitchOp,
+    UntilOp,
+    VoteOp,
+    WorkflowOp,
+    YieldOp,
+    msg,
+)
+from flowcompile.frontend.load import Loc, Locator, SpecError, SpecProblem
+from flowcompile.frontend.spec import (
+    AgentSpec,
+    ForkStep,
+    LoopStep,
+    SwitchStep,
+    WorkflowSpec,
+)
+
+Scope = dict[str, SSAValue]
+
+
+class _Lowering:
+    def __init__(self, spec: WorkflowSpec, locator: Locator | None):
+        self.spec = spec
+        self.locator = locator
+        self.problems: list[SpecProblem] = []
+        self.used: dict[str, Loc] = {}
+
+    def problem(self, loc: Loc, message: str) -> None:
+        line, col = self.locator.find(loc) if self.locator else (None, None)
+        self.problems.append(SpecProblem(loc, message, line, col))
+
+    # Workflow ---------------------------------------------------------------
+
+    def workflow(self) -> WorkflowOp:
+        spec = self.spec
+        block = Block(arg_types=[msg] * len(spec.inputs))
+        scope: Scope = dict(zip(spec.inputs, block.args, strict=True))
+        for name, arg in scope.items():
+            arg.name_hint = _ssa_name(name)
+        last = self.steps(spec.steps, ("steps",), block, scope)
+        output = scope.get(spec.output) if spec.output else last
+        if spec.output and output is None:
+            self.problem(("output",), f"'{spec.output}' is not a value of the workflow")
+        block.add_op(ReturnOp(*([output] if output is not None else [])))
+        for name in spec.agents:
+            if name not in self.used:
+                self.problem(("agents", name), "agent is defined but not used in steps")
+        pool = {
+            name: ModelAttr.build(
+                provider=m.litellm,
+                api_base=m.api_base,
+                price_in=m.price_in,
+                price_out=m.price_out,
+            )
+            for name, m in spec.models.items()
+        }
+        return WorkflowOp(spec.workflow, len(spec.inputs), 1, Region(block), pool)
+
+    def steps(
+        self, steps: Sequence[object], loc: Loc, block: Block, scope: Scope
+    ) -> SSAValue | None:
+        """Lower a list of steps into `block`; returns the last value produced."""
+        last = next(reversed(scope.values()), None)
+        for index, step in enumerate(steps):
+            step_loc = (*loc, index)
+            if isinstance(step, str):
+                value = self.agent(step, step_loc, block, scope, last)
+                name = step
+            elif isinstance(step, ForkStep):
+                value, name = self.fork(step, (*step_loc, "fork"), block, scope, last)
+            elif isinstance(step, SwitchStep):
+                value, name = self.switch(step, (*step_loc, "switch"), block, scope)
+            else:
+                assert isinstance(step, LoopStep)
+                value, name = self.loop(step, (*step_loc, "loop"), block, scope)
+            if value is None:
+                continue
+            if name in scope:
+                self.problem(step_loc, f"'{name}' is already a value in this scope")
+            scope[name] = value
+            value.name_hint = _ssa_name(name)
+            last = value
+        return last
+
+    # Agents -----------------------------------------------------------------
+
+    def agent(
+        self,
+        name: str,
+        loc: Loc,
+        block: Block,
+        scope: Scope,
+        previous: SSAValue | None,
+        extra_inputs: Sequence[SSAValue] = (),
+    ) -> SSAValue | None:
+        spec = self.spec.agents.get(name)
+        if spec is None:
+            self.problem(loc, f"unknown agent '{name}' (agents: {', '.join(self.spec.agents)})")
+            return None
+        if name in self.used:
+            self.problem(loc, f"agent '{name}' is already used at {_fmt(self.used[name])}; "
+                         "each agent appears once (define another agent for another call)")
+            return None
+        self.used[name] = loc
+        agent_loc = ("agents", name)
+        inputs = self.resolve_inputs(spec, agent_loc, scope, previous, extra_inputs)
+        models = spec.models or self.spec.defaults.models or list(self.spec.models)
+        budgets = spec.budgets or self.spec.defaults.budgets or [0]
+        for index, model in enumerate(models):
+            if model not in self.spec.models:
+                where = (*agent_loc, "models", index) if spec.models else ("defaults", "models", index)
+                self.problem(where, f"model '{model}' is not in the pool ({', '.join(self.spec.models)})")
+        for field in ("models", "budgets"):
+            values = getattr(spec, field)
+            if values and len(set(values)) != len(values):
+                self.problem((*agent_loc, field), "duplicate choices")
+        if spec.optional and len(inputs) != 1:
+            self.problem((*agent_loc, "optional"), "an optional agent must have exactly one input")
+        if inputs is None:
+            return None
+        op = AgentOp(
+            name,
+            inputs,
+            spec.role,
+            models,
+            budgets,
+            prompt=spec.prompt,
+            recovery=spec.recovery,
+            optional=spec.optional,
+        )
+        block.add_op(op)
+        return op.output[0]
+
+    def resolve_inputs(
+        self,
+        spec: AgentSpec,
+        loc: Loc,
+        scope: Scope,
+        previous: SSAValue | None,
+        extra: Sequence[SSAValue],
+    ) -> list[SSAValue] | None:
+        if spec.inputs is None:
+            inputs = [previous] if previous is not None and not extra else []
+            names: list[str] = []
+        else:
+            names = list(spec.inputs)
+            inputs = []
+            for index, name in enumerate(names):
+                if name not in scope:
+                    visible = ", ".join(scope) or "none"
+                    self.problem((*loc, "inputs", index), f"'{name}' is not a value in scope here (visible: {visible})")
+                    return None
+                inputs.append(scope[name])
+        for field in spec.placeholders():
+            if field not in names and field not in scope:
+                self.problem((*loc, "prompt"), f"placeholder '{{{field}}}' names no value in scope")
+        inputs = [*inputs, *extra]
+        if not inputs:
+            self.problem(loc, "agent has no inputs")
+            return None
+        return inputs
+
+    # Structure blocks ------------------------------------------------------
+
+    def fork(
+        self, step: ForkStep, loc: Loc, block: Block, scope: Scope, previous: SSAValue | None
+    ) -> tuple[SSAValue | None, str]:
+        spec = step.fork
+        if spec.samples is not None and len(spec.branches) != 1:
+            self.problem((*loc, "samples"), "samples replicates a single branch; give one branch")
+        regions = []
+        for index, branch in enumerate(spec.branches):
+            inner = Block()
+            value = self.steps(branch, (*loc, "branches", index), inner, dict(scope))
+            if value is None:
+                return None, spec.as_
+            inner.add_op(YieldOp(value))
+            regions.append(Region(inner))
+        fork = ForkOp(regions, spec.samples)
+        block.add_op(fork)
+        results = list(fork.res)
+        if spec.combine == "vote":
+            combiner: Operation | None = VoteOp(results)
+            block.add_op(combiner)
+            return combiner.results[0], spec.as_
+        value = self.agent(spec.combine, (*loc, "combine"), block, scope, previous, results)
+        return value, spec.as_
+
+    def switch(
+        self, step: SwitchStep, loc: Loc, block: Block, scope: Scope
+    ) -> tuple[SSAValue | None, str]:
+        spec = step.switch
+        route = scope.get(spec.route)
+        if route is None:
+            self.problem((*loc, "route"), f"'{spec.route}' is not a value in scope here")
+            return None, spec.as_
+        cases: dict[str, Region] = {}
+        for label, branch in spec.cases.items():
+            inner = Block()
+            value = self.steps(branch, (*loc, "cases", label), inner, dict(scope))
+            if value is None:
+                return None, spec.as_
+            inner.add_op(YieldOp(value))
+            cases[label] = Region(inner)
+        op = SwitchOp(route, cases)
+        block.add_op(op)
+        return op.res[0], spec.as_
+
+    def loop(
+        self, step: LoopStep, loc: Loc, block: Block, scope: Scope
+    ) -> tuple[SSAValue | None, str]:
+        spec = step.loop
+        inits = []
+        for name, initial in spec.carry.items():
+            if initial not in scope:
+                self.problem((*loc, "carry", name), f"'{initial}' is not a value in scope here")
+                return None, spec.as_
+            inits.append(scope[initial])
+        if set(spec.next) != set(spec.carry):
+            self.problem((*loc, "next"), f"next must give a value for each carried name ({', '.join(spec.carry)})")
+            return None, spec.as_
+        body = Block(arg_types=[msg] * len(inits))
+        inner = dict(scope)
+        for name, arg in zip(spec.carry, body.args, strict=True):
+            inner[name] = arg
+            arg.name_hint = _ssa_name(name)
+        self.steps(spec.body, (*loc, "body"), body, inner)
+        verdict = inner.get(spec.until)
+        if verdict is None:
+            self.problem((*loc, "until"), f"'{spec.until}' is not a value of the loop body")
+            return None, spec.as_
+        nexts = []
+        for name in spec.carry:
+            if spec.next[name] not in inner:
+                self.problem((*loc, "next", name), f"'{spec.next[name]}' is not a value of the loop body")
+                return None, spec.as_
+            nexts.append(inner[spec.next[name]])
+        body.add_op(UntilOp(verdict, *nexts))
+        op = LoopOp(inits, spec.max_iters, Region(body))
+        block.add_op(op)
+        return op.res[0], spec.as_
+
+
+def _fmt(loc: Loc) -> str:
+    from flowcompile.frontend.load import format_loc
+
+    return format_loc(loc)
+
+
+def _ssa_name(name: str) -> str:
+    """A readable SSA name for a spec name (SSA names allow [A-Za-z0-9_$.-])."""
+    return name if name[0].isalpha() or name[0] == "_" else f"v{name}"
+
+
+def lower_spec(spec: WorkflowSpec, locator: Locator | None = None, file: str = "<spec>") -> ModuleOp:
+    """Lower a spec into a module holding one `flow.workflow`; SpecError on problems."""
+    lowering = _Lowering(spec, locator)
+    workflow = lowering.workflow()
+    if lowering.problems:
+        raise SpecError(file, lowering.problems)
+    module = ModuleOp([workflow])
+    return module
