@@ -1,0 +1,70 @@
+"""LLM backends behind one interface, and a registry to pick one by name.
+
+Factories are registered as callables or as lazy "module:attribute" strings, so
+importing this package never imports a backend's dependencies. Built in:
+"sim", the simulated world backend (`flowcompile.sim.backend.SimBackend`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from flowcompile.backends.base import (
+    ERROR_KINDS,
+    RETRYABLE_ERRORS,
+    Backend,
+    CallRequest,
+    CallResult,
+    Message,
+    as_message,
+)
+
+__all__ = [
+    "ERROR_KINDS",
+    "RETRYABLE_ERRORS",
+    "Backend",
+    "CallRequest",
+    "CallResult",
+    "Message",
+    "as_message",
+    "get_backend",
+    "known_backends",
+    "register_backend",
+]
+
+BackendFactory = Callable[..., Backend]
+
+_FACTORIES: dict[str, BackendFactory | str] = {
+    "sim": "flowcompile.sim.backend:SimBackend",
+}
+
+
+def register_backend(name: str, factory: BackendFactory | str) -> None:
+    """Register `factory` (a callable, or a lazy "module:attr" path) under `name`.
+
+    Registering an existing name replaces it (so tests can swap in fakes)."""
+    if not name:
+        raise ValueError("backend name must be non-empty")
+    if isinstance(factory, str) and ":" not in factory:
+        raise ValueError(f"lazy factory must look like 'module:attr', got {factory!r}")
+    _FACTORIES[name] = factory
+
+
+def known_backends() -> list[str]:
+    """The registered backend names, sorted."""
+    return sorted(_FACTORIES)
+
+
+def get_backend(name: str, **options: Any) -> Backend:
+    """Build the backend registered as `name`, passing `options` to its factory."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(known_backends())}") from None
+    if isinstance(factory, str):
+        module_name, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        _FACTORIES[name] = factory
+    return factory(**options)

@@ -1,0 +1,127 @@
+"""The backend interface: what the profiler and the runtime ask of an LLM service.
+
+A backend knows messages, models and reasoning budgets, never the workflow IR.
+One call is a `CallRequest` (frozen, hashable, so it can key caches) answered
+by a `CallResult`. Transport failures are values (`CallResult.error`), not
+exceptions, so a profiler can count them; configuration mistakes (an unknown
+model) raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+#: Error kinds a backend may report; all are transient, so a retry may succeed.
+ERROR_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "timeout", "malformed")
+RETRYABLE_ERRORS: frozenset[str] = frozenset(ERROR_KINDS)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: str
+    content: str
+
+
+MessageLike = Message | tuple[str, str] | Mapping[str, Any]
+
+
+def as_message(item: MessageLike) -> Message:
+    """Coerce a `Message`, a `(role, content)` pair or an OpenAI-style dict."""
+    if isinstance(item, Message):
+        return item
+    if isinstance(item, Mapping):
+        return Message(str(item["role"]), _content_text(item.get("content", "")))
+    role, content = item
+    return Message(str(role), str(content))
+
+
+def _content_text(content: Any) -> str:
+    # OpenAI allows a list of typed parts; only text parts carry text.
+    if isinstance(content, list):
+        return "".join(
+            str(p.get("text", "")) for p in content if isinstance(p, Mapping) and p.get("type", "text") == "text"
+        )
+    return "" if content is None else str(content)
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One chat completion request for one sample of one agent.
+
+    `model` is the pool name ("qwen3-8b"); `provider_model` the litellm string
+    ("hosted_vllm/Qwen/Qwen3-8B"), empty when the backend needs none.
+    `budget` is the reasoning-token budget, 0 = thinking off. `sample`
+    distinguishes repeated samples of the same prompt; `seed` is a sampling
+    seed passed through to the service.
+    """
+
+    model: str
+    provider_model: str = ""
+    api_base: str | None = None
+    budget: int = 0
+    messages: tuple[Message, ...] = field(default=())
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    sample: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Accept lists of pairs/dicts but store a hashable tuple of Messages.
+        msgs = self.messages
+        if not (isinstance(msgs, tuple) and all(isinstance(m, Message) for m in msgs)):
+            object.__setattr__(self, "messages", tuple(as_message(m) for m in _iter_messages(msgs)))
+        if self.budget < 0:
+            raise ValueError(f"budget must be >= 0, got {self.budget}")
+        if self.sample < 0:
+            raise ValueError(f"sample must be >= 0, got {self.sample}")
+        if self.max_tokens is not None and self.max_tokens <= 0:
+            raise ValueError(f"max_tokens must be positive, got {self.max_tokens}")
+
+    def to_openai_messages(self) -> list[dict[str, str]]:
+        """The messages as OpenAI chat dicts."""
+        return [{"role": m.role, "content": m.content} for m in self.messages]
+
+
+def _iter_messages(msgs: Any) -> Iterable[MessageLike]:
+    if isinstance(msgs, (str, bytes)) or isinstance(msgs, Mapping):
+        raise TypeError("messages must be a sequence of messages, not a single message")
+    return msgs
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of one call. `error` is None on success, else one of ERROR_KINDS
+    (or another backend-specific kind, which is not retryable)."""
+
+    text: str = ""
+    latency_s: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    reasoning_tokens: int = 0
+    cost: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call succeeded."""
+        return self.error is None
+
+    @property
+    def retryable(self) -> bool:
+        """True when the failure is transient and the same request may be retried."""
+        return self.error in RETRYABLE_ERRORS
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """An LLM service reachable by `call`."""
+
+    name: str
+
+    async def call(self, request: CallRequest) -> CallResult:
+        """Answer one request."""
+        ...
