@@ -395,7 +395,7 @@ class WorkflowOp(IRDLOperation):
                 f"entry block has {len(self.body.block.args)} arguments, "
                 f"the signature {len(ftype.inputs)} inputs"
             )
-        if not self.body.block.ops:
+        if not isinstance(self.body.block.last_op, ReturnOp):
             raise VerifyException("workflow body must end with flow.return")
         for name, model in self.model_pool().items():
             if not isinstance(model, ModelAttr):
@@ -849,6 +849,7 @@ class SwitchOp(_BranchingOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> SwitchOp:
+        start = parser.pos
         route = _parse_msg_operand(parser)
         props, attrs = {}, {}
         if parser.parse_optional_keyword("attributes"):
@@ -859,7 +860,7 @@ class SwitchOp(_BranchingOp):
             labels.append(parser.parse_str_literal())
             regions.append(parser.parse_region())
         if not regions:
-            parser.raise_error("expected at least one 'case \"label\" { ... }'")
+            parser.raise_error("expected at least one 'case \"label\" { ... }'", start)
         num_results = len(_terminator_operands_or_empty(regions[0]))
         return cls.create(
             operands=[route],
@@ -1114,6 +1115,7 @@ class ConfigSetOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> ConfigSetOp:
+        start = parser.pos
         name = parser.parse_symbol_name()
         parser.parse_keyword("for")
         workflow = parser.parse_attribute()
@@ -1121,7 +1123,7 @@ class ConfigSetOp(IRDLOperation):
             parser.raise_error("expected a workflow symbol such as @chain")
         props, attrs = parse_op_dict(parser, cls.DICT)
         if "points" not in props:
-            parser.raise_error("flow.config_set needs {points = [...]}")
+            parser.raise_error("flow.config_set needs {points = [...]}", start)
         return cls.create(
             properties={"sym_name": name, "workflow": workflow, **props},
             attributes=attrs,

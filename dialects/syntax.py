@@ -157,8 +157,9 @@ def check_range(
     """Raise a VerifyException unless `low <= value <= high` (None passes)."""
     if value is None:
         return
-    if not math.isfinite(value) and high != math.inf:
-        raise VerifyException(f"{what} must be in [{low:g}, {high:g}], got {value}")
+    if not math.isfinite(value):
+        bound = f"[{low:g}, {high:g}]" if high != math.inf else f"[{low:g}, inf)"
+        raise VerifyException(f"{what} must be in {bound}, got {value}")
     if not (low <= value <= high):
         bound = f"in [{low:g}, {high:g}]" if high != math.inf else f">= {low:g}"
         raise VerifyException(f"{what} must be {bound}, got {format_number(value)}")
@@ -257,10 +258,18 @@ def _print_entry(printer: Printer, key: str, value: Attribute) -> None:
 
 def print_compact(printer: Printer, value: Attribute) -> None:
     """Print an attribute, with i64/f64 scalars and dense arrays as bare literals."""
-    if isinstance(value, DenseArrayBase) and value.elt_type in (i64, f64):
+    if (
+        isinstance(value, DenseArrayBase)
+        and value.elt_type in (i64, f64)
+        and all(math.isfinite(v) for v in value.iter_values())
+    ):
         items = [format_number(v) for v in value.iter_values()]
         printer.print_string("[" + ", ".join(items) + "]")
-    elif isinstance(value, FloatAttr) and value.type == f64:
+    elif (
+        isinstance(value, FloatAttr)
+        and value.type == f64
+        and math.isfinite(value.value.data)
+    ):
         printer.print_string(format_float(value.value.data))
     elif isinstance(value, IntegerAttr) and value.type == i64:
         printer.print_string(str(value.value.data))

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
-from xdsl.ir import Operation
-from xdsl.parser import Parser
+from xdsl.ir import AttributeInvT, Operation, SSAValue
+from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.lexer import Span
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,15 @@ class FlowError(DiagnosticException):
 
 
 def location_of(op: Operation | None) -> FileLineColLoc | None:
-    """The source location of `op`, or of its closest located ancestor."""
+    """The source location of `op`, or of its closest located ancestor (for
+    the implicit module around a file's ops, the location of its first op)."""
+    target = op
     while op is not None:
         if isinstance(op.location, FileLineColLoc):
             return op.location
         op = op.parent_op()
+    if isinstance(target, ModuleOp) and target.ops.first is not None:
+        return location_of(target.ops.first)
     return None
 
 
@@ -72,6 +78,31 @@ def from_parse_error(error: ParseError) -> Diagnostic:
 class LocatingParser(Parser):
     """A parser that records each op's `file:line:col` as its location."""
 
+    def __init__(self, ctx: Context, input: str, name: str = "<unknown>") -> None:
+        super().__init__(ctx, input, name)
+        self.first_uses: dict[str, Span] = {}
+        """Where each value was first used, to report one that is never defined."""
+
+    def resolve_operand(
+        self, operand: UnresolvedOperand, type: AttributeInvT
+    ) -> SSAValue[AttributeInvT]:
+        if operand.operand_name not in self.ssa_values:
+            self.first_uses.setdefault(operand.operand_name, operand.span)
+        return super().resolve_operand(operand, type)
+
+    def parse_module(self, allow_implicit_module: bool = True) -> ModuleOp:
+        if self._current_token.kind == MLIRTokenKind.EOF:
+            return ModuleOp([])  # blank or comments only: an empty module, as in mlir-opt
+        try:
+            return super().parse_module(allow_implicit_module)
+        except ParseError as e:
+            undefined = next(iter(self.forward_ssa_references), None)
+            if undefined is None or not e.msg.startswith("values used but not defined"):
+                raise
+            raise ParseError(
+                self.first_uses[undefined], f"use of undefined value %{undefined}"
+            ) from None
+
     def parse_operation(self) -> Operation:
         start = self._current_token.span
         op = super().parse_operation()
@@ -84,14 +115,15 @@ class LocatingParser(Parser):
 
 
 def parse_located(ctx: Context, text: str, name: str) -> ModuleOp:
-    """Parse a module, every op located; attribute verifier failures become
-    parse errors at the position where parsing stopped."""
+    """Parse a module, every op located; attribute verifier failures (and the
+    ValueErrors xDSL raises for malformed attributes) become parse errors at
+    the position where parsing stopped."""
     parser = LocatingParser(ctx, text, name)
     try:
         return parser.parse_module()
-    except VerifyException as e:
+    except (VerifyException, ValueError) as e:
         span = parser._current_token.span  # pyright: ignore[reportPrivateUsage]
-        raise ParseError(span, str(e).splitlines()[0]) from None
+        raise ParseError(span, _first_line(e)) from None
 
 
 def verify_located(module: ModuleOp) -> Diagnostic | None:
@@ -105,5 +137,9 @@ def verify_located(module: ModuleOp) -> Diagnostic | None:
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    lines = str(error).strip().splitlines()
+    if not lines:
+        return type(error).__name__
+    if lines[0].endswith(":") and len(lines) > 1:  # IRDL: "operand ... does not verify:"
+        return f"{lines[0]} {lines[1].strip()}"
+    return lines[0]

@@ -1,0 +1,389 @@
+"""The proxy model of a workflow: a dataflow graph of values, and its meaning.
+
+The `enumerate` and `pareto` passes translate flow IR into this graph; it knows
+no IR. A workflow configuration is an `Assignment`, one choice index per
+decision variable (`Var`: an agent's (model, budget) candidates, or a structure
+knob). `evaluate` gives the proxy's estimate of a configuration; it *defines*
+the proxy, and `search.frontier` must find exactly the Pareto set of it.
+
+Every value carries (acc, t, cost): the probability it is correct, its ready
+time in seconds from the workflow's start, and the expected dollars spent to
+produce it. The rules (see DESIGN.md, "Proxy rules"):
+
+* agent b on inputs X under choice c: `u = prod(acc_x)` over the inputs that
+  are not redundant (an input whose agents all feed another input adds nothing
+  new: the chain's shared plan counts once); `acc = p_c*u + (1-u)*min(r, p_c)`
+  (recovery never beats success, which keeps the rule monotone);
+  `t = max(t_x, t_gate) + lat_c`. An aggregator multiplies `p_c` by the chance
+  that at least one proposal (fork result) is right. A skipped optional agent
+  passes its input on.
+* vote: the Poisson-binomial majority of its inputs (ties count half); over
+  the k samples of a replicated fork, the binomial majority; `t = max`.
+* switch: `acc = acc_route * sum(w_i * acc_i)`, `t = sum(w_i * max(t_route, t_i))`;
+  every agent inside a case waits for the route (its gate).
+* refine loop: a Markov chain over the carried draft's correctness; see
+  `refine_loop`.
+Costs add over executed agents, weighted by branch probabilities and expected
+loop iterations; cost is reported, not optimised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flowcompile.proxy.rules import binomial_majority_acc, majority_vote_acc
+
+Assignment = Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Var:
+    """A decision variable: `labels[i]` is choice i (a config, a knob value)."""
+
+    key: str
+    labels: tuple[object, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    acc: float
+    t: float
+    cost: float = 0.0
+
+
+class Node:
+    """A value of the workflow graph. Identity matters: nodes are shared."""
+
+    def children(self) -> Sequence[Node]:
+        return ()
+
+    def own_vars(self) -> Sequence[Var]:
+        return ()
+
+
+@dataclass(eq=False)
+class Input(Node):
+    """A workflow input: always correct, ready at time 0."""
+
+    name: str = "query"
+
+
+@dataclass(eq=False)
+class Carried(Node):
+    """The message a loop carries; its value is set by the loop per iteration."""
+
+    loop: str
+
+
+@dataclass(eq=False)
+class Agent(Node):
+    """One sub-agent call; `acc/lat/cost[i]` are the estimates of choice i.
+
+    With `skippable`, the variable has one more choice, the last, meaning
+    "skip": the output is `inputs[0]` unchanged.
+    """
+
+    var: Var
+    inputs: tuple[Node, ...]
+    acc: tuple[float, ...]
+    lat: tuple[float, ...]
+    cost: tuple[float, ...]
+    recovery: float = 0.0
+    proposals: tuple[Node, ...] = ()
+    gate: Node | None = None
+    skippable: bool = False
+    samples_of: dict[int, Var] = field(default_factory=dict)
+    """For proposals that are a replicated fork: index -> its samples knob."""
+
+    def children(self) -> Sequence[Node]:
+        extra = (self.gate,) if self.gate is not None else ()
+        return (*self.inputs, *self.proposals, *extra)
+
+    def own_vars(self) -> Sequence[Var]:
+        return (self.var, *self.samples_of.values())
+
+    @property
+    def skip_index(self) -> int | None:
+        return len(self.acc) if self.skippable else None
+
+
+@dataclass(eq=False)
+class Vote(Node):
+    """Majority vote; `samples` replicates a single input k times (a knob)."""
+
+    inputs: tuple[Node, ...]
+    samples: Var | None = None
+
+    def children(self) -> Sequence[Node]:
+        return self.inputs
+
+    def own_vars(self) -> Sequence[Var]:
+        return (self.samples,) if self.samples is not None else ()
+
+
+@dataclass(eq=False)
+class Switch(Node):
+    route: Node
+    branches: tuple[Node, ...]
+    probs: tuple[float, ...]
+
+    def children(self) -> Sequence[Node]:
+        return (self.route, *self.branches)
+
+
+@dataclass(eq=False)
+class Loop(Node):
+    """A refine loop: `verdict` judges the carried draft, `next` revises it."""
+
+    name: str
+    init: Node
+    carried: Carried
+    verdict: Agent
+    next: Node
+    max_iters: Var
+
+    def children(self) -> Sequence[Node]:
+        return (self.init,)
+
+    def own_vars(self) -> Sequence[Var]:
+        return (self.max_iters,)
+
+
+# Rules shared by evaluation and search --------------------------------------
+
+
+def agent_acc(p: np.ndarray | float, u: np.ndarray | float, recovery: float):
+    """`p*u + (1-u)*min(r, p)`: success on correct input, recovery otherwise."""
+    return p * u + (1.0 - u) * np.minimum(recovery, p)
+
+
+def verdict_rates(p: np.ndarray | float):
+    """(true-approve, false-approve) rates of a verdict agent whose judging
+    accuracy is p; a judge worse than chance is taken as chance (keeps the
+    loop monotone in the draft's quality)."""
+    p = np.maximum(p, 0.5)
+    return p, 1.0 - p
+
+
+def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int):
+    """Accuracy and expected latency of a bounded refine loop (broadcasting).
+
+    Each iteration the verdict judges the carried draft: approve a correct one
+    w.p. `tpr`, a wrong one w.p. `fpr`, and the loop ends with that draft.
+    Otherwise the draft is revised (costing `t_revise` more), correct w.p.
+    `rho1` from a correct draft and `rho0` from a wrong one. After `n`
+    rejections the loop ends with the last revision. Returns (acc, expected
+    latency, expected checks, expected revisions).
+    """
+    correct = np.asarray(q0, dtype=float)
+    wrong = 1.0 - correct
+    acc = np.zeros(np.broadcast(correct, rho1, rho0, tpr, t_check).shape)
+    lat = np.zeros_like(acc)
+    checks = np.zeros_like(acc)
+    revisions = np.zeros_like(acc)
+    for step in range(n):
+        reach = correct + wrong
+        checks = checks + reach
+        lat = lat + reach * t_check
+        acc = acc + correct * tpr
+        rejected_correct = correct * (1.0 - tpr)
+        rejected_wrong = wrong * (1.0 - fpr)
+        rejected = rejected_correct + rejected_wrong
+        lat = lat + rejected * t_revise
+        revisions = revisions + rejected
+        correct = rejected_correct * rho1 + rejected_wrong * rho0
+        wrong = rejected - correct
+        if step == n - 1:
+            acc = acc + correct
+    return acc, lat, checks, revisions
+
+
+def vote_acc(accs: Sequence[np.ndarray | float], samples: int | None):
+    if samples is not None:
+        return binomial_majority_acc(np.asarray(accs[0], dtype=float), samples)
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in accs]), -1)
+    return majority_vote_acc(stacked)
+
+
+# Structure queries ------------------------------------------------------------
+
+
+def walk(root: Node) -> Iterator[Node]:
+    """Every node reachable from root, each once, children before parents,
+    loop bodies included."""
+    seen: set[int] = set()
+
+    def visit(node: Node) -> Iterator[Node]:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for child in node.children():
+            yield from visit(child)
+        if isinstance(node, Loop):
+            yield from visit(node.verdict)
+            yield from visit(node.next)
+        yield node
+
+    yield from visit(root)
+
+
+def all_vars(root: Node) -> list[Var]:
+    found: dict[str, Var] = {}
+    for node in walk(root):
+        for var in node.own_vars():
+            found.setdefault(var.key, var)
+    return list(found.values())
+
+
+def effective_inputs(inputs: Sequence[Node], supports: Mapping[int, frozenset[str]]) -> list[Node]:
+    """Inputs minus the redundant ones: an input whose support is within
+    another input's (a value that input already depends on) is dropped; of
+    equal supports the first is kept."""
+    unique: list[Node] = []
+    for node in inputs:
+        if all(node is not other for other in unique):
+            unique.append(node)
+    keep = []
+    for i, node in enumerate(unique):
+        mine = supports[id(node)]
+        redundant = any(
+            j != i
+            and mine <= supports[id(other)]
+            and (mine != supports[id(other)] or j < i)
+            for j, other in enumerate(unique)
+        )
+        if not redundant:
+            keep.append(node)
+    return keep
+
+
+def supports(root: Node) -> dict[int, frozenset[str]]:
+    """For every node, the keys of the variables its value depends on. A
+    carried message counts as a variable of its own so it is never redundant."""
+    result: dict[int, frozenset[str]] = {}
+    for node in walk(root):
+        keys = {v.key for v in node.own_vars()}
+        for child in node.children():
+            keys |= result[id(child)]
+        if isinstance(node, Carried):
+            keys.add(f"carried:{node.loop}")
+        if isinstance(node, Loop):
+            keys |= result[id(node.verdict)] | result[id(node.next)]
+            keys.discard(f"carried:{node.name}")
+        result[id(node)] = frozenset(keys)
+    return result
+
+
+# Evaluation of one configuration ---------------------------------------------
+
+
+def evaluate(root: Node, assignment: Assignment) -> Estimate:
+    """The proxy's estimate of one workflow configuration."""
+    sup = supports(root)
+    memo: dict[int, Estimate] = {}
+    return _eval(root, assignment, sup, memo, {})
+
+
+def _eval(
+    node: Node,
+    assign: Assignment,
+    sup: Mapping[int, frozenset[str]],
+    memo: dict[int, Estimate],
+    carried: Mapping[str, Estimate],
+) -> Estimate:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+
+    def ev(child: Node) -> Estimate:
+        return _eval(child, assign, sup, memo, carried)
+
+    if isinstance(node, Input):
+        result = Estimate(1.0, 0.0)
+    elif isinstance(node, Carried):
+        result = carried[node.loop]
+    elif isinstance(node, Agent):
+        result = _eval_agent(node, assign, sup, ev)
+    elif isinstance(node, Vote):
+        values = [ev(x) for x in node.inputs]
+        k = node.samples.labels[assign[node.samples.key]] if node.samples else None
+        acc = float(vote_acc([v.acc for v in values], k))  # pyright: ignore[reportArgumentType]
+        cost = sum(v.cost for v in values) * (k or 1)  # pyright: ignore[reportOperatorIssue]
+        result = Estimate(acc, max(v.t for v in values), cost)
+    elif isinstance(node, Switch):
+        route = ev(node.route)
+        branches = [ev(b) for b in node.branches]
+        w = node.probs
+        acc = route.acc * sum(wi * b.acc for wi, b in zip(w, branches, strict=True))
+        t = sum(wi * max(route.t, b.t) for wi, b in zip(w, branches, strict=True))
+        cost = route.cost + sum(wi * b.cost for wi, b in zip(w, branches, strict=True))
+        result = Estimate(acc, t, cost)
+    elif isinstance(node, Loop):
+        result = _eval_loop(node, assign, sup, ev, carried)
+    else:
+        raise TypeError(f"unknown proxy node {type(node).__name__}")
+    memo[key] = result
+    return result
+
+
+def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
+    choice = assign[node.var.key]
+    if choice == node.skip_index:
+        return ev(node.inputs[0])
+    inputs = effective_inputs(node.inputs, sup)
+    values = [ev(x) for x in inputs]
+    u = math.prod(v.acc for v in values)
+    t_in = max((v.t for v in values), default=0.0)
+    cost = sum(v.cost for v in values)
+    p = node.acc[choice]
+    if node.proposals:
+        proposal_values = [ev(x) for x in node.proposals]
+        miss = 1.0
+        for index, value in enumerate(proposal_values):
+            var = node.samples_of.get(index)
+            k = var.labels[assign[var.key]] if var is not None else 1
+            miss *= (1.0 - value.acc) ** k  # pyright: ignore[reportOperatorIssue]
+            cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
+        p = p * (1.0 - miss)
+        t_in = max([t_in, *(v.t for v in proposal_values)])
+    if node.gate is not None:
+        t_in = max(t_in, ev(node.gate).t)
+    acc = float(agent_acc(p, u, node.recovery))
+    return Estimate(acc, t_in + node.lat[choice], cost + node.cost[choice])
+
+
+def _eval_loop(node: Loop, assign: Assignment, sup, ev, carried) -> Estimate:
+    init = ev(node.init)
+    outcomes = []
+    for q in (1.0, 0.0):
+        inner = {**carried, node.name: Estimate(q, 0.0)}
+        memo: dict[int, Estimate] = {}
+        verdict = _eval(node.verdict, assign, sup, memo, inner)
+        nxt = _eval(node.next, assign, sup, memo, inner)
+        outcomes.append((verdict, nxt))
+    (verdict, next1), (_, next0) = outcomes
+    p = node.verdict.acc[assign[node.verdict.var.key]]
+    tpr, fpr = verdict_rates(p)
+    n = node.max_iters.labels[assign[node.max_iters.key]]
+    t_revise = max(next1.t - verdict.t, 0.0)
+    acc, lat, checks, revisions = refine_loop(
+        init.acc, next1.acc, next0.acc, tpr, fpr, verdict.t, t_revise, n  # pyright: ignore
+    )
+    revise_cost = max(next1.cost - verdict.cost, 0.0)
+    cost = init.cost + float(checks) * verdict.cost + float(revisions) * revise_cost
+    return Estimate(float(acc), init.t + float(lat), cost)
+
+
+def assignments(variables: Sequence[Var]) -> Iterator[dict[str, int]]:
+    """Every configuration of the given variables (the full cross product)."""
+    keys = [v.key for v in variables]
+    for combo in itertools.product(*(range(len(v)) for v in variables)):
+        yield dict(zip(keys, combo, strict=True))

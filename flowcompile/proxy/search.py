@@ -1,0 +1,384 @@
+"""The Pareto frontier of a proxy model, bottom-up, exact.
+
+Every value's frontier holds the non-dominated partial configurations of the
+variables it depends on (maximise acc, minimise t). Each rule of
+`flowcompile.proxy.model` is monotone in its children's (acc, t), so dropping
+a dominated child point never loses a non-dominated parent point; frontiers
+are combined with vectorised numpy cross products and pruned after every step.
+
+Two places need more than that:
+* a variable that two children of one join depend on (an agent whose output
+  two paths share) would be chosen twice, inconsistently. Such shared
+  variables are *conditioned on*: the search runs once per assignment of them,
+  with those variables fixed, and the union of the results is pruned.
+* a loop's latency is not monotone in its verdict agent's accuracy (a better
+  judge can reject more often), so the variables of a loop body are
+  enumerated exhaustively; only the loop's initial value is pruned.
+
+`brute_force` evaluates every configuration, for checking.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowcompile.proxy.frontier import FrontierLimitError, pareto_indices
+from flowcompile.proxy.model import (
+    Agent,
+    Carried,
+    Estimate,
+    Input,
+    Loop,
+    Node,
+    Switch,
+    Var,
+    Vote,
+    _eval,
+    agent_acc,
+    all_vars,
+    assignments,
+    effective_inputs,
+    evaluate,
+    refine_loop,
+    supports,
+    verdict_rates,
+    vote_acc,
+    walk,
+)
+
+DEFAULT_LIMIT = 2_000_000
+"""Largest cross product (points) one step may build before giving up."""
+
+
+class RegionLimitError(FrontierLimitError):
+    """A step of the search would exceed the limit; names the region."""
+
+    def __init__(self, region: str, size: int, limit: int):
+        super().__init__(size, limit)
+        self.region = region
+
+
+@dataclass(frozen=True)
+class Front:
+    """Non-dominated points; `assign[i, j]` is the choice of variable j (-1: unset)."""
+
+    acc: np.ndarray
+    t: np.ndarray
+    assign: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.acc.shape[0])
+
+
+@dataclass(frozen=True)
+class Point:
+    """One configuration of the whole workflow with its proxy estimate."""
+
+    assignment: dict[str, int]
+    estimate: Estimate
+
+
+def _prune(acc: np.ndarray, t: np.ndarray, assign: np.ndarray) -> Front:
+    # Rounding first keeps float noise (1e-17) from deciding dominance.
+    keep = pareto_indices(np.round(acc, 12), np.round(t, 12))
+    return Front(acc[keep], t[keep], assign[keep])
+
+
+def _merge_assign(*parts: np.ndarray) -> np.ndarray:
+    """Combine broadcast assignment blocks: each variable is set by at most one
+    part (or set identically, for conditioned variables)."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = np.where(part >= 0, part, result)
+    return result
+
+
+class _Search:
+    def __init__(self, root: Node, limit: int):
+        self.root = root
+        self.limit = limit
+        self.vars = all_vars(root)
+        self.column = {v.key: j for j, v in enumerate(self.vars)}
+        self.sup = supports(root)
+        self.shared = self._shared_vars()
+
+    # Which variables to condition on --------------------------------------
+
+    def _join_children(self, node: Node) -> list[Node]:
+        if isinstance(node, Agent):
+            gate = [node.gate] if node.gate is not None else []
+            return [*effective_inputs(node.inputs, self.sup), *node.proposals, *gate]
+        if isinstance(node, Loop):
+            return [node.init]
+        return list(node.children())
+
+    def _shared_vars(self) -> list[Var]:
+        shared: set[str] = set()
+        for node in walk(self.root):
+            seen: set[str] = set()
+            for child in self._join_children(node):
+                for key in self.sup[id(child)]:
+                    if key in seen:
+                        shared.add(key)
+                    seen.add(key)
+            if isinstance(node, Loop):
+                shared |= self._outer_keys(node)
+        return [v for v in self.vars if v.key in shared]
+
+    def _outer_keys(self, loop: Loop) -> set[str]:
+        """Variables of the values from outside the loop body that it reads."""
+        body = {id(n) for n in self._body_nodes(loop)}
+        outer = [
+            child
+            for node in self._body_nodes(loop)
+            for child in node.children()
+            if id(child) not in body
+        ]
+        outer += [n for n in (loop.verdict, loop.next) if id(n) not in body]
+        keys = set().union(*(self.sup[id(n)] for n in outer)) if outer else set()
+        return {k for k in keys if not k.startswith("carried:")}
+
+    def _body_vars(self, loop: Loop) -> set[str]:
+        """Variables owned by nodes inside the loop body (not reachable from
+        the body's outside references)."""
+        owned: set[str] = set()
+        for node in self._body_nodes(loop):
+            owned |= {v.key for v in node.own_vars()}
+        return owned
+
+    def _body_nodes(self, loop: Loop) -> list[Node]:
+        """Nodes that depend on the loop's carried message: the body proper."""
+        key = f"carried:{loop.name}"
+        nodes = [*walk(loop.verdict), *walk(loop.next)]
+        unique = {id(n): n for n in nodes}
+        return [n for n in unique.values() if key in self.sup[id(n)]]
+
+    # The search ------------------------------------------------------------
+
+    def run(self) -> list[Point]:
+        sizes = [len(v) for v in self.shared]
+        self._check("conditioning on shared agents", sizes)
+        fronts: list[Front] = []
+        for combo in itertools.product(*(range(n) for n in sizes)):
+            fixed = {v.key: c for v, c in zip(self.shared, combo, strict=True)}
+            self.fixed = fixed
+            self.memo: dict[int, Front] = {}
+            front = self.front(self.root)
+            assign = front.assign.copy()
+            for key, choice in fixed.items():
+                assign[:, self.column[key]] = choice
+            fronts.append(Front(front.acc, front.t, assign))
+        front = _prune(
+            np.concatenate([f.acc for f in fronts]),
+            np.concatenate([f.t for f in fronts]),
+            np.concatenate([f.assign for f in fronts]),
+        )
+        points = []
+        for row in front.assign:
+            assignment = {v.key: int(c) if c >= 0 else 0 for v, c in zip(self.vars, row, strict=True)}
+            points.append(Point(assignment, evaluate(self.root, assignment)))
+        return points
+
+    def _check(self, region: str, sizes: Sequence[int]) -> None:
+        total = math.prod(sizes)
+        if total > self.limit:
+            raise RegionLimitError(region, total, self.limit)
+
+    def _unset(self, m: int = 1) -> np.ndarray:
+        return np.full((m, len(self.vars)), -1, dtype=np.int32)
+
+    def _choices(self, var: Var) -> list[int]:
+        if var.key in self.fixed:
+            return [self.fixed[var.key]]
+        return list(range(len(var)))
+
+    def _with_choice(self, assign: np.ndarray, var: Var, choices: np.ndarray) -> np.ndarray:
+        assign = assign.copy()
+        assign[:, self.column[var.key]] = choices
+        return assign
+
+    def front(self, node: Node) -> Front:
+        key = id(node)
+        if key not in self.memo:
+            self.memo[key] = self._front(node)
+        return self.memo[key]
+
+    def _front(self, node: Node) -> Front:
+        if isinstance(node, Input):
+            return Front(np.ones(1), np.zeros(1), self._unset())
+        if isinstance(node, Agent):
+            return self._agent(node)
+        if isinstance(node, Vote):
+            return self._vote(node)
+        if isinstance(node, Switch):
+            return self._switch(node)
+        if isinstance(node, Loop):
+            return self._loop(node)
+        assert not isinstance(node, Carried), "carried messages live in loop bodies"
+        raise TypeError(f"unknown proxy node {type(node).__name__}")
+
+    def _product(self, region: str, fronts: Sequence[Front]) -> list[np.ndarray]:
+        """Index grids of the cross product of `fronts`, flattened."""
+        self._check(region, [len(f) for f in fronts])
+        grids = np.meshgrid(*(np.arange(len(f)) for f in fronts), indexing="ij")
+        return [g.ravel() for g in grids]
+
+    def _pairwise(
+        self, region: str, fronts: Sequence[Front], acc_fn, t_fn, identity: float = 1.0
+    ) -> Front:
+        """Fold an associative, monotone rule over fronts, pruning each step;
+        `identity` is the rule's neutral accuracy."""
+        result = Front(np.full(1, identity), np.zeros(1), self._unset())
+        for front in fronts:
+            i, j = self._product(region, [result, front])
+            result = _prune(
+                acc_fn(result.acc[i], front.acc[j]),
+                t_fn(result.t[i], front.t[j]),
+                _merge_assign(result.assign[i], front.assign[j]),
+            )
+        return result
+
+    def _agent(self, node: Agent) -> Front:
+        region = f"agent @{node.var.key}"
+        upstream = self._pairwise(
+            region,
+            [self.front(x) for x in effective_inputs(node.inputs, self.sup)],
+            np.multiply,
+            np.maximum,
+        )
+        if node.gate is not None:
+            gate = self.front(node.gate)
+            i, j = self._product(region, [upstream, gate])
+            upstream = _prune(
+                upstream.acc[i],
+                np.maximum(upstream.t[i], gate.t[j]),
+                _merge_assign(upstream.assign[i], gate.assign[j]),
+            )
+        hits = self._proposal_hits(region, node)
+        i, j = self._product(region, [upstream, hits])
+        u, h = upstream.acc[i], hits.acc[j]
+        t_in = np.maximum(upstream.t[i], hits.t[j])
+        base = _merge_assign(upstream.assign[i], hits.assign[j])
+        parts_acc, parts_t, parts_assign = [], [], []
+        for choice in self._choices(node.var):
+            if choice == node.skip_index:
+                skipped = self.front(node.inputs[0])
+                parts_acc.append(skipped.acc)
+                parts_t.append(skipped.t)
+                parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), choice)))
+                continue
+            parts_acc.append(agent_acc(node.acc[choice] * h, u, node.recovery))
+            parts_t.append(t_in + node.lat[choice])
+            parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
+        return _prune(np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+
+    def _proposal_hits(self, region: str, node: Agent) -> Front:
+        """Front of P(at least one proposal is right), as acc, and its time."""
+        fronts = []
+        for index, proposal in enumerate(node.proposals):
+            front = self.front(proposal)
+            var = node.samples_of.get(index)
+            fronts.append(front if var is None else self._replicated_hits(front, var))
+        if not fronts:
+            return Front(np.ones(1), np.zeros(1), self._unset())
+        # hit = 1 - prod(1 - hit_i): associative and monotone in every hit_i.
+        return self._pairwise(
+            region, fronts, lambda a, b: 1.0 - (1.0 - a) * (1.0 - b), np.maximum, identity=0.0
+        )
+
+    def _replicated_hits(self, front: Front, var: Var) -> Front:
+        """P(at least one of k samples is right), over the samples knob."""
+        parts = []
+        for choice in self._choices(var):
+            k = var.labels[choice]
+            hit = 1.0 - (1.0 - front.acc) ** k  # pyright: ignore[reportOperatorIssue]
+            parts.append((hit, front.t, self._with_choice(front.assign, var, np.full(len(front), choice))))
+        return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+
+    def _vote(self, node: Vote) -> Front:
+        region = "flow.vote"
+        if node.samples is not None:
+            front = self.front(node.inputs[0])
+            parts = [
+                (vote_acc([front.acc], node.samples.labels[c]), front.t,
+                 self._with_choice(front.assign, node.samples, np.full(len(front), c)))
+                for c in self._choices(node.samples)
+            ]
+            return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+        fronts = [self.front(x) for x in node.inputs]
+        idx = self._product(region, fronts)
+        acc = vote_acc([f.acc[i] for f, i in zip(fronts, idx, strict=True)], None)
+        t = np.max(np.stack([f.t[i] for f, i in zip(fronts, idx, strict=True)]), axis=0)
+        assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
+        return _prune(acc, t, assign)
+
+    def _switch(self, node: Switch) -> Front:
+        fronts = [self.front(node.route), *(self.front(b) for b in node.branches)]
+        idx = self._product("flow.switch", fronts)
+        route, branches = fronts[0], fronts[1:]
+        r_acc, r_t = route.acc[idx[0]], route.t[idx[0]]
+        acc = r_acc * sum(w * b.acc[i] for w, b, i in zip(node.probs, branches, idx[1:], strict=True))
+        t = sum(w * np.maximum(r_t, b.t[i]) for w, b, i in zip(node.probs, branches, idx[1:], strict=True))
+        assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
+        return _prune(np.asarray(acc, dtype=float), np.asarray(t, dtype=float), assign)
+
+    def _loop(self, node: Loop) -> Front:
+        region = f"flow.loop @{node.name}"
+        init = self.front(node.init)
+        free = [v for v in self.vars if v.key in self._body_vars(node) and v.key not in self.fixed]
+        free = [v for v in free if v.key != node.max_iters.key]
+        self._check(region, [len(init), *(len(v) for v in free), len(self._choices(node.max_iters))])
+        rows = []
+        for body in assignments(free):
+            assign = {**self.fixed, **body, node.max_iters.key: 0}
+            outcomes = []
+            for q in (1.0, 0.0):
+                memo: dict[int, Estimate] = {}
+                carried = {node.name: Estimate(q, 0.0)}
+                outcomes.append(
+                    (_eval(node.verdict, assign, self.sup, memo, carried), _eval(node.next, assign, self.sup, memo, carried))
+                )
+            (verdict, next1), (_, next0) = outcomes
+            tpr, fpr = verdict_rates(node.verdict.acc[assign[node.verdict.var.key]])
+            rows.append((body, next1.acc, next0.acc, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
+        parts = []
+        for choice in self._choices(node.max_iters):
+            n = node.max_iters.labels[choice]
+            for body, rho1, rho0, tpr, fpr, t_check, t_revise in rows:
+                acc, lat, _, _ = refine_loop(init.acc, rho1, rho0, tpr, fpr, t_check, t_revise, n)  # pyright: ignore
+                assign = init.assign.copy()
+                for key, value in {**body, node.max_iters.key: choice}.items():
+                    assign[:, self.column[key]] = value
+                parts.append((acc, init.t + lat, assign))
+        return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+
+
+def frontier(root: Node, limit: int = DEFAULT_LIMIT) -> list[Point]:
+    """The proxy's exact Pareto set (acc max, latency min), sorted by latency."""
+    return _Search(root, limit).run()
+
+
+def brute_force(root: Node, limit: int = DEFAULT_LIMIT) -> list[Point]:
+    """The same Pareto set by evaluating every configuration (small spaces)."""
+    variables = all_vars(root)
+    total = math.prod(len(v) for v in variables)
+    if total > limit:
+        raise RegionLimitError("the whole workflow (exhaustive)", total, limit)
+    points = [Point(a, evaluate(root, a)) for a in assignments(variables)]
+    acc = np.array([p.estimate.acc for p in points])
+    t = np.array([p.estimate.t for p in points])
+    keep = pareto_indices(np.round(acc, 12), np.round(t, 12))
+    return [points[i] for i in keep]
+
+
+def space_size(root: Node) -> int:
+    return math.prod(len(v) for v in all_vars(root))
+
+
+def by_key(points: Sequence[Point]) -> Mapping[tuple[float, float], Point]:
+    return {(round(p.estimate.acc, 9), round(p.estimate.t, 9)): p for p in points}

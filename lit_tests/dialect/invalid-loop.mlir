@@ -1,0 +1,112 @@
+// flow.loop and flow.until verifiers.
+// RUN: flowcompile-opt %s --split-input-file --verify-diagnostics --allow-unregistered-dialect
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{property 'max_iters' expected in operation 'flow.loop'}}
+  %0 = flow.loop iter(%c = %q) {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{max_iters must be >= 1, got 0}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [0, 2]} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{max_iters: duplicate choices}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2, 2]} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{flow.until passes 0 message(s), the loop carries 1}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2]} {
+    flow.until %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{each region must end with flow.until}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2]} {
+    "test.op"(%c) : (!flow.msg) -> ()
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{pass_rate must be in [0, 1], got 1.5}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2], pass_rate = 1.5} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{pass_rate must be a float}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2], pass_rate = "high"} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{a loop carries at least one message}}
+  "flow.loop"() <{max_iters = array<i64: 2>}> ({
+    "flow.until"(%q) : (!flow.msg) -> ()
+  }) : () -> ()
+  flow.return %q
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{a loop has one result per carried message}}
+  %0, %1 = "flow.loop"(%q) <{max_iters = array<i64: 2>}> ({
+  ^bb0(%a: !flow.msg):
+    "flow.until"(%a, %a) : (!flow.msg, !flow.msg) -> ()
+  }) : (!flow.msg) -> (!flow.msg, !flow.msg)
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{loop body has 2 arguments for 1 carried messages}}
+  %0 = "flow.loop"(%q) <{max_iters = array<i64: 2>}> ({
+  ^bb0(%a: !flow.msg, %b: !flow.msg):
+    "flow.until"(%a, %a) : (!flow.msg, !flow.msg) -> ()
+  }) : (!flow.msg) -> !flow.msg
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %0 = flow.fork {
+    // expected-error @+1 {{'flow.until' expects parent op 'flow.loop'}}
+    flow.until %q, %q
+  }
+  flow.return %0
+}

@@ -1,0 +1,158 @@
+"""The bottom-up search finds exactly the proxy's Pareto set.
+
+Random small workflows (chains, shared inputs, forks with votes and with
+aggregators, replicated samples, switches, loops, optional agents) with random
+estimates: `frontier` must equal the brute-force Pareto set point for point,
+and every point's assignment must evaluate to that point.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowcompile.proxy.model import (
+    Agent,
+    Carried,
+    Input,
+    Loop,
+    Node,
+    Switch,
+    Var,
+    Vote,
+    evaluate,
+)
+from flowcompile.proxy.search import RegionLimitError, brute_force, by_key, frontier, space_size
+
+
+class Builder:
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.count = 0
+
+    def agent(self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None):
+        rng = self.rng
+        n = choices or rng.randint(1, 3)
+        name = f"a{self.count}"
+        self.count += 1
+        labels = tuple(range(n)) + (("skip",) if skippable else ())
+        return Agent(
+            Var(name, labels),
+            tuple(inputs),
+            tuple(round(rng.uniform(0.05, 1.0), 3) for _ in range(n)),
+            tuple(round(rng.uniform(0.1, 4.0), 2) for _ in range(n)),
+            tuple(round(rng.uniform(0.0, 0.01), 4) for _ in range(n)),
+            recovery=rng.choice([0.0, 0.0, 0.1, 0.3]),
+            proposals=tuple(proposals),
+            gate=gate,
+            skippable=skippable,
+            samples_of=samples_of or {},
+        )
+
+    def knob(self, name, values):
+        self.count += 1
+        return Var(f"{name}{self.count}", tuple(values))
+
+
+def random_workflow(seed: int) -> Node:
+    rng = random.Random(seed)
+    b = Builder(rng)
+    values: list[Node] = [Input()]
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional"])
+        pick = lambda k=1: rng.sample(values, min(k, len(values)))  # noqa: E731
+        if kind == "agent":
+            values.append(b.agent(pick(rng.randint(1, 2))))
+        elif kind == "shared":
+            # two agents read the same upstream, a third joins them
+            up = pick()[0]
+            left, right = b.agent([up]), b.agent([up])
+            values.append(b.agent([left, right]))
+        elif kind == "vote":
+            branches = [b.agent(pick()) for _ in range(rng.randint(2, 3))]
+            values.append(Vote(tuple(branches)))
+        elif kind == "samples":
+            values.append(Vote((b.agent(pick()),), b.knob("samples", [1, 3, 5])))
+        elif kind == "aggregate":
+            up = pick()[0]
+            proposals = [b.agent([up]) for _ in range(2)]
+            if rng.random() < 0.5:
+                knob = b.knob("samples", [1, 2])
+                values.append(b.agent([up], proposals=proposals[:1], samples_of={0: knob}))
+            else:
+                values.append(b.agent([up], proposals=proposals))
+        elif kind == "switch":
+            route = b.agent(pick())
+            branches = tuple(b.agent(pick(), gate=route) for _ in range(2))
+            p = round(rng.uniform(0.1, 0.9), 2)
+            values.append(Switch(route, branches, (p, 1.0 - p)))
+        elif kind == "loop":
+            name = f"loop{b.count}"
+            carried = Carried(name)
+            critic = b.agent([carried])
+            reviser = b.agent([carried, critic] + ([pick()[0]] if rng.random() < 0.3 else []))
+            values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", [1, 2, 3])))
+        else:
+            values.append(b.agent(pick(), skippable=True))
+    if len(values) > 2 and rng.random() < 0.5:
+        values.append(b.agent(rng.sample(values[1:], 2)))  # a join of two earlier values
+    return values[-1]
+
+
+def assert_same_front(root: Node) -> None:
+    fast = frontier(root)
+    slow = brute_force(root)
+    assert sorted(by_key(fast)) == sorted(by_key(slow))
+    for point in fast:
+        again = evaluate(root, point.assignment)
+        assert again.acc == pytest.approx(point.estimate.acc, abs=1e-12)
+        assert again.t == pytest.approx(point.estimate.t, abs=1e-12)
+    ts = [p.estimate.t for p in fast]
+    accs = [p.estimate.acc for p in fast]
+    assert ts == sorted(ts) and accs == sorted(accs)
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.integers(0, 10**9))
+def test_frontier_equals_brute_force(seed: int) -> None:
+    root = random_workflow(seed)
+    if space_size(root) > 30_000:
+        return
+    assert_same_front(root)
+
+
+def test_a_shared_agent_is_chosen_once() -> None:
+    b = Builder(random.Random(1))
+    q = Input()
+    plan = b.agent([q], choices=3)
+    left, right = b.agent([plan]), b.agent([plan])
+    root = b.agent([left, right])
+    assert_same_front(root)
+    # the planner's variable is set, consistently, on every point
+    assert all(0 <= p.assignment[plan.var.key] < 3 for p in frontier(root))
+
+
+def test_a_redundant_input_counts_once() -> None:
+    # verifier(plan, solver(plan)): the plan is already inside the solver's value
+    q = Input()
+    plan = Agent(Var("plan", (0,)), (q,), (0.5,), (1.0,), (0.0,))
+    solver = Agent(Var("solve", (0,)), (q, plan), (0.8,), (1.0,), (0.0,))
+    check = Agent(Var("check", (0,)), (q, plan, solver), (0.9,), (1.0,), (0.0,))
+    assert evaluate(check, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(0.5 * 0.8 * 0.9)
+
+
+def test_the_limit_names_the_region() -> None:
+    q = Input()
+    # three non-dominated choices each: the vote's cross product is 3**12
+    branches = [
+        Agent(Var(f"s{i}", (0, 1, 2)), (q,), (0.5, 0.6, 0.7), (1.0, 2.0, 3.0), (0.0,) * 3)
+        for i in range(12)
+    ]
+    root = Vote(tuple(branches))
+    with pytest.raises(RegionLimitError) as info:
+        frontier(root, limit=1000)
+    assert info.value.region == "flow.vote"
+    assert info.value.size == 3**12
