@@ -87,6 +87,9 @@ class MsgType(ParametrizedAttribute, TypeAttribute):
 
 msg = MsgType()
 
+SKIP = "skip"
+"""The assignment of an optional agent that does not run."""
+
 
 # Attributes -----------------------------------------------------------------
 
@@ -258,8 +261,9 @@ class EstimateAttr(KeywordStructAttr):
 class PointAttr(KeywordStructAttr):
     """One workflow configuration with its estimate (and measurements, if any).
 
-    `assign` maps agent names to `#flow.config`s, and structure knobs (a fork's
-    `samples`, a loop's `max_iters`, an optional agent) to integers.
+    `assign` maps agent names to `#flow.config`s (or `"skip"` for a skipped
+    optional agent), and structure knobs (`answer.samples`, `final.max_iters`)
+    to integers.
     """
 
     name = "flow.point"
@@ -291,9 +295,10 @@ class PointAttr(KeywordStructAttr):
         if not isinstance(self.assign_, DictionaryAttr):
             raise VerifyException("assign must be a dictionary")
         for key, value in self.assign.items():
-            if not isinstance(value, ConfigAttr | IntegerAttr):
+            skip = isinstance(value, StringAttr) and value.data == SKIP
+            if not (skip or isinstance(value, ConfigAttr | IntegerAttr)):
                 raise VerifyException(
-                    f"assign['{key}'] must be a #flow.config or an integer knob"
+                    f"assign['{key}'] must be a #flow.config, \"skip\" or an integer knob"
                 )
 
 
@@ -401,10 +406,24 @@ class WorkflowOp(IRDLOperation):
             if not isinstance(model, ModelAttr):
                 raise VerifyException(f"pool entry '{name}' must be a #flow.model")
         seen: set[str] = set()
-        for agent in self.agents:
-            if agent.agent_name in seen:
-                raise VerifyException(f"agent @{agent.agent_name} is defined twice")
-            seen.add(agent.agent_name)
+        for op in self.walk():
+            if isinstance(op, AgentOp):
+                name = op.agent_name
+            elif isinstance(op, _StructureOp) and op.region_name:
+                name = op.region_name
+            else:
+                continue
+            if name in seen:
+                raise VerifyException(f"@{name} is defined twice in the workflow")
+            seen.add(name)
+
+    def knobs(self) -> dict[str, list[int]]:
+        """Structure knobs by key (`answer.samples`) with their choices."""
+        found: dict[str, list[int]] = {}
+        for op in self.walk():
+            if isinstance(op, _StructureOp) and (key := op.knob_key):
+                found[key] = array_values(op.properties[op.KNOB])  # pyright: ignore
+        return found
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
@@ -647,10 +666,44 @@ class YieldOp(IRDLOperation):
         return cls(*values)
 
 
-class _BranchingOp(IRDLOperation):
-    """Shared printing for ops made of regions and an optional dictionary."""
+class _StructureOp(IRDLOperation):
+    """An op with regions and an optional name (`flow.fork @answer ...`).
+
+    The name keys the op's structure knob in a `#flow.point`'s `assign`
+    (`answer.samples`, `final.max_iters`); it shares the agents' namespace.
+    """
 
     DICT: ClassVar[OpDictSpec]
+    KNOB: ClassVar[str | None] = None
+
+    @property
+    def region_name(self) -> str | None:
+        name = self.properties.get("sym_name")
+        return name.data if isinstance(name, StringAttr) else None
+
+    @property
+    def knob_key(self) -> str | None:
+        """The key of this op's structure knob, when it has one."""
+        if self.KNOB is None or self.KNOB not in self.properties or not self.region_name:
+            return None
+        return f"{self.region_name}.{self.KNOB}"
+
+    def _verify_knob_named(self) -> None:
+        if self.KNOB in self.properties and not self.region_name:
+            raise VerifyException(
+                f"{self.name} with a {self.KNOB} knob needs a name "
+                f"({self.name} @name ...) to key it in configurations"
+            )
+
+    def _print_name(self, printer: Printer) -> None:
+        if self.region_name:
+            printer.print_string(" ")
+            printer.print_symbol_name(self.region_name)
+
+    @staticmethod
+    def _parse_name(parser: Parser) -> dict[str, Attribute]:
+        name = parser.parse_optional_symbol_name()
+        return {} if name is None else {"sym_name": name}
 
     def _regions_yield(self, regions: Sequence[Region], per_region: int) -> None:
         for index, region in enumerate(regions):
@@ -662,11 +715,11 @@ class _BranchingOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ForkOp(_BranchingOp):
+class ForkOp(_StructureOp):
     """Parallel branches; each region yields one message, latency is the slowest.
 
     ```mlir
-    %a, %b = flow.fork {
+    %a, %b = flow.fork @proposals {
       %0 = flow.agent @p1(%q) {...}
       flow.yield %0
     } {
@@ -683,12 +736,25 @@ class ForkOp(_BranchingOp):
 
     branches = var_region_def("single_block")
     res = var_result_def(MsgType)
+    sym_name = opt_prop_def(StringAttr)
     samples = opt_prop_def(DenseArrayBase)
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"samples"}), int_arrays=frozenset({"samples"}))
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(
+        frozenset({"sym_name", "samples"}), int_arrays=frozenset({"samples"})
+    )
+    KNOB: ClassVar[str | None] = "samples"
 
-    def __init__(self, branches: Sequence[Region], samples: Sequence[int] | None = None):
-        props = {} if samples is None else {"samples": int_array(samples)}
+    def __init__(
+        self,
+        branches: Sequence[Region],
+        samples: Sequence[int] | None = None,
+        name: str | None = None,
+    ):
+        props: dict[str, Attribute] = {}
+        if name is not None:
+            props["sym_name"] = StringAttr(name)
+        if samples is not None:
+            props["samples"] = int_array(samples)
         super().__init__(
             result_types=[[msg] * len(branches)], regions=[branches], properties=props
         )
@@ -705,16 +771,21 @@ class ForkOp(_BranchingOp):
         if self.samples is not None and len(self.branches) != 1:
             raise VerifyException("samples is only allowed on a single-branch fork")
         _check_int_choices("samples", self.samples, 1)
+        self._verify_knob_named()
 
     def print(self, printer: Printer) -> None:
-        print_op_dict(printer, {**self.properties, **self.attributes}, keyword="attributes")
+        self._print_name(printer)
+        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
+        print_op_dict(printer, {**entries, **self.attributes}, keyword="attributes")
         _print_regions(printer, self.branches)
 
     @classmethod
     def parse(cls, parser: Parser) -> ForkOp:
+        name = cls._parse_name(parser)
         props, attrs = {}, {}
         if parser.parse_optional_keyword("attributes"):
             props, attrs = parse_op_dict(parser, cls.DICT)
+        props = {**name, **props}
         regions: list[Region] = []
         while (region := parser.parse_optional_region()) is not None:
             regions.append(region)
@@ -773,7 +844,7 @@ class VoteOp(IRDLOperation):
 
 
 @irdl_op_definition
-class SwitchOp(_BranchingOp):
+class SwitchOp(_StructureOp):
     """A conditional: the router's output `%route` picks one labelled branch.
 
     ```mlir
@@ -788,22 +859,28 @@ class SwitchOp(_BranchingOp):
 
     route = var_operand_def(MsgType)
     res = var_result_def(MsgType)
+    sym_name = opt_prop_def(StringAttr)
     labels = prop_def(ArrayAttr[StringAttr])
     cases = var_region_def("single_block")
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"labels"}), float_arrays=frozenset({"probs"}))
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(
+        frozenset({"sym_name", "labels"}), float_arrays=frozenset({"probs"})
+    )
 
     def __init__(
         self,
         route: SSAValue | Operation,
         cases: Mapping[str, Region],
         num_results: int = 1,
+        name: str | None = None,
     ):
+        props: dict[str, Attribute] = {} if name is None else {"sym_name": StringAttr(name)}
+        props["labels"] = ArrayAttr([StringAttr(k) for k in cases])
         super().__init__(
             operands=[[route]],
             result_types=[[msg] * num_results],
             regions=[list(cases.values())],
-            properties={"labels": ArrayAttr([StringAttr(k) for k in cases])},
+            properties=props,
         )
 
     @property
@@ -838,6 +915,7 @@ class SwitchOp(_BranchingOp):
             raise VerifyException(f"branch probabilities sum to {sum(values):g}, not 1")
 
     def print(self, printer: Printer) -> None:
+        self._print_name(printer)
         printer.print_string(" ")
         printer.print_operand(self.route[0])
         print_op_dict(printer, dict(self.attributes), keyword="attributes")
@@ -850,6 +928,7 @@ class SwitchOp(_BranchingOp):
     @classmethod
     def parse(cls, parser: Parser) -> SwitchOp:
         start = parser.pos
+        name = cls._parse_name(parser)
         route = _parse_msg_operand(parser)
         props, attrs = {}, {}
         if parser.parse_optional_keyword("attributes"):
@@ -868,6 +947,7 @@ class SwitchOp(_BranchingOp):
             regions=regions,
             properties={
                 "labels": ArrayAttr([StringAttr(label) for label in labels]),
+                **name,
                 **props,
             },
             attributes=attrs,
@@ -882,46 +962,53 @@ def _terminator_operands_or_empty(region: Region) -> Sequence[SSAValue]:
 
 
 @irdl_op_definition
-class LoopOp(IRDLOperation):
+class LoopOp(_StructureOp):
     """A bounded refine loop over carried messages.
 
     ```mlir
-    %out = flow.loop iter(%cur = %draft) attributes {max_iters = [1, 2, 3]} {
+    %out = flow.loop @refine iter(%cur = %draft) attributes {max_iters = [1, 2, 3]} {
       %c = flow.agent @critic(%cur) {...}
       %r = flow.agent @reviser(%cur, %c) {...}
       flow.until %c, %r
     }
     ```
 
-    Each iteration runs the body; `flow.until %verdict, %next` ends the loop
-    with `%next` when the verdict approves or `max_iters` is reached, and feeds
-    `%next` to the next iteration otherwise. `max_iters` is a structure knob.
+    Each iteration judges the carried messages: `flow.until %verdict, %next`
+    ends the loop with the carried messages when the verdict approves, and
+    otherwise carries `%next` into the next iteration; after `max_iters`
+    rejections the loop ends with the last `%next`. Only what the verdict
+    depends on runs before the judgement. `max_iters` is a structure knob.
     """
 
     name = "flow.loop"
 
     init = var_operand_def(MsgType)
     res = var_result_def(MsgType)
+    sym_name = opt_prop_def(StringAttr)
     max_iters = prop_def(DenseArrayBase)
     body = region_def("single_block")
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"max_iters"}),
+        frozenset({"sym_name", "max_iters"}),
         int_arrays=frozenset({"max_iters"}),
-        floats=frozenset({"pass_rate"}),
+        floats=frozenset({"pass_rate", "iters"}),
     )
+    KNOB: ClassVar[str | None] = "max_iters"
 
     def __init__(
         self,
         init: Sequence[SSAValue | Operation],
         max_iters: Sequence[int],
         body: Region,
+        name: str | None = None,
     ):
+        props: dict[str, Attribute] = {} if name is None else {"sym_name": StringAttr(name)}
+        props["max_iters"] = int_array(max_iters)
         super().__init__(
             operands=[init],
             result_types=[[msg] * len(init)],
             regions=[body],
-            properties={"max_iters": int_array(max_iters)},
+            properties=props,
         )
 
     @property
@@ -940,19 +1027,21 @@ class LoopOp(IRDLOperation):
                 "carried messages"
             )
         _check_int_choices("max_iters", self.max_iters, 1)
+        self._verify_knob_named()
         values = _terminator_operands(self.body, UntilOp)
         if len(values) != 1 + len(self.init):
             raise VerifyException(
                 f"flow.until passes {len(values) - 1} message(s), the loop carries "
                 f"{len(self.init)}"
             )
-        for name in ("pass_rate",):
-            if (rate := self.attributes.get(name)) is not None:
-                if not isinstance(rate, FloatAttr):
+        for name, high in (("pass_rate", 1.0), ("iters", max(self.max_iter_values))):
+            if (value := self.attributes.get(name)) is not None:
+                if not isinstance(value, FloatAttr):
                     raise VerifyException(f"{name} must be a float")
-                check_range(name, rate.value.data, 0.0, 1.0)
+                check_range(name, value.value.data, 0.0, float(high))
 
     def print(self, printer: Printer) -> None:
+        self._print_name(printer)
         printer.print_string(" iter(")
         printer.print_list(
             zip(self.body.block.args, self.init, strict=True),
@@ -963,12 +1052,14 @@ class LoopOp(IRDLOperation):
             ),
         )
         printer.print_string(")")
-        print_op_dict(printer, {**self.properties, **self.attributes}, keyword="attributes")
+        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
+        print_op_dict(printer, {**entries, **self.attributes}, keyword="attributes")
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> LoopOp:
+        name = cls._parse_name(parser)
         parser.parse_keyword("iter")
         pairs = parser.parse_comma_separated_list(
             parser.Delimiter.PAREN,
@@ -986,7 +1077,7 @@ class LoopOp(IRDLOperation):
             operands=[init for _, _, init in pairs],
             result_types=[msg] * len(pairs),
             regions=[body],
-            properties=props,
+            properties={**name, **props},
             attributes=attrs,
         )
 
@@ -1092,15 +1183,30 @@ class ConfigSetOp(IRDLOperation):
                 else f"@{self.workflow.root_reference.data} is not a flow.workflow"
             )
         agents = {a.agent_name: a for a in target.agents}
+        knobs = target.knobs()
         for index, point in enumerate(self.points):
             for key, value in point.assign.items():
-                if not isinstance(value, ConfigAttr):
+                if isinstance(value, IntegerAttr):
+                    if key not in knobs:
+                        raise VerifyException(f"point #{index} sets unknown knob '{key}'")
+                    if value.value.data not in knobs[key]:
+                        raise VerifyException(
+                            f"point #{index}: {key} = {value.value.data} is not one of "
+                            f"its choices {knobs[key]}"
+                        )
                     continue
                 agent = agents.get(key)
                 if agent is None:
                     raise VerifyException(
                         f"point #{index} assigns unknown agent '{key}'"
                     )
+                if isinstance(value, StringAttr):
+                    if agent.optional is None:
+                        raise VerifyException(
+                            f"point #{index} skips @{key}, which is not optional"
+                        )
+                    continue
+                assert isinstance(value, ConfigAttr)
                 if value.key not in {c.key for c in agent.candidates()}:
                     raise VerifyException(
                         f"point #{index}: {value.key} is not a candidate of @{key}"

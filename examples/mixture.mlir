@@ -1,6 +1,6 @@
 builtin.module {
   flow.workflow @mixture(%query: !flow.msg) -> !flow.msg attributes {pool = {"qwen3-1.7b" = #flow.model<provider = "hosted_vllm/Qwen/Qwen3-1.7B", api_base = "http://127.0.0.1:8765/v1">, "qwen3-4b" = #flow.model<provider = "hosted_vllm/Qwen/Qwen3-4B", api_base = "http://127.0.0.1:8765/v1">, "qwen3-8b" = #flow.model<provider = "hosted_vllm/Qwen/Qwen3-8B", api_base = "http://127.0.0.1:8765/v1">, "qwen3-32b" = #flow.model<provider = "hosted_vllm/Qwen/Qwen3-32B", api_base = "http://127.0.0.1:8765/v1">}} {
-    %0, %1, %2 = flow.fork {
+    %0, %1, %2 = flow.fork @answer {
       %proposer_a = flow.agent @proposer_a(%query) {role = "proposer", prompt = "Answer carefully.\0A{query}", models = ["qwen3-1.7b", "qwen3-4b", "qwen3-8b"], budgets = [0, 1024]}
       flow.yield %proposer_a
     } {

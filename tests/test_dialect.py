@@ -86,7 +86,7 @@ def build_module() -> tuple[ModuleOp, dict[str, Operation]]:
     s1 = AgentOp("s1", [polish], "solver", ["m1"], [0])
     fork = ForkOp([new_block_region(s1, YieldOp(s1)), new_block_region(YieldOp(polish))])
     s2 = AgentOp("s2", [polish], "solver", ["m2"], [256])
-    sampled = ForkOp([new_block_region(s2, YieldOp(s2))], samples=[1, 3, 5])
+    sampled = ForkOp([new_block_region(s2, YieldOp(s2))], samples=[1, 3, 5], name="votes")
     vote = VoteOp([fork.res[0], fork.res[1], sampled.res[0]])
     switch = SwitchOp(
         vote,
@@ -96,7 +96,7 @@ def build_module() -> tuple[ModuleOp, dict[str, Operation]]:
     critic = AgentOp("critic", [loop_body.args[0]], "critic", ["m2"], [0])
     until = UntilOp(critic, critic)
     loop_body.add_ops([critic, until])
-    loop = LoopOp([switch], [1, 2, 3], Region(loop_body))
+    loop = LoopOp([switch], [1, 2, 3], Region(loop_body), name="refine")
     ret = ReturnOp(loop)
     body.add_ops([plan, polish, fork, sampled, vote, switch, loop, ret])
     pool = {
@@ -109,7 +109,7 @@ def build_module() -> tuple[ModuleOp, dict[str, Operation]]:
         lat=5.4,
         measured_acc=0.68,
         assign=DictionaryAttr(
-            {"plan": ConfigAttr.of("m2", 1024), "s2": IntegerAttr(3, i64)}
+            {"plan": ConfigAttr.of("m2", 1024), "votes.samples": IntegerAttr(3, i64)}
         ),
     )
     config_set = ConfigSetOp("w_pareto", "w", [point])
@@ -215,7 +215,7 @@ def test_point_assign_accessor():
         (
             PointAttr,
             {"acc": 0.5, "lat": 1.0, "assign": DictionaryAttr({"a": StringAttr("x")})},
-            r"assign\['a'\] must be a #flow.config or an integer knob",
+            r"assign\['a'\] must be a #flow.config, \"skip\" or an integer knob",
         ),
         (
             PointAttr,
@@ -363,7 +363,7 @@ def test_verifiers_of_built_ops():
 
     module, ops = build_module()
     ops["s1"].properties["sym_name"] = StringAttr("plan")
-    _expect_invalid(module, "agent @plan is defined twice")
+    _expect_invalid(module, "@plan is defined twice in the workflow")
 
     module, ops = build_module()
     config_set = ops["config_set"]

@@ -94,6 +94,8 @@ class _Lowering:
                 value, name = self.loop(step, (*step_loc, "loop"), block, scope)
             if value is None:
                 continue
+            if not isinstance(step, str) and name in self.spec.agents:
+                self.problem(step_loc, f"'{name}' is the name of an agent; name the block's value differently")
             if name in scope:
                 self.problem(step_loc, f"'{name}' is already a value in this scope")
             scope[name] = value
@@ -195,7 +197,7 @@ class _Lowering:
                 return None, spec.as_
             inner.add_op(YieldOp(value))
             regions.append(Region(inner))
-        fork = ForkOp(regions, spec.samples)
+        fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
         if spec.combine == "vote":
@@ -221,7 +223,7 @@ class _Lowering:
                 return None, spec.as_
             inner.add_op(YieldOp(value))
             cases[label] = Region(inner)
-        op = SwitchOp(route, cases)
+        op = SwitchOp(route, cases, name=spec.as_)
         block.add_op(op)
         return op.res[0], spec.as_
 
@@ -255,7 +257,7 @@ class _Lowering:
                 return None, spec.as_
             nexts.append(inner[spec.next[name]])
         body.add_op(UntilOp(verdict, *nexts))
-        op = LoopOp(inits, spec.max_iters, Region(body))
+        op = LoopOp(inits, spec.max_iters, Region(body), name=spec.as_)
         block.add_op(op)
         return op.res[0], spec.as_
 

@@ -148,7 +148,7 @@
 
 // -----
 
-// expected-error @+1 {{#flow.point: assign['a'] must be a #flow.config or an integer knob}}
+// expected-error @+1 {{#flow.point: assign['a'] must be a #flow.config, "skip" or an integer knob}}
 "test.op"() {a = #flow.point<acc = 0.5, lat = 1.0, assign = {a = "x"}>} : () -> ()
 
 // -----

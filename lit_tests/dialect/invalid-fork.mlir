@@ -43,7 +43,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{samples is only allowed on a single-branch fork}}
-  %0, %1 = flow.fork attributes {samples = [1, 3]} {
+  %0, %1 = flow.fork @f attributes {samples = [1, 3]} {
     flow.yield %q
   } {
     flow.yield %q
@@ -55,7 +55,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{samples must be >= 1, got 0}}
-  %0 = flow.fork attributes {samples = [0, 3]} {
+  %0 = flow.fork @f attributes {samples = [0, 3]} {
     flow.yield %q
   }
   flow.return %0
@@ -65,7 +65,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{samples: duplicate choices}}
-  %0 = flow.fork attributes {samples = [3, 3]} {
+  %0 = flow.fork @f attributes {samples = [3, 3]} {
     flow.yield %q
   }
   flow.return %0
@@ -75,7 +75,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{samples: the choice space is empty}}
-  %0 = flow.fork attributes {samples = []} {
+  %0 = flow.fork @f attributes {samples = []} {
     flow.yield %q
   }
   flow.return %0

@@ -3,7 +3,7 @@
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{property 'max_iters' expected in operation 'flow.loop'}}
-  %0 = flow.loop iter(%c = %q) {
+  %0 = flow.loop @l iter(%c = %q) {
     flow.until %c, %c
   }
   flow.return %0
@@ -13,7 +13,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{max_iters must be >= 1, got 0}}
-  %0 = flow.loop iter(%c = %q) attributes {max_iters = [0, 2]} {
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [0, 2]} {
     flow.until %c, %c
   }
   flow.return %0
@@ -23,7 +23,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{max_iters: duplicate choices}}
-  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2, 2]} {
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2, 2]} {
     flow.until %c, %c
   }
   flow.return %0
@@ -33,7 +33,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{flow.until passes 0 message(s), the loop carries 1}}
-  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2]} {
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2]} {
     flow.until %c
   }
   flow.return %0
@@ -43,7 +43,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{each region must end with flow.until}}
-  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2]} {
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2]} {
     "test.op"(%c) : (!flow.msg) -> ()
   }
   flow.return %0
@@ -53,7 +53,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{pass_rate must be in [0, 1], got 1.5}}
-  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2], pass_rate = 1.5} {
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2], pass_rate = 1.5} {
     flow.until %c, %c
   }
   flow.return %0
@@ -63,7 +63,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   // expected-error @+1 {{pass_rate must be a float}}
-  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2], pass_rate = "high"} {
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2], pass_rate = "high"} {
     flow.until %c, %c
   }
   flow.return %0
@@ -107,6 +107,30 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %0 = flow.fork {
     // expected-error @+1 {{'flow.until' expects parent op 'flow.loop'}}
     flow.until %q, %q
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{flow.loop with a max_iters knob needs a name (flow.loop @name ...) to key it in configurations}}
+  %0 = flow.loop iter(%c = %q) attributes {max_iters = [2]} {
+    %v = flow.agent @v(%c) {role = "critic", models = ["m"], budgets = [0]}
+    flow.until %v, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+// A loop's name shares the agents' namespace.
+// expected-error @+1 {{@a is defined twice in the workflow}}
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %a = flow.agent @a(%q) {role = "solver", models = ["m"], budgets = [0]}
+  %0 = flow.loop @a iter(%c = %a) attributes {max_iters = [2]} {
+    %v = flow.agent @v(%c) {role = "critic", models = ["m"], budgets = [0]}
+    flow.until %v, %c
   }
   flow.return %0
 }

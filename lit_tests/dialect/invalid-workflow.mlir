@@ -37,7 +37,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = "qwen3-8b"}
 
 // -----
 
-// expected-error @+1 {{agent @a is defined twice}}
+// expected-error @+1 {{@a is defined twice in the workflow}}
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0]}
   %1 = flow.fork {

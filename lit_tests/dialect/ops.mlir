@@ -29,8 +29,8 @@ flow.workflow @ops(%q: !flow.msg) -> !flow.msg {
     flow.yield %1
 // CHECK-NEXT:     }
   }
-// CHECK-NEXT:     %7 = flow.fork attributes {samples = [1, 3, 5]} {
-  %7 = flow.fork attributes {samples = [1, 3, 5]} {
+// CHECK-NEXT:     %7 = flow.fork @f attributes {samples = [1, 3, 5]} {
+  %7 = flow.fork @f attributes {samples = [1, 3, 5]} {
 // CHECK-NEXT:       %8 = flow.agent @sampler(%1) {role = "solver", models = ["m1"], budgets = [0]}
     %8 = flow.agent @sampler(%1) {role = "solver", models = ["m1"], budgets = [0]}
 // CHECK-NEXT:       flow.yield %8
@@ -57,8 +57,8 @@ flow.workflow @ops(%q: !flow.msg) -> !flow.msg {
     flow.yield %9
 // CHECK-NEXT:     }
   }
-// CHECK-NEXT:     %13 = flow.loop iter(%cur = %11) attributes {max_iters = [1, 2, 3], pass_rate = 0.5} {
-  %13 = flow.loop iter(%cur = %11) attributes {max_iters = [1, 2, 3], pass_rate = 0.5} {
+// CHECK-NEXT:     %13 = flow.loop @l iter(%cur = %11) attributes {max_iters = [1, 2, 3], pass_rate = 0.5} {
+  %13 = flow.loop @l iter(%cur = %11) attributes {max_iters = [1, 2, 3], pass_rate = 0.5} {
 // CHECK-NEXT:       %c = flow.agent @critic(%cur) {role = "critic", models = ["m1"], budgets = [0]}
     %c = flow.agent @critic(%cur) {role = "critic", models = ["m1"], budgets = [0]}
 // CHECK-NEXT:       %r = flow.agent @reviser(%cur, %c) {role = "reviser", models = ["m2"], budgets = [256]}
@@ -86,8 +86,8 @@ flow.workflow @pair(%a: !flow.msg, %b: !flow.msg) -> !flow.msg, !flow.msg {
     flow.yield %b, %a
 // CHECK-NEXT:     }
   }
-// CHECK-NEXT:     [[X:%[0-9]+]], [[Y:%[0-9]+]] = flow.loop iter(%x = [[K]], %y = [[S]]) attributes {max_iters = [2]} {
-  %2, %3 = flow.loop iter(%x = %0, %y = %1) attributes {max_iters = [2]} {
+// CHECK-NEXT:     [[X:%[0-9]+]], [[Y:%[0-9]+]] = flow.loop @l iter(%x = [[K]], %y = [[S]]) attributes {max_iters = [2]} {
+  %2, %3 = flow.loop @l iter(%x = %0, %y = %1) attributes {max_iters = [2]} {
 // CHECK-NEXT:       %v = flow.vote(%x, %y) {method = "majority"}
     %v = flow.vote(%x, %y) {method = "majority"}
 // CHECK-NEXT:       flow.until %v, %y, %x
@@ -115,11 +115,11 @@ flow.workflow @empty() {
 // CHECK-GENERIC-NEXT:   %1 = "flow.agent"(%0) <{sym_name = "polish", role = "editor", models = ["m1"], budgets = array<i64: 0>, optional}> : (!flow.msg) -> !flow.msg
 // CHECK-GENERIC:        %2, %3, %4 = "flow.fork"() ({
 // CHECK-GENERIC:        }) : () -> (!flow.msg, !flow.msg, !flow.msg)
-// CHECK-GENERIC-NEXT:   %7 = "flow.fork"() <{samples = array<i64: 1, 3, 5>}> ({
+// CHECK-GENERIC-NEXT:   %7 = "flow.fork"() <{sym_name = "f", samples = array<i64: 1, 3, 5>}> ({
 // CHECK-GENERIC:        %9 = "flow.vote"(%2, %3, %4, %7) <{method = "majority"}> : (!flow.msg, !flow.msg, !flow.msg, !flow.msg) -> !flow.msg
 // CHECK-GENERIC:        %11 = "flow.switch"(%10) <{labels = ["math", "code", "other"]}> ({
 // CHECK-GENERIC:        }) {probs = array<f64: 7.000000e-01, 2.000000e-01, 1.000000e-01>} : (!flow.msg) -> !flow.msg
-// CHECK-GENERIC-NEXT:   %13 = "flow.loop"(%11) <{max_iters = array<i64: 1, 2, 3>}> ({
+// CHECK-GENERIC-NEXT:   %13 = "flow.loop"(%11) <{sym_name = "l", max_iters = array<i64: 1, 2, 3>}> ({
 // CHECK-GENERIC-NEXT:   ^bb0(%cur: !flow.msg):
 // CHECK-GENERIC:          "flow.until"(%c, %r) : (!flow.msg, !flow.msg) -> ()
 // CHECK-GENERIC-NEXT:   }) {pass_rate = 5.000000e-01 : f64} : (!flow.msg) -> !flow.msg

@@ -10,8 +10,8 @@
 flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model<provider = "openai/m">}, estimate = #flow.estimate<acc = 0.5, lat = 2.0>} {
   // CHECK-NEXT: %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", models = ["m"], budgets = [0, 1024], recovery = 0.1, optional}
   %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", models = ["m"], budgets = [0, 1024], recovery = 0.1, optional, profiles = {"m@0" = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0>}, estimate = #flow.estimate<acc = 0.5, lat = 1.0>}
-  // CHECK-NEXT: %1 = flow.fork attributes {samples = [1, 3]} {
-  %1 = flow.fork attributes {samples = [1, 3]} {
+  // CHECK-NEXT: %1 = flow.fork @f attributes {samples = [1, 3]} {
+  %1 = flow.fork @f attributes {samples = [1, 3]} {
     flow.yield %0
   }
   // CHECK: %2 = flow.switch %1 case "x" {
@@ -20,8 +20,8 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model
   } case "y" {
     flow.yield %1
   }
-  // CHECK: %3 = flow.loop iter(%c = %2) attributes {max_iters = [1, 2]} {
-  %3 = flow.loop iter(%c = %2) attributes {max_iters = [1, 2], pass_rate = 0.5, iters = 1.5 : f64} {
+  // CHECK: %3 = flow.loop @l iter(%c = %2) attributes {max_iters = [1, 2]} {
+  %3 = flow.loop @l iter(%c = %2) attributes {max_iters = [1, 2], pass_rate = 0.5, iters = 1.5 : f64} {
     flow.until %c, %c
   }
   flow.return %3
