@@ -65,7 +65,6 @@ from flowcompile.dialects.syntax import (
     attr_to_field,
     check_range,
     field_to_attr,
-    float_array,
     int_array,
     ordered,
     parse_keyword_struct,

@@ -51,10 +51,21 @@ def guard_main(tool: str, body: Callable[[], int]) -> int:
         return 2
 
 
-def print_module(module: ModuleOp, *, generic: bool = False, debuginfo: bool = False) -> str:
+def print_module(
+    module: ModuleOp,
+    *,
+    generic: bool = False,
+    debuginfo: bool = False,
+    properties_as_attributes: bool = False,
+) -> str:
     """The module's text as flowcompile-opt prints it."""
     out = StringIO()
-    Printer(stream=out, print_generic_format=generic, print_debuginfo=debuginfo).print_op(module)
+    Printer(
+        stream=out,
+        print_generic_format=generic,
+        print_debuginfo=debuginfo,
+        print_properties_as_attributes=properties_as_attributes,
+    ).print_op(module)
     out.write("\n")
     return out.getvalue()
 

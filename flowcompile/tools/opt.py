@@ -12,12 +12,10 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from io import StringIO
 from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.printer import Printer
 from xdsl.utils.exceptions import (
     ArgSpecParseError,
     DiagnosticException,
@@ -35,7 +33,7 @@ from flowcompile.diagnostics import (
     verify_located,
 )
 from flowcompile.passes.registry import available_passes, flow_pass_names
-from flowcompile.tools.common import guard_main, read_input
+from flowcompile.tools.common import guard_main, print_module, read_input, write_output
 
 SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
 
@@ -118,6 +116,12 @@ class FlowOptMain(xDSLOptMain):
             "--print-op-generic", action="store_true", help="print the generic op form"
         )
         arg_parser.add_argument(
+            "--print-properties-as-attributes",
+            action="store_true",
+            help="with --print-op-generic: print properties in the attribute "
+            "dictionary, for MLIR tools older than 17",
+        )
+        arg_parser.add_argument(
             "--print-debuginfo", action="store_true", help="print op locations"
         )
         arg_parser.add_argument(
@@ -158,7 +162,7 @@ class FlowOptMain(xDSLOptMain):
                 report(result.diagnostics)
             if result.output is not None:
                 outputs.append(result.output)
-        self.write_output("// -----\n".join(outputs))
+        write_output(self.args.output_file, "// -----\n".join(outputs))
         return 1 if failed else 0
 
     def process_chunk(self, text: str, name: str) -> ChunkResult:
@@ -198,22 +202,12 @@ class FlowOptMain(xDSLOptMain):
         return None
 
     def print_module(self, module: ModuleOp) -> str:
-        out = StringIO()
-        printer = Printer(
-            stream=out,
-            print_generic_format=self.args.print_op_generic,
-            print_debuginfo=self.args.print_debuginfo,
+        return print_module(
+            module,
+            generic=self.args.print_op_generic,
+            debuginfo=self.args.print_debuginfo,
+            properties_as_attributes=self.args.print_properties_as_attributes,
         )
-        printer.print_op(module)
-        out.write("\n")
-        return out.getvalue()
-
-    def write_output(self, text: str) -> None:
-        if self.args.output_file is None:
-            sys.stdout.write(text)
-            return
-        with open(self.args.output_file, "w", encoding="utf-8") as stream:
-            stream.write(text)
 
 
 @dataclass
