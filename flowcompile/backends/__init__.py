@@ -2,7 +2,11 @@
 
 Factories are registered as callables or as lazy "module:attribute" strings, so
 importing this package never imports a backend's dependencies. Built in:
-"sim", the simulated world backend (`flowcompile.sim.backend.SimBackend`).
+"sim", the simulated world backend (`flowcompile.sim.backend.SimBackend`);
+"litellm", any provider litellm reaches
+(`flowcompile.backends.litellm_backend.LiteLLMBackend`); "replay", answers
+from a recorded trace (`flowcompile.backends.replay.ReplayBackend`, option
+``trace=PATH``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ BackendFactory = Callable[..., Backend]
 
 _FACTORIES: dict[str, BackendFactory | str] = {
     "sim": "flowcompile.sim.backend:SimBackend",
+    "litellm": "flowcompile.backends.litellm_backend:LiteLLMBackend",
+    "replay": "flowcompile.backends.replay:ReplayBackend",
 }
 
 

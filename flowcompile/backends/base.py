@@ -68,6 +68,10 @@ class CallRequest:
     max_tokens: int | None = None
     sample: int = 0
     seed: int = 0
+    #: Fallback prices (USD per token) for a backend that cannot price the model
+    #: itself; not part of the cache key (a price is not what the service sees).
+    price_in: float | None = None
+    price_out: float | None = None
 
     def __post_init__(self) -> None:
         # Accept lists of pairs/dicts but store a hashable tuple of Messages.
@@ -104,6 +108,11 @@ class CallResult:
     reasoning_tokens: int = 0
     cost: float = 0.0
     error: str | None = None
+    #: True when answered from a profile store; the other fields are still the
+    #: values measured when the call was really made.
+    cached: bool = field(default=False, compare=False)
+    #: Where `reasoning_tokens` came from ("usage", "estimate", "none"; "" = not said).
+    reasoning_source: str = ""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,353 @@
+"""`LiteLLMBackend`: any provider litellm reaches, behind the `Backend` interface.
+
+litellm takes seconds to import, so it is imported inside the first call, after
+``LITELLM_LOCAL_MODEL_COST_MAP=True`` (no cost-map download at import). Latency is
+the profiler's own `perf_counter` around the call (litellm's `_response_ms` may
+include its retries; we ask litellm for none and retry in `RetryingBackend`).
+
+Failures become `CallResult.error` kinds: rate_limit, server_error, timeout,
+malformed (retryable) or auth, bad_request, not_found, error (not); the failed
+result's `text` holds a one-line message with anything key-like scrubbed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlparse
+
+from flowcompile.backends.base import CallRequest, CallResult
+
+#: Header carrying the sample index (read by the sim server, ignored by real services).
+SAMPLE_HEADER = "x-flowcompile-sample"
+#: Characters per token when reasoning tokens are estimated from reasoning text.
+CHARS_PER_TOKEN = 4.0
+#: The cheapest budget Anthropic accepts for extended thinking.
+ANTHROPIC_MIN_BUDGET = 1024
+
+
+# -- how a reasoning budget travels -------------------------------------------------
+
+
+def _effort(n: int) -> dict[str, Any]:
+    # Thresholds are litellm's DEFAULT_REASONING_EFFORT_{LOW,MEDIUM,HIGH}_THINKING_BUDGET
+    # (1024/2048/4096), read backwards; below 2048 is "low" because "minimal" is not
+    # accepted by every reasoning model.
+    return {"reasoning_effort": "high" if n >= 4096 else "medium" if n >= 2048 else "low"}
+
+
+def _exact_extra_body(n: int) -> dict[str, Any]:
+    return {"extra_body": {"thinking": {"type": "enabled", "budget_tokens": n}}}
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """How one provider family receives a budget N > 0 (`on`) and budget 0 (`off`)."""
+
+    prefixes: tuple[str, ...]
+    api_base: bool | None  # True: only with an api_base; False: only without; None: either
+    on: Callable[[int], dict[str, Any]]
+    off: dict[str, Any]
+    why: str
+
+
+#: THE budget table: first matching row wins; unknown prefixes use `FALLBACK_RULE`.
+#: "verified" = checked against litellm 1.110.2 (source and, where noted, the exact
+#: HTTP body it sent to a loopback capture server).
+BUDGET_TABLE: tuple[BudgetRule, ...] = (
+    BudgetRule(
+        ("hosted_vllm",),
+        None,
+        _exact_extra_body,
+        {"extra_body": {"chat_template_kwargs": {"enable_thinking": False}}},
+        "verified (source llms/hosted_vllm/chat/transformation.py + wire): a top-level `thinking` is "
+        "turned into a coarse reasoning_effort (1024 -> 'low'), so the exact budget rides in extra_body, "
+        "which arrives as a top-level `thinking` field. Qwen3-style models think by default, so budget 0 "
+        "sends vLLM's explicit off switch chat_template_kwargs.enable_thinking=false.",
+    ),
+    BudgetRule(
+        ("openai",),
+        True,
+        _exact_extra_body,
+        {},
+        "verified (wire): an OpenAI-compatible server; litellm rejects `thinking` for openai/ "
+        "(UnsupportedParamsError) unless params are dropped, extra_body arrives verbatim. Budget 0 sends "
+        "nothing: the server is unknown, so no server-specific off switch (use hosted_vllm/ for vLLM).",
+    ),
+    BudgetRule(
+        ("openai",),
+        False,
+        _effort,
+        {},
+        "verified (source llms/openai/chat/o_series_transformation.py): OpenAI reasoning models take "
+        "reasoning_effort only. Budget 0 sends nothing (non-reasoning models reject the parameter; "
+        "reasoning models cannot turn thinking fully off). Not exercised on the wire (no network).",
+    ),
+    BudgetRule(
+        ("anthropic",),
+        None,
+        lambda n: {"thinking": {"type": "enabled", "budget_tokens": max(n, ANTHROPIC_MIN_BUDGET)}},
+        {},
+        "verified (wire): `thinking` reaches /v1/messages unchanged; Anthropic's minimum budget is "
+        "1024 and max_tokens must exceed it (litellm raises max_tokens only when none is given). "
+        "Budget 0 sends nothing: thinking is off by default.",
+    ),
+    BudgetRule(
+        ("gemini", "vertex_ai"),
+        None,
+        lambda n: {"thinking": {"type": "enabled", "budget_tokens": n}},
+        {"thinking": {"type": "enabled", "budget_tokens": 0}},
+        "verified (wire for gemini/, source for vertex_ai/: both use VertexGeminiConfig._map_thinking_param): "
+        "becomes generationConfig.thinkingConfig.thinkingBudget=N. 2.5 Flash thinks by default, so budget 0 "
+        "sends thinkingBudget=0, Gemini's off switch (models that cannot turn it off reject it). Gemini 3 "
+        "models get a thinkingLevel from litellm instead.",
+    ),
+    BudgetRule(
+        ("ollama", "ollama_chat"),
+        None,
+        lambda n: {"extra_body": {"think": True}},
+        {"extra_body": {"think": False}},
+        "verified (wire): extra_body.think arrives as Ollama's top-level `think`. Ollama has no token "
+        "budget, only on/off; thinking models think by default, so budget 0 sends think=false.",
+    ),
+)
+
+FALLBACK_RULE = BudgetRule(
+    (),
+    None,
+    _effort,
+    {},
+    "unknown provider: reasoning_effort is the one reasoning parameter litellm maps for most providers; "
+    "a provider that lacks it fails loudly (bad_request) rather than silently thinking at its default.",
+)
+
+
+def budget_rule(provider_model: str, api_base: str | None) -> BudgetRule:
+    """The row of `BUDGET_TABLE` for a provider model string."""
+    prefix = provider_model.split("/", 1)[0].lower() if "/" in provider_model else ""
+    has_base = bool(api_base) and (urlparse(api_base or "").hostname or "") != "api.openai.com"
+    for rule in BUDGET_TABLE:
+        if prefix in rule.prefixes and (rule.api_base is None or rule.api_base == has_base):
+            return rule
+    return FALLBACK_RULE
+
+
+def budget_params(provider_model: str, api_base: str | None, budget: int) -> dict[str, Any]:
+    """The litellm keyword arguments that carry `budget` reasoning tokens (0 = off)."""
+    if budget < 0:
+        raise ValueError(f"budget must be >= 0, got {budget}")
+    rule = budget_rule(provider_model, api_base)
+    return json.loads(json.dumps(rule.on(budget) if budget > 0 else rule.off))  # a fresh copy
+
+
+# -- errors ---------------------------------------------------------------------------
+
+_SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+_BEARER = re.compile(r"(?i)\b(bearer|x-api-key|api[_-]?key)([\"'=:\s]+)[A-Za-z0-9._\-]{8,}")
+_SECRET_ENV = re.compile(r"(API_KEY|_TOKEN|_SECRET)$")
+
+
+def scrub(text: str, limit: int = 300) -> str:
+    """`text` on one line, at most `limit` chars, with API keys and secret env values masked."""
+    for name, value in os.environ.items():
+        if _SECRET_ENV.search(name) and len(value) >= 8:
+            text = text.replace(value, "***")
+    text = _SK.sub(lambda m: f"{m.group(1)}-***", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_AUTH_HINTS = ("missing credentials", "api_key client option must be set", "no api key provided")
+_JSON_HINTS = ("unable to get json response", "jsondecodeerror", "expecting value", "unterminated string",
+               "invalid json", "json decode")
+
+# (litellm exception class names, error kind); the first class the exception is an
+# instance of decides. Timeout must precede APIConnectionError (it is a subclass).
+_ERROR_MAP: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Timeout",), "timeout"),
+    (("RateLimitError",), "rate_limit"),
+    (("InternalServerError", "ServiceUnavailableError", "BadGatewayError", "APIConnectionError"), "server_error"),
+    (("AuthenticationError", "PermissionDeniedError"), "auth"),
+    (("NotFoundError",), "not_found"),
+    (("BadRequestError", "UnprocessableEntityError", "UnsupportedParamsError"), "bad_request"),
+    (("APIResponseValidationError",), "malformed"),
+)
+_STATUS_KIND = {408: "timeout", 429: "rate_limit", 401: "auth", 403: "auth", 404: "not_found", 400: "bad_request"}
+
+
+def error_kind(exc: BaseException, litellm: ModuleType | None = None) -> str:
+    """The `CallResult.error` kind of an exception raised by a litellm call."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(isinstance(e, json.JSONDecodeError) for e in chain):
+        return "malformed"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    # litellm reports a missing key as an InternalServerError; retrying cannot help
+    if any(h in str(exc).lower() for h in _AUTH_HINTS):
+        return "auth"
+    if litellm is not None:
+        for names, kind in _ERROR_MAP:
+            classes = tuple(c for c in (getattr(litellm, n, None) for n in names) if isinstance(c, type))
+            if classes and isinstance(exc, classes):
+                return kind
+    # litellm reports an unparsable 200 body as a generic APIError quoting the decoder;
+    # checked after the classes so that a 400 "invalid JSON body" stays a bad_request.
+    if any(h in str(exc).lower() for h in _JSON_HINTS):
+        return "malformed"
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        if status in _STATUS_KIND:
+            return _STATUS_KIND[status]
+        if status >= 500:
+            return "server_error"
+    return "error"
+
+
+def failure(kind: str, exc: BaseException | str, latency_s: float = 0.0) -> CallResult:
+    """A failed result whose `text` is a scrubbed one-line message."""
+    detail = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return CallResult(error=kind, text=scrub(f"{kind}: {detail}"), latency_s=latency_s)
+
+
+# -- the backend -------------------------------------------------------------------------
+
+_litellm: ModuleType | None = None
+
+
+def load_litellm() -> ModuleType:
+    """Import litellm once, quietly and without network access."""
+    global _litellm
+    if _litellm is None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+
+        litellm.suppress_debug_info = True
+        # litellm 1.110 has no telemetry flag any more (verified); older versions read this one.
+        litellm.telemetry = False
+        _litellm = litellm
+    return _litellm
+
+
+def _get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def reasoning_tokens(usage: Any, message: Any) -> tuple[int, str]:
+    """Reasoning tokens and their source: "usage" (completion_tokens_details),
+    "estimate" (reasoning_content length / CHARS_PER_TOKEN) or "none"."""
+    reported = _count(_get(_get(usage, "completion_tokens_details"), "reasoning_tokens"))
+    if reported:
+        return reported, "usage"
+    text = _get(message, "reasoning_content")
+    if isinstance(text, str) and text.strip():
+        return max(1, round(len(text) / CHARS_PER_TOKEN)), "estimate"
+    if reported == 0:
+        return 0, "usage"
+    return 0, "none"
+
+
+class LiteLLMBackend:
+    """Calls `litellm.acompletion` (registered as "litellm")."""
+
+    name = "litellm"
+
+    def __init__(self, timeout: float = 60.0, num_retries: int = 0) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0, got {timeout}")
+        self.timeout = timeout
+        self.num_retries = num_retries
+
+    def kwargs(self, request: CallRequest) -> dict[str, Any]:
+        """The keyword arguments of `litellm.acompletion` for `request`."""
+        if not request.provider_model:
+            raise ValueError(f"model {request.model!r} has no provider_model; litellm needs one")
+        kwargs: dict[str, Any] = {
+            "model": request.provider_model,
+            "messages": request.to_openai_messages(),
+            "temperature": request.temperature,
+            "timeout": self.timeout,
+            "num_retries": self.num_retries,
+        }
+        if request.api_base:
+            kwargs["api_base"] = request.api_base
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if request.seed:
+            kwargs["seed"] = request.seed
+        if request.sample:
+            kwargs["extra_headers"] = {SAMPLE_HEADER: str(request.sample)}
+        kwargs.update(budget_params(request.provider_model, request.api_base, request.budget))
+        return kwargs
+
+    async def call(self, request: CallRequest) -> CallResult:
+        """One completion; transport failures come back as `CallResult.error`."""
+        kwargs = self.kwargs(request)
+        litellm = load_litellm()
+        start = time.perf_counter()
+        try:
+            response = await litellm.acompletion(**kwargs)
+        except Exception as exc:  # noqa: BLE001 (every failure becomes a value)
+            return failure(error_kind(exc, litellm), exc, time.perf_counter() - start)
+        latency = time.perf_counter() - start
+        try:
+            return self._result(litellm, request, response, latency)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            return failure("malformed", exc, latency)
+
+    @staticmethod
+    def _result(litellm: ModuleType, request: CallRequest, response: Any, latency: float) -> CallResult:
+        choices = _get(response, "choices")
+        if not choices:
+            return failure("malformed", "reply has no choices", latency)
+        message = _get(choices[0], "message")
+        content = _get(message, "content")
+        if content is not None and not isinstance(content, str):
+            return failure("malformed", f"reply content is {type(content).__name__}, not text", latency)
+        usage = _get(response, "usage")
+        tokens_in = _count(_get(usage, "prompt_tokens")) or 0
+        completion = _count(_get(usage, "completion_tokens")) or 0
+        reasoning, source = reasoning_tokens(usage, message)
+        # completion_tokens counts thinking too (OpenAI convention, vLLM, litellm's Anthropic usage)
+        reasoning = min(reasoning, completion) if completion else reasoning
+        tokens_out = max(0, completion - reasoning)
+        return CallResult(
+            text=content or "",
+            latency_s=latency,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            reasoning_tokens=reasoning,
+            reasoning_source=source,
+            cost=_cost(litellm, request, response, tokens_in, tokens_out + reasoning),
+        )
+
+
+def _cost(litellm: ModuleType, request: CallRequest, response: Any, tokens_in: int, tokens_out: int) -> float:
+    """litellm's price when it knows the model, else the request's prices, else 0."""
+    try:
+        cost = litellm.completion_cost(completion_response=response)
+        if isinstance(cost, (int, float)) and cost > 0:
+            return float(cost)
+    except Exception:  # noqa: BLE001 (an unpriced model is normal, not an error)
+        pass
+    if request.price_in is not None or request.price_out is not None:
+        return tokens_in * (request.price_in or 0.0) + tokens_out * (request.price_out or 0.0)
+    return 0.0
