@@ -15,6 +15,7 @@ The generic form stays plain MLIR, readable by upstream tools with
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterator, Mapping, Sequence
 from typing import ClassVar
 
@@ -475,10 +476,11 @@ class AgentOp(IRDLOperation):
     """One sub-agent call; its choice space is the cross product models x budgets.
 
     ```mlir
-    %1 = flow.agent @solver(%q, %0) {role = "solver", prompt = "Solve {q}",
-        models = ["qwen3-1.7b", "qwen3-8b"], budgets = [0, 1024]}
+    %1 = flow.agent @solver(%q, %0) {role = "solver", prompt = "Solve {q} by {plan}",
+        args = ["q", "plan"], models = ["qwen3-1.7b", "qwen3-8b"], budgets = [0, 1024]}
     ```
 
+    `args` names the inputs for the prompt template's `{placeholders}`;
     `recovery` is the chance to succeed on a wrong input; `optional` makes
     skipping the agent (passing its single input through) part of the space.
     """
@@ -490,19 +492,20 @@ class AgentOp(IRDLOperation):
     sym_name = prop_def(StringAttr)
     role = prop_def(StringAttr)
     prompt = opt_prop_def(StringAttr)
+    args = opt_prop_def(ArrayAttr[StringAttr])
     models = prop_def(ArrayAttr[StringAttr])
     budgets = prop_def(DenseArrayBase)
     recovery = opt_prop_def(FloatAttr)
     optional = opt_prop_def(UnitAttr)
 
+    ORDER: ClassVar[tuple[str, ...]] = (
+        "role", "prompt", "args", "models", "budgets", "recovery", "optional"
+    )
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset(
-            {"sym_name", "role", "prompt", "models", "budgets", "recovery", "optional"}
-        ),
+        frozenset({"sym_name", *ORDER}),
         int_arrays=frozenset({"budgets"}),
         floats=frozenset({"recovery"}),
     )
-    ORDER: ClassVar[tuple[str, ...]] = ("role", "prompt", "models", "budgets", "recovery", "optional")
 
     def __init__(
         self,
@@ -514,6 +517,7 @@ class AgentOp(IRDLOperation):
         prompt: str | None = None,
         recovery: float | None = None,
         optional: bool = False,
+        args: Sequence[str] | None = None,
     ):
         props: dict[str, Attribute] = {
             "sym_name": StringAttr(name),
@@ -523,6 +527,8 @@ class AgentOp(IRDLOperation):
         }
         if prompt is not None:
             props["prompt"] = StringAttr(prompt)
+        if args is not None:
+            props["args"] = ArrayAttr([StringAttr(a) for a in args])
         if recovery is not None:
             props["recovery"] = FloatAttr(recovery, 64)
         if optional:
@@ -562,12 +568,42 @@ class AgentOp(IRDLOperation):
             check_range(f"agent @{self.agent_name}: budget", budget)
         if self.recovery is not None:
             check_range("recovery", self.recovery.value.data, 0.0, 1.0)
+        self._verify_prompt()
         if self.optional is not None and len(self.inputs) != 1:
             raise VerifyException(
                 "an optional agent must have exactly one input (skipping passes it on)"
             )
         self._verify_models_in_pool()
         self._verify_profiles()
+
+    @property
+    def arg_names(self) -> list[str] | None:
+        return string_list(self.args) if self.args is not None else None
+
+    def placeholders(self) -> list[str]:
+        """The `{name}` fields of the prompt template."""
+        if self.prompt is None:
+            return []
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(self.prompt.data) if f]
+        except ValueError as e:
+            raise VerifyException(f"agent @{self.agent_name}: bad prompt template: {e}")
+        return fields
+
+    def _verify_prompt(self) -> None:
+        args = self.arg_names
+        if args is not None:
+            if len(args) != len(self.inputs):
+                raise VerifyException(
+                    f"agent @{self.agent_name}: {len(args)} args for {len(self.inputs)} inputs"
+                )
+            _check_choices(f"agent @{self.agent_name}: args", args)
+        for field in self.placeholders():
+            if args is None or field not in args:
+                raise VerifyException(
+                    f"agent @{self.agent_name}: prompt placeholder {{{field}}} names no "
+                    "input (args = [...] names them)"
+                )
 
     def _verify_models_in_pool(self) -> None:
         workflow = self.parent_op()

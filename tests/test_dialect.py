@@ -80,7 +80,7 @@ def build_module() -> tuple[ModuleOp, dict[str, Operation]]:
     body = Block(arg_types=[msg])
     q = body.args[0]
     plan = AgentOp(
-        "plan", [q], "planner", ["m1", "m2"], [0, 1024], prompt="Plan {q}", recovery=0.25
+        "plan", [q], "planner", ["m1", "m2"], [0, 1024], prompt="Plan {q}", recovery=0.25, args=["q"]
     )
     polish = AgentOp("polish", [plan], "editor", ["m1"], [0], optional=True)
     s1 = AgentOp("s1", [polish], "solver", ["m1"], [0])

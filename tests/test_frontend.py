@@ -111,7 +111,7 @@ def test_structure_blocks_lower_to_their_ops() -> None:
         ({"agents": {"solver": {"role": "solver", "budgets": [0, 0]}}},
          "agents.solver.budgets: duplicate choices"),
         ({"agents": {"solver": {"role": "solver", "prompt": "{nothing}"}}},
-         "agents.solver.prompt: placeholder '{nothing}' names no value in scope"),
+         "agents.solver.prompt: placeholder '{nothing}' names no input of the agent"),
         ({"agents": {"solver": {"role": "solver"}, "extra": {"role": "x"}}},
          "agents.extra: agent is defined but not used in steps"),
         ({"steps": ["ghost"]}, "steps[0]: unknown agent 'ghost' (agents: solver)"),

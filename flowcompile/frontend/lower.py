@@ -113,6 +113,7 @@ class _Lowering:
         scope: Scope,
         previous: SSAValue | None,
         extra_inputs: Sequence[SSAValue] = (),
+        extra_names: Sequence[str] = (),
     ) -> SSAValue | None:
         spec = self.spec.agents.get(name)
         if spec is None:
@@ -124,7 +125,7 @@ class _Lowering:
             return None
         self.used[name] = loc
         agent_loc = ("agents", name)
-        inputs = self.resolve_inputs(spec, agent_loc, scope, previous, extra_inputs)
+        resolved = self.resolve_inputs(spec, agent_loc, scope, previous, extra_inputs, extra_names)
         models = spec.models or self.spec.defaults.models or list(self.spec.models)
         budgets = spec.budgets or self.spec.defaults.budgets or [0]
         for index, model in enumerate(models):
@@ -135,10 +136,11 @@ class _Lowering:
             values = getattr(spec, field)
             if values and len(set(values)) != len(values):
                 self.problem((*agent_loc, field), "duplicate choices")
+        if resolved is None:
+            return None
+        inputs, args = resolved
         if spec.optional and len(inputs) != 1:
             self.problem((*agent_loc, "optional"), "an optional agent must have exactly one input")
-        if inputs is None:
-            return None
         op = AgentOp(
             name,
             inputs,
@@ -148,6 +150,7 @@ class _Lowering:
             prompt=spec.prompt,
             recovery=spec.recovery,
             optional=spec.optional,
+            args=args,
         )
         block.add_op(op)
         return op.output[0]
@@ -159,10 +162,12 @@ class _Lowering:
         scope: Scope,
         previous: SSAValue | None,
         extra: Sequence[SSAValue],
-    ) -> list[SSAValue] | None:
+        extra_names: Sequence[str],
+    ) -> tuple[list[SSAValue], list[str]] | None:
+        """The agent's inputs and the names its prompt knows them by."""
         if spec.inputs is None:
             inputs = [previous] if previous is not None and not extra else []
-            names: list[str] = []
+            names = [_name_of(previous, scope)] if inputs else []
         else:
             names = list(spec.inputs)
             inputs = []
@@ -173,13 +178,15 @@ class _Lowering:
                     return None
                 inputs.append(scope[name])
         for field in spec.placeholders():
-            if field not in names and field not in scope:
-                self.problem((*loc, "prompt"), f"placeholder '{{{field}}}' names no value in scope")
+            if field not in names:
+                hint = "" if field not in scope else f" (add it to inputs)"
+                self.problem((*loc, "prompt"), f"placeholder '{{{field}}}' names no input of the agent{hint}")
+        names += list(extra_names)
         inputs = [*inputs, *extra]
         if not inputs:
             self.problem(loc, "agent has no inputs")
             return None
-        return inputs
+        return inputs, names
 
     # Structure blocks ------------------------------------------------------
 
@@ -190,13 +197,16 @@ class _Lowering:
         if spec.samples is not None and len(spec.branches) != 1:
             self.problem((*loc, "samples"), "samples replicates a single branch; give one branch")
         regions = []
+        branch_names = []
         for index, branch in enumerate(spec.branches):
             inner = Block()
-            value = self.steps(branch, (*loc, "branches", index), inner, dict(scope))
+            inner_scope = dict(scope)
+            value = self.steps(branch, (*loc, "branches", index), inner, inner_scope)
             if value is None:
                 return None, spec.as_
             inner.add_op(YieldOp(value))
             regions.append(Region(inner))
+            branch_names.append(_name_of(value, inner_scope))
         fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
@@ -204,7 +214,9 @@ class _Lowering:
             combiner: Operation | None = VoteOp(results)
             block.add_op(combiner)
             return combiner.results[0], spec.as_
-        value = self.agent(spec.combine, (*loc, "combine"), block, scope, previous, results)
+        value = self.agent(
+            spec.combine, (*loc, "combine"), block, scope, previous, results, branch_names
+        )
         return value, spec.as_
 
     def switch(
@@ -260,6 +272,12 @@ class _Lowering:
         op = LoopOp(inits, spec.max_iters, Region(body), name=spec.as_)
         block.add_op(op)
         return op.res[0], spec.as_
+
+
+def _name_of(value: SSAValue | None, scope: Scope) -> str:
+    """The spec name of a value (its last binding in scope), for prompt args."""
+    names = [name for name, v in scope.items() if v is value]
+    return names[-1] if names else "input"
 
 
 def _fmt(loc: Loc) -> str:

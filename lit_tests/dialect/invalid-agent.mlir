@@ -138,3 +138,19 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0], profiles = {"m@0" = #flow.estimate<acc = 0.5, lat = 1.0>}}
   flow.return %0
 }
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{agent @a: prompt placeholder {plan} names no input (args = [...] names them)}}
+  %a = flow.agent @a(%q) {role = "solver", prompt = "Use {plan}", args = ["q"], models = ["m"], budgets = [0]}
+  flow.return %a
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{agent @a: 2 args for 1 inputs}}
+  %a = flow.agent @a(%q) {role = "solver", args = ["q", "r"], models = ["m"], budgets = [0]}
+  flow.return %a
+}

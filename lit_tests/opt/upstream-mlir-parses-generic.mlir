@@ -11,7 +11,7 @@
 // RUN: flowcompile-opt %examples/chain.mlir --print-op-generic --print-properties-as-attributes | %mlir-opt --allow-unregistered-dialect --mlir-print-op-generic | flowcompile-opt | filecheck %s --check-prefix=BACK
 
 // CHECK: "flow.workflow"() ({
-// CHECK: "flow.agent"(%arg0) {budgets = array<i64: 0, 1024, 4096>, models = ["qwen3-0.6b"
+// CHECK: "flow.agent"(%arg0) {args = ["query"], budgets = array<i64: 0, 1024, 4096>, models = ["qwen3-0.6b"
 // CHECK: "flow.return"
 // LOOP: "flow.loop"
 // LOOP: "flow.until"
