@@ -17,6 +17,9 @@ from xdsl.passes import ModulePass
 PassFactory = Callable[[], type[ModulePass]]
 
 FLOW_PASSES: dict[str, str] = {
+    "compose": "flowcompile.passes.compose:ComposePass",
+    "enumerate": "flowcompile.passes.enumerate:EnumeratePass",
+    "pareto": "flowcompile.passes.pareto:ParetoPass",
     "strip-profiles": "flowcompile.passes.strip_profiles:StripProfilesPass",
 }
 """The flow passes, in pipeline order; each also gets a `--<name>` flag."""

@@ -16,7 +16,7 @@ from xdsl.dialects import builtin
 from xdsl.passes import ModulePass
 
 MEASUREMENT_ATTRS = frozenset(
-    {"profiles", "probs", "pass_rate", "iters", "estimate", "proxy", "frontier"}
+    {"profiles", "probs", "pass_rate", "iters", "estimate", "estimates", "proxy", "frontier", "space"}
 )
 """Discardable attributes that profiling and the proxy passes write."""
 

@@ -1,0 +1,211 @@
+"""Between flow IR and the proxy model of `flowcompile.proxy.model`.
+
+`build_model` reads a workflow whose agents carry `estimates` (written by
+`compose`) and returns the model's output node; `point_attr` turns a point of
+the search back into a `#flow.point`. Not a pass: the `enumerate` and `pareto`
+passes share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, StringAttr, i64
+from xdsl.ir import Attribute, Block, SSAValue
+
+from flowcompile.diagnostics import FlowError
+from flowcompile.dialects.flow import (
+    SKIP,
+    AgentOp,
+    ConfigAttr,
+    EstimateAttr,
+    ForkOp,
+    LoopOp,
+    PointAttr,
+    ReturnOp,
+    SwitchOp,
+    UntilOp,
+    VoteOp,
+    WorkflowOp,
+    YieldOp,
+)
+from flowcompile.proxy import model as pm
+from flowcompile.proxy.search import Point
+
+
+def estimates_of(agent: AgentOp) -> list[EstimateAttr]:
+    """The agent's estimate per candidate, in candidate order."""
+    table = agent.attributes.get("estimates")
+    if not isinstance(table, DictionaryAttr):
+        raise FlowError(agent, f"agent @{agent.agent_name} has no estimates: run compose first")
+    result = []
+    for config in agent.candidates():
+        estimate = table.data.get(config.key)
+        if not isinstance(estimate, EstimateAttr):
+            raise FlowError(agent, f"agent @{agent.agent_name} has no estimate for '{config.key}'")
+        result.append(estimate)
+    return result
+
+
+class _Builder:
+    def __init__(self, workflow: WorkflowOp):
+        self.workflow = workflow
+        self.nodes: dict[SSAValue, pm.Node] = {}
+        self.sampled: dict[SSAValue, pm.Var] = {}
+
+    def build(self) -> pm.Node:
+        block = self.workflow.body.block
+        for arg in block.args:
+            self.nodes[arg] = pm.Input(arg.name_hint or "input")
+        self.block(block, gate=None)
+        ret = block.last_op
+        assert isinstance(ret, ReturnOp)
+        if len(ret.values) != 1:
+            raise FlowError(ret, "the proxy needs a workflow with exactly one output")
+        return self.nodes[ret.values[0]]
+
+    def node(self, value: SSAValue) -> pm.Node:
+        return self.nodes[value]
+
+    def block(self, block: Block, gate: pm.Node | None) -> None:
+        for op in block.ops:
+            if isinstance(op, AgentOp):
+                self.nodes[op.output[0]] = self.agent(op, gate)
+            elif isinstance(op, ForkOp):
+                self.fork(op, gate)
+            elif isinstance(op, VoteOp):
+                self.nodes[op.output[0]] = self.vote(op)
+            elif isinstance(op, SwitchOp):
+                self.nodes[op.res[0]] = self.switch(op)
+            elif isinstance(op, LoopOp):
+                self.nodes[op.res[0]] = self.loop(op)
+
+    def agent(self, op: AgentOp, gate: pm.Node | None) -> pm.Agent:
+        estimates = estimates_of(op)
+        labels: tuple[object, ...] = tuple(op.candidates())
+        if op.optional is not None:
+            labels += (SKIP,)
+        inputs, proposals, samples_of = [], [], {}
+        for value in op.inputs:
+            if isinstance(value.owner, ForkOp):
+                if value in self.sampled:
+                    samples_of[len(proposals)] = self.sampled[value]
+                proposals.append(self.node(value))
+            else:
+                inputs.append(self.node(value))
+        recovery = op.recovery.value.data if op.recovery is not None else 0.0
+        return pm.Agent(
+            pm.Var(op.agent_name, labels),
+            tuple(inputs),
+            tuple(e.get("acc") for e in estimates),  # pyright: ignore[reportArgumentType]
+            tuple(e.get("lat") for e in estimates),  # pyright: ignore[reportArgumentType]
+            tuple(e.get("cost") or 0.0 for e in estimates),  # pyright: ignore[reportArgumentType]
+            recovery=recovery,
+            proposals=tuple(proposals),
+            gate=gate,
+            skippable=op.optional is not None,
+            samples_of=samples_of,
+        )
+
+    def fork(self, op: ForkOp, gate: pm.Node | None) -> None:
+        for region, result in zip(op.branches, op.res, strict=True):
+            self.block(region.block, gate)
+            yielded = region.block.last_op
+            assert isinstance(yielded, YieldOp)
+            self.nodes[result] = self.node(yielded.values[0])
+        if op.knob_key is not None:
+            values = tuple(op.samples.iter_values())  # pyright: ignore[reportOptionalMemberAccess]
+            self.sampled[op.res[0]] = pm.Var(op.knob_key, values)
+
+    def vote(self, op: VoteOp) -> pm.Vote:
+        sampled = [v for v in op.inputs if v in self.sampled]
+        if sampled and len(op.inputs) != 1:
+            raise FlowError(op, "a vote over a replicated fork must have it as its only input")
+        samples = self.sampled[sampled[0]] if sampled else None
+        return pm.Vote(tuple(self.node(v) for v in op.inputs), samples)
+
+    def switch(self, op: SwitchOp) -> pm.Switch:
+        probs = op.branch_probs()
+        if probs is None:
+            raise FlowError(op, "flow.switch has no branch probabilities (probs): profile the workflow first")
+        if len(op.res) != 1:
+            raise FlowError(op, "the proxy needs a switch with exactly one result")
+        route = self.node(op.route[0])
+        branches = []
+        for region in op.cases:
+            self.block(region.block, gate=route)
+            yielded = region.block.last_op
+            assert isinstance(yielded, YieldOp)
+            branches.append(self.node(yielded.values[0]))
+        return pm.Switch(route, tuple(branches), tuple(probs))
+
+    def loop(self, op: LoopOp) -> pm.Loop:
+        if len(op.init) != 1 or op.knob_key is None:
+            raise FlowError(op, "the proxy needs a named loop carrying exactly one message")
+        name = op.region_name or "loop"
+        carried = pm.Carried(name)
+        self.nodes[op.body.block.args[0]] = carried
+        self.block(op.body.block, gate=None)
+        until = op.body.block.last_op
+        assert isinstance(until, UntilOp)
+        verdict = self.node(until.operands[0])
+        if not isinstance(verdict, pm.Agent) or verdict.skippable:
+            raise FlowError(until, "the loop's verdict must be the output of an agent that always runs")
+        return pm.Loop(
+            name,
+            self.node(op.init[0]),
+            carried,
+            verdict,
+            self.node(until.operands[1]),
+            pm.Var(op.knob_key, tuple(op.max_iter_values)),
+        )
+
+
+def build_model(workflow: WorkflowOp) -> pm.Node:
+    """The proxy model of a workflow whose agents carry estimates."""
+    return _Builder(workflow).build()
+
+
+def label_attr(label: object) -> Attribute:
+    if isinstance(label, ConfigAttr):
+        return label
+    if label == SKIP:
+        return StringAttr(SKIP)
+    assert isinstance(label, int)
+    return IntegerAttr(label, i64)
+
+
+def point_attr(root: pm.Node, point: Point) -> PointAttr:
+    """A search point as `#flow.point<acc, lat, cost, assign = {...}>`."""
+    variables = {v.key: v for v in pm.all_vars(root)}
+    assign = {
+        key: label_attr(variables[key].labels[choice])
+        for key, choice in sorted(point.assignment.items())
+    }
+    return PointAttr.build(
+        acc=round(point.estimate.acc, 6),
+        lat=round(point.estimate.t, 6),
+        cost=round(point.estimate.cost, 8),
+        assign=DictionaryAttr(assign),
+    )
+
+
+def assignment_of(root: pm.Node, point: PointAttr) -> dict[str, int]:
+    """A `#flow.point`'s assign as choice indices of the model's variables."""
+    result: dict[str, int] = {}
+    assign: Mapping[str, Attribute] = point.assign
+    for var in pm.all_vars(root):
+        value = assign.get(var.key)
+        label: object = value
+        if isinstance(value, IntegerAttr):
+            label = value.value.data
+        elif isinstance(value, StringAttr):
+            label = value.data
+        if label not in var.labels:
+            raise ValueError(f"point does not assign '{var.key}' one of its choices")
+        result[var.key] = var.labels.index(label)
+    return result
+
+
+def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(attr.iter_values())  # pyright: ignore[reportReturnType]
