@@ -71,8 +71,9 @@ def _rule(op: builtin.Operation) -> str | None:
 
 @dataclass(frozen=True)
 class ComposePass(ModulePass):
-    """Per-agent estimates from profiles (shrunk, with intervals) and the
-    composition rule of every agent and structural op."""
+    """Estimate every candidate from its profile and name each op's proxy rule.
+
+    Estimates are shrunk toward the agent's pooled rate, with intervals."""
 
     name = "compose"
 

@@ -45,7 +45,7 @@ def enumerate_workflow(workflow: WorkflowOp, limit: int, exhaustive: bool) -> li
 
 @dataclass(frozen=True)
 class EnumeratePass(ModulePass):
-    """The proxy's exact Pareto frontier of every workflow, from its estimates."""
+    """Find the proxy's exact Pareto frontier of every workflow."""
 
     name = "enumerate"
 

@@ -29,7 +29,9 @@ from flowcompile.proxy.search import DEFAULT_LIMIT
 
 @dataclass(frozen=True)
 class ParetoPass(ModulePass):
-    """The workflow-level Pareto set under constraints, thinned to k diverse points."""
+    """Emit the Pareto-optimal configurations as a flow.config_set.
+
+    Constrained by max-latency, min-acc, max-cost; thinned to k diverse points."""
 
     name = "pareto"
 

@@ -23,8 +23,9 @@ MEASUREMENT_ATTRS = frozenset(
 
 @dataclass(frozen=True)
 class StripProfilesPass(ModulePass):
-    """Drop measurement attributes (profiles, branch probabilities, loop
-    statistics, proxy estimates) from every op."""
+    """Drop every measurement and proxy annotation.
+
+    Profiles, branch probabilities, loop statistics, estimates, frontiers."""
 
     name = "strip-profiles"
 

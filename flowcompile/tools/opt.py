@@ -32,7 +32,7 @@ from flowcompile.diagnostics import (
     parse_located,
     verify_located,
 )
-from flowcompile.passes.registry import available_passes, flow_pass_names
+from flowcompile.passes.registry import PassFactory, available_passes, flow_pass_names
 from flowcompile.tools.common import guard_main, print_module, read_input, write_output
 
 SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
@@ -45,6 +45,12 @@ class _AppendPipeline(argparse.Action):
         items = list(getattr(namespace, self.dest) or [])
         items.append(values if self.const is None else self.const)
         setattr(namespace, self.dest, items)
+
+
+def pass_summary(factory: PassFactory) -> str:
+    """The first line of a pass's docstring, for --help."""
+    doc = (factory().__doc__ or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else "run this pass"
 
 
 class FlowOptMain(xDSLOptMain):
@@ -94,7 +100,7 @@ class FlowOptMain(xDSLOptMain):
                 action=_AppendPipeline,
                 nargs=0,
                 const=name,
-                help=f"append the {name} pass (with default options) to the pipeline",
+                help=f"{pass_summary(self.available_passes[name])} (appends '{name}')",
             )
         arg_parser.add_argument(
             "--print-ir-after-all",
