@@ -2,7 +2,8 @@
 
 `--import-yaml wf.yaml` lowers a workflow spec (YAML or JSON) into flow IR.
 A bad spec gets one line per problem, `file:line:col: error: field.path:
-reason`, and exit status 1.
+reason`, and exit status 1. `--export-json in.mlir` writes the config set the
+`pareto` pass emitted as the versioned JSON artifact (`flowcompile.artifact`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--import-yaml",
         action="store_true",
         help="lower a YAML (or JSON) workflow spec into flow IR",
+    )
+    mode.add_argument(
+        "--export-json",
+        action="store_true",
+        help="write a flow.config_set as the JSON artifact",
+    )
+    parser.add_argument(
+        "--config-set", metavar="NAME", help="with --export-json: which config set"
     )
     parser.add_argument("input_file", nargs="?", help="input file (default: stdin)")
     parser.add_argument("-o", "--output-file", help="write the output here")
@@ -49,10 +58,38 @@ def import_yaml(text: str, name: str, generic: bool = False) -> tuple[str | None
     return print_module(module, generic=generic), ""
 
 
+def export_json(text: str, name: str, config_set: str | None) -> tuple[str | None, str]:
+    """(JSON text, "") on success, (None, diagnostics) otherwise."""
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import Builtin
+    from xdsl.utils.exceptions import ParseError
+
+    from flowcompile.artifact import ArtifactError, dumps, from_config_set
+    from flowcompile.diagnostics import from_parse_error, parse_located, verify_located
+    from flowcompile.dialects.flow import Flow
+
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(Flow)
+    try:
+        module = parse_located(ctx, text, name)
+    except ParseError as e:
+        return None, str(from_parse_error(e))
+    if (problem := verify_located(module)) is not None:
+        return None, str(problem)
+    try:
+        return dumps(from_config_set(module, config_set)), ""
+    except ArtifactError as e:
+        return None, f"{name}: error: {e}"
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name, text = read_input(args.input_file)
-    output, errors = import_yaml(text, name, args.print_op_generic)
+    if args.export_json:
+        output, errors = export_json(text, name, args.config_set)
+    else:
+        output, errors = import_yaml(text, name, args.print_op_generic)
     if output is None:
         sys.stderr.write(errors + "\n")
         return 1

@@ -1,0 +1,201 @@
+"""The compiled artifact: a workflow's Pareto-optimal configurations as JSON.
+
+`flowcompile-translate --export-json` writes it from a `flow.config_set`;
+`select` picks one point of it by latency budget, accuracy target or weighted
+preference. The schema is versioned; the workflow hash (of its structure and
+choice spaces, not its measurements) ties the artifact to the workflow it was
+compiled from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
+
+from flowcompile.dialects.flow import SKIP, ConfigAttr, ConfigSetOp, PointAttr, WorkflowOp
+
+FORMAT = "flowcompile.config-set"
+VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentChoice(_Model):
+    model: str
+    budget: int = Field(ge=0)
+
+
+class PoolModel(_Model):
+    litellm: str
+    api_base: str | None = None
+    price_in: float | None = None
+    price_out: float | None = None
+
+
+class Point(_Model):
+    """One workflow configuration and what the proxy (and evaluation) says of it."""
+
+    index: int
+    acc: float = Field(ge=0.0, le=1.0)
+    lat: float = Field(ge=0.0)
+    cost: float | None = None
+    measured_acc: float | None = None
+    measured_lat: float | None = None
+    assign: dict[str, AgentChoice | int | Literal["skip"]]
+
+
+class Artifact(_Model):
+    format: Literal["flowcompile.config-set"] = FORMAT
+    version: Literal[1] = VERSION
+    name: str
+    workflow: str
+    workflow_hash: str
+    pool: dict[str, PoolModel]
+    points: list[Point] = Field(min_length=1)
+
+
+class ArtifactError(Exception):
+    """An artifact that cannot be read, or a selection nothing satisfies."""
+
+
+def workflow_hash(workflow: WorkflowOp) -> str:
+    """sha256 of the workflow's structure: measurements and estimates removed."""
+    from flowcompile.passes.strip_profiles import MEASUREMENT_ATTRS
+    from flowcompile.tools.common import print_module
+
+    clone = workflow.clone()
+    for op in clone.walk():
+        for key in MEASUREMENT_ATTRS & op.attributes.keys():
+            del op.attributes[key]
+    text = print_module(ModuleOp([clone]), generic=True)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _choice(value: object) -> AgentChoice | int | Literal["skip"]:
+    if isinstance(value, ConfigAttr):
+        return AgentChoice(model=value.model, budget=value.budget)
+    if isinstance(value, IntegerAttr):
+        return int(value.value.data)
+    assert isinstance(value, StringAttr) and value.data == SKIP
+    return "skip"
+
+
+def from_config_set(module: ModuleOp, name: str | None = None) -> Artifact:
+    """The artifact of a config set in `module` (the only one, or by name)."""
+    sets = [op for op in module.ops if isinstance(op, ConfigSetOp)]
+    if name is not None:
+        sets = [s for s in sets if s.sym_name.data == name]
+    if not sets:
+        raise ArtifactError(
+            "no flow.config_set" + (f" named @{name}" if name else "")
+            + " in the input: run the pareto pass first"
+        )
+    if len(sets) > 1:
+        names = ", ".join("@" + s.sym_name.data for s in sets)
+        raise ArtifactError(f"several config sets ({names}): choose one with --config-set")
+    config_set = sets[0]
+    workflow = next(
+        op for op in module.ops
+        if isinstance(op, WorkflowOp) and op.sym_name.data == config_set.workflow.root_reference.data
+    )
+    pool = {
+        key: PoolModel(
+            litellm=m.get("provider"),  # pyright: ignore[reportArgumentType]
+            api_base=m.get("api_base"),  # pyright: ignore[reportArgumentType]
+            price_in=m.get("price_in"),  # pyright: ignore[reportArgumentType]
+            price_out=m.get("price_out"),  # pyright: ignore[reportArgumentType]
+        )
+        for key, m in workflow.model_pool().items()
+    }
+    points = [_point(i, p) for i, p in enumerate(config_set.points)]
+    return Artifact(
+        name=config_set.sym_name.data,
+        workflow=workflow.sym_name.data,
+        workflow_hash=workflow_hash(workflow),
+        pool=pool,
+        points=points,
+    )
+
+
+def _point(index: int, point: PointAttr) -> Point:
+    return Point(
+        index=index,
+        acc=point.get("acc"),  # pyright: ignore[reportArgumentType]
+        lat=point.get("lat"),  # pyright: ignore[reportArgumentType]
+        cost=point.get("cost"),  # pyright: ignore[reportArgumentType]
+        measured_acc=point.get("measured_acc"),  # pyright: ignore[reportArgumentType]
+        measured_lat=point.get("measured_lat"),  # pyright: ignore[reportArgumentType]
+        assign={key: _choice(value) for key, value in point.assign.items()},
+    )
+
+
+def dumps(artifact: Artifact) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(artifact.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+
+def load(path: str | Path) -> Artifact:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ArtifactError(f"{path}: {e.strerror or e}") from None
+    except json.JSONDecodeError as e:
+        raise ArtifactError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    try:
+        return Artifact.model_validate(data)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ArtifactError(f"{path}: {where}: {first['msg']}") from None
+
+
+def select(
+    points: Sequence[Point],
+    *,
+    max_latency: float | None = None,
+    min_acc: float | None = None,
+    weight: float | None = None,
+) -> Point:
+    """Pick one point.
+
+    * `max_latency`: the most accurate point within the latency budget;
+    * `min_acc`: the fastest point that reaches the accuracy target;
+    * both: the most accurate point meeting both;
+    * `weight` w in [0, 1]: the point maximising `w * acc' - (1 - w) * lat'`,
+      with acc and latency rescaled to [0, 1] over the points (w = 1 is the
+      most accurate point, w = 0 the fastest).
+    Ties go to the lower index. Raises ArtifactError when nothing qualifies.
+    """
+    chosen = [
+        p for p in points
+        if (max_latency is None or p.lat <= max_latency) and (min_acc is None or p.acc >= min_acc)
+    ]
+    if not chosen:
+        raise ArtifactError(
+            f"no point meets the request (max latency {max_latency}, min accuracy {min_acc}); "
+            f"points span acc {min(p.acc for p in points):g}..{max(p.acc for p in points):g}, "
+            f"latency {min(p.lat for p in points):g}..{max(p.lat for p in points):g} s"
+        )
+    if weight is not None:
+        if not 0.0 <= weight <= 1.0:
+            raise ArtifactError("weight must be in [0, 1]")
+        acc_span = (max(p.acc for p in chosen) - min(p.acc for p in chosen)) or 1.0
+        lat_span = (max(p.lat for p in chosen) - min(p.lat for p in chosen)) or 1.0
+        low_acc, low_lat = min(p.acc for p in chosen), min(p.lat for p in chosen)
+
+        def score(p: Point) -> float:
+            return weight * (p.acc - low_acc) / acc_span - (1 - weight) * (p.lat - low_lat) / lat_span
+
+        return max(chosen, key=lambda p: (score(p), -p.index))
+    if max_latency is not None or min_acc is None:
+        return max(chosen, key=lambda p: (p.acc, -p.lat, -p.index))
+    return min(chosen, key=lambda p: (p.lat, -p.acc, p.index))
