@@ -319,7 +319,7 @@ def _print_operand_list(printer: Printer, operands: Sequence[SSAValue]) -> None:
 
 def _parse_operand_list(parser: Parser) -> list[SSAValue]:
     return parser.parse_comma_separated_list(
-        parser.Delimiter.PAREN, lambda: parser.parse_operand()
+        parser.Delimiter.PAREN, lambda: _parse_msg_operand(parser)
     )
 
 

@@ -4,7 +4,7 @@
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %0 = "test.op"() : () -> i32
-  // expected-error @+1 {{operand 'inputs' at position 0 does not verify: i32 should be of base attribute flow.msg}}
+  // expected-error @+1 {{operand is used with type !flow.msg, but has been previously used or defined with type i32}}
   %1 = flow.agent @a(%0) {role = "s", models = ["m"], budgets = [0]}
   flow.return %1
 }
@@ -13,7 +13,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %0 = "test.op"() : () -> i32
-  // expected-error @+1 {{operand 'inputs' at positions 0 to 1 does not verify: i32 should be of base attribute flow.msg}}
+  // expected-error @+1 {{operand is used with type !flow.msg, but has been previously used or defined with type i32}}
   %1 = flow.vote(%q, %0) {method = "majority"}
   flow.return %1
 }
