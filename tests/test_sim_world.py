@@ -91,7 +91,7 @@ def test_cross_field_rules(tmp_path: Path, raw: dict) -> None:
     assert ": models: duplicate model name 'qwen3-0.6b'" in _error_for(tmp_path, data)
     data = copy.deepcopy(raw)
     data["queries"]["route_categories"] = 3
-    assert ": queries: route_names has 4 entries" in _error_for(tmp_path, data)
+    assert ": queries: route_names has 2 entries but route_categories is 3" in _error_for(tmp_path, data)
     data = copy.deepcopy(raw)
     data["roles"]["Critic"] = data["roles"].pop("critic")
     assert ": roles: role name 'Critic' must be lowercase" in _error_for(tmp_path, data)

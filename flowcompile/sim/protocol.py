@@ -5,7 +5,9 @@ behind an HTTP server. See `flowcompile.sim.engine` for the full protocol.
 
 * system message: ``You are the <role> agent '<agent>' of workflow '<wf>'.``
 * query tag anywhere in the user text: ``[sim-query q00042]``
-* optional branch marker: ``[sim-branch math]`` (the agent serves that route)
+* optional case sentence, after the system line: ``You handle the 'math' case.``
+  (the agent serves that route; the runtime writes it for agents of a switch
+  case); the older marker ``[sim-branch math]`` is still recognised
 * every simulated output carries exactly one tag ``<<kind:agent:value>>``
 
 Draws are blake2b hashes of their full key mapped to [0, 1): no RNG state, so
@@ -28,6 +30,7 @@ KINDS: tuple[str, ...] = ("plan", "answer", "verdict", "route")
 _SYSTEM_RE = re.compile(r"You are the ([A-Za-z0-9_-]+) agent '([^']*)' of workflow '([^']*)'")
 _QUERY_RE = re.compile(r"\[sim-query\s+([A-Za-z0-9_.-]+)\]")
 _BRANCH_RE = re.compile(r"\[sim-branch\s+([^\s\]]+)\]")
+_CASE_RE = re.compile(r"You handle the '([^'\n]+)' case\.")
 _TAG_RE = re.compile(r"<<(plan|answer|verdict|route):([A-Za-z0-9_.-]+):([^<>:\s]+)>>")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _STD_NORMAL = NormalDist()
@@ -66,9 +69,15 @@ def find_query(text: str) -> str | None:
 
 
 def find_branch(text: str) -> str | None:
-    """The first `[sim-branch <route>]` in `text`."""
-    m = _BRANCH_RE.search(text)
-    return m.group(1) if m else None
+    """The route of the first case sentence (`You handle the '<route>' case.`)
+    or `[sim-branch <route>]` marker in `text`, whichever comes first."""
+    found = [m for m in (_CASE_RE.search(text), _BRANCH_RE.search(text)) if m is not None]
+    return min(found, key=lambda m: m.start()).group(1) if found else None
+
+
+def case_line(route: str) -> str:
+    """The sentence that tells a branch agent which route (switch case) it serves."""
+    return f"You handle the '{route}' case."
 
 
 def find_tags(text: str) -> list[Tag]:
@@ -108,7 +117,7 @@ def build_messages(
     """Protocol-conforming messages for one agent: the query text plus upstream outputs."""
     system = system_line(role, agent, workflow)
     if branch is not None:
-        system += f" [sim-branch {branch}]"
+        system += f" {case_line(branch)}"
     parts = [query_input, *(f"Upstream output:\n{u}" for u in upstream)]
     return (Message("system", system), Message("user", "\n\n".join(parts)))
 

@@ -18,4 +18,4 @@
 // SWITCH: "flow.switch"
 // FORK: "flow.fork"
 // FORK: "flow.yield"
-// BACK: %2 = flow.agent @verifier(%arg0, %0, %1) {role = "verifier"
+// BACK: %2 = flow.agent @checker(%arg0, %0, %1) {role = "checker"

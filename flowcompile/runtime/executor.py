@@ -1,0 +1,171 @@
+"""The workflow executor: runs a `flow.workflow` under one configuration on queries.
+
+`run_workflow` runs one query, `run_many` a dataset with bounded concurrency,
+`score` compares an output with the reference. How each op executes (forks,
+votes, switches, loops, skipped agents), how latency is measured (the critical
+path in the backend's reported call latencies, wall-clock kept apart) and how
+sample indices are numbered is described in `flowcompile.runtime.interpreter`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import ChainMap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from flowcompile.backends.base import Backend
+from flowcompile.backends.middleware import bounded_gather
+from flowcompile.dialects.flow import ForkOp, PointAttr, WorkflowOp
+from flowcompile.profiling.dataset import Query, as_query
+from flowcompile.runtime.answers import answer_key
+from flowcompile.runtime.assignment import Assignment, knob_value, validate_assignment
+from flowcompile.runtime.interpreter import (
+    REPLICA_STRIDE,
+    AgentCall,
+    CallFailed,
+    Env,
+    Interpreter,
+    Scope,
+    StructKey,
+    Value,
+)
+
+QueryLike: TypeAlias = Query | Mapping[str, Any]
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run of a workflow on one query."""
+
+    query_id: str
+    output: str | None
+    latency: float
+    """Critical path of the run in reported call latencies (s); see `interpreter`."""
+    cost: float
+    calls: list[AgentCall] = field(default_factory=list)
+    routes: dict[StructKey, str] = field(default_factory=dict)
+    """The label each switch took (the last one, for a switch run several times)."""
+    misroutes: list[StructKey] = field(default_factory=list)
+    """Switches whose router named no label (the first case ran)."""
+    loops: dict[StructKey, tuple[int, bool]] = field(default_factory=dict)
+    """Loop -> (iterations run, ended by approval)."""
+    error: str | None = None
+    """The first failed call ("agent @solver failed: server_error"); the run stopped there."""
+    wall_s: float = field(default=0.0, compare=False)
+    """Wall-clock time of the run (s)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when every call succeeded."""
+        return self.error is None
+
+
+def _resolve(workflow: WorkflowOp, assignment: Assignment | PointAttr) -> Assignment:
+    """The validated assignment (of a point, or as given)."""
+    assign = dict(assignment.assign) if isinstance(assignment, PointAttr) else assignment
+    validate_assignment(workflow, assign)
+    for op in workflow.walk():
+        if isinstance(op, ForkOp) and op.samples is not None and op.knob_key:
+            total, outer = 1, op
+            while outer is not None:
+                if isinstance(outer, ForkOp) and outer.samples is not None and outer.knob_key:
+                    total *= knob_value(assign, outer.knob_key)
+                outer = outer.parent_op()
+            if total > REPLICA_STRIDE:
+                raise ValueError(f"{op.knob_key}: {total} replicas in one run, at most {REPLICA_STRIDE}")
+    return assign
+
+
+def _as_query(query: QueryLike) -> Query:
+    return query if isinstance(query, Query) else as_query(query)
+
+
+async def run_workflow(
+    workflow: WorkflowOp,
+    assignment: Assignment | PointAttr,
+    backend: Backend,
+    query: QueryLike,
+    *,
+    sample: int = 0,
+    seed: int = 0,
+    max_tokens: int | None = None,
+    concurrency: int | None = None,
+) -> RunResult:
+    """Run `workflow` under `assignment` on `query`.
+
+    A failed call (after the backend's own retries) stops the run and is
+    reported in `RunResult.error`; an invalid assignment raises ValueError.
+    Each workflow input whose SSA name is a key of the query's `meta` gets that
+    value, the others the query's input text. `concurrency` bounds the calls
+    in flight (None: unbounded).
+    """
+    assign = _resolve(workflow, assignment)
+    if sample < 0:
+        raise ValueError(f"sample must be >= 0, got {sample}")
+    if concurrency is not None and concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+    q = _as_query(query)
+    interpreter = Interpreter(
+        workflow, assign, backend, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency
+    )
+    started = time.perf_counter()
+    block = workflow.body.block
+    env: Env = ChainMap()
+    for arg in block.args:
+        text = q.meta.get(arg.name_hint) if arg.name_hint else None
+        env[arg] = Value((str(text) if text is not None else q.input,), 0.0)
+    output: str | None = None
+    error: str | None = None
+    try:
+        await interpreter.block(block, env, Scope())
+        returned = [env[v] for v in block.last_op.operands] if block.last_op is not None else []
+        output = "\n\n".join(v.render() for v in returned) if returned else None
+        latency = max((v.ready for v in returned), default=interpreter.horizon)
+    except CallFailed as failure:
+        error = str(failure)
+        latency = interpreter.horizon
+    calls = interpreter.calls
+    return RunResult(
+        query_id=q.id,
+        output=output,
+        latency=latency,
+        cost=sum(c.result.cost for c in calls),
+        calls=calls,
+        routes=interpreter.routes,
+        misroutes=interpreter.misroutes,
+        loops=interpreter.loops,
+        error=error,
+        wall_s=time.perf_counter() - started,
+    )
+
+
+async def run_many(
+    workflow: WorkflowOp,
+    assignment: Assignment | PointAttr,
+    backend: Backend,
+    queries: Iterable[QueryLike],
+    *,
+    concurrency: int = 8,
+    seed: int = 0,
+    sample: int = 0,
+    max_tokens: int | None = None,
+) -> list[RunResult]:
+    """Run every query, at most `concurrency` runs at once; results in query order."""
+    assign = _resolve(workflow, assignment)
+    return await bounded_gather(
+        (
+            run_workflow(workflow, assign, backend, q, sample=sample, seed=seed, max_tokens=max_tokens)
+            for q in queries
+        ),
+        concurrency,
+    )
+
+
+def score(result: RunResult, query: QueryLike) -> bool:
+    """Whether the run's output gives the query's reference answer (by `answer_key`)."""
+    if result.output is None:
+        return False
+    got = answer_key(result.output)
+    return bool(got) and got == answer_key(_as_query(query).reference)

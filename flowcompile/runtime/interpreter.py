@@ -1,0 +1,318 @@
+"""The interpreter behind `run_workflow`: how each `flow` op executes.
+
+It interprets the IR directly. Each agent call is a `CallRequest` to the given
+backend; structure follows the dialect:
+- ops of a block run in order; `flow.fork` branches run concurrently (a
+  replicated fork runs its branch k = `<name>.samples` times under the same
+  configuration, one sample index per replica);
+- `flow.vote` returns the input text whose `answer_key` is the most common
+  (a replicated fork counts every sample; ties go to the earliest);
+- `flow.switch` runs the case `route_label(route text, labels)` names; when the
+  router names none it runs the first case and records a misroute;
+- `flow.loop` runs what the verdict depends on, judges it with `is_approval`,
+  ends with the carried messages on approval and otherwise runs the rest of the
+  body and carries `%next`; after `max_iters` rejections it ends with the last
+  `%next` (ops needed by neither the verdict nor `%next` never run);
+- an optional agent assigned "skip" makes no call and passes its input on.
+
+Latency is the critical path in the backend's reported time (`latency_s`), not
+wall-clock: a value is ready at max(ready of its inputs, gate) + its call
+latency, where the gate is the ready time of the route of an enclosing switch
+case and the start of the current loop iteration. A fork's results are all
+ready when its slowest branch is; a loop iteration starts once the previous
+verdict and `%next` are ready; a loop ends when its last verdict (and result)
+is. The run's latency is the ready time of its output; wall-clock time is kept
+as `RunResult.wall_s`.
+
+Sample indices: a call's `CallRequest.sample` is ``sample * REPLICA_STRIDE +
+replica``, so the replicas of a sampled fork and the runs with different
+`sample` never share a request (nested replicated forks number their replicas
+``outer * k + inner``; at most REPLICA_STRIDE replicas per run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import ChainMap, Counter
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeAlias
+
+from xdsl.dialects.builtin import StringAttr
+from xdsl.ir import Block, Operation, Region, SSAValue
+
+from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
+from flowcompile.backends.middleware import bounded_gather
+from flowcompile.dialects.flow import (
+    AgentOp,
+    ConfigAttr,
+    ForkOp,
+    LoopOp,
+    ReturnOp,
+    SwitchOp,
+    UntilOp,
+    VoteOp,
+    WorkflowOp,
+    YieldOp,
+)
+from flowcompile.runtime.answers import answer_key, is_approval, route_label
+from flowcompile.runtime.assignment import Assignment, knob_value
+from flowcompile.runtime.messages import agent_messages, render_samples
+
+REPLICA_STRIDE = 64
+"""Sample indices reserved per run sample (the bound on replicas of one run)."""
+
+StructKey: TypeAlias = str | int
+"""A switch or loop: its name, else its index among the workflow's ops of its kind."""
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    """One call made during a run, in the order calls were issued."""
+
+    agent: str
+    config: str
+    """`model@budget`."""
+    messages: tuple[Message, ...]
+    result: CallResult
+    replica: int = 0
+    """The replica of the enclosing sampled fork(s); 0 outside them."""
+    iteration: int = 0
+    """The 1-based iteration of the innermost enclosing loop; 0 outside loops."""
+    case: str | None = None
+    """The label of the innermost enclosing switch case."""
+    start: float = 0.0
+    """When the call could start on the run's critical-path clock (s)."""
+
+
+@dataclass(frozen=True)
+class Value:
+    """A message during a run: one text, or the k samples of a replicated fork."""
+
+    texts: tuple[str, ...]
+    ready: float
+    samples: bool = False
+
+    def render(self) -> str:
+        return render_samples(self.texts) if self.samples else self.texts[0]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an op runs: its earliest start, replica, loop iteration, switch case."""
+
+    gate: float = 0.0
+    replica: int = 0
+    iteration: int = 0
+    case: str | None = None
+
+
+class CallFailed(Exception):
+    """A call failed after the backend's own retries; stops the run."""
+
+
+Env: TypeAlias = ChainMap[SSAValue, Value]
+
+
+class Interpreter:
+    """Runs the ops of one workflow for one run, recording its calls, routes and loops."""
+
+    def __init__(
+        self,
+        workflow: WorkflowOp,
+        assignment: Assignment,
+        backend: Backend,
+        *,
+        sample: int,
+        seed: int,
+        max_tokens: int | None,
+        concurrency: int | None,
+    ) -> None:
+        self.workflow = workflow
+        self.name = workflow.sym_name.data
+        self.pool = workflow.model_pool()
+        self.assignment = assignment
+        self.backend = backend
+        self.sample = sample
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.sem = asyncio.Semaphore(concurrency) if concurrency is not None else None
+        # Slots reserved when a call is issued keep `calls` in issue order.
+        self.slots: list[AgentCall | None] = []
+        self.horizon = 0.0
+        self.routes: dict[StructKey, str] = {}
+        self.misroutes: list[StructKey] = []
+        self.loops: dict[StructKey, tuple[int, bool]] = {}
+        self.keys: dict[Operation, StructKey] = {}
+        counts: Counter[type] = Counter()
+        for op in workflow.walk():
+            if isinstance(op, SwitchOp | LoopOp):
+                self.keys[op] = op.region_name or counts[type(op)]
+                counts[type(op)] += 1
+
+    @property
+    def calls(self) -> list[AgentCall]:
+        return [c for c in self.slots if c is not None]
+
+    async def block(self, block: Block, env: Env, scope: Scope, only: set[Operation] | None = None) -> None:
+        for op in block.ops:
+            if isinstance(op, YieldOp | UntilOp | ReturnOp) or (only is not None and op not in only):
+                continue
+            await self.op(op, env, scope)
+
+    async def region(self, region: Region, env: Env, scope: Scope) -> list[Value]:
+        local = env.new_child()
+        await self.block(region.block, local, scope)
+        terminator = region.block.last_op
+        assert terminator is not None
+        return [local[v] for v in terminator.operands]
+
+    async def op(self, op: Operation, env: Env, scope: Scope) -> None:
+        if isinstance(op, AgentOp):
+            results = [await self.agent(op, env, scope)]
+        elif isinstance(op, ForkOp):
+            results = await self.fork(op, env, scope)
+        elif isinstance(op, VoteOp):
+            results = [self.vote(op, env)]
+        elif isinstance(op, SwitchOp):
+            results = await self.switch(op, env, scope)
+        elif isinstance(op, LoopOp):
+            results = await self.loop(op, env, scope)
+        else:
+            raise ValueError(f"the runtime cannot execute {op.name}")
+        env.update(zip(op.results, results, strict=True))
+
+    async def agent(self, op: AgentOp, env: Env, scope: Scope) -> Value:
+        name = op.agent_name
+        config = self.assignment[name]
+        inputs = [env[v] for v in op.inputs]
+        if isinstance(config, StringAttr):  # "skip": validated, so the agent is optional
+            return inputs[0]
+        assert isinstance(config, ConfigAttr)
+        names = op.arg_names or [v.name_hint or f"input{i}" for i, v in enumerate(op.inputs, start=1)]
+        messages = agent_messages(
+            op.role.data,
+            name,
+            self.name,
+            op.prompt.data if op.prompt is not None else None,
+            names,
+            [v.render() for v in inputs],
+            scope.case,
+        )
+        start = max([scope.gate, *(v.ready for v in inputs)])
+        slot = len(self.slots)
+        self.slots.append(None)
+        result = await self.call(self.request(config, messages, scope.replica))
+        self.slots[slot] = AgentCall(
+            name, config.key, messages, result, scope.replica, scope.iteration, scope.case, start
+        )
+        end = start + result.latency_s
+        self.horizon = max(self.horizon, end)
+        if not result.ok:
+            raise CallFailed(f"agent @{name} failed: {result.error}")
+        return Value((result.text,), end)
+
+    def request(self, config: ConfigAttr, messages: tuple[Message, ...], replica: int) -> CallRequest:
+        # Without a pool entry the model name is all a backend gets.
+        entry = self.pool.get(config.model)
+        fields: dict[str, Any] = {"provider_model": config.model}
+        if entry is not None:
+            fields = {
+                "provider_model": entry.get("provider"),
+                "api_base": entry.get("api_base"),
+                "price_in": entry.get("price_in"),
+                "price_out": entry.get("price_out"),
+            }
+        return CallRequest(
+            model=config.model,
+            budget=config.budget,
+            messages=messages,
+            max_tokens=self.max_tokens,
+            sample=self.sample * REPLICA_STRIDE + replica,
+            seed=self.seed,
+            **fields,
+        )
+
+    async def call(self, request: CallRequest) -> CallResult:
+        if self.sem is None:
+            return await self.backend.call(request)
+        async with self.sem:
+            return await self.backend.call(request)
+
+    async def fork(self, op: ForkOp, env: Env, scope: Scope) -> list[Value]:
+        if op.samples is not None and op.knob_key is not None:
+            k = knob_value(self.assignment, op.knob_key)
+            scopes = [replace(scope, replica=scope.replica * k + r) for r in range(k)]
+            outs = await gather_branches(self.region(op.branches[0], env, s) for s in scopes)
+            texts = tuple(t for (value,) in outs for t in value.texts)
+            return [Value(texts, max(value.ready for (value,) in outs), samples=True)]
+        outs = await gather_branches(self.region(branch, env, scope) for branch in op.branches)
+        ready = max(value.ready for (value,) in outs)  # the fork joins its branches
+        return [replace(value, ready=ready) for (value,) in outs]
+
+    def vote(self, op: VoteOp, env: Env) -> Value:
+        inputs = [env[v] for v in op.inputs]
+        texts = [t for value in inputs for t in value.texts]
+        keys = [answer_key(t) for t in texts]
+        counts = Counter(keys)
+        top = max(counts.values())
+        winner = next(k for k in keys if counts[k] == top)  # earliest among ties
+        return Value((texts[keys.index(winner)],), max(value.ready for value in inputs))
+
+    async def switch(self, op: SwitchOp, env: Env, scope: Scope) -> list[Value]:
+        route = env[op.route[0]]
+        labels = op.label_names
+        key = self.keys[op]
+        label = route_label(route.render(), labels)
+        if label is None:
+            label = labels[0]
+            self.misroutes.append(key)
+        self.routes[key] = label
+        inner = replace(scope, gate=max(scope.gate, route.ready), case=label)
+        outs = await self.region(op.cases[labels.index(label)], env, inner)
+        return [replace(v, ready=max(v.ready, route.ready)) for v in outs]
+
+    async def loop(self, op: LoopOp, env: Env, scope: Scope) -> list[Value]:
+        block = op.body.block
+        until = block.last_op
+        assert isinstance(until, UntilOp)
+        verdict_value, *next_values = until.operands
+        judge_ops = needed_ops(block, [verdict_value])
+        next_ops = needed_ops(block, next_values) - judge_ops
+        key = self.keys[op]
+        max_iters = knob_value(self.assignment, op.knob_key) if op.knob_key else max(op.max_iter_values)
+        carried = [env[v] for v in op.init]
+        gate = max([scope.gate, *(v.ready for v in carried)])
+        for iteration in range(1, max_iters + 1):
+            local = env.new_child()
+            local.update(zip(block.args, (replace(v, ready=max(v.ready, gate)) for v in carried), strict=True))
+            inner = replace(scope, gate=gate, iteration=iteration)
+            await self.block(block, local, inner, only=judge_ops)
+            verdict = local[verdict_value]
+            if is_approval(verdict.render()):
+                self.loops[key] = (iteration, True)
+                end = max(gate, verdict.ready)
+                return [replace(v, ready=max(v.ready, end)) for v in carried]
+            await self.block(block, local, inner, only=next_ops)
+            carried = [local[v] for v in next_values]
+            gate = max([verdict.ready, *(v.ready for v in carried)])
+        self.loops[key] = (max_iters, False)
+        return [replace(v, ready=max(v.ready, gate)) for v in carried]
+
+
+def needed_ops(block: Block, values: Sequence[SSAValue]) -> set[Operation]:
+    """The ops of `block` that `values` depend on (through nested regions too)."""
+    needed: set[Operation] = set()
+    stack = list(values)
+    while stack:
+        owner = stack.pop().owner
+        if isinstance(owner, Operation) and owner.parent_block() is block and owner not in needed:
+            needed.add(owner)
+            stack.extend(operand for inner in owner.walk() for operand in inner.operands)
+    return needed
+
+
+async def gather_branches(aws: Iterable[Awaitable[list[Value]]]) -> list[list[Value]]:
+    # bounded_gather cancels the siblings of a failed branch, so a run stops at its first failure.
+    pending = list(aws)
+    return await bounded_gather(pending, max(1, len(pending)))
