@@ -17,6 +17,7 @@ from xdsl.passes import ModulePass
 PassFactory = Callable[[], type[ModulePass]]
 
 FLOW_PASSES: dict[str, str] = {
+    "profile": "flowcompile.passes.profile:ProfilePass",
     "compose": "flowcompile.passes.compose:ComposePass",
     "enumerate": "flowcompile.passes.enumerate:EnumeratePass",
     "pareto": "flowcompile.passes.pareto:ParetoPass",

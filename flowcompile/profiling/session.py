@@ -1,0 +1,236 @@
+"""One profiling session: the backend stack, the dataset, progress and summary.
+
+The `profile` pass holds the options; this module builds what they name
+(backend, cache, retries, dataset, judge), runs the profiler, and reports on
+stderr: a progress bar on a terminal, a few log lines otherwise, and always a
+summary line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from flowcompile.backends import get_backend
+from flowcompile.backends.base import Backend, CallRequest, Message
+from flowcompile.backends.middleware import CachedBackend, RetryingBackend
+from flowcompile.backends.store import ProfileStore
+from flowcompile.dialects.flow import WorkflowOp
+from flowcompile.profiling.dataset import Query, as_query, load_dataset
+from flowcompile.profiling.profiler import (
+    Measurements,
+    estimate_calls,
+    profile_workflow,
+    run,
+)
+from flowcompile.runtime import RunResult, answer_key, score
+
+GENERATED_QUERIES = 32
+
+
+class ProfileSession:
+    def __init__(self, options: Any, cache: Path | None):
+        self.options = options
+        self.base = self._backend()
+        self.retrying = RetryingBackend(self.base, max_attempts=max(1, options.retries))
+        self.store: ProfileStore | None = None
+        self.backend: Backend = self.retrying
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            self.store = ProfileStore(cache)
+            self.backend = CachedBackend(self.retrying, self.store)
+        self._queries: list[Query] | None = None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def _backend(self) -> Backend:
+        o = self.options
+        if o.backend == "sim":
+            return get_backend("sim", world=o.world or None)
+        if o.backend == "litellm":
+            return get_backend("litellm", timeout=float(o.timeout))
+        if o.backend == "replay":
+            if not o.trace:
+                raise ValueError("backend=replay needs trace=PATH (a recorded JSONL trace)")
+            return get_backend("replay", trace=o.trace)
+        return get_backend(o.backend)
+
+    def queries(self) -> list[Query]:
+        if self._queries is not None:
+            return self._queries
+        o = self.options
+        if o.dataset:
+            queries = load_dataset(o.dataset)
+            if o.samples:
+                queries = queries[: o.samples]
+        elif o.backend == "sim":
+            from flowcompile.sim import SimWorld, generate_dataset
+
+            rows = generate_dataset(SimWorld(o.world or None), o.samples or GENERATED_QUERIES, o.seed)
+            queries = [as_query(row) for row in rows]
+        else:
+            raise ValueError(f"backend={o.backend} needs dataset=PATH (JSONL: id, input, reference)")
+        self._queries = queries
+        return queries
+
+    # Profiling -------------------------------------------------------------
+
+    def profile(self, workflow: WorkflowOp) -> Measurements:
+        name = workflow.sym_name.data
+        queries = self.queries()
+        counts_before = self._counters()
+        with Progress(f"profile @{name}") as progress:
+            measured, elapsed = run(
+                profile_workflow(
+                    workflow,
+                    queries,
+                    self.backend,
+                    seed=self.options.seed,
+                    concurrency=max(1, self.options.concurrency),
+                    accept=self._judge(workflow),
+                    progress=progress.update,
+                )
+            )
+        counts = {k: v - counts_before.get(k, 0) for k, v in self._counters().items()}
+        log(summary(name, measured, counts, elapsed))
+        if measured.accepted == 0:
+            log(
+                f"profile @{name}: warning: the judge accepted no reference run; "
+                "profiles compare candidates with unaccepted reference outputs"
+            )
+        return measured
+
+    def _counters(self) -> dict[str, int]:
+        cache = getattr(self.backend, "counters", {}) if self.store else {}
+        return {
+            "made": self.retrying.counters["calls"],
+            "retries": self.retrying.counters["retries"],
+            "failures": self.retrying.counters["failures"],
+            "hits": cache.get("cache_hits", 0),
+        }
+
+    def _judge(self, workflow: WorkflowOp):
+        judge = self.options.judge
+        if judge == "exact":
+            return score
+        if judge.startswith("llm:"):
+            return LLMJudge(workflow, judge.removeprefix("llm:"), self.backend)
+        raise ValueError(f"unknown judge {judge!r}: use exact or llm:MODEL")
+
+    def dry_run(self, workflow: WorkflowOp) -> None:
+        name = workflow.sym_name.data
+        queries = self.queries()
+        reference, candidates = estimate_calls(workflow, len(queries))
+        prompt_tokens = sum(len(q.input) for q in queries) / max(1, len(queries)) / 4 + 200
+        tokens_in = tokens_out = dollars = 0.0
+        unpriced: set[str] = set()
+        pool = workflow.model_pool()
+        for agent in workflow.agents:
+            share = candidates / max(1, sum(len(a.candidates()) for a in workflow.agents))
+            for config in agent.candidates():
+                calls = share
+                out = config.budget + 400
+                tokens_in += calls * prompt_tokens
+                tokens_out += calls * out
+                model = pool.get(config.model)
+                price_in = model.get("price_in") if model else None
+                price_out = model.get("price_out") if model else None
+                if price_in is None or price_out is None:
+                    unpriced.add(config.model)
+                    continue
+                dollars += calls * (prompt_tokens * price_in + out * price_out)  # pyright: ignore
+        note = f"; no price for {', '.join(sorted(unpriced))}" if unpriced else ""
+        log(
+            f"profile @{name} (dry run): at most {reference + candidates} calls "
+            f"({reference} reference + {candidates} candidate) on {len(queries)} queries, "
+            f"~{tokens_in:,.0f} input and ~{tokens_out:,.0f} output tokens, "
+            f"~${dollars:,.2f}{note}; no call was made"
+        )
+
+
+def summary(name: str, m: Measurements, counts: dict[str, int], elapsed: float) -> str:
+    agents = len(m.agents)
+    text = (
+        f"profile @{name}: {m.reference_calls + m.candidate_calls} calls "
+        f"({m.reference_calls} reference on {m.queries} queries, {m.accepted} accepted; "
+        f"{m.candidate_calls} candidate calls for {agents} agents); "
+        f"{counts['made']} made, {counts['hits']} cache hits, {counts['retries']} retries, "
+        f"{counts['failures']} failures, {elapsed:.1f} s"
+    )
+    if m.fallback_agents:
+        text += f"; no accepted input for {', '.join(m.fallback_agents)}: profiled on unaccepted runs"
+    return text
+
+
+class LLMJudge:
+    """Accepts a reference run when a model of the pool grades its answer right."""
+
+    def __init__(self, workflow: WorkflowOp, model: str, backend: Backend):
+        pool = workflow.model_pool()
+        entry = pool.get(model)
+        self.request = dict(
+            model=model,
+            provider_model=(entry.get("provider") if entry else None) or model,
+            api_base=entry.get("api_base") if entry else None,
+        )
+        self.backend = backend
+
+    async def __call__(self, result: RunResult, query: Query) -> bool:
+        if answer_key(result.output or "") == answer_key(query.reference):
+            return True
+        prompt = (
+            f"Question:\n{query.input}\n\nReference answer:\n{query.reference}\n\n"
+            f"Candidate answer:\n{result.output}\n\n"
+            "Is the candidate answer correct? Reply with YES or NO only."
+        )
+        request = CallRequest(
+            messages=(Message("system", "You are a strict grader."), Message("user", prompt)),
+            budget=0,
+            **self.request,  # pyright: ignore[reportArgumentType]
+        )
+        reply = await self.backend.call(request)
+        return reply.ok and reply.text.strip().upper().startswith("YES")
+
+
+class Progress:
+    """A rich progress bar on a terminal; a log line per stage otherwise."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.logged: set[tuple[str, int]] = set()
+        """(stage, quarter) pairs already logged: one line per quarter of a stage."""
+
+    def __enter__(self) -> Progress:
+        if self.tty:
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(transient=True)
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.bar is not None:
+            if stage not in self.tasks:
+                self.tasks[stage] = self.bar.add_task(f"{self.title}: {stage}", total=total)
+            self.bar.update(self.tasks[stage], completed=done, total=total)
+            return
+        quarter = 4 * done // max(1, total)
+        if (stage, quarter) not in self.logged:
+            self.logged.add((stage, quarter))
+            log(f"{self.title}: {stage} {done}/{total}")
+
+
+def log(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+

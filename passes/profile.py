@@ -1,0 +1,146 @@
+"""Measure every sub-agent under every candidate configuration.
+
+Reads: the workflows, their agents' choice spaces and model pool; a profiling
+dataset (JSONL `{id, input, reference}`; the `sim` backend generates one when
+none is given); a backend (`sim`, `litellm`, `replay`). Writes:
+* `profiles = {"model@budget" = #flow.profile<acc, acc_n, lat, lat_p95,
+  tok_in, tok_out, cost>}` on every agent (acc: agreement with the reference
+  configuration's accepted outputs on the same inputs; tok_out counts
+  reasoning tokens too);
+* `probs = [...]` on every switch (how often the reference run took each case);
+* `iters` (mean iterations) and `pass_rate` (approved before the bound) on
+  every loop.
+Every call goes through a content-addressed SQLite cache (`cache=PATH`), so a
+rerun, or a run after a crash, repeats no finished call, and a cache hit keeps
+the latency measured when the call was made. `dry-run=true` prints what the
+run would cost and calls nothing. A summary line goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from xdsl.context import Context
+from xdsl.dialects import builtin
+from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, f64
+from xdsl.passes import ModulePass
+
+from flowcompile.dialects.flow import AgentOp, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.dialects.syntax import float_array
+
+DEFAULT_CACHE = ".flowcompile/profile-cache.sqlite"
+"""Relative to the working directory; FLOWCOMPILE_CACHE overrides it."""
+
+
+def _round(value: float) -> float:
+    # Six significant decimals keep the IR readable and byte-stable.
+    return round(value, 6)
+
+
+@dataclass(frozen=True)
+class ProfilePass(ModulePass):
+    """Measure every agent under every candidate configuration against a backend.
+
+    The reference configuration's accepted outputs are the pseudo ground truth."""
+
+    name = "profile"
+
+    backend: str = "sim"
+    """sim, litellm or replay."""
+
+    dataset: str = ""
+    """JSONL profiling set; empty: the sim world generates `samples` queries."""
+
+    samples: int = 0
+    """How many queries to profile on (0: the whole dataset, or 32 generated)."""
+
+    concurrency: int = 8
+    """Calls in flight at once."""
+
+    cache: str = ""
+    """SQLite profile store; empty: $FLOWCOMPILE_CACHE or .flowcompile/profile-cache.sqlite; none: no cache."""
+
+    seed: int = 0
+    """Seed of the generated dataset and of every call."""
+
+    judge: str = "exact"
+    """exact (answer match) or llm:MODEL (a model of the pool grades answers)."""
+
+    world: str = ""
+    """The sim world file (default: the bundled Qwen3 world)."""
+
+    trace: str = ""
+    """With backend=replay: the recorded JSONL trace."""
+
+    retries: int = 6
+    """Attempts per call on 429, 5xx, time-outs and malformed replies."""
+
+    timeout: float | int = 60.0
+    """Seconds per litellm call."""
+
+    dry_run: bool = False
+    """Print how many calls, tokens and dollars the run would take; call nothing."""
+
+    def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
+        from flowcompile.profiling.session import ProfileSession
+
+        workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
+        if not workflows:
+            return
+        session = ProfileSession(self, self._cache_path())
+        try:
+            for workflow in workflows:
+                if self.dry_run:
+                    session.dry_run(workflow)
+                    continue
+                measured = session.profile(workflow)
+                write_measurements(workflow, measured)
+        finally:
+            session.close()
+
+    def _cache_path(self) -> Path | None:
+        if self.cache == "none":
+            return None
+        return Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)
+
+
+def write_measurements(workflow: WorkflowOp, measured) -> None:
+    """Annotate the workflow with what profiling measured."""
+    for agent in workflow.walk():
+        if not isinstance(agent, AgentOp):
+            continue
+        stats = measured.agents[agent.agent_name]
+        agent.attributes["profiles"] = DictionaryAttr(
+            {
+                key: ProfileAttr.build(
+                    acc=_round(s.acc),
+                    acc_n=s.n,
+                    lat=_round(s.lat),
+                    lat_p95=_round(s.lat_p95),
+                    tok_in=_round(s.tok_in),
+                    tok_out=_round(s.tok_out),
+                    cost=_round(s.cost * 1e6) / 1e6 if s.cost else 0.0,
+                )
+                for key, s in stats.items()
+            }
+        )
+    switches = [op for op in workflow.walk() if isinstance(op, SwitchOp)]
+    for index, switch in enumerate(switches):
+        probs = measured.switch_probs[str(switch.region_name or index)]
+        rounded = [_round(p) for p in probs]
+        rounded[-1] = _round(1.0 - sum(rounded[:-1]))  # keep the sum exactly 1
+        switch.attributes["probs"] = float_array(rounded)
+    loops = [op for op in workflow.walk() if isinstance(op, LoopOp)]
+    for index, loop in enumerate(loops):
+        stats = measured.loop_stats.get(str(loop.region_name or index))
+        if stats is not None:
+            loop.attributes["iters"] = FloatAttr(_round(stats[0]), f64)
+            loop.attributes["pass_rate"] = FloatAttr(_round(stats[1]), f64)
+
+
+def log(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
