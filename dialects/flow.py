@@ -203,7 +203,8 @@ class ProfileAttr(KeywordStructAttr):
 
     acc is the success rate on `acc_n` profiling inputs, lat the mean and
     lat_p95 the 95th percentile latency in seconds, tok_in/tok_out mean tokens
-    per call, cost mean dollars per call.
+    per call, cost mean dollars per call; rec is the recovery rate (a correct
+    output from a wrong input) measured on `rec_n` perturbed inputs.
     """
 
     name = "flow.profile"
@@ -215,6 +216,8 @@ class ProfileAttr(KeywordStructAttr):
         Field("tok_in", "float", optional=True),
         Field("tok_out", "float", optional=True),
         Field("cost", "float", optional=True),
+        Field("rec", "float", optional=True),
+        Field("rec_n", "int", optional=True),
     )
 
     acc_: Attribute
@@ -224,16 +227,20 @@ class ProfileAttr(KeywordStructAttr):
     tok_in_: Attribute
     tok_out_: Attribute
     cost_: Attribute
+    rec_: Attribute
+    rec_n_: Attribute
 
     def verify(self) -> None:
         check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
-        for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost"):
+        check_range("rec", self.get("rec"), 0.0, 1.0)  # pyright: ignore
+        for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n"):
             check_range(name, self.get(name))  # pyright: ignore
 
 
 @irdl_attr_definition
 class EstimateAttr(KeywordStructAttr):
-    """A proxy estimate: success probability (with its interval) and latency."""
+    """A proxy estimate: success probability (with its interval), latency,
+    cost, and the recovery rate on a wrong input."""
 
     name = "flow.estimate"
     FIELDS = (
@@ -242,6 +249,7 @@ class EstimateAttr(KeywordStructAttr):
         Field("acc_lo", "float", optional=True),
         Field("acc_hi", "float", optional=True),
         Field("cost", "float", optional=True),
+        Field("rec", "float", optional=True),
     )
 
     acc_: Attribute
@@ -249,9 +257,10 @@ class EstimateAttr(KeywordStructAttr):
     acc_lo_: Attribute
     acc_hi_: Attribute
     cost_: Attribute
+    rec_: Attribute
 
     def verify(self) -> None:
-        for name in ("acc", "acc_lo", "acc_hi"):
+        for name in ("acc", "acc_lo", "acc_hi", "rec"):
             check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
         check_range("lat", self.get("lat"))  # pyright: ignore
         check_range("cost", self.get("cost"))  # pyright: ignore

@@ -101,6 +101,7 @@ class ComposePass(ModulePass):
         pooled = successes.sum() / n.sum() if n.sum() > 0 else 0.5
         acc = shrunk_acc(successes, n, pooled, self.prior_strength)
         lo, hi = acc_interval(successes, n)
+        rec = self._recovery(agent, profiles)
         estimates = {}
         for i, (config, profile) in enumerate(zip(agent.candidates(), profiles, strict=True)):
             estimates[config.key] = EstimateAttr.build(
@@ -109,5 +110,17 @@ class ComposePass(ModulePass):
                 acc_lo=round(float(lo[i]), 6),
                 acc_hi=round(float(hi[i]), 6),
                 cost=profile.get("cost") or 0.0,
+                rec=None if rec is None else round(float(rec[i]), 6),
             )
         agent.attributes["estimates"] = DictionaryAttr(estimates)
+
+    def _recovery(self, agent: AgentOp, profiles: list[ProfileAttr]) -> np.ndarray | None:
+        """Measured recovery rates, shrunk toward the declared `recovery` (or
+        their pooled rate); None when nothing was measured."""
+        rec_n = np.array([p.get("rec_n") or 0 for p in profiles], dtype=float)
+        if rec_n.sum() == 0:
+            return None
+        successes = np.round(np.array([p.get("rec") or 0.0 for p in profiles]) * rec_n)
+        declared = agent.recovery.value.data if agent.recovery is not None else None
+        prior = declared if declared is not None else successes.sum() / rec_n.sum()
+        return shrunk_acc(successes, rec_n, prior, self.prior_strength)

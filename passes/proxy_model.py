@@ -93,7 +93,12 @@ class _Builder:
                 proposals.append(self.node(value))
             else:
                 inputs.append(self.node(value))
-        recovery = op.recovery.value.data if op.recovery is not None else 0.0
+        measured = [e.get("rec") for e in estimates]
+        recovery: float | tuple[float, ...] = (
+            tuple(r if r is not None else 0.0 for r in measured)  # pyright: ignore
+            if any(r is not None for r in measured)
+            else (op.recovery.value.data if op.recovery is not None else 0.0)
+        )
         return pm.Agent(
             pm.Var(op.agent_name, labels),
             tuple(inputs),

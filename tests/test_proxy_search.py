@@ -45,7 +45,7 @@ class Builder:
             tuple(round(rng.uniform(0.05, 1.0), 3) for _ in range(n)),
             tuple(round(rng.uniform(0.1, 4.0), 2) for _ in range(n)),
             tuple(round(rng.uniform(0.0, 0.01), 4) for _ in range(n)),
-            recovery=rng.choice([0.0, 0.0, 0.1, 0.3]),
+            recovery=rng.choice([0.0, 0.1, 0.3, tuple(round(rng.uniform(0, 0.5), 2) for _ in range(n))]),
             proposals=tuple(proposals),
             gate=gate,
             skippable=skippable,

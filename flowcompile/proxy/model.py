@@ -96,7 +96,8 @@ class Agent(Node):
     acc: tuple[float, ...]
     lat: tuple[float, ...]
     cost: tuple[float, ...]
-    recovery: float = 0.0
+    recovery: float | tuple[float, ...] = 0.0
+    """Chance of a correct output from a wrong input: one rate, or one per choice."""
     proposals: tuple[Node, ...] = ()
     gate: Node | None = None
     skippable: bool = False
@@ -109,6 +110,11 @@ class Agent(Node):
 
     def own_vars(self) -> Sequence[Var]:
         return (self.var, *self.samples_of.values())
+
+    def recovery_of(self, choice: int) -> float:
+        if isinstance(self.recovery, tuple):
+            return self.recovery[choice]
+        return self.recovery
 
     @property
     def skip_index(self) -> int | None:
@@ -356,7 +362,7 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
         t_in = max([t_in, *(v.t for v in proposal_values)])
     if node.gate is not None:
         t_in = max(t_in, ev(node.gate).t)
-    acc = float(agent_acc(p, u, node.recovery))
+    acc = float(agent_acc(p, u, node.recovery_of(choice)))
     return Estimate(acc, t_in + node.lat[choice], cost + node.cost[choice])
 
 

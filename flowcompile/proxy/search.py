@@ -272,7 +272,7 @@ class _Search:
                 parts_t.append(skipped.t)
                 parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), choice)))
                 continue
-            parts_acc.append(agent_acc(node.acc[choice] * h, u, node.recovery))
+            parts_acc.append(agent_acc(node.acc[choice] * h, u, node.recovery_of(choice)))
             parts_t.append(t_in + node.lat[choice])
             parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
         return _prune(np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
