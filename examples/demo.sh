@@ -1,32 +1,42 @@
 #!/usr/bin/env bash
-# The FlowCompile demo: lower every example workflow into flow IR, check that
-# it round-trips (custom and generic form), and show the IR of one of them.
+# The FlowCompile demo on the bundled SIMULATED world (no GPU, no API key):
+# lower the examples into flow IR, compile one into its Pareto-optimal
+# configurations, run the fastest and the most accurate one, and evaluate them
+# end to end against the proxy's estimates and the heuristic baselines.
 set -euo pipefail
 cd "$(dirname "$0")"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+out=../out/demo
+mkdir -p "$out"
+cache="$out/profile-cache.sqlite"
 
-echo "== Lowering the example workflows (YAML -> flow IR) and round-tripping them"
+echo "== 1. The example workflows lower into flow IR and round-trip"
 for spec in chain self_consistency router refine mixture; do
   flowcompile-translate --import-yaml "$spec.yaml" -o "$out/$spec.mlir"
-  flowcompile-opt "$out/$spec.mlir" -o "$out/$spec.1.mlir"
-  flowcompile-opt --print-op-generic "$out/$spec.mlir" | flowcompile-opt -o "$out/$spec.2.mlir"
-  diff -q "$out/$spec.mlir" "$out/$spec.1.mlir" >/dev/null
-  diff -q "$out/$spec.mlir" "$out/$spec.2.mlir" >/dev/null
-  agents=$(grep -c "flow.agent @" "$out/$spec.mlir")
-  printf "  %-18s %d agents, parses, verifies, prints and re-parses identically (custom and generic)\n" "$spec" "$agents"
+  flowcompile-opt "$out/$spec.mlir" | diff -q - "$out/$spec.mlir" >/dev/null
+  flowcompile-opt --print-op-generic "$out/$spec.mlir" | flowcompile-opt | diff -q - "$out/$spec.mlir" >/dev/null
+  printf "  %-18s %d agents: parses, verifies, prints and re-parses identically\n" \
+    "$spec" "$(grep -c 'flow.agent @' "$out/$spec.mlir")"
 done
 
 echo
-echo "== The refine loop in flow IR (prompts elided)"
-sed -E 's/prompt = "[^"]*", //; s/attributes \{pool = \{.*\}\} \{/attributes {pool = {...}} {/' "$out/refine.mlir"
+echo "== 2. Compile the chain (plan -> solve -> check) on the simulated Qwen3 pool"
+echo "   (6 models x 3 budgets per agent: $((18 ** 3)) workflow configurations)"
+flowcompile compile chain.yaml -o "$out/chain" --samples 24 --cache "$cache" -k 8
 
 echo
-echo "== A verifier diagnostic: a loop verdict outside any loop"
-cat > "$out/bad.mlir" <<'MLIR'
-flow.workflow @w(%q: !flow.msg) -> !flow.msg {
-  %a = flow.agent @a(%q) {role = "solver", models = ["m"], budgets = [0]}
-  flow.until %a, %a
-}
-MLIR
-flowcompile-opt "$out/bad.mlir" 2>&1 | sed "s|$out/||" || true
+echo "== 3. The card's command, step by step: the IR after profile, compose and pareto"
+flowcompile-opt "$out/chain/chain.mlir" -p "profile{samples=24 cache=\"$cache\"}" --compose --pareto 2>/dev/null \
+  | grep -o 'flow.config_set @chain_pareto for @chain {points = \[#flow.point<[^>]*>' | sed 's/$/, ...]}/'
+
+echo
+echo "== 4. Run the fastest and the most accurate point on 3 fresh queries"
+flowcompile run "$out/chain/chain.compiled.mlir" --point 0 --samples 3
+flowcompile run "$out/chain/chain.compiled.mlir" --weight 1.0 --samples 3
+
+echo
+echo "== 5. Evaluate them end to end on 60 held-out queries (estimate vs measured)"
+flowcompile evaluate "$out/chain/chain.compiled.mlir" --points ends --samples 60 -o "$out/chain/evaluation.json"
+flowcompile report "$out/chain/chain.compiled.mlir" --evaluation "$out/chain/evaluation.json" \
+  -o "$out/chain/chain.pareto.png" >/dev/null
+echo
+echo "The Pareto plot: $out/chain/chain.pareto.png"

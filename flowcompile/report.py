@@ -45,13 +45,15 @@ def evaluation_table(evaluation: Evaluation) -> str:
     lines = [
         f"Evaluation of @{evaluation.workflow} on {evaluation.queries} held-out queries",
         "",
-        "| configuration | est. acc | measured acc (95% CI) | est. latency (s) | measured latency (s) | p95 (s) | measured cost ($) | failed runs |",
-        "|---|---|---|---|---|---|---|---|",
+        "| configuration | est. acc | measured acc (95% CI) | est. latency (s) | measured latency (s) | p95 (s) | measured cost ($) | speed-up vs all-strongest | failed runs |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    strongest = next((r for r in evaluation.baselines if r.label == "all-strongest"), None)
     for r in [*evaluation.points, *evaluation.baselines]:
+        speedup = f"{strongest.lat / r.lat:.1f}x" if strongest and r.lat > 0 else ""
         lines.append(
             f"| {r.label} | {r.est_acc:.3f} | {r.acc:.3f} ({r.acc_lo:.2f}-{r.acc_hi:.2f}) | "
-            f"{r.est_lat:.2f} | {r.lat:.2f} | {r.lat_p95:.2f} | {r.cost:.6f} | {r.errors} |"
+            f"{r.est_lat:.2f} | {r.lat:.2f} | {r.lat_p95:.2f} | {r.cost:.6f} | {speedup} | {r.errors} |"
         )
     lines += [
         "",

@@ -204,7 +204,7 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
 
     from flowcompile.evaluation import config_set_of
     from flowcompile.profiling.dataset import Query
-    from flowcompile.runtime import run_many, score
+    from flowcompile.runtime import answer_key, run_many, score
 
     module, workflow = _compiled(compiled)
     points = list(config_set_of(module, workflow).points)
@@ -221,7 +221,11 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
         good = bool(query.reference) and score(result, query)
         correct += good
         mark = "" if not query.reference else (" [correct]" if good else " [wrong]")
-        click.echo(f"{query.id}: {result.latency:.2f} s, ${result.cost:.6f}{mark}\n  {(result.output or '').strip()[:300]}")
+        first = (result.output or "").strip().splitlines()[:1]
+        click.echo(
+            f"{query.id}: answer {answer_key(result.output or '')!r}, {result.latency:.2f} s, "
+            f"${result.cost:.6f}{mark}\n  {first[0][:160] if first else ''}"
+        )
     if any(q.reference for q in queries):
         click.echo(f"accuracy {correct}/{len(queries)} = {correct / len(queries):.3f}")
 
