@@ -16,17 +16,13 @@ from pathlib import Path
 
 import click
 
-from flowcompile.tools.common import UserError, guard_main
+from flowcompile.tools.common import guard_main
 
 BACKENDS = click.Choice(["sim", "litellm", "replay"])
 
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
-
-
-def _fail(error: Exception) -> None:
-    raise UserError(str(error))
 
 
 def _pipeline_option(name: str, value: object) -> str:
@@ -59,7 +55,7 @@ def _backend(backend: str, world: str | None, trace: str | None):
         return RetryingBackend(get_backend("sim", world=world))
     if backend == "replay":
         if not trace:
-            raise UserError("--backend replay needs --trace PATH")
+            raise click.ClickException("--backend replay needs --trace PATH")
         return get_backend("replay", trace=trace)
     return RetryingBackend(get_backend("litellm"))
 
@@ -71,10 +67,10 @@ def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: 
         try:
             queries = load_dataset(dataset)
         except DatasetError as e:
-            raise UserError(str(e)) from None
+            raise click.ClickException(str(e)) from None
         return queries[:samples] if samples else queries
     if backend != "sim":
-        raise UserError(f"--backend {backend} needs --dataset PATH")
+        raise click.ClickException(f"--backend {backend} needs --dataset PATH")
     from flowcompile.sim import SimWorld, generate_dataset
 
     return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
@@ -87,7 +83,7 @@ def _compiled(path: str):
         module = load(path)
         return module, the_workflow(module)
     except CompileError as e:
-        raise UserError(str(e)) from None
+        raise click.ClickException(str(e)) from None
 
 
 common_backend = [
@@ -147,7 +143,7 @@ def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, con
         written.append(write(module, folder / f"{name}.compiled.mlir"))
         artifact = from_config_set(module)
     except CompileError as e:
-        raise UserError(str(e)) from None
+        raise click.ClickException(str(e)) from None
     artifact_path = folder / f"{name}.artifact.json"
     artifact_path.write_text(dumps(artifact), encoding="utf-8")
     written.append(artifact_path)
@@ -176,7 +172,7 @@ def _choose(points, point, max_latency, min_acc, weight):
 
     if point is not None:
         if not 0 <= point < len(points):
-            raise UserError(f"no point {point}: the config set has {len(points)} points (0..{len(points) - 1})")
+            raise click.ClickException(f"no point {point}: the config set has {len(points)} points (0..{len(points) - 1})")
         return point
     proxies = [APoint(index=i, acc=p.get("acc"), lat=p.get("lat"), assign={}) for i, p in enumerate(points)]
     if max_latency is None and min_acc is None and weight is None:
@@ -184,7 +180,7 @@ def _choose(points, point, max_latency, min_acc, weight):
     try:
         return select(proxies, max_latency=max_latency, min_acc=min_acc, weight=weight).index
     except ArtifactError as e:
-        raise UserError(str(e)) from None
+        raise click.ClickException(str(e)) from None
 
 
 @cli.command()
@@ -255,7 +251,7 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_
             which=which, baselines=not no_baselines, seed=seed,
         )
     except ValueError as e:
-        raise UserError(str(e)) from None
+        raise click.ClickException(str(e)) from None
     click.echo(evaluation_table(evaluation), nl=False)
     if out:
         Path(out).write_text(json.dumps(evaluation.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -302,7 +298,7 @@ def select(artifact, max_latency, min_acc, weight):
     try:
         chosen = pick_point(load(artifact).points, max_latency=max_latency, min_acc=min_acc, weight=weight)
     except ArtifactError as e:
-        raise UserError(str(e)) from None
+        raise click.ClickException(str(e)) from None
     click.echo(json.dumps(chosen.model_dump(mode="json"), indent=2, sort_keys=True))
 
 
@@ -323,7 +319,7 @@ def serve_sim(host, port, world, time_scale, allow_remote):
             on_ready=lambda url: _say(f"serving the simulated world at {url} (Ctrl-C stops)"),
         )
     except (OSError, ValueError) as e:
-        raise UserError(str(e)) from None
+        raise click.ClickException(str(e)) from None
 
 
 def main() -> None:
