@@ -1,0 +1,130 @@
+"""Property: on random profiled workflows in flow IR, `enumerate` + `pareto`
+(without k) give exactly the brute-force Pareto set of the proxy.
+
+Workflows are random YAML specs (chains with shared inputs, forks with votes,
+replicated samples and aggregators, switches, refine loops, optional agents)
+lowered by the frontend; profiles and branch probabilities are random.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
+
+from flowcompile.compiler import run_passes
+from flowcompile.dialects.flow import AgentOp, ConfigSetOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.dialects.syntax import float_array
+from flowcompile.frontend.load import load_spec_text
+from flowcompile.frontend.lower import lower_spec
+
+MODELS = {name: {"litellm": f"openai/{name}"} for name in ("s", "m", "l")}
+
+
+def random_spec(rng: random.Random) -> dict:
+    agents: dict[str, dict] = {}
+    values = ["query"]
+    steps: list = []
+
+    def agent(role: str, inputs: list[str] | None = None, **extra) -> str:
+        name = f"a{len(agents)}"
+        spec = {"role": role, "models": rng.sample(list(MODELS), rng.randint(1, 2)),
+                "budgets": rng.sample([0, 512, 2048], rng.randint(1, 2))}
+        if inputs is not None:
+            spec["inputs"] = inputs
+        if rng.random() < 0.3:
+            spec["recovery"] = round(rng.uniform(0, 0.4), 2)
+        spec.update(extra)
+        agents[name] = spec
+        return name
+
+    for index in range(rng.randint(1, 3)):
+        kind = rng.choice(["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional"])
+        block = f"b{index}"
+        if kind == "agent":
+            name = agent("solver", rng.sample(values, min(len(values), rng.randint(1, 2))))
+            steps.append(name)
+            values.append(name)
+        elif kind == "shared":
+            up = rng.choice(values)
+            left, right = agent("solver", [up]), agent("solver", [up])
+            join = agent("aggregator", [left, right])
+            steps += [left, right, join]
+            values.append(join)
+        elif kind in ("vote", "samples", "aggregate"):
+            up = rng.choice(values)
+            count = 1 if kind == "samples" else rng.randint(2, 3)
+            branches = [[agent("proposer", [up])] for _ in range(count)]
+            fork = {"as": block, "branches": branches}
+            if kind == "samples":
+                fork["samples"] = [1, 3]
+            if kind == "aggregate":
+                fork["combine"] = agent("aggregator", [up])
+            steps.append({"fork": fork})
+            values.append(block)
+        elif kind == "switch":
+            router = agent("router", [rng.choice(values)])
+            steps.append(router)
+            cases = {label: [agent("solver", ["query"])] for label in ("x", "y")}
+            steps.append({"switch": {"as": block, "route": router, "cases": cases}})
+            values.append(block)
+        elif kind == "loop":
+            critic = agent("critic", ["query", "draft"])
+            reviser = agent("reviser", ["draft", critic])
+            steps.append({"loop": {"as": block, "carry": {"draft": rng.choice(values)},
+                                   "body": [critic, reviser], "until": critic,
+                                   "next": {"draft": reviser}, "max_iters": [1, 2]}})
+            values.append(block)
+        else:
+            name = agent("editor", [values[-1]], optional=True)
+            steps.append(name)
+            values.append(name)
+    return {"workflow": "w", "models": MODELS, "agents": agents, "steps": steps, "output": values[-1]}
+
+
+def profiled_module(seed: int):
+    import yaml
+
+    rng = random.Random(seed)
+    spec, locator = load_spec_text(yaml.safe_dump(random_spec(rng)), "random.yaml")
+    module = lower_spec(spec, locator)
+    for op in module.walk():
+        if isinstance(op, AgentOp):
+            op.attributes["profiles"] = DictionaryAttr({
+                c.key: ProfileAttr.build(
+                    acc=round(rng.uniform(0.05, 1.0), 3),
+                    acc_n=rng.randint(0, 40),
+                    lat=round(rng.uniform(0.1, 5.0), 2),
+                    cost=round(rng.uniform(0, 0.001), 6),
+                    **({"rec": round(rng.uniform(0, 0.5), 3), "rec_n": rng.randint(1, 20)} if rng.random() < 0.3 else {}),
+                )
+                for c in op.candidates()
+            })
+        if isinstance(op, SwitchOp):
+            p = round(rng.uniform(0.1, 0.9), 2)
+            op.attributes["probs"] = float_array([p, round(1 - p, 2)])
+    return module
+
+
+def frontier_of(module) -> list[tuple[float, float, str]]:
+    (workflow,) = [op for op in module.ops if isinstance(op, WorkflowOp)]
+    frontier = workflow.attributes["frontier"]
+    assert isinstance(frontier, ArrayAttr)
+    return [(p.get("acc"), p.get("lat")) for p in frontier.data]  # pyright: ignore
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(0, 10**9))
+def test_enumerate_and_pareto_equal_brute_force(seed: int) -> None:
+    search = run_passes(profiled_module(seed), "compose,enumerate")
+    (workflow,) = [op for op in search.ops if isinstance(op, WorkflowOp)]
+    if workflow.attributes["space"].value.data > 20_000:  # pyright: ignore
+        return
+    brute = run_passes(profiled_module(seed), "compose,enumerate{exhaustive=true}")
+    assert frontier_of(search) == frontier_of(brute)
+    # pareto without k emits exactly that set, whether or not enumerate ran first
+    direct = run_passes(profiled_module(seed), "compose,pareto")
+    (config_set,) = [op for op in direct.ops if isinstance(op, ConfigSetOp)]
+    assert [(p.get("acc"), p.get("lat")) for p in config_set.points] == frontier_of(brute)
