@@ -12,12 +12,11 @@ from pathlib import Path
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.passes import PassPipeline
-from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.exceptions import ParseError
 
 from flowcompile.diagnostics import (
     Diagnostic,
-    FlowError,
-    at_op,
+    apply_located,
     from_parse_error,
     parse_located,
     verify_located,
@@ -85,13 +84,7 @@ def run_passes(module: ModuleOp, pipeline: str) -> ModuleOp:
         raise CompileError(Diagnostic(f"invalid pass pipeline: {e}")) from None
     ctx = context()
     for pass_ in passes:
-        try:
-            pass_.apply(ctx, module)
-        except FlowError as e:
-            raise CompileError(at_op(e.op, f"{pass_.name}: {e.message}")) from None
-        except (DiagnosticException, VerifyException, ValueError) as e:
-            raise CompileError(Diagnostic(f"{pass_.name}: {str(e).strip().splitlines()[0]}")) from None
-        if (problem := verify_located(module)) is not None:
+        if (problem := apply_located(pass_, ctx, module)) is not None:
             raise CompileError(problem)
     return module
 

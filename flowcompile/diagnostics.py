@@ -14,6 +14,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import AttributeInvT, Operation, SSAValue
 from xdsl.parser import Parser, UnresolvedOperand
+from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRTokenKind
@@ -143,3 +144,22 @@ def _first_line(error: Exception) -> str:
     if lines[0].endswith(":") and len(lines) > 1:  # IRDL: "operand ... does not verify:"
         return f"{lines[0]} {lines[1].strip()}"
     return lines[0]
+
+
+def apply_located(pass_: ModulePass, ctx: Context, module: ModuleOp) -> Diagnostic | None:
+    """Apply one pass, then verify; a failure becomes a diagnostic located at
+    the op it concerns (a pass raises FlowError for that)."""
+    try:
+        pass_.apply(ctx, module)
+    except FlowError as e:
+        return at_op(e.op, f"{pass_.name}: {e.message}")
+    except (DiagnosticException, VerifyException, ValueError) as e:
+        return Diagnostic(f"{pass_.name}: {_first_line(e)}")
+    if (problem := verify_located(module)) is not None:
+        return Diagnostic(
+            f"IR after {pass_.name} does not verify: {problem.message}",
+            problem.file,
+            problem.line,
+            problem.col,
+        )
+    return None

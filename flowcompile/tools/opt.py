@@ -16,18 +16,12 @@ from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.utils.exceptions import (
-    ArgSpecParseError,
-    DiagnosticException,
-    ParseError,
-    VerifyException,
-)
+from xdsl.utils.exceptions import ArgSpecParseError, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from flowcompile.diagnostics import (
     Diagnostic,
-    FlowError,
-    at_op,
+    apply_located,
     from_parse_error,
     parse_located,
     verify_located,
@@ -189,19 +183,8 @@ class FlowOptMain(xDSLOptMain):
         return result
 
     def apply_pass(self, pass_: ModulePass, module: ModuleOp) -> Diagnostic | None:
-        try:
-            pass_.apply(self.ctx, module)
-        except FlowError as e:
-            return at_op(e.op, f"{pass_.name}: {e.message}")
-        except (DiagnosticException, VerifyException, ValueError) as e:
-            return Diagnostic(f"{pass_.name}: {str(e).strip().splitlines()[0]}")
-        if (problem := verify_located(module)) is not None:
-            return Diagnostic(
-                f"IR after {pass_.name} does not verify: {problem.message}",
-                problem.file,
-                problem.line,
-                problem.col,
-            )
+        if (problem := apply_located(pass_, self.ctx, module)) is not None:
+            return problem
         if self.args.print_ir_after_all:
             sys.stderr.write(f"// -----// IR Dump After {pass_.name} //----- //\n")
             sys.stderr.write(self.print_module(module))
