@@ -153,8 +153,10 @@ def apply_located(pass_: ModulePass, ctx: Context, module: ModuleOp) -> Diagnost
         pass_.apply(ctx, module)
     except FlowError as e:
         return at_op(e.op, f"{pass_.name}: {e.message}")
-    except (DiagnosticException, VerifyException, ValueError) as e:
+    except (DiagnosticException, VerifyException) as e:
         return Diagnostic(f"{pass_.name}: {_first_line(e)}")
+    except ValueError as e:  # our own option and input errors: every line counts
+        return Diagnostic(f"{pass_.name}: {str(e).strip()}")
     if (problem := verify_located(module)) is not None:
         return Diagnostic(
             f"IR after {pass_.name} does not verify: {problem.message}",

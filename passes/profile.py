@@ -7,6 +7,9 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
   tok_in, tok_out, cost>}` on every agent (acc: agreement with the reference
   configuration's accepted outputs on the same inputs; tok_out counts
   reasoning tokens too);
+* with `recovery=true`, `rec` and `rec_n` in each profile: how often the
+  candidate still produced the reference output when one upstream agent's
+  output was replaced by a wrong one that agent's candidates gave;
 * `probs = [...]` on every switch (how often the reference run took each case);
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
   every loop.
@@ -81,6 +84,9 @@ class ProfilePass(ModulePass):
     timeout: float | int = 60.0
     """Seconds per litellm call."""
 
+    recovery: bool = False
+    """Also measure recovery rates, on inputs with one upstream output made wrong."""
+
     dry_run: bool = False
     """Print how many calls, tokens and dollars the run would take; call nothing."""
 
@@ -90,7 +96,7 @@ class ProfilePass(ModulePass):
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
-        session = ProfileSession(self, self._cache_path())
+        session = ProfileSession(self, None if self.dry_run else self._cache_path())
         try:
             for workflow in workflows:
                 if self.dry_run:
@@ -122,7 +128,11 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     lat_p95=_round(s.lat_p95),
                     tok_in=_round(s.tok_in),
                     tok_out=_round(s.tok_out),
-                    cost=_round(s.cost * 1e6) / 1e6 if s.cost else 0.0,
+                    # six decimals of micro-dollars; round(x, 12) keeps the short repr
+                    # (x * 1e6 / 1e6 printed as 2.8756667000000002e-05)
+                    cost=round(s.cost, 12),
+                    rec=None if s.rec is None else _round(s.rec),
+                    rec_n=s.rec_n,
                 )
                 for key, s in stats.items()
             }

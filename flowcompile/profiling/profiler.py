@@ -30,6 +30,7 @@ from flowcompile.backends.middleware import bounded_gather
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, SwitchOp, UntilOp, WorkflowOp
 from flowcompile.profiling.dataset import Query
 from flowcompile.runtime import (
+    REPLICA_STRIDE,
     RunResult,
     answer_key,
     is_approval,
@@ -54,10 +55,18 @@ class CandidateStats:
     tok_in: float
     tok_out: float
     cost: float
+    rec_successes: int | None = None
+    rec_n: int | None = None
 
     @property
     def acc(self) -> float:
         return self.successes / self.n if self.n else 0.0
+
+    @property
+    def rec(self) -> float | None:
+        if self.rec_n is None:
+            return None
+        return self.rec_successes / self.rec_n if self.rec_n else 0.0  # pyright: ignore
 
 
 @dataclass
@@ -72,6 +81,7 @@ class Measurements:
     accepted: int = 0
     reference_calls: int = 0
     candidate_calls: int = 0
+    recovery_calls: int = 0
     failed_calls: int = 0
     failed_runs: int = 0
     fallback_agents: list[str] = field(default_factory=list)
@@ -121,10 +131,16 @@ def request_for(workflow: WorkflowOp, config: ConfigAttr, messages: tuple[Messag
     )
 
 
-def _stats(results: Sequence[tuple[bool, CallResult]]) -> CandidateStats:
+def _stats(
+    results: Sequence[tuple[bool, CallResult]],
+    recovery: Sequence[tuple[bool, CallResult]] | None = None,
+) -> CandidateStats:
+    rec_ok = [good for good, r in recovery or () if r.ok]
+    # An agent with no upstream agent has no perturbed input: nothing measured.
+    rec = (sum(rec_ok), len(rec_ok)) if recovery else (None, None)
     ok = [(good, r) for good, r in results if r.ok]
     if not ok:
-        return CandidateStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        return CandidateStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, *rec)
     lat = np.array([r.latency_s for _, r in ok])
     return CandidateStats(
         successes=sum(good for good, _ in ok),
@@ -134,7 +150,31 @@ def _stats(results: Sequence[tuple[bool, CallResult]]) -> CandidateStats:
         tok_in=float(np.mean([r.tokens_in for _, r in ok])),
         tok_out=float(np.mean([r.tokens_out + r.reasoning_tokens for _, r in ok])),
         cost=float(np.mean([r.cost for _, r in ok])),
+        rec_successes=rec[0],
+        rec_n=rec[1],
     )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One call of the reference run: the agent's input and its output."""
+
+    run: int
+    messages: tuple[Message, ...]
+    output: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One candidate call, scored against the reference output of its input."""
+
+    agent: str
+    config: str
+    kind: str
+    labels: tuple[str, ...]
+    reference: str
+    request: CallRequest
+    run: int
 
 
 async def profile_workflow(
@@ -146,74 +186,135 @@ async def profile_workflow(
     concurrency: int = 8,
     accept: Callable[[RunResult, Query], bool | Awaitable[bool]] = score,
     progress: Progress | None = None,
+    recovery: bool = False,
 ) -> Measurements:
-    """Profile every agent of `workflow` under every candidate configuration."""
+    """Profile every agent of `workflow` under every candidate configuration.
+
+    With `recovery`, also measure each agent's recovery rate: its candidates
+    run again on recorded inputs in which one upstream agent's output is
+    replaced by a wrong output that agent's candidates produced."""
     report = progress or (lambda stage, done, total: None)
     out = Measurements(queries=len(queries))
-    reference = reference_assignment(workflow)
     report("reference runs", 0, len(queries))
-    runs = await run_many(workflow, reference, backend, queries, concurrency=concurrency, seed=seed)
+    runs = await run_many(
+        workflow, reference_assignment(workflow), backend, queries, concurrency=concurrency, seed=seed
+    )
     report("reference runs", len(queries), len(queries))
     out.reference_calls = sum(len(r.calls) for r in runs)
     out.failed_runs = sum(1 for r in runs if r.error)
-    good = [r for r in runs if not r.error]
+    good = [i for i, r in enumerate(runs) if not r.error]
     accepted = []
-    for r, q in zip(runs, queries, strict=True):
-        if r.error:
-            continue
-        verdict = accept(r, q)
+    for i in good:
+        verdict = accept(runs[i], queries[i])
         if inspect.isawaitable(verdict):
             verdict = await verdict
         if verdict:
-            accepted.append(r)
+            accepted.append(i)
     out.accepted = len(accepted)
-    _structure_stats(workflow, good, out)
+    _structure_stats(workflow, [runs[i] for i in good], out)
 
     agents = list(workflow.agents)
-    recorded: dict[str, list[tuple[tuple[Message, ...], str]]] = {}
+    recorded = {a.agent_name: _recorded(a.agent_name, runs, accepted) for a in agents}
+    for agent in agents:
+        if not recorded[agent.agent_name]:
+            recorded[agent.agent_name] = _recorded(agent.agent_name, runs, good)
+            if recorded[agent.agent_name]:
+                out.fallback_agents.append(agent.agent_name)
+
+    jobs = [job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)]
+    out.candidate_calls = len(jobs)
+    results = await _call_all(backend, jobs, concurrency, "candidates", report)
+    scored = dict(zip(jobs, results, strict=True))
+
+    rec_results: dict[Job, tuple[bool, CallResult]] = {}
+    if recovery:
+        perturbed = {
+            a.agent_name: _perturbed(a, recorded, scored) for a in agents
+        }
+        rec_jobs = [job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed)]
+        out.recovery_calls = len(rec_jobs)
+        rec_results = dict(zip(rec_jobs, await _call_all(backend, rec_jobs, concurrency, "recovery", report), strict=True))
+
+    out.failed_calls = sum(1 for _, r in [*results, *rec_results.values()] if not r.ok)
     for agent in agents:
         name = agent.agent_name
-        calls = [(c.messages, c.result.text) for r in accepted for c in r.calls if c.agent == name]
-        if not calls:
-            calls = [(c.messages, c.result.text) for r in good for c in r.calls if c.agent == name]
-            if calls:
-                out.fallback_agents.append(name)
-        recorded[name] = calls
-
-    jobs = []
-    for agent in agents:
-        kind, labels = output_kind(agent), _labels_for(agent)
+        out.agents[name] = {}
         for config in agent.candidates():
-            seen: Counter[tuple[Message, ...]] = Counter()
-            for messages, ref_text in recorded[agent.agent_name]:
-                seen[messages] += 1
-                # sample >= 1: the reference configuration is sampled afresh,
-                # not scored against its own recorded outputs.
-                request = request_for(workflow, config, messages, seen[messages], seed)
-                jobs.append((agent.agent_name, config.key, kind, labels, ref_text, request))
-    out.candidate_calls = len(jobs)
+            mine = [v for j, v in scored.items() if j.agent == name and j.config == config.key]
+            rec = [v for j, v in rec_results.items() if j.agent == name and j.config == config.key]
+            out.agents[name][config.key] = _stats(mine, rec if recovery else None)
+    return out
+
+
+def _recorded(name: str, runs: Sequence[RunResult], indices: Sequence[int]) -> list[Recorded]:
+    return [
+        Recorded(i, c.messages, c.result.text)
+        for i in indices
+        for c in runs[i].calls
+        if c.agent == name
+    ]
+
+
+def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed: int) -> list[Job]:
+    kind, labels = output_kind(agent), tuple(_labels_for(agent))
+    jobs = []
+    for config in agent.candidates():
+        seen: Counter[tuple[Message, ...]] = Counter()
+        for entry in inputs:
+            seen[entry.messages] += 1
+            # The reference run used samples 0..REPLICA_STRIDE-1 (its replicas);
+            # candidates start past them, so even the reference configuration
+            # is sampled afresh, not scored against its own recorded outputs.
+            sample = REPLICA_STRIDE * seen[entry.messages]
+            request = request_for(workflow, config, entry.messages, sample, seed)
+            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run))
+    return jobs
+
+
+async def _call_all(
+    backend: Backend, jobs: Sequence[Job], concurrency: int, stage: str, report: Progress
+) -> list[tuple[bool, CallResult]]:
     done = 0
 
-    async def one(job) -> tuple[bool, CallResult]:
+    async def one(job: Job) -> tuple[bool, CallResult]:
         nonlocal done
-        *_, kind, labels, ref_text, request = job
-        result = await backend.call(request)
+        result = await backend.call(job.request)
         done += 1
         if done % max(1, len(jobs) // 20) == 0 or done == len(jobs):
-            report("candidates", done, len(jobs))
-        return (result.ok and same_output(kind, labels, ref_text, result.text), result)
+            report(stage, done, len(jobs))
+        return (result.ok and same_output(job.kind, job.labels, job.reference, result.text), result)
 
-    report("candidates", 0, len(jobs))
-    results = await bounded_gather([one(job) for job in jobs], concurrency)
-    out.failed_calls = sum(1 for _, r in results if not r.ok)
-    grouped: dict[str, dict[str, list[tuple[bool, CallResult]]]] = defaultdict(lambda: defaultdict(list))
-    for job, result in zip(jobs, results, strict=True):
-        grouped[job[0]][job[1]].append(result)
-    for agent in agents:
-        out.agents[agent.agent_name] = {
-            c.key: _stats(grouped[agent.agent_name][c.key]) for c in agent.candidates()
-        }
-    return out
+    report(stage, 0, len(jobs))
+    return await bounded_gather([one(job) for job in jobs], concurrency)
+
+
+def _perturbed(
+    agent: AgentOp,
+    recorded: dict[str, list[Recorded]],
+    scored: dict[Job, tuple[bool, CallResult]],
+) -> list[Recorded]:
+    """The agent's recorded inputs with one upstream output made wrong: the
+    first wrong output (in candidate order) that an upstream agent's
+    candidates gave on the same query. The reference output stays the target."""
+    upstream = [v.owner.agent_name for v in agent.inputs if isinstance(v.owner, AgentOp)]
+    wrong: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
+    for job, (good, result) in scored.items():
+        if job.agent in upstream and result.ok and not good:
+            wrong[job.agent, job.run].append((job.reference, result.text))
+    perturbed = []
+    for entry in recorded[agent.agent_name]:
+        user = entry.messages[-1]
+        for name in upstream:
+            swap = next(
+                ((ref, bad) for ref, bad in wrong.get((name, entry.run), []) if ref and ref in user.content),
+                None,
+            )
+            if swap is not None:
+                content = user.content.replace(swap[0], swap[1], 1)
+                messages = (*entry.messages[:-1], Message(user.role, content))
+                perturbed.append(Recorded(entry.run, messages, entry.output))
+                break
+    return perturbed
 
 
 def _structure_stats(workflow: WorkflowOp, runs: Sequence[RunResult], out: Measurements) -> None:

@@ -92,6 +92,7 @@ class ProfileSession:
                     concurrency=max(1, self.options.concurrency),
                     accept=self._judge(workflow),
                     progress=progress.update,
+                    recovery=self.options.recovery,
                 )
             )
         counts = {k: v - counts_before.get(k, 0) for k, v in self._counters().items()}
@@ -154,9 +155,11 @@ class ProfileSession:
 def summary(name: str, m: Measurements, counts: dict[str, int], elapsed: float) -> str:
     agents = len(m.agents)
     text = (
-        f"profile @{name}: {m.reference_calls + m.candidate_calls} calls "
+        f"profile @{name}: {m.reference_calls + m.candidate_calls + m.recovery_calls} calls "
         f"({m.reference_calls} reference on {m.queries} queries, {m.accepted} accepted; "
-        f"{m.candidate_calls} candidate calls for {agents} agents); "
+        f"{m.candidate_calls} candidate calls for {agents} agents"
+        + (f"; {m.recovery_calls} recovery calls" if m.recovery_calls else "")
+        + "); "
         f"{counts['made']} made, {counts['hits']} cache hits, {counts['retries']} retries, "
         f"{counts['failures']} failures, {elapsed:.1f} s"
     )

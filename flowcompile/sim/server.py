@@ -10,7 +10,9 @@ must be 1 and ``stream`` false. The reasoning budget comes from either
 ``thinking: {"type": "enabled", "budget_tokens": N}`` (exact; "disabled" = 0) or
 ``reasoning_effort`` (see `EFFORT_BUDGETS`), else DashScope-style
 ``thinking_budget``, else 0. The sample index comes from the
-``x-flowcompile-sample`` header or a ``sample`` body field.
+``x-flowcompile-sample`` header or a ``sample`` body field. A reply's
+``usage.cost`` is the simulated price of the call (world prices), as some
+OpenAI-compatible services report it; litellm's `completion_cost` reads it.
 
 Injected faults become HTTP 429 (rate_limit), 500 (server_error), 504 after an
 optional sleep (timeout) and a 200 whose body is truncated JSON (malformed). The
@@ -261,6 +263,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "completion_tokens": result.tokens_out + result.reasoning_tokens,
                 "total_tokens": result.tokens_in + result.tokens_out + result.reasoning_tokens,
                 "completion_tokens_details": {"reasoning_tokens": result.reasoning_tokens},
+                # the simulated price, where OpenAI-compatible upstreams state theirs
+                # (litellm bills from usage.cost), so clients see what SimBackend reports
+                "cost": result.cost,
             },
             "flowcompile": {
                 "simulated": True,

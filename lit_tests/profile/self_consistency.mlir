@@ -1,0 +1,13 @@
+// The profile pass on the self-consistency example (one solver sampled 1, 3 or
+// 5 times, then a majority vote), 8 simulated queries. The reference run takes
+// the largest fork (5 samples) and is accepted on all 8 queries, so every
+// candidate is measured on 8 x 5 = 40 recorded inputs. The fork's choice space
+// is left as it was.
+// RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
+// RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=8 cache="%t.sqlite"}' | filecheck %s
+
+// CHECK: %0 = flow.fork @answer attributes {samples = [1, 3, 5]} {
+// CHECK-NEXT: %solver = flow.agent @solver(%query)
+// CHECK-SAME: profiles = {"qwen3-0.6b@0" = #flow.profile<acc = 0.15, acc_n = 40, lat = 1.074488, lat_p95 = 1.532311, tok_in = 57.625, tok_out = 451.875, cost = 1.401725e-05{{[>,]}}
+// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = 0.7, acc_n = 40, lat = 70.425467, lat_p95 = 97.099713, tok_in = 57.625, tok_out = 2913.325, cost = 0.000703808{{[>,]}}
+// CHECK: %answer = flow.vote(%0) {method = "majority"}

@@ -1,0 +1,1 @@
+"""Helpers shared by the profile tests (a launcher script and small utilities)."""
