@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowcompile.proxy.frontier import FrontierLimitError, pareto_indices
+from flowcompile.proxy.frontier import FrontierLimitError
 from flowcompile.proxy.model import (
     Agent,
     Carried,
@@ -83,9 +83,42 @@ class Point:
     estimate: Estimate
 
 
+def _pareto(acc: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated points, by latency; of exact ties the first.
+
+    Rounding first keeps float noise (1e-17) from deciding dominance. The same
+    rule as `frontier.pareto_indices` without its cost key, which the search
+    does not use; this runs on every step, so it sorts on two keys only."""
+    a, lat = np.round(acc, 12), np.round(t, 12)
+    order = np.lexsort((-a, lat))
+    ranked = a[order]
+    best_before = np.maximum.accumulate(np.concatenate(([-np.inf], ranked[:-1])))
+    return order[ranked > best_before]
+
+
+def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
+    """Indices of loop-body rows not dominated by another with the same judge.
+
+    With the judge's rates fixed (tpr >= fpr), the loop's accuracy rises with
+    rho1 and rho0 and its latency rises with t_check and t_revise and falls
+    with rho1 and rho0, so a row that another beats or ties on all four can
+    never give a better loop; ties keep the first row."""
+    n = len(rho1)
+    if n > 2000:  # the pairwise test is O(n^2) in memory; large bodies stay whole
+        return np.arange(n)
+    better = (
+        (tpr[:, None] == tpr[None, :]) & (fpr[:, None] == fpr[None, :])
+        & (rho1[:, None] >= rho1[None, :]) & (rho0[:, None] >= rho0[None, :])
+        & (t_check[:, None] <= t_check[None, :]) & (t_revise[:, None] <= t_revise[None, :])
+    )  # better[i, j]: row i is at least as good as row j
+    strictly = better & ~better.T
+    tie_first = better & better.T & (np.arange(n)[:, None] < np.arange(n)[None, :])
+    dominated = (strictly | tie_first).any(axis=0)
+    return np.flatnonzero(~dominated)
+
+
 def _prune(acc: np.ndarray, t: np.ndarray, assign: np.ndarray) -> Front:
-    # Rounding first keeps float noise (1e-17) from deciding dominance.
-    keep = pareto_indices(np.round(acc, 12), np.round(t, 12))
+    keep = _pareto(acc, t)
     return Front(acc[keep], t[keep], assign[keep])
 
 
@@ -106,6 +139,7 @@ class _Search:
         self.column = {v.key: j for j, v in enumerate(self.vars)}
         self.sup = supports(root)
         self.shared = self._shared_vars()
+        self.loop_rows: dict[tuple[int, tuple[int, ...]], tuple] = {}
 
     # Which variables to condition on --------------------------------------
 
@@ -330,9 +364,40 @@ class _Search:
     def _loop(self, node: Loop) -> Front:
         region = f"flow.loop @{node.name}"
         init = self.front(node.init)
-        free = [v for v in self.vars if v.key in self._body_vars(node) and v.key not in self.fixed]
-        free = [v for v in free if v.key != node.max_iters.key]
-        self._check(region, [len(init), *(len(v) for v in free), len(self._choices(node.max_iters))])
+        free = [
+            v for v in self.vars
+            if v.key in self._body_vars(node) and v.key not in self.fixed and v.key != node.max_iters.key
+        ]
+        iters = self._choices(node.max_iters)
+        self._check(region, [len(init), *(len(v) for v in free), len(iters)])
+        choices, rho1, rho0, tpr, fpr, t_check, t_revise = self._loop_body(node, free)
+        accs, lats = [], []
+        for choice in iters:
+            n = node.max_iters.labels[choice]
+            acc, lat, _, _ = refine_loop(
+                init.acc[:, None], rho1, rho0, tpr, fpr, t_check, t_revise, n  # pyright: ignore
+            )
+            accs.append(acc.ravel())
+            lats.append((init.t[:, None] + lat).ravel())
+        acc, lat = np.concatenate(accs), np.concatenate(lats)
+        # Prune before building assignments: most of the cross product is dominated.
+        keep = _pareto(acc, lat)
+        k, rest = np.divmod(keep, len(init) * len(choices))
+        i, b = np.divmod(rest, len(choices))
+        assign = init.assign[i].copy()
+        for j, var in enumerate(free):
+            assign[:, self.column[var.key]] = choices[b, j]
+        assign[:, self.column[node.max_iters.key]] = np.asarray(iters)[k]
+        return Front(acc[keep], lat[keep], assign)
+
+    def _loop_body(self, node: Loop, free: Sequence[Var]):
+        """Per assignment of the body's free variables: its choices and the
+        refine-loop parameters. Cached across conditioning rounds, keyed by the
+        fixed variables the body reads."""
+        outer = sorted(k for k in self._outer_keys(node) | self._body_vars(node) if k in self.fixed)
+        key = (id(node), tuple(self.fixed[k] for k in outer))
+        if key in self.loop_rows:
+            return self.loop_rows[key]
         rows = []
         for body in assignments(free):
             assign = {**self.fixed, **body, node.max_iters.key: 0}
@@ -345,17 +410,12 @@ class _Search:
                 )
             (verdict, next1), (_, next0) = outcomes
             tpr, fpr = verdict_rates(node.verdict.acc[assign[node.verdict.var.key]])
-            rows.append((body, next1.acc, next0.acc, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
-        parts = []
-        for choice in self._choices(node.max_iters):
-            n = node.max_iters.labels[choice]
-            for body, rho1, rho0, tpr, fpr, t_check, t_revise in rows:
-                acc, lat, _, _ = refine_loop(init.acc, rho1, rho0, tpr, fpr, t_check, t_revise, n)  # pyright: ignore
-                assign = init.assign.copy()
-                for key, value in {**body, node.max_iters.key: choice}.items():
-                    assign[:, self.column[key]] = value
-                parts.append((acc, init.t + lat, assign))
-        return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+            rows.append(([body[v.key] for v in free], next1.acc, next0.acc, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
+        choices = np.array([r[0] for r in rows], dtype=np.int32).reshape(len(rows), len(free))
+        columns = [np.array([r[i] for r in rows], dtype=float) for i in range(1, 7)]
+        keep = _useful_bodies(*columns)
+        self.loop_rows[key] = (choices[keep], *(c[keep] for c in columns))
+        return self.loop_rows[key]
 
 
 def frontier(root: Node, limit: int = DEFAULT_LIMIT) -> list[Point]:
@@ -372,8 +432,7 @@ def brute_force(root: Node, limit: int = DEFAULT_LIMIT) -> list[Point]:
     points = [Point(a, evaluate(root, a)) for a in assignments(variables)]
     acc = np.array([p.estimate.acc for p in points])
     t = np.array([p.estimate.t for p in points])
-    keep = pareto_indices(np.round(acc, 12), np.round(t, 12))
-    return [points[i] for i in keep]
+    return [points[i] for i in _pareto(acc, t)]
 
 
 def space_size(root: Node) -> int:
