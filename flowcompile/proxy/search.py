@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -96,6 +97,12 @@ def _pareto(acc: np.ndarray, t: np.ndarray) -> np.ndarray:
     return order[ranked > best_before]
 
 
+def _all_children(node: Node) -> Sequence[Node]:
+    if isinstance(node, Loop):
+        return (*node.children(), node.verdict, node.next)
+    return node.children()
+
+
 def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     """Indices of loop-body rows not dominated by another with the same judge.
 
@@ -138,7 +145,8 @@ class _Search:
         self.vars = all_vars(root)
         self.column = {v.key: j for j, v in enumerate(self.vars)}
         self.sup = supports(root)
-        self.shared = self._shared_vars()
+        self.shared, self.pins = self._shared()
+        self.pin_point: dict[int, Front] = {}
         self.loop_rows: dict[tuple[int, tuple[int, ...]], tuple] = {}
 
     # Which variables to condition on --------------------------------------
@@ -151,18 +159,64 @@ class _Search:
             return [node.init]
         return list(node.children())
 
-    def _shared_vars(self) -> list[Var]:
+    def _shared(self) -> tuple[list[Var], list[Node]]:
+        """What to condition on: the variables and the pinned values that two
+        children of one join both depend on.
+
+        A value with several users (the aggregate that a router and two experts
+        all read) is *pinned*: the search runs once per point of its frontier,
+        not once per configuration of every agent behind it. This is exact
+        because every rule is monotone in its inputs' (acc, t), so a dominated
+        value of the pinned node can only give dominated results. Variables
+        still reachable by two paths that avoid every pin, and those of values
+        a loop body reads from outside, are conditioned on by configuration."""
+        users: dict[int, int] = defaultdict(int)
+        for node in walk(self.root):
+            for child in self._join_children(node):
+                users[id(child)] += 1
+        pins = [
+            n for n in walk(self.root)
+            if users[id(n)] >= 2
+            and not isinstance(n, (Input, Carried))
+            and not any(k.startswith("carried:") for k in self.sup[id(n)])
+            and self._only_through(n)
+        ]
+        pinned = {id(n) for n in pins}
+        opaque: dict[int, frozenset[str]] = {}
+        for node in walk(self.root):
+            if id(node) in pinned:
+                opaque[id(node)] = frozenset({f"pin:{id(node)}"})
+                continue
+            keys = {v.key for v in node.own_vars()}
+            for child in node.children():
+                keys |= opaque[id(child)]
+            if isinstance(node, Loop):
+                keys |= opaque[id(node.verdict)] | opaque[id(node.next)]
+            opaque[id(node)] = frozenset(keys)
         shared: set[str] = set()
         for node in walk(self.root):
             seen: set[str] = set()
             for child in self._join_children(node):
-                for key in self.sup[id(child)]:
+                for key in opaque[id(child)]:
                     if key in seen:
                         shared.add(key)
                     seen.add(key)
             if isinstance(node, Loop):
                 shared |= self._outer_keys(node)
-        return [v for v in self.vars if v.key in shared]
+        variables = [v for v in self.vars if v.key in shared]
+        return variables, [n for n in pins if f"pin:{id(n)}" in shared]
+
+    def _only_through(self, pin: Node) -> bool:
+        """Whether everything `pin`'s value depends on is reached only through
+        it: then fixing its value fixes all of that consistently."""
+        inside = {id(n): n for n in walk(pin)}
+        for node in walk(self.root):
+            if id(node) in inside:
+                continue
+            for child in _all_children(node):
+                if id(child) in inside and child is not pin and not isinstance(child, (Input, Carried)):
+                    return False
+        return True
 
     def _outer_keys(self, loop: Loop) -> set[str]:
         """Variables of the values from outside the loop body that it reads."""
@@ -197,26 +251,42 @@ class _Search:
     def run(self) -> list[Point]:
         sizes = [len(v) for v in self.shared]
         self._check("conditioning on shared agents", sizes)
-        fronts: list[Front] = []
+        self.fronts: list[Front] = []
+        self.rounds = 0
         for combo in itertools.product(*(range(n) for n in sizes)):
-            fixed = {v.key: c for v, c in zip(self.shared, combo, strict=True)}
-            self.fixed = fixed
-            self.memo: dict[int, Front] = {}
-            front = self.front(self.root)
-            assign = front.assign.copy()
-            for key, choice in fixed.items():
-                assign[:, self.column[key]] = choice
-            fronts.append(Front(front.acc, front.t, assign))
+            self.fixed = {v.key: c for v, c in zip(self.shared, combo, strict=True)}
+            self.pin_point = {}
+            self._pin_rounds(0, math.prod(sizes))
         front = _prune(
-            np.concatenate([f.acc for f in fronts]),
-            np.concatenate([f.t for f in fronts]),
-            np.concatenate([f.assign for f in fronts]),
+            np.concatenate([f.acc for f in self.fronts]),
+            np.concatenate([f.t for f in self.fronts]),
+            np.concatenate([f.assign for f in self.fronts]),
         )
         points = []
         for row in front.assign:
             assignment = {v.key: int(c) if c >= 0 else 0 for v, c in zip(self.vars, row, strict=True)}
             points.append(Point(assignment, evaluate(self.root, assignment)))
         return points
+
+    def _pin_rounds(self, level: int, rounds: int) -> None:
+        """Fix the pins in order (inner before outer), each to every point of
+        its frontier given the pins fixed before it; then search the rest."""
+        self.memo: dict[int, Front] = {}
+        if level == len(self.pins):
+            self.rounds += 1
+            front = self.front(self.root)
+            assign = front.assign.copy()
+            for key, choice in self.fixed.items():
+                assign[:, self.column[key]] = choice
+            self.fronts.append(Front(front.acc, front.t, assign))
+            return
+        pin = self.pins[level]
+        front = self.front(pin)
+        self._check(f"conditioning on shared values ({type(pin).__name__.lower()})", [rounds, len(front)])
+        for i in range(len(front)):
+            self.pin_point[id(pin)] = Front(front.acc[i : i + 1], front.t[i : i + 1], front.assign[i : i + 1])
+            self._pin_rounds(level + 1, rounds * len(front))
+        del self.pin_point[id(pin)]
 
     def _check(self, region: str, sizes: Sequence[int]) -> None:
         total = math.prod(sizes)
@@ -238,6 +308,8 @@ class _Search:
 
     def front(self, node: Node) -> Front:
         key = id(node)
+        if key in self.pin_point:
+            return self.pin_point[key]
         if key not in self.memo:
             self.memo[key] = self._front(node)
         return self.memo[key]
