@@ -33,8 +33,9 @@ def _pipeline_option(name: str, value: object) -> str:
     return f"{name}={value}"
 
 
-def _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurrency) -> str:
+def _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurrency, recovery) -> str:
     options = [
+        "recovery=true" if recovery else "",
         _pipeline_option("backend", backend),
         _pipeline_option("dataset", dataset),
         _pipeline_option("samples", samples),
@@ -114,11 +115,13 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--cache", type=click.Path(dir_okay=False), help="profile store (default: .flowcompile/profile-cache.sqlite)")
 @click.option("--concurrency", type=int, default=8, show_default=True)
+@click.option("--recovery/--no-recovery", default=True, show_default=True,
+              help="also measure how often agents recover from a wrong input (sharper estimates, more calls)")
 @click.option("-k", type=int, default=None, help="keep the k most diverse Pareto points")
 @click.option("--max-latency", type=float, help="keep points at most this slow (s)")
 @click.option("--min-acc", type=float, help="keep points at least this accurate")
 @click.option("--max-cost", type=float, help="keep points at most this expensive ($/query)")
-def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, concurrency, k, max_latency, min_acc, max_cost):
+def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, concurrency, recovery, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
     from flowcompile.artifact import dumps, from_config_set
     from flowcompile.compiler import CompileError, import_spec, run_passes, the_workflow, write
@@ -129,7 +132,7 @@ def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, con
         name = the_workflow(module).sym_name.data
         folder = Path(out or Path("out") / name)
         written = [write(module, folder / f"{name}.mlir")]
-        run_passes(module, _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurrency))
+        run_passes(module, _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurrency, recovery))
         written.append(write(module, folder / f"{name}.profiled.mlir"))
         pareto = "pareto{" + " ".join(
             o for o in (
