@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -86,6 +86,8 @@ class MsgType(ParametrizedAttribute, TypeAttribute):
 
 
 msg = MsgType()
+
+AttributeT = TypeVar("AttributeT", bound=Attribute)
 
 SKIP = "skip"
 """The assignment of an optional agent that does not run."""
@@ -560,6 +562,15 @@ class AgentOp(IRDLOperation):
         """The candidate configurations, models major, in declaration order."""
         return [
             ConfigAttr.of(m, b) for m in self.model_names for b in self.budget_values
+        ]
+
+    def per_candidate(self, table: str, kind: type[AttributeT]) -> list[AttributeT | None]:
+        """Each candidate's entry of the `table` dictionary attribute (`profiles`,
+        `estimates`), in candidate order; None where it has none."""
+        found = self.attributes.get(table)
+        entries = found.data if isinstance(found, DictionaryAttr) else {}
+        return [
+            e if isinstance(e := entries.get(c.key), kind) else None for c in self.candidates()
         ]
 
     def verify_(self) -> None:

@@ -38,19 +38,15 @@ from flowcompile.proxy.stats import acc_interval, shrunk_acc
 
 
 def _profiles(agent: AgentOp) -> list[ProfileAttr]:
-    table = agent.attributes.get("profiles")
-    found = table.data if isinstance(table, DictionaryAttr) else {}
-    result = []
-    for config in agent.candidates():
-        profile = found.get(config.key)
-        if not isinstance(profile, ProfileAttr):
+    profiles = agent.per_candidate("profiles", ProfileAttr)
+    for config, profile in zip(agent.candidates(), profiles, strict=True):
+        if profile is None:
             raise FlowError(
                 agent,
                 f"agent @{agent.agent_name} has no profile for '{config.key}': "
                 "run the profile pass first",
             )
-        result.append(profile)
-    return result
+    return profiles  # pyright: ignore[reportReturnType]
 
 
 def _rule(op: builtin.Operation) -> str | None:

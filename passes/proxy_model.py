@@ -35,16 +35,13 @@ from flowcompile.proxy.search import Point
 
 def estimates_of(agent: AgentOp) -> list[EstimateAttr]:
     """The agent's estimate per candidate, in candidate order."""
-    table = agent.attributes.get("estimates")
-    if not isinstance(table, DictionaryAttr):
+    if "estimates" not in agent.attributes:
         raise FlowError(agent, f"agent @{agent.agent_name} has no estimates: run compose first")
-    result = []
-    for config in agent.candidates():
-        estimate = table.data.get(config.key)
-        if not isinstance(estimate, EstimateAttr):
+    estimates = agent.per_candidate("estimates", EstimateAttr)
+    for config, estimate in zip(agent.candidates(), estimates, strict=True):
+        if estimate is None:
             raise FlowError(agent, f"agent @{agent.agent_name} has no estimate for '{config.key}'")
-        result.append(estimate)
-    return result
+    return estimates  # pyright: ignore[reportReturnType]
 
 
 class _Builder:
