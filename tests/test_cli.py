@@ -112,3 +112,25 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert "models: Dictionary should have at least 1 item" in out.stderr
+
+
+def test_sim_dataset_writes_a_loadable_profiling_set(tmp_path: Path) -> None:
+    from flowcompile.profiling.dataset import load_dataset
+
+    path = tmp_path / "profiling.jsonl"
+    code, _, stderr = invoke("sim-dataset", "-n", "5", "--seed", "3", "-o", str(path))
+    assert code == 0 and "wrote 5 simulated queries" in stderr
+    queries = load_dataset(path)
+    assert [q.id for q in queries] == [f"q3-{i:05d}" for i in range(5)]
+    assert all("[sim-query" in q.input and q.reference for q in queries)
+
+
+@pytest.mark.parametrize("name", ["chain", "self_consistency", "router", "refine", "mixture"])
+def test_the_cards_command_works_on_every_example(name: str, tmp_path: Path) -> None:
+    from flowcompile.tools.opt import run as opt
+
+    out = tmp_path / "out.mlir"
+    code = opt([str(EXAMPLES / f"{name}.mlir"), "-p", f'profile{{samples=4 cache="{tmp_path / "c.sqlite"}"}}',
+                "--compose", "--pareto", "-o", str(out)])
+    assert code == 0
+    assert f"flow.config_set @{name}_pareto for @{name} {{points = [#flow.point<" in out.read_text()

@@ -6,6 +6,7 @@ evaluate  measure chosen points end to end on held-out queries: estimate vs meas
 report    the frontier table and the Pareto plot (PNG)
 select    pick a point of a JSON artifact by latency budget, accuracy target or weight
 serve-sim the SIMULATED world as an OpenAI-compatible server on loopback
+sim-dataset  a profiling dataset of simulated queries
 """
 
 from __future__ import annotations
@@ -303,6 +304,19 @@ def select(artifact, max_latency, min_acc, weight):
     except ArtifactError as e:
         raise click.ClickException(str(e)) from None
     click.echo(json.dumps(chosen.model_dump(mode="json"), indent=2, sort_keys=True))
+
+
+@cli.command("sim-dataset")
+@click.option("-n", "count", type=int, default=32, show_default=True, help="how many queries")
+@click.option("--seed", type=int, default=0, show_default=True, help="seeds give disjoint query ids")
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), help="sim world file")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="JSONL file to write")
+def sim_dataset(count, seed, world, out):
+    """Write a profiling dataset of SIMULATED queries (JSONL: id, input, reference)."""
+    from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
+
+    write_jsonl(out, generate_dataset(SimWorld(world), count, seed))
+    _say(f"wrote {count} simulated queries to {out}")
 
 
 @cli.command("serve-sim")
