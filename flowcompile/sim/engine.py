@@ -13,7 +13,8 @@ Text protocol
   the world's ``default`` role entry.
 * User message(s): free text with one query tag ``[sim-query <id>]`` (ids like
   ``q00042``; without one, the id is a hash of the text) and zero or more
-  upstream outputs. A branch agent may carry ``[sim-branch <route>]``.
+  upstream outputs. A branch agent's system message says ``You handle the
+  '<route>' case.`` (or carries the older ``[sim-branch <route>]``).
 * Every simulated output holds exactly one tag ``<<kind:agent:value>>``, kind
   in plan / answer / verdict / route, e.g. ``<<answer:solver:4f2a>>``,
   ``<<verdict:critic:approve>>``, ``<<route:router:math>>``.
@@ -29,7 +30,7 @@ Semantics
   capability + role.reasoning_weight * gain * log1p(budget / scale);
   margin = effective capability - d(q, agent).
 * Input is correct when every upstream tag (not verdicts; not routes for a
-  ``[sim-branch]`` agent) carries the correct value; no upstream counts as
+  branch agent) carries the correct value; no upstream counts as
   correct. Correct input: success w.p. sigmoid(margin [+ upstream_bonus]).
   Wrong input: success w.p. role.recovery, else the wrong upstream value is
   usually copied. A branch agent whose route is not the query's route fails.
