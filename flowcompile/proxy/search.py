@@ -20,6 +20,7 @@ Two places need more than that:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -124,6 +125,15 @@ def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     return np.flatnonzero(~dominated)
 
 
+def _merge(fronts: Sequence[Front]) -> Front:
+    """The non-dominated points of a union of fronts."""
+    return _prune(
+        np.concatenate([f.acc for f in fronts]),
+        np.concatenate([f.t for f in fronts]),
+        np.concatenate([f.assign for f in fronts]),
+    )
+
+
 def _prune(acc: np.ndarray, t: np.ndarray, assign: np.ndarray) -> Front:
     keep = _pareto(acc, t)
     return Front(acc[keep], t[keep], assign[keep])
@@ -218,7 +228,8 @@ class _Search:
                     return False
         return True
 
-    def _outer_keys(self, loop: Loop) -> set[str]:
+    @functools.cache
+    def _outer_keys(self, loop: Loop) -> frozenset[str]:
         """Variables of the values from outside the loop body that it reads."""
         body = {id(n) for n in self._body_nodes(loop)}
         outer = [
@@ -229,15 +240,16 @@ class _Search:
         ]
         outer += [n for n in (loop.verdict, loop.next) if id(n) not in body]
         keys = set().union(*(self.sup[id(n)] for n in outer)) if outer else set()
-        return {k for k in keys if not k.startswith("carried:")}
+        return frozenset(k for k in keys if not k.startswith("carried:"))
 
-    def _body_vars(self, loop: Loop) -> set[str]:
+    @functools.cache
+    def _body_vars(self, loop: Loop) -> frozenset[str]:
         """Variables owned by nodes inside the loop body (not reachable from
         the body's outside references)."""
         owned: set[str] = set()
         for node in self._body_nodes(loop):
             owned |= {v.key for v in node.own_vars()}
-        return owned
+        return frozenset(owned)
 
     def _body_nodes(self, loop: Loop) -> list[Node]:
         """Nodes that depend on the loop's carried message: the body proper."""
@@ -252,16 +264,13 @@ class _Search:
         sizes = [len(v) for v in self.shared]
         self._check("conditioning on shared agents", sizes)
         self.fronts: list[Front] = []
+        self.pending = 0
         self.rounds = 0
         for combo in itertools.product(*(range(n) for n in sizes)):
             self.fixed = {v.key: c for v, c in zip(self.shared, combo, strict=True)}
             self.pin_point = {}
             self._pin_rounds(0, math.prod(sizes))
-        front = _prune(
-            np.concatenate([f.acc for f in self.fronts]),
-            np.concatenate([f.t for f in self.fronts]),
-            np.concatenate([f.assign for f in self.fronts]),
-        )
+        front = _merge(self.fronts)
         points = []
         for row in front.assign:
             assignment = {v.key: int(c) if c >= 0 else 0 for v, c in zip(self.vars, row, strict=True)}
@@ -279,6 +288,10 @@ class _Search:
             for key, choice in self.fixed.items():
                 assign[:, self.column[key]] = choice
             self.fronts.append(Front(front.acc, front.t, assign))
+            self.pending += len(front)
+            if self.pending > 100_000:  # keep the union small
+                self.fronts = [_merge(self.fronts)]
+                self.pending = len(self.fronts[0])
             return
         pin = self.pins[level]
         front = self.front(pin)
