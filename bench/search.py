@@ -182,11 +182,12 @@ def structure(text: str) -> dict:
     module = parse_located(ctx, text, "<bench>")
     ComposePass().apply(ctx, module)
     root = build_model(next(op for op in module.walk() if isinstance(op, WorkflowOp)))
-    shared = _Search(root, DEFAULT_LIMIT).shared  # pyright: ignore[reportPrivateUsage]
+    search = _Search(root, DEFAULT_LIMIT)  # pyright: ignore[reportPrivateUsage]
     return {
         "space": space_size(root),
-        "shared": [v.key for v in shared],
-        "conditioning_runs": math.prod(len(v) for v in shared),
+        "shared": [v.key for v in search.shared],
+        "conditioning_runs": math.prod(len(v) for v in search.shared),
+        "pinned_values": len(search.pins),
     }
 
 
@@ -269,7 +270,9 @@ GROUPS = (
 def _row(r: dict) -> str:
     head = (
         f"| {r['name']} | {r['agents']} | {r['configs_per_agent']} | {_space(r['space'])} "
-        f"| {r['conditioning_runs']:,} "
+        f"| {r['conditioning_runs']:,}"
+        + (f" x {r['pinned_values']} pinned" if r.get("pinned_values") else "")
+        + " "
     )
     if r["status"] == "limit":
         return head + "| — | over the search limit (see below) | — | — | — | — | — | — | — |"
@@ -300,8 +303,9 @@ def markdown(rows: list[dict], repeat: int) -> str:
         f"is `{BASELINE}`, run where the space is at most {BRUTE_FORCE_MAX:,} configurations; "
         "speed-ups are ratios of medians of the same run. Conditioned runs: how many times the "
         "search runs, once per combination of the choices of the agents it conditions on (shared "
-        "by two inputs of one join). Peak: growth of the worker process's peak RSS over the "
-        "timed runs."
+        "by two inputs of one join), times, where values are pinned, the points of each pinned "
+        "value's frontier (a value with several users, everything behind it reached only through "
+        "it). Peak: growth of the worker process's peak RSS over the timed runs."
     ]
     for r in rows:
         if r["status"] == "limit":
