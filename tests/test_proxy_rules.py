@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowcompile.proxy.model import refine_loop
 from flowcompile.proxy.rules import (
     aggregate_acc,
     any_correct_acc,
     binomial_majority_acc,
     chain_acc,
     chain_lat,
-    loop_acc_lat,
     majority_vote_acc,
     parallel_lat,
     sequence_acc,
@@ -149,50 +149,37 @@ def test_switch_matches_enumeration(seed, b):
 # ---------------------------------------------------------------- loop
 
 
-def enumerate_loop(a, n, tpr, fpr):
-    """Sum over all 4^n per-iteration outcomes (correct?, approved?)."""
-    outcomes = {
-        (1, 1): a * tpr,
-        (1, 0): a * (1 - tpr),
-        (0, 1): (1 - a) * fpr,
-        (0, 0): (1 - a) * (1 - fpr),
-    }
-    acc = iters = 0.0
-    for seq in itertools.product(outcomes, repeat=n):
-        w = np.prod([outcomes[o] for o in seq])
-        stop = next((i for i, (_, ok) in enumerate(seq) if ok), n - 1)
-        acc += w * seq[stop][0]
-        iters += w * (stop + 1)
-    return acc, iters
+def enumerate_refine(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n):
+    """The refine loop by enumerating every path of the draft's correctness:
+    each round the verdict approves (the loop ends with that draft) or rejects
+    (the draft is revised); after n rejections the last revision is returned."""
+    acc = lat = 0.0
+    stack = [(q0, True, 0), (1 - q0, False, 0)]  # (probability, correct?, round)
+    while stack:
+        p, correct, k = stack.pop()
+        if p == 0:
+            continue
+        lat += p * t_check
+        approve = tpr if correct else fpr
+        acc += p * approve * correct
+        rejected = p * (1 - approve)
+        lat += rejected * t_revise
+        fix = rho1 if correct else rho0
+        if k == n - 1:
+            acc += rejected * fix
+            continue
+        stack += [(rejected * fix, True, k + 1), (rejected * (1 - fix), False, k + 1)]
+    return acc, lat
 
 
-@settings(deadline=None, max_examples=60)
-@given(probs, st.integers(1, 4), probs, probs, st.floats(0.0, 100.0))
-def test_loop_matches_enumeration(a, n, tpr, fpr, body):
-    acc, iters = enumerate_loop(a, n, tpr, fpr)
-    got_acc, got_lat = loop_acc_lat(a, body, n, tpr, fpr)
+@settings(deadline=None, max_examples=80)
+@given(probs, probs, probs, probs, probs, st.floats(0.0, 10.0), st.floats(0.0, 10.0), st.integers(1, 4))
+def test_refine_loop_matches_enumeration(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n):
+    acc, lat = enumerate_refine(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n)
+    got_acc, got_lat, checks, revisions = refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n)
     assert got_acc == pytest.approx(acc, abs=1e-12)
-    assert got_lat == pytest.approx(iters * body, rel=1e-12, abs=1e-12)
-
-
-def test_loop_edge_cases():
-    assert loop_acc_lat(0.3, 2.0, 1, 0.5, 0.5) == pytest.approx((0.3, 2.0))
-    # Perfect verifier, never succeeding body: all iterations run.
-    assert loop_acc_lat(0.0, 2.0, 5) == pytest.approx((0.0, 10.0))
-    # Perfect verifier: success iff any of N iterations succeeds.
-    acc, lat = loop_acc_lat(0.4, 1.0, 3)
-    assert acc == pytest.approx(1 - 0.6**3)
-    assert lat == pytest.approx(1 + 0.6 + 0.36)
-    # Continuity at d -> 0 (no cancellation in the closed form).
-    tiny, _ = loop_acc_lat(1e-12, 1.0, 10, 1.0, 0.0)
-    assert tiny == pytest.approx(10e-12, rel=1e-6)
-    _, lat_tiny = loop_acc_lat(1e-12, 1.0, 10, 1.0, 0.0)
-    assert lat_tiny == pytest.approx(10.0, rel=1e-9)
-    # Vectorised max_iters.
-    acc, lat = loop_acc_lat(0.5, 1.0, np.array([1, 2, 3]))
-    assert acc == pytest.approx([0.5, 0.75, 0.875])
-    with pytest.raises(ValueError):
-        loop_acc_lat(0.5, 1.0, 0)
+    assert got_lat == pytest.approx(lat, rel=1e-9, abs=1e-12)
+    assert got_lat == pytest.approx(checks * t_check + revisions * t_revise, rel=1e-9, abs=1e-12)
 
 
 # ---------------------------------------------------------------- monotonicity
@@ -258,16 +245,28 @@ def test_monotone_switch():
         assert np.all(switch_lat(w, r_lat, ql) >= base_lat - TOL)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 6, 20])
-def test_monotone_loop(n):
+@pytest.mark.parametrize("n", [1, 2, 3, 6])
+def test_refine_loop_is_monotone_in_its_draft_and_revisions(n):
+    """What makes pruning a loop's initial value (and dominated bodies) exact:
+    with an informative judge (tpr >= fpr) and revisions no worse from a correct
+    draft (rho1 >= rho0), a better draft or revision never lowers accuracy nor
+    raises latency."""
     rng = np.random.default_rng(100 + n)
-    a, body = rng.random(N), rng.random(N) * 5
-    tpr, fpr = rng.random(N), rng.random(N)
-    acc, lat = loop_acc_lat(a, body, n, tpr, fpr)
-    a2 = bump(rng, a)
-    acc2, lat2 = loop_acc_lat(a2, body, n, tpr, fpr)
-    assert np.all(acc2 >= acc - TOL)  # for every tpr, fpr
-    good = tpr >= fpr
-    assert np.all(lat2[good] <= lat[good] + 1e-9)  # fewer iterations when the verifier is informative
-    _, lat3 = loop_acc_lat(a, body + rng.random(N), n, tpr, fpr)
+    q0, rho0 = rng.random(N), rng.random(N)
+    rho1 = rho0 + (1 - rho0) * rng.random(N)
+    fpr = rng.random(N)
+    tpr = fpr + (1 - fpr) * rng.random(N)
+    t_check, t_revise = rng.random(N) * 5, rng.random(N) * 5
+    acc, lat, _, _ = refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n)
+    for changed in (
+        dict(q0=bump(rng, q0)),
+        dict(rho1=bump(rng, rho1)),
+        dict(rho0=np.minimum(bump(rng, rho0), rho1)),
+    ):
+        args = dict(q0=q0, rho1=rho1, rho0=rho0, tpr=tpr, fpr=fpr, t_check=t_check, t_revise=t_revise, n=n)
+        args.update(changed)
+        acc2, lat2, _, _ = refine_loop(**args)
+        assert np.all(acc2 >= acc - TOL)
+        assert np.all(lat2 <= lat + 1e-9)
+    _, lat3, _, _ = refine_loop(q0, rho1, rho0, tpr, fpr, t_check + rng.random(N), t_revise, n)
     assert np.all(lat3 >= lat - TOL)

@@ -29,7 +29,6 @@ __all__ = [
     "aggregate_acc",
     "switch_acc",
     "switch_lat",
-    "loop_acc_lat",
 ]
 
 Float = NDArray[np.float64]
@@ -202,59 +201,3 @@ def switch_lat(branch_probs: ArrayLike, router_lat: ArrayLike, branch_lat: Array
     """Expected latency of a switch: ``router_lat + sum_j w_j * branch_lat_j``."""
     w = np.asarray(branch_probs, dtype=float)
     return np.asarray(router_lat, dtype=float) + np.sum(w * np.asarray(branch_lat, dtype=float), axis=-1)
-
-
-# --------------------------------------------------------------------------
-# Bounded refine loop
-# --------------------------------------------------------------------------
-
-
-def _geom(d: Float, n: NDArray) -> tuple[Float, Float]:
-    """``(sum_{i<n} (1-d)^i, (1-d)^n)`` computed without cancellation near d = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # n * log1p(-d) is -inf at d = 1 (fine for n > 0) and nan at n = 0, d = 1.
-        t = np.where(n > 0, n * np.log1p(-d), 0.0)
-        g = np.where(d > 0, -np.expm1(t) / np.where(d > 0, d, 1.0), n)
-    return g, np.exp(t)
-
-
-def loop_acc_lat(
-    pass_acc: ArrayLike,
-    body_lat: ArrayLike,
-    max_iters: ArrayLike,
-    tpr: ArrayLike = 1.0,
-    fpr: ArrayLike = 0.0,
-) -> tuple[Float, Float]:
-    """Accuracy and expected latency of a bounded generate-and-verify loop.
-
-    Model: iteration ``i`` produces a fresh result that is correct with
-    probability ``a = pass_acc``, independently of earlier iterations.  The
-    verifier approves a correct result w.p. ``tpr`` and a wrong one w.p.
-    ``fpr``; the loop stops at the first approval, and after ``N = max_iters``
-    iterations it returns the last result unverified-or-rejected.  Per
-    iteration let ``s = a*tpr`` (stop, correct), ``d = a*tpr + (1-a)*fpr``
-    (stop) and ``r = 1 - d`` (continue).  Then
-
-        acc     = s * (1 - r^(N-1)) / d + r^(N-1) * a
-        E[iter] = (1 - r^N) / d                      (= N when d = 0)
-        lat     = E[iter] * body_lat
-
-    ``body_lat`` should include the verifier call.  ``acc`` is non-decreasing
-    in ``a`` for all ``tpr, fpr`` in [0, 1] (by induction on N:
-    ``dacc_N/da = tpr (1-acc_{N-1}) + fpr acc_{N-1} + r dacc_{N-1}/da >= 0``).
-    ``lat`` is non-decreasing in ``body_lat`` and, when ``tpr >= fpr``,
-    non-increasing in ``a``, so a dominating body gives a dominating loop.
-    """
-    a = np.asarray(pass_acc, dtype=float)
-    tpr = np.asarray(tpr, dtype=float)
-    fpr = np.asarray(fpr, dtype=float)
-    n = np.asarray(max_iters)
-    if np.any(n < 1) or np.any(n != np.floor(n)):
-        raise ValueError("max_iters must be a positive integer")
-    n = n.astype(float)
-    s = a * tpr
-    d = s + (1.0 - a) * fpr
-    g_prev, r_prev = _geom(d, n - 1.0)
-    acc = s * g_prev + r_prev * a
-    iters, _ = _geom(d, n)
-    return acc, iters * np.asarray(body_lat, dtype=float)
