@@ -16,7 +16,7 @@ dense arrays and typed floats the way upstream tools expect.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -298,5 +298,3 @@ def ordered(entries: Mapping[str, Attribute], first: Sequence[str]) -> dict[str,
 def string_list(attr: ArrayAttr[StringAttr]) -> list[str]:
     return [s.data for s in attr.data]
 
-
-ParseFn = Callable[[], Attribute]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, StringAttr, i64
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute, Block, SSAValue
 
 from flowcompile.diagnostics import FlowError
@@ -207,7 +207,3 @@ def assignment_of(root: pm.Node, point: PointAttr) -> dict[str, int]:
             raise ValueError(f"point does not assign '{var.key}' one of its choices")
         result[var.key] = var.labels.index(label)
     return result
-
-
-def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
-    return tuple(attr.iter_values())  # pyright: ignore[reportReturnType]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flowcompile.backends import CallRequest, CallResult, get_backend
+from flowcompile.backends import CallRequest, get_backend
 from flowcompile.backends.litellm_backend import (
     BUDGET_TABLE,
     FALLBACK_RULE,

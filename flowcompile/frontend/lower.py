@@ -179,7 +179,7 @@ class _Lowering:
                 inputs.append(scope[name])
         for field in spec.placeholders():
             if field not in names:
-                hint = "" if field not in scope else f" (add it to inputs)"
+                hint = "" if field not in scope else " (add it to inputs)"
                 self.problem((*loc, "prompt"), f"placeholder '{{{field}}}' names no input of the agent{hint}")
         names += list(extra_names)
         inputs = [*inputs, *extra]

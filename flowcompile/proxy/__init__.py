@@ -1,18 +1,9 @@
-"""Structure-aware accuracy/latency proxy: composition rules, Pareto frontiers,
-hypervolume selection and profiling statistics, in plain numpy."""
+"""Structure-aware accuracy/latency proxy in plain numpy: composition rules, the
+proxy model and its exact Pareto search, hypervolume selection, statistics."""
 
 from __future__ import annotations
 
-from .frontier import (
-    Frontier,
-    FrontierLimitError,
-    brute_force_pareto,
-    combine,
-    leaf,
-    pareto_indices,
-    pareto_mask,
-    prune,
-)
+from .frontier import FrontierLimitError, pareto_indices, pareto_mask
 from .hypervolume import hypervolume_2d, select_k
 from .rules import (
     aggregate_acc,
@@ -29,24 +20,19 @@ from .rules import (
 from .stats import acc_interval, p95, rankdata, shrunk_acc, spearman
 
 __all__ = [
-    "Frontier",
     "FrontierLimitError",
     "acc_interval",
     "aggregate_acc",
     "any_correct_acc",
     "binomial_majority_acc",
-    "brute_force_pareto",
     "chain_acc",
     "chain_lat",
-    "combine",
     "hypervolume_2d",
-    "leaf",
     "majority_vote_acc",
     "p95",
     "parallel_lat",
     "pareto_indices",
     "pareto_mask",
-    "prune",
     "rankdata",
     "select_k",
     "shrunk_acc",
