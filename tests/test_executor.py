@@ -22,6 +22,7 @@ from flowcompile.backends.base import CallRequest, CallResult
 from flowcompile.diagnostics import parse_located
 from flowcompile.dialects.flow import ConfigAttr, Flow, PointAttr, WorkflowOp
 from flowcompile.profiling.dataset import Query
+from flowcompile.runtime import executor
 from flowcompile.runtime import (
     REPLICA_STRIDE,
     RunResult,
@@ -235,6 +236,49 @@ def test_invalid_assignments_raise_one_line_value_errors(change: dict, message: 
     assert "\n" not in str(info.value)
     with pytest.raises(ValueError, match=message):
         run(wf, assign, Scripted(default_reply), QUERY)
+    backend = Scripted(default_reply)
+    with pytest.raises(ValueError, match=message):
+        asyncio.run(run_many(wf, assign, backend, [QUERY, QUERY]))
+    assert backend.requests == []
+
+
+@pytest.mark.parametrize("name", ["chain", "mixture", "refine", "router", "self_consistency"])
+def test_validation_accepts_exactly_the_candidates(name: str) -> None:
+    # validate_assignment compares (model, budget) with the agent's lists; it must
+    # accept exactly `candidates()`
+    wf = example(name)
+    base = reference_assignment(wf)
+    for agent in wf.agents:
+        for config in agent.candidates():
+            validate_assignment(wf, {**base, agent.agent_name: config})
+        foreign = {m for a in wf.agents for m in a.model_names} - set(agent.model_names)
+        for model in foreign:
+            with pytest.raises(ValueError, match="is not a candidate"):
+                validate_assignment(wf, {**base, agent.agent_name: ConfigAttr.of(model, agent.budget_values[0])})
+        budget = max(agent.budget_values) + 1
+        with pytest.raises(ValueError, match="is not a candidate"):
+            validate_assignment(wf, {**base, agent.agent_name: ConfigAttr.of(agent.model_names[0], budget)})
+
+
+def test_run_many_validates_the_assignment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+
+    def counting(workflow: WorkflowOp, assignment: Mapping[str, Attribute]) -> None:
+        seen.append(1)
+        validate_assignment(workflow, assignment)
+
+    monkeypatch.setattr(executor, "validate_assignment", counting)
+    wf = example("mixture")
+    queries = [Query(f"q{i}", f"[sim-query q{i:05d}] hi", "x") for i in range(7)]
+    results = asyncio.run(run_many(wf, reference_assignment(wf), Scripted(default_reply), queries))
+    assert [r.query_id for r in results] == [q.id for q in queries] and all(r.ok for r in results)
+    assert len(seen) == 1
+    # run_workflow stays public and validates on each call
+    run(wf, reference_assignment(wf), Scripted(default_reply), QUERY)
+    run(wf, reference_assignment(wf), Scripted(default_reply), QUERY)
+    assert len(seen) == 3
+    with pytest.raises(ValueError, match="sample must be >= 0"):
+        asyncio.run(run_many(wf, reference_assignment(wf), Scripted(default_reply), queries, sample=-1))
 
 
 # -- examples on the simulated world -------------------------------------------------

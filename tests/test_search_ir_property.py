@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
 
@@ -117,6 +117,7 @@ def frontier_of(module) -> list[tuple[float, float, str]]:
 
 @settings(deadline=None, max_examples=60)
 @given(st.integers(0, 10**9))
+@example(496719)  # an exact accuracy tie that float noise once split (search._pareto)
 def test_enumerate_and_pareto_equal_brute_force(seed: int) -> None:
     search = run_passes(profiled_module(seed), "compose,enumerate")
     (workflow,) = [op for op in search.ops if isinstance(op, WorkflowOp)]

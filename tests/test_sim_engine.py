@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import math
 import random
 from pathlib import Path
@@ -227,6 +228,82 @@ def test_aggregator_selects_a_correct_input(raw: dict) -> None:
 
     assert within(rate(1), 0.5 + 0.5 / 3, N)
     assert within(rate(0), 0.05, N)
+
+
+def _aggregator_world(raw: dict, rule: str) -> SimWorld:
+    return world_with(raw, roles={"aggregator": {"kind": "answer", "aggregate": True, "aggregate_rule": rule,
+                                                "selection": 0.3, "judge_slope": 0.0, "recovery": 0.05}})
+
+
+def _aggregate(sim: SimWorld, inputs: str) -> list:
+    """Aggregator traces over N queries; `inputs` spells the upstream answers in
+    order: R = the right answer, 0/1/2 = that distractor."""
+    traces = []
+    for i in range(N):
+        ups = tuple(
+            _answer(sim, q(i), c == "R", f"p{k}", i=0 if c == "R" else int(c)) for k, c in enumerate(inputs)
+        )
+        traces.append(sim.trace(req(q(i), role="aggregator", agent="agg", upstream=ups)))
+    return traces
+
+
+def _rate(traces: list) -> float:
+    return sum(t.correct for t in traces) / len(traces)
+
+
+def test_plurality_aggregator_follows_agreeing_wrong_inputs(raw: dict) -> None:
+    select, plurality = _aggregator_world(raw, "select"), _aggregator_world(raw, "plurality")
+    # 1 of 3 right, the two wrong ones agree: unspotted, plurality takes the wrong majority
+    assert within(_rate(_aggregate(select, "R00")), 0.3 + 0.7 / 3, N)
+    lone_right = _aggregate(plurality, "0R0")
+    assert within(_rate(lone_right), 0.3, N)
+    assert _rate(lone_right) < _rate(_aggregate(select, "0R0")) - 0.15
+    # a wrong plurality output is the plurality answer
+    assert all(t.value == plurality.distractors(t.query, "answer")[0] for t in lone_right if not t.correct)
+    # 2 of 3 right: the plurality is right, so it always is; select still misses some
+    assert within(_rate(_aggregate(select, "R0R")), 0.3 + 0.7 * 2 / 3, N)
+    assert _rate(_aggregate(plurality, "R0R")) == 1.0
+    # none right: recovery under both rules
+    assert within(_rate(_aggregate(plurality, "010")), 0.05, N)
+    assert within(_rate(_aggregate(select, "010")), 0.05, N)
+
+
+def test_plurality_ties_go_to_the_first_input(raw: dict) -> None:
+    plurality = _aggregator_world(raw, "plurality")
+    assert _rate(_aggregate(plurality, "R01")) == 1.0
+    right_last = _aggregate(plurality, "12R")
+    assert within(_rate(right_last), 0.3, N)
+    assert all(t.value == plurality.distractors(t.query, "answer")[1] for t in right_last if not t.correct)
+
+
+def _default_fingerprint(sim: SimWorld) -> tuple[int, str]:
+    """Decisions (value, correct) of a fixed set of calls, hashed."""
+    digest = hashlib.sha256()
+    right = 0
+    for i in range(300):
+        qid = q(i)
+        good, bad = sim.correct_value(qid, "answer"), sim.distractors(qid, "answer")
+        values = (bad[0], good, bad[0]) if i % 2 else (good, good, bad[1])
+        ups = tuple(format_tag("answer", f"p{k}", v) for k, v in enumerate(values))
+        for role, model, budget, upstream in (
+            ("aggregator", "qwen3-4b", 0, ups),
+            ("solver", "qwen3-8b", 1024, ()),
+            ("planner", "qwen3-1.7b", 0, ()),
+            ("critic", "qwen3-14b", 0, ups[:1]),
+        ):
+            msgs = build_messages(role, "a", f"[sim-query {qid}] x", upstream)
+            t = sim.trace(CallRequest(model=model, budget=budget, messages=msgs))
+            right += t.correct
+            digest.update(f"{t.value}|{t.correct}\n".encode())
+    return right, digest.hexdigest()[:16]
+
+
+def test_default_world_decisions_are_pinned(sim: SimWorld) -> None:
+    # Pinned with the engine before `aggregate_rule` existed: adding rules or
+    # worlds must not change what the default world decides. A deliberate change
+    # of default-world semantics has to update this pin.
+    assert all(role.aggregate_rule == "select" for role in sim.world.roles.values())
+    assert _default_fingerprint(sim) == (812, "15c9a4bee165b82b")
 
 
 def test_router_and_branches(sim: SimWorld) -> None:

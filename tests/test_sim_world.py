@@ -1,7 +1,8 @@
-"""World file schema of the simulated backend: loading, validation, lookups."""
+"""World file schema of the simulated backend: loading, validation, lookups, packaged worlds."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from pathlib import Path
 
@@ -10,7 +11,23 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowcompile.sim import DEFAULT_WORLD, ReasoningCurve, RoleSpec, World, WorldError, load_world, parse_world
+from flowcompile.backends import CallRequest
+from flowcompile.compiler import import_spec, the_workflow
+from flowcompile.runtime import reference_assignment, run_many
+from flowcompile.sim import (
+    DEFAULT_WORLD,
+    ReasoningCurve,
+    RoleSpec,
+    SimWorld,
+    World,
+    WorldError,
+    build_messages,
+    correlated_world_path,
+    generate_dataset,
+    load_world,
+    parse_world,
+)
+from flowcompile.sim.backend import SimBackend
 from flowcompile.sim.world import FaultSpec
 
 
@@ -59,6 +76,68 @@ def test_every_default_model_number_cites_a_source() -> None:
     for line in lines:
         if line.strip().startswith(cited):
             assert "#" in line and "[" in line.split("#", 1)[1], line
+
+
+def test_correlated_world_is_the_default_pool_with_other_interactions() -> None:
+    path = correlated_world_path()
+    assert path.is_file() and path.parent == DEFAULT_WORLD.parent
+    header = path.read_text().splitlines()[0]
+    assert "SIMULATED" in header and "simulation" in header
+    default, world = load_world(DEFAULT_WORLD), load_world(path)
+    assert world.name == "qwen3-correlated-sim" != default.name
+    assert world.models == default.models
+    assert world.roles.keys() == default.roles.keys()
+    assert {name: r.kind for name, r in world.roles.items()} == {name: r.kind for name, r in default.roles.items()}
+    assert world.queries.routes() == default.queries.routes() == ["math", "code"]
+    assert world.seed == default.seed and world.faults == default.faults
+    # what differs
+    assert (world.queries.difficulty_sd, world.queries.agent_noise_sd) == (1.5, 0.2)
+    assert world.roles["aggregator"].aggregate_rule == "plurality"
+    assert default.roles["aggregator"].aggregate_rule == "select"
+    changed = {name for name in world.roles if world.roles[name] != default.roles[name]}
+    assert changed == {"aggregator", "checker", "reviser", "critic", "solver"}
+    assert (world.roles["checker"].recovery, world.roles["checker"].upstream_bonus) == (0.2, 0.3)
+    assert world.roles["reviser"].upstream_bonus == 0.3
+    assert world.roles["critic"].false_accept == 0.4
+    assert world.roles["solver"].upstream_bonus == 0.0
+
+
+def test_every_correlated_model_number_cites_a_source() -> None:
+    cited = ("capability:", "ttft_s:", "decode_tok_per_s:", "price_in:", "price_out:", "prefill_tok_per_s:")
+    for line in correlated_world_path().read_text().splitlines():
+        if line.strip().startswith(cited):
+            assert "#" in line and "[" in line.split("#", 1)[1], line
+
+
+def test_correlated_world_keeps_single_agent_accuracy_sensible() -> None:
+    sim = SimWorld(correlated_world_path())
+
+    def accuracy(model: str, budget: int) -> float:
+        n, ok = 1000, 0
+        for i in range(n):
+            msgs = build_messages("solver", "s", f"[sim-query q{i:05d}] x")
+            ok += sim.trace(CallRequest(model=model, budget=budget, messages=msgs)).correct
+        return ok / n
+
+    assert 0.2 < accuracy("qwen3-0.6b", 0) < 0.35
+    assert 0.8 < accuracy("qwen3-32b", 16384) < 0.95
+
+
+@pytest.mark.parametrize("name", ["chain", "mixture", "refine", "router", "self_consistency"])
+def test_every_example_runs_on_the_correlated_world(name: str) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    wf = the_workflow(import_spec(examples / f"{name}.yaml"))
+    backend = SimBackend(correlated_world_path())
+    results = asyncio.run(run_many(wf, reference_assignment(wf), backend, generate_dataset(backend.sim, 5)))
+    assert all(r.ok and r.output for r in results)
+    assert backend.total_calls >= 5
+
+
+def test_aggregate_rule_is_checked(tmp_path: Path, raw: dict) -> None:
+    assert RoleSpec().aggregate_rule == "select"
+    data = copy.deepcopy(raw)
+    data["roles"]["aggregator"]["aggregate_rule"] = "majority"
+    assert ": roles.aggregator.aggregate_rule: Input should be 'select' or 'plurality'" in _error_for(tmp_path, data)
 
 
 def test_unknown_key_is_reported_with_its_field_path(tmp_path: Path, raw: dict) -> None:

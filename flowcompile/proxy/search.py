@@ -53,6 +53,9 @@ from flowcompile.proxy.model import (
     walk,
 )
 
+ACC_TOLERANCE = 1e-12
+"""Accuracies closer than this are equal for dominance (float noise, not signal)."""
+
 DEFAULT_LIMIT = 2_000_000
 """Largest cross product (points) one step may build before giving up."""
 
@@ -88,14 +91,19 @@ class Point:
 def _pareto(acc: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Indices of the non-dominated points, by latency; of exact ties the first.
 
-    Rounding first keeps float noise (1e-17) from deciding dominance. The same
-    rule as `frontier.pareto_indices` without its cost key, which the search
-    does not use; this runs on every step, so it sorts on two keys only."""
-    a, lat = np.round(acc, 12), np.round(t, 12)
-    order = np.lexsort((-a, lat))
-    ranked = a[order]
+    Float noise (1e-17) must not decide dominance: a point is kept only when it
+    beats every faster point's accuracy by more than ACC_TOLERANCE. (Rounding
+    accuracies instead fails on exact ties: products of six-decimal profile
+    values often end on the rounding boundary, and noise then sends equal
+    values to different sides.) Latencies are sums on a coarse decimal grid,
+    so rounding them is safe. The same rule as `frontier.pareto_indices`
+    without its cost key, which the search does not use; this runs on every
+    step, so it sorts on two keys only."""
+    lat = np.round(t, 12)
+    order = np.lexsort((-acc, lat))
+    ranked = acc[order]
     best_before = np.maximum.accumulate(np.concatenate(([-np.inf], ranked[:-1])))
-    return order[ranked > best_before]
+    return order[ranked > best_before + ACC_TOLERANCE]
 
 
 def _all_children(node: Node) -> Sequence[Node]:

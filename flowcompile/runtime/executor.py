@@ -102,10 +102,32 @@ async def run_workflow(
     in flight (None: unbounded).
     """
     assign = _resolve(workflow, assignment)
+    _check_settings(sample, concurrency)
+    return await _run_one(
+        workflow, assign, backend, query, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency
+    )
+
+
+def _check_settings(sample: int, concurrency: int | None) -> None:
     if sample < 0:
         raise ValueError(f"sample must be >= 0, got {sample}")
     if concurrency is not None and concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+
+
+async def _run_one(
+    workflow: WorkflowOp,
+    assign: Assignment,
+    backend: Backend,
+    query: QueryLike,
+    *,
+    sample: int,
+    seed: int,
+    max_tokens: int | None,
+    concurrency: int | None,
+) -> RunResult:
+    """Run one query under an assignment `_resolve` already accepted (and settings
+    `_check_settings` did): validation is not repeated per query of a dataset."""
     q = _as_query(query)
     interpreter = Interpreter(
         workflow, assign, backend, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency
@@ -152,11 +174,15 @@ async def run_many(
     sample: int = 0,
     max_tokens: int | None = None,
 ) -> list[RunResult]:
-    """Run every query, at most `concurrency` runs at once; results in query order."""
+    """Run every query, at most `concurrency` runs at once; results in query order.
+
+    The assignment is validated once for the whole dataset (an invalid one raises
+    ValueError before any call)."""
     assign = _resolve(workflow, assignment)
+    _check_settings(sample, None)
     return await bounded_gather(
         (
-            run_workflow(workflow, assign, backend, q, sample=sample, seed=seed, max_tokens=max_tokens)
+            _run_one(workflow, assign, backend, q, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=None)
             for q in queries
         ),
         concurrency,

@@ -1,7 +1,8 @@
 """The SIMULATED world backend: seeded, deterministic stand-ins for LLM sub-agents.
 
 Everything here is a simulation, labelled as such wherever it shows: a world
-file (`DEFAULT_WORLD`, a Qwen3 dense pool) sets model skill, speed and price;
+file (`DEFAULT_WORLD`, a Qwen3 dense pool; `correlated_world_path()` the same
+pool with other interaction parameters) sets model skill, speed and price;
 `SimWorld` answers chat requests through a text protocol (see
 `flowcompile.sim.engine`); `SimBackend` serves it in process and
 `flowcompile.sim.server` over an OpenAI-compatible loopback HTTP server.
@@ -19,6 +20,7 @@ from flowcompile.sim.world import (
     RoleSpec,
     World,
     WorldError,
+    correlated_world_path,
     default_world_path,
     load_world,
     parse_world,
@@ -43,6 +45,7 @@ __all__ = [
     "WorldError",
     "build_messages",
     "content_hash",
+    "correlated_world_path",
     "default_world_path",
     "format_tag",
     "generate_dataset",

@@ -38,9 +38,13 @@ Semantics
   one w.p. 1 - FR, a wrong one w.p. FA, where FA/FR = sigmoid(logit(rate) -
   judge_slope * margin).
 * Aggregators (role.aggregate): with k of n input answers correct (k >= 1) the
-  output is right w.p. sel + (1 - sel) * k/n, sel = sigmoid(logit(selection) +
-  judge_slope * margin); with none right, w.p. recovery; else the most common
-  wrong input answer.
+  aggregator spots a right one w.p. sel = sigmoid(logit(selection) +
+  judge_slope * margin). Otherwise, by role.aggregate_rule: "select" (the
+  default) is still right w.p. k/n, so right w.p. sel + (1 - sel) * k/n in all;
+  "plurality" takes the most common input answer (ties: the first in input
+  order), right exactly when that answer is, so right w.p. sel, or 1 when the
+  plurality is right. With none right: right w.p. recovery. A wrong output is
+  the most common wrong input answer (under "plurality", the plurality itself).
 * Tokens: output ~ role.output_tokens (lognormal); reasoning used = budget x
   usage (lognormal, <= budget); tokens_in = chars / chars_per_token + 4 per
   message. If ``max_tokens`` is exceeded the reply is truncated and wrong.
@@ -276,7 +280,13 @@ class SimWorld:
             right = sum(self.tag_ok(query, t) for t in answers)
             if right:
                 sel = sigmoid(logit(role.selection) + role.judge_slope * margin)
-                p = sel + (1 - sel) * right / len(answers)
+                if role.aggregate_rule == "plurality":
+                    # Unspotted, it follows the crowd: right iff the plurality is.
+                    # When that is wrong, `_wrong` picks the same value (the most
+                    # common wrong input, first in input order on ties).
+                    p = 1.0 if self.tag_ok(query, _plurality(answers)) else sel
+                else:
+                    p = sel + (1 - sel) * right / len(answers)
             else:
                 p = role.recovery
         elif input_ok is False:
@@ -373,6 +383,12 @@ class SimWorld:
                 error="malformed",
             )
         return ok
+
+
+def _plurality(tags: list[Tag]) -> Tag:
+    """The first tag (in input order) whose value is the most common one."""
+    counts = Counter(t.value for t in tags)
+    return max(tags, key=lambda t: counts[t.value])  # max keeps the first of equals
 
 
 # -- datasets ----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A world is a YAML file validated by the pydantic models below (unknown keys are
 errors). `load_world(path)` reports any problem as a one-line `WorldError`:
 `<path>: <field.path>: <reason>`. Numbers here drive a simulation, not a real
-service; `default_world.yaml` documents where each calibration comes from.
+service; `default_world.yaml` documents where each calibration comes from, and
+`correlated_world.yaml` is the same pool with different interaction parameters.
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ class RoleSpec(_Strict):
     judge_slope: float = Field(0.5, ge=0, description="how fast FA/FR fall (selection rises) per logit of margin")
     aggregate: bool = Field(False, description="answer kind: select among input answers")
     selection: float = Field(0.7, ge=0, le=1, description="aggregators: P(spot the right input) at margin 0")
+    aggregate_rule: Literal["select", "plurality"] = Field(
+        "select",
+        description=(
+            "aggregators, when the right input is not spotted: 'select' still lands on a right one in "
+            "proportion to how many are right; 'plurality' takes the most common input answer"
+        ),
+    )
 
 
 class QuerySpec(_Strict):
@@ -191,6 +199,12 @@ class World(_Strict):
 def default_world_path() -> Path:
     """The packaged `default_world.yaml` (the simulated Qwen3 pool)."""
     return Path(str(resources.files("flowcompile.sim").joinpath("default_world.yaml")))
+
+
+def correlated_world_path() -> Path:
+    """The packaged `correlated_world.yaml`: the same simulated Qwen3 pool with
+    other interaction parameters (stronger shared difficulty, plurality aggregator)."""
+    return Path(str(resources.files("flowcompile.sim").joinpath("correlated_world.yaml")))
 
 
 def parse_world(data: Mapping[str, Any], source: str = "<world>") -> World:

@@ -1,0 +1,79 @@
+"""The peer benchmark on its smallest example: every method measured, and the
+invariants its metrics rest on.
+
+`bench/peers.py --only self_consistency --worlds default --quick` compiles the
+example, runs every peer and the oracle on held-out queries and writes its
+rows. Nothing here pins a number that only copies the simulator: the checks
+are relations that must hold whatever the world (the oracle bounds every
+single-configuration method, budgets are respected, the sets are disjoint).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "bench" / "peers.py"
+TIMEOUT_S = 900
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    out = tmp_path_factory.mktemp("peers")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--only", "self_consistency", "--worlds", "default",
+         "--jobs", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=TIMEOUT_S, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "peers-only.md").read_text().count("| flowcompile |") == 1
+    assert (out / "peers-only-self_consistency.png").stat().st_size > 0
+    return json.loads((out / "peers-only.json").read_text())
+
+
+def test_every_method_is_measured(rows: list[dict]) -> None:
+    methods = {r["method"] for r in rows}
+    assert {"flowcompile", "oracle", "routellm", "all-strongest", "all-cheapest", "uniform-middle",
+            "strongest-last", "heuristics"} <= methods
+    for name in ("random", "optuna-nsga2", "optuna-tpe", "pymoo-nsga2"):
+        assert {f"{name}@1x", f"{name}@3x"} <= methods
+    for r in rows:
+        assert r["heldout"] >= 100 and r["points"] == len(r["measured"]) >= 1
+
+
+def test_oracle_bounds_every_configuration_method(rows: list[dict]) -> None:
+    oracle = next(r for r in rows if r["method"] == "oracle")
+    assert oracle["hv_ratio"] == pytest.approx(1.0)
+    for r in rows:
+        if r["method"] == "routellm":  # mixes configurations per query: may leave the oracle's front
+            continue
+        assert r["hv_ratio"] <= 1.0 + 1e-9, r["method"]
+        assert r["best_acc"] <= oracle["best_acc"] + 1e-9, r["method"]
+
+
+def test_all_strongest_is_the_speedup_baseline(rows: list[dict]) -> None:
+    strongest = next(r for r in rows if r["method"] == "all-strongest")
+    assert strongest["speedup_at_acc"] == pytest.approx(1.0)
+
+
+def test_black_box_methods_stay_within_their_budget(rows: list[dict]) -> None:
+    fc = next(r for r in rows if r["method"] == "flowcompile")
+    assert fc["calls"] > 0 and fc["compile_s"] > 0
+    for r in rows:
+        if "@" in r["method"]:
+            multiple = int(r["method"].split("@")[1].rstrip("x"))
+            assert r["budget"] == multiple * fc["calls"]
+            assert 0 < r["calls"] <= r["budget"]
+
+
+def test_flowcompile_fidelity_is_reported(rows: list[dict]) -> None:
+    fc = next(r for r in rows if r["method"] == "flowcompile")
+    for key in ("spearman_acc", "mae_acc", "spearman_lat", "mae_lat", "mae_acc_space"):
+        assert fc[key] is not None, key
+    assert all("est_acc" in p and "est_lat" in p for p in fc["measured"])
+    assert 0 <= fc["mae_acc"] <= 1
