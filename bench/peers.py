@@ -173,6 +173,11 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     compile_s, fc_calls = compile_counted(spec, tmp / "out", wpath)
     module = load(tmp / "out" / f"{workflow.sym_name.data}.compiled.mlir")
     compiled = the_workflow(module)
+    from flowcompile.passes.profile import recorded_ids
+
+    seen = set(recorded_ids(compiled, "profiled")) | set(recorded_ids(compiled, "validated"))
+    assert seen and not seen & {q.id for q in heldout}, "the compile saw held-out queries"
+    assert set(recorded_ids(compiled, "profiled")) == {q.id for q in profiling}
     config_set = next(op for op in module.ops if isinstance(op, ConfigSetOp))
     fc_configs = [space.config_of(dict(p.assign)) for p in config_set.points]
     fc_est = np.array([(p.get("acc"), p.get("lat")) for p in config_set.points])
@@ -286,15 +291,15 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
 
 
 def _median(values, none_wins: bool = False):
-    """Median of values; None counts as worst (or, with none_wins, as 'never')."""
-    present = [v for v in values if v is not None]
-    if none_wins:
-        if len(present) * 2 <= len(values):
-            return None
-        return statistics.median(present + [float("inf")] * (len(values) - len(present)))
-    if len(present) * 2 <= len(values) and len(values) > 1:
-        return None if not present else statistics.median(present + [0.0] * (len(values) - len(present)))
-    return statistics.median(present) if present else None
+    """The median over seeds, where a seed that found nothing (None) ranks
+    worst: below every value, or with `none_wins` (calls to reach a target:
+    never) above every value. None when the median seed found nothing."""
+    worst = float("inf") if none_wins else float("-inf")
+    ranked = sorted(worst if v is None else v for v in values)
+    if not ranked:
+        return None
+    middle = ranked[(len(ranked) - 1) // 2] if none_wins else ranked[len(ranked) // 2]
+    return None if middle in (float("inf"), float("-inf")) else middle
 
 
 def _calls_to(trials, held: Table, ref: Reference, share: float) -> int | None:

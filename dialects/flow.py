@@ -64,6 +64,7 @@ from flowcompile.dialects.syntax import (
     OpDictSpec,
     array_values,
     attr_to_field,
+    check_list,
     check_range,
     field_to_attr,
     int_array,
@@ -206,7 +207,9 @@ class ProfileAttr(KeywordStructAttr):
     acc is the success rate on `acc_n` profiling inputs, lat the mean and
     lat_p95 the 95th percentile latency in seconds, tok_in/tok_out mean tokens
     per call, cost mean dollars per call; rec is the recovery rate (a correct
-    output from a wrong input) measured on `rec_n` perturbed inputs.
+    output from a wrong input) measured on `rec_n` perturbed inputs. On an
+    aggregator (an agent reading fork results), `by_right[j]` is the success
+    rate on `by_right_n[j]` inputs in which exactly j of its proposals are right.
     """
 
     name = "flow.profile"
@@ -220,6 +223,8 @@ class ProfileAttr(KeywordStructAttr):
         Field("cost", "float", optional=True),
         Field("rec", "float", optional=True),
         Field("rec_n", "int", optional=True),
+        Field("by_right", "floats", optional=True),
+        Field("by_right_n", "ints", optional=True),
     )
 
     acc_: Attribute
@@ -231,18 +236,34 @@ class ProfileAttr(KeywordStructAttr):
     cost_: Attribute
     rec_: Attribute
     rec_n_: Attribute
+    by_right_: Attribute
+    by_right_n_: Attribute
 
     def verify(self) -> None:
         check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
         check_range("rec", self.get("rec"), 0.0, 1.0)  # pyright: ignore
         for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n"):
             check_range(name, self.get(name))  # pyright: ignore
+        rates, counts = self.get("by_right"), self.get("by_right_n")
+        if (rates is None) != (counts is None):
+            raise VerifyException("by_right and by_right_n go together: give both or neither")
+        if rates is not None:
+            assert isinstance(rates, list) and isinstance(counts, list)
+            if not rates or len(rates) != len(counts):
+                raise VerifyException(
+                    f"by_right and by_right_n need one entry per level, the same number: "
+                    f"got {len(rates)} and {len(counts)}"
+                )
+            check_list("by_right", rates, 0.0, 1.0)
+            check_list("by_right_n", counts)
 
 
 @irdl_attr_definition
 class EstimateAttr(KeywordStructAttr):
     """A proxy estimate: success probability (with its interval), latency,
-    cost, and the recovery rate on a wrong input."""
+    cost, and the recovery rate on a wrong input. On an aggregator `by_right[j]`
+    is its success probability when j of its proposals are right, non-decreasing
+    in j (the proxy's rule and the exactness of the search rely on that)."""
 
     name = "flow.estimate"
     FIELDS = (
@@ -252,6 +273,7 @@ class EstimateAttr(KeywordStructAttr):
         Field("acc_hi", "float", optional=True),
         Field("cost", "float", optional=True),
         Field("rec", "float", optional=True),
+        Field("by_right", "floats", optional=True),
     )
 
     acc_: Attribute
@@ -260,18 +282,35 @@ class EstimateAttr(KeywordStructAttr):
     acc_hi_: Attribute
     cost_: Attribute
     rec_: Attribute
+    by_right_: Attribute
 
     def verify(self) -> None:
         for name in ("acc", "acc_lo", "acc_hi", "rec"):
             check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
         check_range("lat", self.get("lat"))  # pyright: ignore
         check_range("cost", self.get("cost"))  # pyright: ignore
+        curve = self.get("by_right")
+        if curve is not None:
+            assert isinstance(curve, list)
+            if not curve:
+                raise VerifyException("by_right needs at least one level")
+            check_list("by_right", curve, 0.0, 1.0)
+            for j in range(1, len(curve)):
+                if curve[j] < curve[j - 1]:
+                    raise VerifyException(
+                        f"by_right must be non-decreasing (more right proposals never hurt): "
+                        f"by_right[{j}] = {curve[j]} < by_right[{j - 1}] = {curve[j - 1]}"
+                    )
 
 
 @irdl_attr_definition
 class PointAttr(KeywordStructAttr):
     """One workflow configuration with its estimate (and measurements, if any).
 
+    `acc`/`lat` are the estimate the set is ranked by. After `validate` that
+    combines the proxy's estimate (kept as `proxy_acc`/`proxy_lat`) with
+    `val_acc`/`val_lat` measured end to end on `val_n` validation queries;
+    `measured_acc`/`measured_lat` are held-out measurements (`evaluate`).
     `assign` maps agent names to `#flow.config`s (or `"skip"` for a skipped
     optional agent), and structure knobs (`answer.samples`, `final.max_iters`)
     to integers.
@@ -282,6 +321,11 @@ class PointAttr(KeywordStructAttr):
         Field("acc", "float"),
         Field("lat", "float"),
         Field("cost", "float", optional=True),
+        Field("proxy_acc", "float", optional=True),
+        Field("proxy_lat", "float", optional=True),
+        Field("val_acc", "float", optional=True),
+        Field("val_lat", "float", optional=True),
+        Field("val_n", "int", optional=True),
         Field("measured_acc", "float", optional=True),
         Field("measured_lat", "float", optional=True),
         Field("assign", "attr"),
@@ -290,6 +334,11 @@ class PointAttr(KeywordStructAttr):
     acc_: Attribute
     lat_: Attribute
     cost_: Attribute
+    proxy_acc_: Attribute
+    proxy_lat_: Attribute
+    val_acc_: Attribute
+    val_lat_: Attribute
+    val_n_: Attribute
     measured_acc_: Attribute
     measured_lat_: Attribute
     assign_: Attribute
@@ -299,9 +348,9 @@ class PointAttr(KeywordStructAttr):
         return self.assign_.data  # pyright: ignore[reportAttributeAccessIssue]
 
     def verify(self) -> None:
-        for name in ("acc", "measured_acc"):
+        for name in ("acc", "proxy_acc", "val_acc", "measured_acc"):
             check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
-        for name in ("lat", "measured_lat", "cost"):
+        for name in ("lat", "proxy_lat", "val_lat", "measured_lat", "cost", "val_n"):
             check_range(name, self.get(name))  # pyright: ignore
         if not isinstance(self.assign_, DictionaryAttr):
             raise VerifyException("assign must be a dictionary")
@@ -494,6 +543,8 @@ class AgentOp(IRDLOperation):
     `args` names the inputs for the prompt template's `{placeholders}`;
     `recovery` is the chance to succeed on a wrong input; `optional` makes
     skipping the agent (passing its single input through) part of the space.
+    Profiling adds `wrong_agree`: how often two wrong answers of the agent to
+    the same input agree, over `wrong_agree_n` pairs.
     """
 
     name = "flow.agent"
@@ -515,7 +566,7 @@ class AgentOp(IRDLOperation):
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
         frozenset({"sym_name", *ORDER}),
         int_arrays=frozenset({"budgets"}),
-        floats=frozenset({"recovery"}),
+        floats=frozenset({"recovery", "wrong_agree"}),
     )
 
     def __init__(
@@ -595,6 +646,7 @@ class AgentOp(IRDLOperation):
             )
         self._verify_models_in_pool()
         self._verify_profiles()
+        verify_wrong_agree(self, f"agent @{self.agent_name}")
 
     @property
     def arg_names(self) -> list[str] | None:
@@ -673,6 +725,21 @@ class AgentOp(IRDLOperation):
             properties={"sym_name": name, **props},
             attributes=attrs,
         )
+
+
+def verify_wrong_agree(op: Operation, what: str) -> None:
+    """`wrong_agree` (a rate in [0, 1]) and `wrong_agree_n` (a pair count >= 0),
+    where present, on an agent (measured) or a vote (the rule's parameter)."""
+    rate = op.attributes.get("wrong_agree")
+    if rate is not None:
+        if not isinstance(rate, FloatAttr):
+            raise VerifyException(f"{what}: wrong_agree must be a float")
+        check_range(f"{what}: wrong_agree", rate.value.data, 0.0, 1.0)
+    pairs = op.attributes.get("wrong_agree_n")
+    if pairs is not None:
+        if not isinstance(pairs, IntegerAttr):
+            raise VerifyException(f"{what}: wrong_agree_n must be an integer")
+        check_range(f"{what}: wrong_agree_n", pairs.value.data)
 
 
 def _check_choices(what: str, values: Sequence[object]) -> None:
@@ -854,9 +921,12 @@ class ForkOp(_StructureOp):
 
 @irdl_op_definition
 class VoteOp(IRDLOperation):
-    """A non-LLM aggregator: the majority answer of its inputs (self-consistency).
+    """A non-LLM aggregator: the most common answer of its inputs
+    (self-consistency; ties go to the earliest input).
 
     `%v = flow.vote(%a, %b, %c) {method = "majority"}`
+
+    `compose` adds the proxy's `wrong_agree`: how often two wrong inputs agree.
     """
 
     name = "flow.vote"
@@ -866,7 +936,7 @@ class VoteOp(IRDLOperation):
     method = prop_def(StringAttr)
 
     METHODS: ClassVar[tuple[str, ...]] = ("majority",)
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"method"}))
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"method"}), floats=frozenset({"wrong_agree"}))
 
     def __init__(self, inputs: Sequence[SSAValue | Operation], method: str = "majority"):
         super().__init__(
@@ -884,6 +954,7 @@ class VoteOp(IRDLOperation):
             raise VerifyException(
                 f"unknown vote method '{self.method.data}' (known: {', '.join(self.METHODS)})"
             )
+        verify_wrong_agree(self, "flow.vote")
 
     def print(self, printer: Printer) -> None:
         _print_operand_list(printer, self.inputs)

@@ -39,7 +39,8 @@ from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-FieldKind = Literal["float", "int", "str", "attr"]
+FieldKind = Literal["float", "int", "str", "floats", "ints", "attr"]
+"""`floats`/`ints`: a list of numbers, `[0.05, 0.4]`, stored as a dense f64/i64 array."""
 
 
 def format_float(value: float) -> str:
@@ -75,6 +76,10 @@ def field_to_attr(kind: FieldKind, value: object) -> Attribute:
         return IntAttr(int(value))  # pyright: ignore[reportArgumentType]
     if kind == "str":
         return StringAttr(str(value))
+    if kind == "floats":
+        return float_array(value)  # pyright: ignore[reportArgumentType]
+    if kind == "ints":
+        return int_array([int(v) for v in value])  # pyright: ignore[reportGeneralTypeIssues]
     assert isinstance(value, Attribute)
     return value
 
@@ -84,6 +89,8 @@ def attr_to_field(attr: Attribute) -> object:
         return None
     if isinstance(attr, FloatData | IntAttr | StringAttr):
         return attr.data
+    if isinstance(attr, DenseArrayBase):
+        return array_values(attr)
     return attr
 
 
@@ -125,6 +132,14 @@ def _parse_field_value(parser: AttrParser, field: Field) -> Attribute:
         return IntAttr(parser.parse_integer(allow_boolean=False))
     if field.kind == "str":
         return StringAttr(parser.parse_str_literal())
+    if field.kind == "floats":
+        numbers = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_number)
+        return float_array([float(v) for v in numbers])
+    if field.kind == "ints":
+        integers = parser.parse_comma_separated_list(
+            parser.Delimiter.SQUARE, lambda: parser.parse_integer(allow_boolean=False)
+        )
+        return int_array(integers)
     return parser.parse_attribute()
 
 
@@ -147,8 +162,19 @@ def _print_field(printer: Printer, field: Field, param: Attribute) -> None:
         printer.print_string(str(param.data))
     elif isinstance(param, StringAttr):
         printer.print_string_literal(param.data)
+    elif isinstance(param, DenseArrayBase) and param.elt_type in (i64, f64):
+        # a number list prints bare, `[0.05, 0.4]`, as it is written
+        printer.print_string("[" + ", ".join(format_number(v) for v in param.iter_values()) + "]")
     else:
         printer.print_attribute(param)
+
+
+def check_list(
+    what: str, values: Sequence[float] | None, low: float = 0.0, high: float = math.inf
+) -> None:
+    """`check_range` on every element, naming it `what[i]` (None passes)."""
+    for i, value in enumerate(values or ()):
+        check_range(f"{what}[{i}]", value, low, high)
 
 
 def check_range(

@@ -6,11 +6,20 @@ switches. Writes:
   acc_lo, acc_hi, cost>}`: the success rate shrunk toward the agent's pooled
   rate when its sample count is small (a Beta prior of `prior-strength`
   pseudo-observations), with the Wilson interval of the raw rate kept beside
-  it, and the mean latency and cost;
+  it, and the mean latency and cost; on an aggregator whose profiles carry
+  `by_right` (success per number j of right proposals), `by_right` on each
+  estimate too: every level's rate shrunk toward the agent's pooled rate at
+  that level, then made non-decreasing in j (weighted isotonic regression:
+  more right proposals never hurt in expectation, which also keeps the
+  search's pruning exact);
 * on every agent and structural op, `proxy = "<rule>"`: `sequence` (an agent
   on its inputs, with its recovery rate), `aggregate` (an agent reading fork
-  results), `majority` / `binomial-majority` (votes), `parallel` (forks),
-  `switch`, `refine-loop`.
+  results), `plurality` / `binomial-plurality` (votes: the most common answer,
+  as `flow.vote` decides), `parallel` (forks), `switch`, `refine-loop`;
+* on every vote, its rule's parameter `wrong_agree`: how often two wrong
+  inputs agree, the pooled rate that profiling measured on the agents it
+  counts (absent when none was measured: then all wrong answers count as
+  one, the strict-majority rule).
 The rules themselves are in `flowcompile.proxy.model`.
 """
 
@@ -21,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import builtin
-from xdsl.dialects.builtin import DictionaryAttr, StringAttr
+from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64
 from xdsl.passes import ModulePass
 
 from flowcompile.diagnostics import FlowError
@@ -34,7 +43,7 @@ from flowcompile.dialects.flow import (
     SwitchOp,
     VoteOp,
 )
-from flowcompile.proxy.stats import acc_interval, shrunk_acc
+from flowcompile.proxy.stats import acc_interval, isotonic, shrunk_acc
 
 
 def _profiles(agent: AgentOp) -> list[ProfileAttr]:
@@ -55,7 +64,7 @@ def _rule(op: builtin.Operation) -> str | None:
         return "aggregate" if reads_fork else "sequence"
     if isinstance(op, VoteOp):
         sampled = any(isinstance(v.owner, ForkOp) and v.owner.samples is not None for v in op.inputs)
-        return "binomial-majority" if sampled else "majority"
+        return "binomial-plurality" if sampled else "plurality"
     if isinstance(op, ForkOp):
         return "parallel"
     if isinstance(op, SwitchOp):
@@ -63,6 +72,35 @@ def _rule(op: builtin.Operation) -> str | None:
     if isinstance(op, LoopOp):
         return "refine-loop"
     return None
+
+
+def voted_agents(vote: VoteOp) -> list[AgentOp]:
+    """The agents whose answers a vote counts (through fork results)."""
+    found = []
+    for value in vote.inputs:
+        owner = value.owner
+        if isinstance(owner, ForkOp):
+            yielded = owner.branches[owner.res.index(value)].block.last_op
+            owner = yielded.operands[0].owner if yielded is not None and yielded.operands else None
+        if isinstance(owner, AgentOp):
+            found.append(owner)
+    return found
+
+
+def _vote_parameter(vote: VoteOp) -> None:
+    """`wrong_agree` on a vote: its agents' measured rates pooled over pairs
+    (the agents' wrong answers are taken to agree across agents as often as
+    across one agent's candidates)."""
+    agree = pairs = 0.0
+    for agent in voted_agents(vote):
+        rate, n = agent.attributes.get("wrong_agree"), agent.attributes.get("wrong_agree_n")
+        if isinstance(rate, FloatAttr) and isinstance(n, IntegerAttr) and n.value.data > 0:
+            agree += rate.value.data * n.value.data
+            pairs += n.value.data
+    if pairs > 0:
+        vote.attributes["wrong_agree"] = FloatAttr(round(agree / pairs, 6), f64)
+    else:
+        vote.attributes.pop("wrong_agree", None)
 
 
 @dataclass(frozen=True)
@@ -89,6 +127,8 @@ class ComposePass(ModulePass):
                 )
             if (rule := _rule(nested)) is not None:
                 nested.attributes["proxy"] = StringAttr(rule)
+            if isinstance(nested, VoteOp):
+                _vote_parameter(nested)
 
     def _estimate(self, agent: AgentOp) -> None:
         profiles = _profiles(agent)
@@ -98,6 +138,7 @@ class ComposePass(ModulePass):
         acc = shrunk_acc(successes, n, pooled, self.prior_strength)
         lo, hi = acc_interval(successes, n)
         rec = self._recovery(agent, profiles)
+        curves = self._by_right(profiles)
         estimates = {}
         for i, (config, profile) in enumerate(zip(agent.candidates(), profiles, strict=True)):
             estimates[config.key] = EstimateAttr.build(
@@ -107,8 +148,35 @@ class ComposePass(ModulePass):
                 acc_hi=round(float(hi[i]), 6),
                 cost=profile.get("cost") or 0.0,
                 rec=None if rec is None else round(float(rec[i]), 6),
+                by_right=None if curves is None else [round(float(a), 6) for a in curves[i]],
             )
         agent.attributes["estimates"] = DictionaryAttr(estimates)
+
+    def _by_right(self, profiles: list[ProfileAttr]) -> np.ndarray | None:
+        """Per candidate (rows), the success rate per number of right proposals
+        (columns): shrunk per level toward the pooled rate of all candidates at
+        that level (toward the pooled rate over all levels where no candidate
+        measured it), then isotonic in the level, weighted by each level's
+        calls plus the prior's pseudo-observations. None without level data."""
+        rates = [p.get("by_right") for p in profiles]
+        if all(r is None for r in rates):
+            return None
+        width = max(len(r) for r in rates if r is not None)  # pyright: ignore[reportArgumentType]
+        n = np.zeros((len(profiles), width))
+        successes = np.zeros_like(n)
+        for i, (profile, rate) in enumerate(zip(profiles, rates, strict=True)):
+            if rate is None:
+                continue  # a candidate without levels takes the pooled curve
+            counts = np.asarray(profile.get("by_right_n"), dtype=float)
+            n[i, : len(counts)] = counts
+            successes[i, : len(counts)] = np.round(np.asarray(rate) * counts)
+        overall = successes.sum() / n.sum() if n.sum() > 0 else 0.5
+        level_n = n.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pooled = np.where(level_n > 0, successes.sum(axis=0) / level_n, overall)
+        shrunk = shrunk_acc(successes, n, pooled[None, :], self.prior_strength)
+        weights = n + self.prior_strength
+        return np.stack([isotonic(row, w) for row, w in zip(shrunk, weights, strict=True)])
 
     def _recovery(self, agent: AgentOp, profiles: list[ProfileAttr]) -> np.ndarray | None:
         """Measured recovery rates, shrunk toward the declared `recovery` (or

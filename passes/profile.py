@@ -10,6 +10,14 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * with `recovery=true`, `rec` and `rec_n` in each profile: how often the
   candidate still produced the reference output when one upstream agent's
   output was replaced by a wrong one that agent's candidates gave;
+* on every aggregator (an agent reading fork results), always, `by_right` and
+  `by_right_n` in each profile: the success rate and call count on inputs with
+  exactly j = 0..n of its n proposals right (the recorded inputs rewritten with
+  right or wrong outputs the proposers' candidates gave on the same query; at
+  most n x its candidate calls more, stated in the dry run and the summary);
+* `wrong_agree` and `wrong_agree_n` on every answer-producing agent: how often
+  two wrong answers that different candidates gave on the same recorded input
+  agree, and over how many pairs (from the candidate calls, no extra call);
 * `probs = [...]` on every switch (how often the reference run took each case);
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
   every loop.
@@ -28,7 +36,8 @@ from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
-from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, f64
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
+from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 
 from flowcompile.dialects.flow import AgentOp, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
@@ -104,6 +113,7 @@ class ProfilePass(ModulePass):
                     continue
                 measured = session.profile(workflow)
                 write_measurements(workflow, measured)
+                write_provenance(workflow, session.provenance(measured))
         finally:
             session.close()
 
@@ -133,10 +143,19 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     cost=round(s.cost, 12),
                     rec=None if s.rec is None else _round(s.rec),
                     rec_n=s.rec_n,
+                    by_right=None if s.by_right is None else [_round(r) for r in s.by_right],
+                    by_right_n=None if s.level_n is None else list(s.level_n),
                 )
                 for key, s in stats.items()
             }
         )
+        if agent.agent_name in measured.wrong_agree:
+            agree, pairs = measured.wrong_agree[agent.agent_name]
+            agent.attributes["wrong_agree"] = FloatAttr(_round(agree / pairs), f64)
+            agent.attributes["wrong_agree_n"] = IntegerAttr(pairs, i64)
+        else:  # nothing to compare now: a stale rate must not survive re-profiling
+            agent.attributes.pop("wrong_agree", None)
+            agent.attributes.pop("wrong_agree_n", None)
     switches = [op for op in workflow.walk() if isinstance(op, SwitchOp)]
     for index, switch in enumerate(switches):
         probs = measured.switch_probs[str(switch.region_name or index)]
@@ -149,6 +168,35 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
         if stats is not None:
             loop.attributes["iters"] = FloatAttr(_round(stats[0]), f64)
             loop.attributes["pass_rate"] = FloatAttr(_round(stats[1]), f64)
+
+
+def write_provenance(workflow: WorkflowOp, provenance: dict[str, object]) -> None:
+    """Record what measured the profiles: `profiled = {backend, simulation,
+    queries = [ids], calls}`. The query ids let later stages check that their
+    validation and held-out sets are disjoint from the profiling set."""
+    workflow.attributes["profiled"] = provenance_attr(provenance)
+
+
+def provenance_attr(provenance: dict[str, object]) -> DictionaryAttr:
+    """A provenance record as a dictionary attribute (strings, ints, id lists)."""
+    fields: dict[str, Attribute] = {}
+    for key, value in provenance.items():
+        if isinstance(value, str):
+            fields[key] = StringAttr(value)
+        elif isinstance(value, int):
+            fields[key] = IntegerAttr(value, i64)
+        else:
+            fields[key] = ArrayAttr([StringAttr(str(v)) for v in value])  # pyright: ignore
+    return DictionaryAttr(fields)
+
+
+def recorded_ids(workflow: WorkflowOp, key: str) -> list[str]:
+    """The query ids a provenance record (`profiled`, `validated`) lists."""
+    record = workflow.attributes.get(key)
+    if not isinstance(record, DictionaryAttr):
+        return []
+    ids = record.data.get("queries")
+    return [s.data for s in ids.data if isinstance(s, StringAttr)] if isinstance(ids, ArrayAttr) else []
 
 
 def log(message: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, StringAttr, i64
+from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute, Block, SSAValue
 
 from flowcompile.diagnostics import FlowError
@@ -107,6 +107,11 @@ class _Builder:
             gate=gate,
             skippable=op.optional is not None,
             samples_of=samples_of,
+            by_right=tuple(
+                tuple(curve) if isinstance(curve := e.get("by_right"), list) else None for e in estimates
+            )
+            if proposals
+            else (),
         )
 
     def fork(self, op: ForkOp, gate: pm.Node | None) -> None:
@@ -124,7 +129,9 @@ class _Builder:
         if sampled and len(op.inputs) != 1:
             raise FlowError(op, "a vote over a replicated fork must have it as its only input")
         samples = self.sampled[sampled[0]] if sampled else None
-        return pm.Vote(tuple(self.node(v) for v in op.inputs), samples)
+        rate = op.attributes.get("wrong_agree")  # written by compose; absent: the strict majority
+        wrong_agree = rate.value.data if isinstance(rate, FloatAttr) else 1.0
+        return pm.Vote(tuple(self.node(v) for v in op.inputs), samples, wrong_agree)
 
     def switch(self, op: SwitchOp) -> pm.Switch:
         probs = op.branch_probs()

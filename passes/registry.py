@@ -20,6 +20,7 @@ FLOW_PASSES: dict[str, str] = {
     "profile": "flowcompile.passes.profile:ProfilePass",
     "compose": "flowcompile.passes.compose:ComposePass",
     "enumerate": "flowcompile.passes.enumerate:EnumeratePass",
+    "validate": "flowcompile.passes.validate:ValidatePass",
     "pareto": "flowcompile.passes.pareto:ParetoPass",
     "strip-profiles": "flowcompile.passes.strip_profiles:StripProfilesPass",
 }

@@ -16,7 +16,10 @@ from xdsl.dialects import builtin
 from xdsl.passes import ModulePass
 
 MEASUREMENT_ATTRS = frozenset(
-    {"profiles", "probs", "pass_rate", "iters", "estimate", "estimates", "proxy", "frontier", "space"}
+    {
+        "profiles", "probs", "pass_rate", "iters", "estimate", "estimates", "proxy", "frontier", "space",
+        "profiled", "validated", "wrong_agree", "wrong_agree_n",
+    }
 )
 """Discardable attributes that profiling and the proxy passes write."""
 

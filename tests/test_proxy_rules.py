@@ -10,15 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowcompile.proxy.model import refine_loop
+from flowcompile.proxy.model import proposal_acc, refine_loop
 from flowcompile.proxy.rules import (
     aggregate_acc,
     any_correct_acc,
-    binomial_majority_acc,
+    binomial_dist,
+    binomial_plurality_acc,
     chain_acc,
     chain_lat,
-    majority_vote_acc,
+    level_aggregate_acc,
     parallel_lat,
+    plurality_vote_acc,
+    plurality_win,
+    resample_levels,
+    right_count_dist,
     sequence_acc,
     switch_acc,
     switch_lat,
@@ -38,54 +43,112 @@ def enumerate_vote(p: list[float]) -> float:
     return total
 
 
+def enumerate_plurality(p: list[float], values: int) -> float:
+    """The vote by every outcome of every voter: right w.p. p_i, else one of
+    `values` wrong values uniformly; the most common answer wins, a tie among
+    r answers is a uniform pick (what earliest-wins is for exchangeable voters)."""
+    total = 0.0
+    for outcome in itertools.product(range(values + 1), repeat=len(p)):  # 0: right
+        w = np.prod([pi if o == 0 else (1 - pi) / values for pi, o in zip(p, outcome)])
+        counts = np.bincount(outcome, minlength=values + 1)
+        top = counts.max()
+        if counts[0] == top:
+            total += w / int((counts == top).sum())
+    return total
+
+
 # ---------------------------------------------------------------- voting
 
 
 @settings(deadline=None, max_examples=60)
 @given(st.lists(probs, min_size=1, max_size=7))
-def test_majority_vote_matches_enumeration(p):
-    assert majority_vote_acc(p) == pytest.approx(enumerate_vote(p), abs=1e-12)
-
-
-def test_majority_vote_tie_is_half():
-    assert majority_vote_acc([1.0, 0.0]) == pytest.approx(0.5)
-    assert majority_vote_acc([1.0, 1.0, 0.0, 0.0]) == pytest.approx(0.5)
-    assert majority_vote_acc([0.9]) == pytest.approx(0.9)
-    # Hand value: 3 voters 0.6, 0.7, 0.8 -> P(>= 2 correct).
-    hand = 0.6 * 0.7 * 0.2 + 0.6 * 0.3 * 0.8 + 0.4 * 0.7 * 0.8 + 0.6 * 0.7 * 0.8
-    assert majority_vote_acc([0.6, 0.7, 0.8]) == pytest.approx(hand)
-
-
-def test_majority_vote_vectorised_over_leading_axes():
-    p = np.random.default_rng(0).random((3, 4, 5))
-    out = majority_vote_acc(p)
-    assert out.shape == (3, 4)
-    for i, j in itertools.product(range(3), range(4)):
-        assert out[i, j] == pytest.approx(enumerate_vote(list(p[i, j])), abs=1e-12)
-
-
-def test_majority_vote_rejects_empty():
-    with pytest.raises(ValueError):
-        majority_vote_acc(np.zeros((3, 0)))
+def test_all_wrong_answers_alike_is_the_strict_majority(p):
+    assert plurality_vote_acc(p, 1.0) == pytest.approx(enumerate_vote(p), abs=1e-12)
 
 
 @settings(deadline=None, max_examples=60)
-@given(probs, st.integers(1, 12))
-def test_binomial_majority_matches_poisson_binomial_and_formula(p, n):
-    direct = sum(comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1) if 2 * k > n)
-    if n % 2 == 0:
-        direct += 0.5 * comb(n, n // 2) * (p * (1 - p)) ** (n // 2)
-    got = binomial_majority_acc(p, n)
-    assert got == pytest.approx(direct, abs=1e-12)
-    assert got == pytest.approx(majority_vote_acc([p] * n), abs=1e-12)
+@given(st.lists(probs, min_size=1, max_size=5), st.integers(1, 4))
+def test_plurality_vote_matches_enumeration(p, values):
+    assert plurality_vote_acc(p, 1.0 / values) == pytest.approx(enumerate_plurality(p, values), abs=1e-12)
 
 
-def test_binomial_majority_large_n_and_edges():
-    assert binomial_majority_acc(0.5, 2001) == pytest.approx(0.5, abs=1e-9)
-    assert binomial_majority_acc(0.6, 2001) > 0.999999
-    assert binomial_majority_acc(np.array([0.0, 1.0]), 4) == pytest.approx([0.0, 1.0])
+def test_plurality_hand_values_and_ties():
+    assert plurality_vote_acc([1.0, 0.0], 1.0) == pytest.approx(0.5)
+    assert plurality_vote_acc([1.0, 1.0, 0.0, 0.0], 1.0) == pytest.approx(0.5)
+    assert plurality_vote_acc([0.9]) == pytest.approx(0.9)
+    # one right, two wrong that disagree (all distinct): a three-way tie, 1/3
+    assert plurality_vote_acc([1.0, 0.0, 0.0], 0.0) == pytest.approx(1 / 3)
+    # one right, two wrong over 2 values: they agree w.p. 1/2 (right loses), else a 1/3 tie
+    assert plurality_vote_acc([1.0, 0.0, 0.0], 0.5) == pytest.approx(0.5 / 3)
+    # Hand value: 3 voters 0.6, 0.7, 0.8, wrong answers alike -> P(>= 2 correct).
+    hand = 0.6 * 0.7 * 0.2 + 0.6 * 0.3 * 0.8 + 0.4 * 0.7 * 0.8 + 0.6 * 0.7 * 0.8
+    assert plurality_vote_acc([0.6, 0.7, 0.8]) == pytest.approx(hand)
+    # The issue's case: a weak solver gains from samples once its mistakes disagree.
+    one, five = binomial_plurality_acc(0.25, 1, 1 / 3), binomial_plurality_acc(0.25, 5, 1 / 3)
+    assert five > one > binomial_plurality_acc(0.25, 5, 1.0)
+
+
+def test_plurality_win_tables():
+    assert plurality_win(4, 1.0) == pytest.approx([0, 0, 0.5, 1, 1])
+    assert plurality_win(3, 0.0) == pytest.approx([0, 1 / 3, 1, 1])
+    # 2 of 4 right, 2 wrong over 3 values: they agree w.p. 1/3 (a 1/2 tie), else right wins
+    assert plurality_win(4, 1 / 3)[2] == pytest.approx(1 / 3 * 0.5 + 2 / 3)
+    for n in (1, 2, 5, 9):
+        for w in (0.0, 0.001, 0.2, 0.31, 0.5, 0.9, 1.0):
+            table = plurality_win(n, w)
+            assert table[0] == 0.0 and table[n] == 1.0
+            assert np.all(np.diff(table) >= -1e-12)  # more right answers never hurt
+
+
+def test_non_integer_values_mix_to_the_measured_agreement():
+    """wrong_agree = 0.4 (2.5 values) is a per-query mix of 2 and 3 values whose
+    chance that two wrong answers agree is 0.4: share * 1/2 + (1 - share) * 1/3."""
+    share = (0.4 - 1 / 3) * 6
+    assert share * 0.5 + (1 - share) / 3 == pytest.approx(0.4)
+    p = [0.3, 0.5, 0.2, 0.6]
+    mixed = share * enumerate_plurality(p, 2) + (1 - share) * enumerate_plurality(p, 3)
+    assert plurality_vote_acc(p, 0.4) == pytest.approx(mixed, abs=1e-12)
+    # the rate moves the estimate continuously between the integer cases
+    between = [float(binomial_plurality_acc(0.3, 5, w)) for w in np.linspace(0.2, 0.5, 31)]
+    assert np.all(np.diff(between) <= 1e-12)  # more agreement among mistakes, fewer wins
+    # past the cap, a mix of many values and of all-distinct ones
+    assert plurality_vote_acc([1.0, 0.0, 0.0], 1e-6) == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_plurality_vote_vectorised_over_leading_axes():
+    p = np.random.default_rng(0).random((3, 4, 3))
+    out = plurality_vote_acc(p, 0.5)
+    assert out.shape == (3, 4)
+    for i, j in itertools.product(range(3), range(4)):
+        assert out[i, j] == pytest.approx(enumerate_plurality(list(p[i, j]), 2), abs=1e-12)
+
+
+def test_plurality_vote_rejects_bad_arguments():
     with pytest.raises(ValueError):
-        binomial_majority_acc(0.5, 0)
+        plurality_vote_acc(np.zeros((3, 0)))
+    with pytest.raises(ValueError):
+        plurality_win(3, 1.5)
+    with pytest.raises(ValueError):
+        binomial_plurality_acc(0.5, 0)
+
+
+@settings(deadline=None, max_examples=60)
+@given(probs, st.integers(1, 12), st.sampled_from([0.0, 0.1, 1 / 3, 0.45, 1.0]))
+def test_binomial_plurality_is_the_vote_over_identical_voters(p, n, wrong_agree):
+    got = binomial_plurality_acc(p, n, wrong_agree)
+    assert got == pytest.approx(plurality_vote_acc([p] * n, wrong_agree), abs=1e-12)
+    if wrong_agree == 1.0:  # the strict-majority formula
+        direct = sum(comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1) if 2 * k > n)
+        if n % 2 == 0:
+            direct += 0.5 * comb(n, n // 2) * (p * (1 - p)) ** (n // 2)
+        assert got == pytest.approx(direct, abs=1e-12)
+
+
+def test_binomial_plurality_large_n_and_edges():
+    assert binomial_plurality_acc(0.5, 2001) == pytest.approx(0.5, abs=1e-9)
+    assert binomial_plurality_acc(0.6, 2001) > 0.999999
+    assert binomial_plurality_acc(np.array([0.0, 1.0]), 4, 0.3) == pytest.approx([0.0, 1.0])
+    assert binomial_plurality_acc(0.3, 64, 0.2) > binomial_plurality_acc(0.3, 64, 0.5)
 
 
 @settings(deadline=None, max_examples=40)
@@ -98,6 +161,85 @@ def test_any_correct_and_aggregate_match_enumeration(p, sel):
     )
     assert any_correct_acc(p) == pytest.approx(any_ok, abs=1e-12)
     assert aggregate_acc(p, sel) == pytest.approx(sel * any_ok, abs=1e-12)
+
+
+# ---------------------------------------------------------------- aggregation by levels
+
+
+def enumerate_levels(p: list[float], copies: list[int], curve: list[float]) -> float:
+    """Sum over every right/wrong outcome of every draw: its weight times the
+    aggregator's rate at that outcome's number of right proposals."""
+    draws = [pi for pi, k in zip(p, copies) for _ in range(k)]
+    total = 0.0
+    for outcome in itertools.product((0, 1), repeat=len(draws)):
+        w = np.prod([pi if o else 1 - pi for pi, o in zip(draws, outcome)])
+        total += w * curve[sum(outcome)]
+    return total
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(probs, st.integers(1, 3)), min_size=1, max_size=4), seeds)
+def test_level_aggregate_matches_enumeration(inputs, seed):
+    p, copies = [x for x, _ in inputs], [k for _, k in inputs]
+    n = sum(copies)
+    curve = np.sort(np.random.default_rng(seed).random(n + 1))
+    dist = right_count_dist(p, copies)
+    assert dist.shape == (n + 1,) and dist.sum() == pytest.approx(1.0)
+    assert level_aggregate_acc(dist, curve) == pytest.approx(enumerate_levels(p, copies, list(curve)), abs=1e-12)
+
+
+def test_level_aggregate_hand_value_and_broadcasting():
+    # two proposals right w.p. 0.5 and 0.8: P(0, 1, 2 right) = 0.1, 0.5, 0.4
+    dist = right_count_dist([0.5, 0.8])
+    assert dist == pytest.approx([0.1, 0.5, 0.4])
+    assert level_aggregate_acc(dist, [0.05, 0.6, 0.9]) == pytest.approx(0.1 * 0.05 + 0.5 * 0.6 + 0.4 * 0.9)
+    grid = right_count_dist([np.array([0.5, 0.9]), 0.8])
+    assert grid.shape == (2, 3) and grid[0] == pytest.approx([0.1, 0.5, 0.4])
+    assert binomial_dist(0.3, 2) == pytest.approx([0.49, 0.42, 0.09])
+    assert right_count_dist([0.3], [2]) == pytest.approx([0.49, 0.42, 0.09])
+
+
+def test_resample_levels_reads_the_same_fraction_right():
+    curve = [0.0, 0.3, 0.5, 0.8, 0.9, 1.0]  # measured with 5 samples
+    assert resample_levels(curve, 5) == pytest.approx(curve)
+    assert resample_levels(curve, 1) == pytest.approx([0.0, 1.0])  # none right, all right
+    # 3 samples: fractions 0, 1/3, 2/3, 1 on the grid of fifths
+    third, two_thirds = 0.3 + (0.5 - 0.3) * (5 / 3 - 1), 0.8 + 0.1 * (10 / 3 - 3)
+    assert resample_levels(curve, 3) == pytest.approx([0.0, third, two_thirds, 1.0])
+    assert resample_levels([0.4], 3) == pytest.approx([0.4] * 4)
+    assert np.all(np.diff(resample_levels(curve, 4)) >= 0)
+    with pytest.raises(ValueError):
+        resample_levels([], 2)
+
+
+def test_proposal_acc_without_levels_is_the_older_rule():
+    # select 0.9 times P(at least one of three draws right): the second proposal counts twice
+    assert proposal_acc(0.9, None, [0.5, 0.2], [1, 2]) == pytest.approx(0.9 * (1 - 0.5 * 0.8 * 0.8))
+    assert proposal_acc(0.9, [0.0, 0.5, 0.7, 1.0], [0.5, 0.2], [1, 2]) == pytest.approx(
+        enumerate_levels([0.5, 0.2], [1, 2], [0.0, 0.5, 0.7, 1.0])
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_level_aggregate_is_monotone_in_every_proposal(n):
+    """With a non-decreasing curve (compose's isotonic step), a more accurate
+    proposal never lowers the aggregator's accuracy: what keeps the search's
+    pruning of each proposal's front exact."""
+    rng = np.random.default_rng(200 + n)
+    p = rng.random((N, n))
+    curve = np.sort(rng.random(n + 1))
+    base = level_aggregate_acc(right_count_dist(list(p.T)), curve)
+    for i in range(n):
+        q = p.copy()
+        q[:, i] = bump(rng, p[:, i])
+        assert np.all(level_aggregate_acc(right_count_dist(list(q.T)), curve) >= base - TOL)
+
+
+def test_a_non_monotone_curve_breaks_monotonicity():
+    # why compose makes curves isotonic: here a second right proposal hurts
+    worse = level_aggregate_acc(right_count_dist([0.9, 0.9]), [0.0, 0.9, 0.2])
+    better = level_aggregate_acc(right_count_dist([0.9, 0.1]), [0.0, 0.9, 0.2])
+    assert worse < better
 
 
 # ---------------------------------------------------------------- sequence
@@ -216,15 +358,22 @@ def test_monotone_votes_and_aggregate(n):
     rng = np.random.default_rng(n)
     p = rng.random((N, n))
     sel = rng.random(N)
-    base_v, base_a = majority_vote_acc(p), aggregate_acc(p, sel)
+    base_a = aggregate_acc(p, sel)
+    for wrong_agree in (0.0, 0.25, 0.4, 1.0):
+        base_v = plurality_vote_acc(p, wrong_agree)
+        for i in range(n):
+            q = p.copy()
+            q[:, i] = bump(rng, p[:, i])
+            assert np.all(plurality_vote_acc(q, wrong_agree) >= base_v - TOL)
+        x = rng.random(N)
+        assert np.all(
+            binomial_plurality_acc(bump(rng, x), n, wrong_agree) >= binomial_plurality_acc(x, n, wrong_agree) - TOL
+        )
     for i in range(n):
         q = p.copy()
         q[:, i] = bump(rng, p[:, i])
-        assert np.all(majority_vote_acc(q) >= base_v - TOL)
         assert np.all(aggregate_acc(q, sel) >= base_a - TOL)
     assert np.all(aggregate_acc(p, bump(rng, sel)) >= base_a - TOL)
-    x = rng.random(N)
-    assert np.all(binomial_majority_acc(bump(rng, x), n) >= binomial_majority_acc(x, n) - TOL)
 
 
 def test_monotone_switch():

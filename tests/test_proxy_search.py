@@ -1,8 +1,9 @@
 """The bottom-up search finds exactly the proxy's Pareto set.
 
 Random small workflows (chains, shared inputs, forks with votes and with
-aggregators, replicated samples, switches, loops, optional agents) with random
-estimates: `frontier` must equal the brute-force Pareto set point for point,
+aggregators, with and without level curves, replicated samples, votes whose
+wrong answers agree at random rates, switches, loops, optional agents) with
+random estimates: `frontier` must equal the brute-force Pareto set point for point,
 and every point's assignment must evaluate to that point.
 """
 
@@ -33,7 +34,9 @@ class Builder:
         self.rng = rng
         self.count = 0
 
-    def agent(self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None):
+    def agent(self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None, levels=0):
+        """`levels`: the aggregator's proposal count at its largest samples, to
+        give its choices random non-decreasing level curves (some left without)."""
         rng = self.rng
         n = choices or rng.randint(1, 3)
         name = f"a{self.count}"
@@ -50,6 +53,12 @@ class Builder:
             gate=gate,
             skippable=skippable,
             samples_of=samples_of or {},
+            by_right=tuple(
+                None if rng.random() < 0.2 else tuple(sorted(round(rng.uniform(0, 1), 3) for _ in range(levels + 1)))
+                for _ in range(n)
+            )
+            if levels
+            else (),
         )
 
     def knob(self, name, values):
@@ -73,17 +82,21 @@ def random_workflow(seed: int) -> Node:
             values.append(b.agent([left, right]))
         elif kind == "vote":
             branches = [b.agent(pick()) for _ in range(rng.randint(2, 3))]
-            values.append(Vote(tuple(branches)))
+            values.append(Vote(tuple(branches), wrong_agree=rng.choice([1.0, 0.0, round(rng.random(), 3)])))
         elif kind == "samples":
-            values.append(Vote((b.agent(pick()),), b.knob("samples", [1, 3, 5])))
+            knob = b.knob("samples", [1, 2, 3, 5])
+            values.append(Vote((b.agent(pick()),), knob, wrong_agree=rng.choice([1.0, 0.0, round(rng.random(), 3)])))
         elif kind == "aggregate":
             up = pick()[0]
-            proposals = [b.agent([up]) for _ in range(2)]
+            proposals = [b.agent([up]) for _ in range(rng.randint(2, 3))]
+            curves = rng.random() < 0.6
             if rng.random() < 0.5:
-                knob = b.knob("samples", [1, 2])
-                values.append(b.agent([up], proposals=proposals[:1], samples_of={0: knob}))
+                knob = b.knob("samples", [1, 2, 3])
+                levels = 3 if curves else 0
+                values.append(b.agent([up], proposals=proposals[:1], samples_of={0: knob}, levels=levels))
             else:
-                values.append(b.agent([up], proposals=proposals))
+                levels = len(proposals) if curves else 0
+                values.append(b.agent([up], proposals=proposals, levels=levels))
         elif kind == "switch":
             route = b.agent(pick())
             branches = tuple(b.agent(pick(), gate=route) for _ in range(2))
@@ -142,6 +155,20 @@ def test_a_redundant_input_counts_once() -> None:
     solver = Agent(Var("solve", (0,)), (q, plan), (0.8,), (1.0,), (0.0,))
     check = Agent(Var("check", (0,)), (q, plan, solver), (0.9,), (1.0,), (0.0,))
     assert evaluate(check, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(0.5 * 0.8 * 0.9)
+
+
+def test_an_aggregator_with_levels_is_searched_exactly() -> None:
+    """Three proposers and a sampled one, with level curves that make the best
+    aggregator depend on how the proposals' accuracies are spread."""
+    b = Builder(random.Random(7))
+    q = Input()
+    proposals = [b.agent([q], choices=3) for _ in range(3)]
+    root = b.agent([q], proposals=proposals, choices=3, levels=3)
+    root.by_right = ((0.0, 0.9, 0.95, 1.0), (0.05, 0.4, 0.8, 1.0), None)  # the last: the older rule
+    assert_same_front(root)
+    sampled = b.agent([q], choices=3)
+    root = b.agent([q], proposals=[sampled, proposals[0]], samples_of={0: b.knob("k", [1, 3])}, levels=4)
+    assert_same_front(root)
 
 
 def test_the_limit_names_the_region() -> None:

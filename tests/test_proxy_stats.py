@@ -1,4 +1,4 @@
-"""Shrinkage, Wilson intervals, Spearman correlation and p95."""
+"""Shrinkage, isotonic regression, Wilson intervals, Spearman correlation and p95."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowcompile.proxy.stats import acc_interval, p95, rankdata, shrunk_acc, spearman
+from flowcompile.proxy.stats import acc_interval, isotonic, p95, rankdata, shrunk_acc, spearman
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -37,6 +37,50 @@ def test_shrunk_acc_lies_between_mle_and_prior(k, extra, mean, strength):
     post = shrunk_acc(k, n, mean, strength)
     lo, hi = sorted([mean, k / n if n else mean])
     assert lo - 1e-12 <= post <= hi + 1e-12
+
+
+# ---------------------------------------------------------------- isotonic
+
+
+def minimax_isotonic(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The closed form of weighted isotonic regression (an oracle independent of
+    pool-adjacent-violators): f_i = max over k <= i of min over l >= i of the
+    weighted mean of y[k..l]."""
+    n = len(y)
+    mean = lambda k, l: float(np.dot(w[k : l + 1], y[k : l + 1]) / w[k : l + 1].sum())  # noqa: E731
+    return np.array([max(min(mean(k, l) for l in range(i, n)) for k in range(i + 1)) for i in range(n)])
+
+
+def test_isotonic_hand_values():
+    # the violator 0.5 > 0.3 pools to their mean; the rest stays
+    assert isotonic([0.1, 0.5, 0.3, 0.9]) == pytest.approx([0.1, 0.4, 0.4, 0.9])
+    assert isotonic([3, 2, 1]) == pytest.approx([2, 2, 2])
+    # weights: 1.0 with weight 3 against 0.0 with weight 1 pools to 0.75
+    assert isotonic([1.0, 0.0], [3, 1]) == pytest.approx([0.75, 0.75])
+    # a zero weight does not pull its neighbour: it takes the neighbour's value
+    assert isotonic([0.9, 0.2], [1, 0]) == pytest.approx([0.9, 0.9], abs=1e-6)
+    assert isotonic([0.2, 0.5, 0.7]) == pytest.approx([0.2, 0.5, 0.7])  # monotone: unchanged
+    assert isotonic([]).shape == (0,)
+    with pytest.raises(ValueError):
+        isotonic([0.1, 0.2], [1.0])
+    with pytest.raises(ValueError):
+        isotonic([0.1, 0.2], [1.0, -1.0])
+
+
+@settings(deadline=None, max_examples=80)
+@given(seeds, st.integers(1, 8))
+def test_isotonic_is_the_weighted_least_squares_monotone_fit(seed, n):
+    rng = np.random.default_rng(seed)
+    y, w = rng.random(n), rng.random(n) * 10 + 0.1
+    fit = isotonic(y, w)
+    assert np.all(np.diff(fit) >= -1e-12)
+    assert fit == pytest.approx(minimax_isotonic(y, w), abs=1e-9)
+    assert np.dot(w, fit) == pytest.approx(np.dot(w, y))  # pooling keeps the weighted mean
+    assert isotonic(fit, w) == pytest.approx(fit)  # idempotent
+    # no other monotone sequence fits better: try random sorted ones
+    for _ in range(20):
+        other = np.sort(rng.random(n))
+        assert np.dot(w, (other - y) ** 2) >= np.dot(w, (fit - y) ** 2) - 1e-12
 
 
 # ---------------------------------------------------------------- Wilson

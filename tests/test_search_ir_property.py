@@ -3,7 +3,10 @@
 
 Workflows are random YAML specs (chains with shared inputs, forks with votes,
 replicated samples and aggregators, switches, refine loops, optional agents)
-lowered by the frontend; profiles and branch probabilities are random.
+lowered by the frontend; profiles and branch probabilities are random, and
+most aggregators' profiles carry random per-level rates (`by_right`), which
+compose turns into isotonic curves, and most agents a random `wrong_agree`,
+which compose pools into each vote's parameter.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import random
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, f64, i64
 
 from flowcompile.compiler import run_passes
-from flowcompile.dialects.flow import AgentOp, ConfigSetOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.dialects.flow import AgentOp, ConfigSetOp, ForkOp, ProfileAttr, SwitchOp, WorkflowOp
 from flowcompile.dialects.syntax import float_array
 from flowcompile.frontend.load import load_spec_text
 from flowcompile.frontend.lower import lower_spec
@@ -55,10 +58,11 @@ def random_spec(rng: random.Random) -> dict:
             values.append(join)
         elif kind in ("vote", "samples", "aggregate"):
             up = rng.choice(values)
-            count = 1 if kind == "samples" else rng.randint(2, 3)
+            sampled = kind == "samples" or (kind == "aggregate" and rng.random() < 0.3)
+            count = 1 if sampled else rng.randint(2, 3)
             branches = [[agent("proposer", [up])] for _ in range(count)]
             fork = {"as": block, "branches": branches}
-            if kind == "samples":
+            if sampled:
                 fork["samples"] = [1, 3]
             if kind == "aggregate":
                 fork["combine"] = agent("aggregator", [up])
@@ -92,6 +96,7 @@ def profiled_module(seed: int):
     module = lower_spec(spec, locator)
     for op in module.walk():
         if isinstance(op, AgentOp):
+            levels = proposal_count(op) if rng.random() < 0.7 else 0
             op.attributes["profiles"] = DictionaryAttr({
                 c.key: ProfileAttr.build(
                     acc=round(rng.uniform(0.05, 1.0), 3),
@@ -99,13 +104,30 @@ def profiled_module(seed: int):
                     lat=round(rng.uniform(0.1, 5.0), 2),
                     cost=round(rng.uniform(0, 0.001), 6),
                     **({"rec": round(rng.uniform(0, 0.5), 3), "rec_n": rng.randint(1, 20)} if rng.random() < 0.3 else {}),
+                    **({"by_right": [round(rng.uniform(0, 1), 3) for _ in range(levels + 1)],
+                        "by_right_n": [rng.randint(0, 30) for _ in range(levels + 1)]}
+                       if levels and rng.random() < 0.9 else {}),
                 )
                 for c in op.candidates()
             })
+            if rng.random() < 0.7:  # how alike the agent's mistakes are (a vote's parameter)
+                op.attributes["wrong_agree"] = FloatAttr(round(rng.uniform(0, 1), 3), f64)
+                op.attributes["wrong_agree_n"] = IntegerAttr(rng.randint(1, 500), i64)
         if isinstance(op, SwitchOp):
             p = round(rng.uniform(0.1, 0.9), 2)
             op.attributes["probs"] = float_array([p, round(1 - p, 2)])
     return module
+
+
+def proposal_count(agent: AgentOp) -> int:
+    """How many proposals an agent reads from forks (a replicated fork's largest
+    sample count); 0 for an agent that reads no fork."""
+    count = 0
+    for value in agent.inputs:
+        if isinstance(value.owner, ForkOp):
+            samples = value.owner.samples
+            count += max(samples.iter_values()) if samples is not None else 1  # pyright: ignore
+    return count
 
 
 def frontier_of(module) -> list[tuple[float, float, str]]:

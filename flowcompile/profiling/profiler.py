@@ -7,10 +7,18 @@
    pseudo ground truth.
 3. Call every candidate configuration of every agent on those recorded inputs
    and score its output against the reference output of the same call.
+4. For every aggregator (an agent reading fork results): call its candidates
+   again on the recorded inputs rewritten so that exactly j of its n proposals
+   are right, for every level j the recorded input is not already at, so its
+   success rate is known as a function of how many proposals are right.
+5. For every answer-producing agent, from the calls already made: how often
+   two wrong outputs of different candidates on the same recorded input give
+   the same answer (what a vote's plurality depends on).
 
 The number of calls is the reference runs' calls plus, per agent, candidates x
-recorded inputs. Every call goes through the caller's backend stack (cache,
-retries); this module only orchestrates and aggregates. It reads the IR to know
+recorded inputs, plus, per aggregator, at most n x its candidate calls. Every
+call goes through the caller's backend stack (cache, retries); this module
+only orchestrates and aggregates. It reads the IR to know
 the agents and their candidates but writes nothing to it.
 """
 
@@ -21,13 +29,22 @@ import inspect
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
-from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, SwitchOp, UntilOp, WorkflowOp
+from flowcompile.dialects.flow import (
+    AgentOp,
+    ConfigAttr,
+    ForkOp,
+    LoopOp,
+    SwitchOp,
+    UntilOp,
+    WorkflowOp,
+    YieldOp,
+)
 from flowcompile.profiling.dataset import Query
 from flowcompile.runtime import (
     REPLICA_STRIDE,
@@ -57,6 +74,16 @@ class CandidateStats:
     cost: float
     rec_successes: int | None = None
     rec_n: int | None = None
+    level_successes: tuple[int, ...] | None = None
+    """Aggregators: successes on inputs with exactly j proposals right, j = 0..n."""
+    level_n: tuple[int, ...] | None = None
+
+    @property
+    def by_right(self) -> list[float] | None:
+        """Success rate per level j (0 where nothing was measured), or None."""
+        if self.level_successes is None or self.level_n is None:
+            return None
+        return [k / n if n else 0.0 for k, n in zip(self.level_successes, self.level_n, strict=True)]
 
     @property
     def acc(self) -> float:
@@ -82,10 +109,19 @@ class Measurements:
     reference_calls: int = 0
     candidate_calls: int = 0
     recovery_calls: int = 0
+    aggregate_calls: int = 0
+    """Aggregator candidates on inputs rewritten to other levels of right proposals."""
     failed_calls: int = 0
     failed_runs: int = 0
     fallback_agents: list[str] = field(default_factory=list)
     """Agents profiled on unaccepted runs, having no accepted input."""
+    wrong_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """agent -> (pairs of wrong answers that agree, pairs compared)."""
+
+    @property
+    def total_calls(self) -> int:
+        """Every call profiling made (or took from the cache)."""
+        return self.reference_calls + self.candidate_calls + self.recovery_calls + self.aggregate_calls
 
 
 def output_kind(agent: AgentOp) -> str:
@@ -225,6 +261,9 @@ async def profile_workflow(
     out.candidate_calls = len(jobs)
     results = await _call_all(backend, jobs, concurrency, "candidates", report)
     scored = dict(zip(jobs, results, strict=True))
+    for agent in agents:
+        if output_kind(agent) == "answer" and (pairs := _wrong_pairs(agent.agent_name, scored))[1]:
+            out.wrong_agree[agent.agent_name] = pairs
 
     rec_results: dict[Job, tuple[bool, CallResult]] = {}
     if recovery:
@@ -235,14 +274,32 @@ async def profile_workflow(
         out.recovery_calls = len(rec_jobs)
         rec_results = dict(zip(rec_jobs, await _call_all(backend, rec_jobs, concurrency, "recovery", report), strict=True))
 
-    out.failed_calls = sum(1 for _, r in [*results, *rec_results.values()] if not r.ok)
+    # Aggregators: every candidate at every level of right proposals. The
+    # candidate calls above already measured each recorded input's own level.
+    levels: dict[str, _Levels] = {}
+    level_jobs: list[Job] = []
+    for agent in agents:
+        found = _aggregate_levels(workflow, agent, recorded[agent.agent_name], runs, scored, seed)
+        if found is not None:
+            levels[agent.agent_name] = found
+            level_jobs += found.jobs
+    out.aggregate_calls = len(level_jobs)
+    level_results = await _call_all(backend, level_jobs, concurrency, "aggregate levels", report) if level_jobs else []
+    for job, outcome in zip(level_jobs, level_results, strict=True):
+        levels[job.agent].results.append((job, outcome))
+
+    out.failed_calls = sum(1 for _, r in [*results, *rec_results.values(), *level_results] if not r.ok)
     for agent in agents:
         name = agent.agent_name
         out.agents[name] = {}
         for config in agent.candidates():
             mine = [v for j, v in scored.items() if j.agent == name and j.config == config.key]
             rec = [v for j, v in rec_results.items() if j.agent == name and j.config == config.key]
-            out.agents[name][config.key] = _stats(mine, rec if recovery else None)
+            stats = _stats(mine, rec if recovery else None)
+            if name in levels:
+                successes, counts = levels[name].tally(config.key, scored)
+                stats = replace(stats, level_successes=successes, level_n=counts)
+            out.agents[name][config.key] = stats
     return out
 
 
@@ -317,6 +374,234 @@ def _perturbed(
     return perturbed
 
 
+def _wrong_pairs(name: str, scored: dict[Job, tuple[bool, CallResult]]) -> tuple[int, int]:
+    """(agreeing, compared) pairs of wrong answers that two different
+    candidates of agent `name` gave on the same recorded input (pooled over
+    inputs and candidate pairs): how alike the agent's mistakes are, which is
+    what decides whether a right answer can win a plurality vote."""
+    by_input: dict[tuple[int, tuple[Message, ...]], Counter[tuple[str, str]]] = defaultdict(Counter)
+    for job, (good, result) in scored.items():
+        if job.agent == name and result.ok and not good:
+            by_input[job.run, job.request.messages][job.config, answer_key(result.text)] += 1
+    agree = total = 0
+    for counts in by_input.values():
+        answers: Counter[str] = Counter()
+        configs: Counter[str] = Counter()
+        for (config, answer), k in counts.items():
+            answers[answer] += k
+            configs[config] += k
+        same_config = sum(k * (k - 1) // 2 for k in configs.values())
+        wrong = sum(configs.values())
+        total += wrong * (wrong - 1) // 2 - same_config
+        # agreeing pairs across candidates: all agreeing pairs minus those within one candidate
+        agree += sum(k * (k - 1) // 2 for k in answers.values()) - sum(k * (k - 1) // 2 for k in counts.values())
+    return agree, total
+
+
+def proposal_agents(agent: AgentOp) -> list[tuple[AgentOp, bool]] | None:
+    """The agents whose outputs are `agent`'s proposals (the fork results it
+    reads), each with whether its fork is replicated (a samples knob: its
+    proposals are the samples); [] for an agent that reads no fork, None when a
+    fork branch does not end with an agent's output (no levels are measured)."""
+    found: list[tuple[AgentOp, bool]] = []
+    for value in agent.inputs:
+        fork = value.owner
+        if not isinstance(fork, ForkOp):
+            continue
+        yielded = fork.branches[fork.res.index(value)].block.last_op
+        source = yielded.operands[0].owner if isinstance(yielded, YieldOp) and yielded.operands else None
+        if not isinstance(source, AgentOp):
+            return None
+        found.append((source, fork.samples is not None))
+    return found
+
+
+@dataclass
+class _Levels:
+    """An aggregator's level measurements: which level each recorded input is
+    at, the jobs for the other levels, and their results."""
+
+    agent: str
+    n: int
+    """Proposals per input (at the largest sample count)."""
+    recorded_level: dict[tuple[int, tuple[Message, ...]], int]
+    jobs: list[Job]
+    level_of: list[int]
+    results: list[tuple[Job, tuple[bool, CallResult]]] = field(default_factory=list)
+
+    def tally(
+        self, config: str, scored: dict[Job, tuple[bool, CallResult]]
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(successes, calls) per level j = 0..n for one candidate: its calls on
+        the recorded inputs at their own level plus those on rewritten inputs."""
+        successes, counts = [0] * (self.n + 1), [0] * (self.n + 1)
+        outcomes = [
+            (self.recorded_level.get((job.run, job.request.messages)), outcome)
+            for job, outcome in scored.items()
+            if job.agent == self.agent and job.config == config
+        ]
+        by_job = {id(job): j for job, j in zip(self.jobs, self.level_of, strict=True)}
+        outcomes += [(by_job[id(job)], outcome) for job, outcome in self.results if job.config == config]
+        for level, (good, result) in outcomes:
+            if level is None or not result.ok:
+                continue
+            counts[level] += 1
+            successes[level] += good
+        return tuple(successes), tuple(counts)
+
+
+def _aggregate_levels(
+    workflow: WorkflowOp,
+    agent: AgentOp,
+    inputs: Sequence[Recorded],
+    runs: Sequence[RunResult],
+    scored: dict[Job, tuple[bool, CallResult]],
+    seed: int,
+) -> _Levels | None:
+    """Jobs that run an aggregator's candidates on its recorded inputs rewritten
+    to every other level j = 0..n of right proposals; None for an agent that
+    reads no fork (or whose proposals are not agents' outputs).
+
+    A proposal is right when its answer is the aggregator's reference output's
+    (the pseudo ground truth of the call). To move an input to level j, the
+    right proposals kept are the recorded right ones first (rotating by run
+    which ones, so every position is exercised), and each proposal that must
+    change is replaced by an output of the same kind, right or wrong as needed,
+    that one of the proposers' candidates gave on the same query (its own
+    proposer's first, any proposer's otherwise; no text twice in one input)."""
+    sources = proposal_agents(agent)
+    if not sources:
+        return None
+    names = {a.agent_name for a, _ in sources}
+    kind, labels = output_kind(agent), tuple(_labels_for(agent))
+    outputs: dict[tuple[int, str], list[str]] = defaultdict(list)  # (run, proposer) -> texts, job order
+    for job, (_, result) in scored.items():
+        if job.agent in names and result.ok:
+            outputs[job.run, job.agent].append(result.text)
+    recorded_level: dict[tuple[int, tuple[Message, ...]], int] = {}
+    rewritten: list[tuple[Recorded, int]] = []
+    n = 0
+    for entry in inputs:
+        found = _positions(entry, sources, runs[entry.run])
+        truth = answer_key(entry.output)
+        if found is None or not truth:
+            continue
+        positions, content = found
+        n = max(n, len(positions))
+        right = [answer_key(text) == truth for _, text, _ in positions]
+        recorded_level[entry.run, entry.messages] = sum(right)
+        pools = {
+            name: ([t for t in outputs[entry.run, name] if answer_key(t) == truth],
+                   [t for t in outputs[entry.run, name] if answer_key(t) != truth])
+            for name in names
+        }
+        for level in range(len(positions) + 1):
+            if level == sum(right):
+                continue
+            texts = _at_level(positions, right, level, pools, entry.run)
+            if texts is None:
+                continue
+            user = entry.messages[-1]
+            messages = (*entry.messages[:-1], Message(user.role, _splice(content, positions, texts)))
+            rewritten.append((Recorded(entry.run, messages, entry.output), level))
+    jobs: list[Job] = []
+    level_of: list[int] = []
+    for config in agent.candidates():
+        for entry, level in rewritten:
+            # one rewritten input is called once per candidate: past the
+            # reference's samples, like the candidate calls
+            request = request_for(workflow, config, entry.messages, REPLICA_STRIDE, seed)
+            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run))
+            level_of.append(level)
+    # An aggregator none of whose inputs could be placed still reports its levels (all empty).
+    n = n or len(sources)
+    return _Levels(agent.agent_name, n, recorded_level, jobs, level_of)
+
+
+def _positions(
+    entry: Recorded, sources: Sequence[tuple[AgentOp, bool]], run: RunResult
+) -> tuple[list[tuple[str, str, int]], str] | None:
+    """The proposals in a recorded aggregator input: (proposer, text, offset in
+    the user message), in the message's order, and that message; None when a
+    proposal's text cannot be found there."""
+    content = entry.messages[-1].content
+    taken: list[tuple[int, int]] = []
+    positions: list[tuple[str, str, int]] = []
+    for source, replicated in sources:
+        name = source.agent_name
+        texts = [c.result.text for c in run.calls if c.agent == name and c.result.ok and c.result.text]
+        placed = 0
+        for text in texts:
+            start = 0
+            while (at := content.find(text, start)) >= 0:
+                if all(at + len(text) <= a or at >= b for a, b in taken):
+                    break
+                start = at + 1
+            if at < 0:
+                continue
+            taken.append((at, at + len(text)))
+            positions.append((name, text, at))
+            placed += 1
+            if not replicated:
+                break
+        if placed == 0:
+            return None
+    positions.sort(key=lambda p: p[2])
+    return positions, content
+
+
+def _at_level(
+    positions: Sequence[tuple[str, str, int]],
+    right: Sequence[bool],
+    level: int,
+    pools: dict[str, tuple[list[str], list[str]]],
+    run: int,
+) -> list[str] | None:
+    """Proposal texts with exactly `level` right ones, changing as few of the
+    recorded ones as possible; None when the pools cannot supply them."""
+    n = len(positions)
+    # Recorded right proposals first; among equals a per-run rotation, so the
+    # kept (or flipped) positions vary from query to query.
+    order = sorted(range(n), key=lambda i: (not right[i], (i - run) % n))
+    want_right = set(order[:level])
+    texts = [text for _, text, _ in positions]
+    used = set(texts)
+    for i in range(n):
+        if (i in want_right) == right[i]:
+            continue
+        kind = 0 if i in want_right else 1
+        own = pools[positions[i][0]][kind]
+        others = [t for name, pool in sorted(pools.items()) if name != positions[i][0] for t in pool[kind]]
+        if kind == 0:  # a right text may also be another position's recorded one
+            others += [t for j, t in enumerate(texts) if right[j]]
+        choice = _pick(own, used, run + i) or _pick(others, used, run + i)
+        if choice is None:
+            choice = _pick(own + others, set(), run + i)  # reuse a text rather than give up
+        if choice is None:
+            return None
+        texts[i] = choice
+        used.add(choice)
+    return texts
+
+
+def _pick(pool: Sequence[str], used: set[str], start: int) -> str | None:
+    """The first text of `pool` not in `used`, scanning from `start` (mod len)."""
+    for k in range(len(pool)):
+        text = pool[(start + k) % len(pool)]
+        if text not in used:
+            return text
+    return None
+
+
+def _splice(content: str, positions: Sequence[tuple[str, str, int]], texts: Sequence[str]) -> str:
+    """`content` with each proposal (at its offset) replaced by the new text."""
+    parts, cursor = [], 0
+    for (_, old, at), new in zip(positions, texts, strict=True):
+        parts += [content[cursor:at], new]
+        cursor = at + len(old)
+    return "".join(parts) + content[cursor:]
+
+
 def _structure_stats(workflow: WorkflowOp, runs: Sequence[RunResult], out: Measurements) -> None:
     """Branch probabilities and loop statistics observed in the reference runs."""
     switches = [op for op in workflow.walk() if isinstance(op, SwitchOp)]
@@ -344,18 +629,49 @@ def estimate_calls(workflow: WorkflowOp, queries: int) -> tuple[int, int]:
     query accepted."""
     reference = candidates = 0
     for agent in workflow.agents:
-        invocations = 1
-        parent = agent.parent_op()
-        while parent is not None and not isinstance(parent, WorkflowOp):
-            if isinstance(parent, LoopOp):
-                invocations *= max(parent.max_iter_values)
-            knob = getattr(parent, "samples", None)
-            if knob is not None:
-                invocations *= max(knob.iter_values())
-            parent = parent.parent_op()
+        invocations = _invocations(agent)
         reference += queries * invocations
         candidates += queries * invocations * len(agent.candidates())
     return reference, candidates
+
+
+def estimate_aggregate_calls(workflow: WorkflowOp, queries: int) -> int:
+    """Upper bound on the aggregate-level calls: per aggregator, its n
+    proposals (a replicated fork's largest sample count) times its candidate
+    calls, since each recorded input is rewritten to the n levels of right
+    proposals other than its own."""
+    return sum(aggregate_calls_bound(agent, queries) for agent in workflow.agents)
+
+
+def aggregate_calls_bound(agent: AgentOp, queries: int) -> int:
+    """`estimate_aggregate_calls` for one agent (0 unless it reads forks)."""
+    sources = proposal_agents(agent)
+    if not sources:
+        return 0
+    n = sum(_largest_samples(source) if replicated else 1 for source, replicated in sources)
+    return n * queries * _invocations(agent) * len(agent.candidates())
+
+
+def _invocations(agent: AgentOp) -> int:
+    """Calls of `agent` in one run at its largest replica counts and loop bounds."""
+    invocations = 1
+    parent = agent.parent_op()
+    while parent is not None and not isinstance(parent, WorkflowOp):
+        if isinstance(parent, LoopOp):
+            invocations *= max(parent.max_iter_values)
+        knob = getattr(parent, "samples", None)
+        if knob is not None:
+            invocations *= max(knob.iter_values())
+        parent = parent.parent_op()
+    return invocations
+
+
+def _largest_samples(source: AgentOp) -> int:
+    """The largest sample count of the replicated fork that `source` is in."""
+    parent = source.parent_op()
+    while parent is not None and not (isinstance(parent, ForkOp) and parent.samples is not None):
+        parent = parent.parent_op()
+    return max(parent.samples.iter_values()) if isinstance(parent, ForkOp) and parent.samples else 1  # pyright: ignore
 
 
 def run(coro):

@@ -20,6 +20,7 @@ from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query, load_dataset
 from flowcompile.profiling.profiler import (
     Measurements,
+    aggregate_calls_bound,
     estimate_calls,
     profile_workflow,
     run,
@@ -104,6 +105,17 @@ class ProfileSession:
             )
         return measured
 
+    def provenance(self, measured: Measurements) -> dict[str, object]:
+        """What measured these profiles, for the IR: the backend (a simulation
+        says so, naming its world), the query ids and the calls profiling takes."""
+        record: dict[str, object] = {"backend": self.options.backend}
+        world = getattr(self.base, "world", None)
+        if self.options.backend == "sim" and world is not None:
+            record["simulation"] = world.name
+        record["queries"] = [q.id for q in self.queries()]
+        record["calls"] = measured.total_calls
+        return record
+
     def _counters(self) -> dict[str, int]:
         cache = getattr(self.backend, "counters", {}) if self.store else {}
         return {
@@ -125,6 +137,7 @@ class ProfileSession:
         name = workflow.sym_name.data
         queries = self.queries()
         reference, candidates = estimate_calls(workflow, len(queries))
+        aggregate = {a.agent_name: aggregate_calls_bound(a, len(queries)) for a in workflow.agents}
         prompt_tokens = sum(len(q.input) for q in queries) / max(1, len(queries)) / 4 + 200
         tokens_in = tokens_out = dollars = 0.0
         unpriced: set[str] = set()
@@ -132,7 +145,7 @@ class ProfileSession:
         for agent in workflow.agents:
             share = candidates / max(1, sum(len(a.candidates()) for a in workflow.agents))
             for config in agent.candidates():
-                calls = share
+                calls = share + aggregate[agent.agent_name] / len(agent.candidates())
                 out = config.budget + 400
                 tokens_in += calls * prompt_tokens
                 tokens_out += calls * out
@@ -144,9 +157,12 @@ class ProfileSession:
                     continue
                 dollars += calls * (prompt_tokens * price_in + out * price_out)  # pyright: ignore
         note = f"; no price for {', '.join(sorted(unpriced))}" if unpriced else ""
+        levels = sum(aggregate.values())
         log(
-            f"profile @{name} (dry run): at most {reference + candidates} calls "
-            f"({reference} reference + {candidates} candidate) on {len(queries)} queries, "
+            f"profile @{name} (dry run): at most {reference + candidates + levels} calls "
+            f"({reference} reference + {candidates} candidate"
+            + (f" + {levels} aggregate-level" if levels else "")
+            + f") on {len(queries)} queries, "
             f"~{tokens_in:,.0f} input and ~{tokens_out:,.0f} output tokens, "
             f"~${dollars:,.2f}{note}; no call was made"
         )
@@ -155,10 +171,11 @@ class ProfileSession:
 def summary(name: str, m: Measurements, counts: dict[str, int], elapsed: float) -> str:
     agents = len(m.agents)
     text = (
-        f"profile @{name}: {m.reference_calls + m.candidate_calls + m.recovery_calls} calls "
+        f"profile @{name}: {m.total_calls} calls "
         f"({m.reference_calls} reference on {m.queries} queries, {m.accepted} accepted; "
         f"{m.candidate_calls} candidate calls for {agents} agents"
         + (f"; {m.recovery_calls} recovery calls" if m.recovery_calls else "")
+        + (f"; {m.aggregate_calls} aggregate-level calls" if m.aggregate_calls else "")
         + "); "
         f"{counts['made']} made, {counts['hits']} cache hits, {counts['retries']} retries, "
         f"{counts['failures']} failures, {elapsed:.1f} s"

@@ -14,11 +14,17 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
   are not redundant (an input whose agents all feed another input adds nothing
   new: the chain's shared plan counts once); `acc = p_c*u + (1-u)*min(r, p_c)`
   (recovery never beats success, which keeps the rule monotone);
-  `t = max(t_x, t_gate) + lat_c`. An aggregator multiplies `p_c` by the chance
-  that at least one proposal (fork result) is right. A skipped optional agent
-  passes its input on.
-* vote: the Poisson-binomial majority of its inputs (ties count half); over
-  the k samples of a replicated fork, the binomial majority; `t = max`.
+  `t = max(t_x, t_gate) + lat_c`. An aggregator (an agent reading fork
+  results, its proposals) replaces `p_c` by `sum_j P(j right) * a_c(j)`: the
+  Poisson-binomial of the proposals' accuracies (a replicated fork's k samples
+  count k times) against its profiled success rate with exactly j right
+  proposals; without level data (older IR) by `p_c` times the chance that at
+  least one proposal is right. A skipped optional agent passes its input on.
+* vote: the chance that the plurality of its inputs' answers is right (the
+  Poisson-binomial of the inputs' accuracies, the binomial over the k samples
+  of a replicated fork, against the chance that j right answers beat the
+  wrong ones when those agree pairwise w.p. `wrong_agree`; see
+  `rules.plurality_win`); `t = max`.
 * switch: `acc = acc_route * sum(w_i * acc_i)`, `t = sum(w_i * max(t_route, t_i))`;
   every agent inside a case waits for the route (its gate).
 * refine loop: a Markov chain over the carried draft's correctness; see
@@ -36,7 +42,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flowcompile.proxy.rules import binomial_majority_acc, majority_vote_acc
+from flowcompile.proxy.rules import (
+    aggregate_acc,
+    binomial_plurality_acc,
+    level_aggregate_acc,
+    plurality_vote_acc,
+    right_count_dist,
+)
 
 Assignment = Mapping[str, int]
 
@@ -103,6 +115,9 @@ class Agent(Node):
     skippable: bool = False
     samples_of: dict[int, Var] = field(default_factory=dict)
     """For proposals that are a replicated fork: index -> its samples knob."""
+    by_right: tuple[tuple[float, ...] | None, ...] = ()
+    """Aggregators: per choice, the success rate with exactly j = 0..n proposals
+    right (non-decreasing in j), or None (or no entries): the older rule."""
 
     def children(self) -> Sequence[Node]:
         extra = (self.gate,) if self.gate is not None else ()
@@ -120,13 +135,20 @@ class Agent(Node):
     def skip_index(self) -> int | None:
         return len(self.acc) if self.skippable else None
 
+    def levels_of(self, choice: int) -> tuple[float, ...] | None:
+        """The level curve of a choice, if it was measured."""
+        return self.by_right[choice] if choice < len(self.by_right) else None
+
 
 @dataclass(eq=False)
 class Vote(Node):
-    """Majority vote; `samples` replicates a single input k times (a knob)."""
+    """`flow.vote`: the most common answer; `samples` replicates a single input
+    k times (a knob). `wrong_agree` is how often two wrong answers agree (1:
+    all wrong answers alike, the strict-majority rule)."""
 
     inputs: tuple[Node, ...]
     samples: Var | None = None
+    wrong_agree: float = 1.0
 
     def children(self) -> Sequence[Node]:
         return self.inputs
@@ -212,11 +234,27 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int):
     return acc, lat, checks, revisions
 
 
-def vote_acc(accs: Sequence[np.ndarray | float], samples: int | None):
+def proposal_acc(
+    p: float, curve: Sequence[float] | None, accs: Sequence[np.ndarray | float], copies: Sequence[int]
+):
+    """An aggregator's success on correct other inputs, from its proposals'
+    accuracies (broadcasting), proposal i counted `copies[i]` times: the level
+    rule with a measured curve, else `p` times P(some proposal is right)."""
+    if curve is not None:
+        return level_aggregate_acc(right_count_dist(accs, copies), curve)
+    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in accs])
+    drawn = [a for a, k in zip(arrays, copies, strict=True) for _ in range(k)]
+    return aggregate_acc(np.stack(drawn, -1), p)
+
+
+def vote_acc(accs: Sequence[np.ndarray | float], samples: int | None, wrong_agree: float = 1.0):
+    """`flow.vote` over inputs right w.p. `accs` (broadcasting), or over the
+    `samples` replicas of `accs[0]`: the plurality rule (see
+    `rules.plurality_win`)."""
     if samples is not None:
-        return binomial_majority_acc(np.asarray(accs[0], dtype=float), samples)
+        return binomial_plurality_acc(np.asarray(accs[0], dtype=float), samples, wrong_agree)
     stacked = np.stack(np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in accs]), -1)
-    return majority_vote_acc(stacked)
+    return plurality_vote_acc(stacked, wrong_agree)
 
 
 # Structure queries ------------------------------------------------------------
@@ -321,7 +359,7 @@ def _eval(
     elif isinstance(node, Vote):
         values = [ev(x) for x in node.inputs]
         k = node.samples.labels[assign[node.samples.key]] if node.samples else None
-        acc = float(vote_acc([v.acc for v in values], k))  # pyright: ignore[reportArgumentType]
+        acc = float(vote_acc([v.acc for v in values], k, node.wrong_agree))  # pyright: ignore[reportArgumentType]
         cost = sum(v.cost for v in values) * (k or 1)  # pyright: ignore[reportOperatorIssue]
         result = Estimate(acc, max(v.t for v in values), cost)
     elif isinstance(node, Switch):
@@ -352,13 +390,13 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
     p = node.acc[choice]
     if node.proposals:
         proposal_values = [ev(x) for x in node.proposals]
-        miss = 1.0
+        copies = []
         for index, value in enumerate(proposal_values):
             var = node.samples_of.get(index)
             k = var.labels[assign[var.key]] if var is not None else 1
-            miss *= (1.0 - value.acc) ** k  # pyright: ignore[reportOperatorIssue]
+            copies.append(int(k))  # pyright: ignore[reportArgumentType]
             cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
-        p = p * (1.0 - miss)
+        p = float(proposal_acc(p, node.levels_of(choice), [v.acc for v in proposal_values], copies))
         t_in = max([t_in, *(v.t for v in proposal_values)])
     if node.gate is not None:
         t_in = max(t_in, ev(node.gate).t)

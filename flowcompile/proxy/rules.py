@@ -11,6 +11,8 @@ what makes dominance pruning of sub-regions exact.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 from functools import reduce
 from math import lgamma
@@ -23,10 +25,15 @@ __all__ = [
     "chain_acc",
     "chain_lat",
     "parallel_lat",
-    "majority_vote_acc",
-    "binomial_majority_acc",
+    "plurality_vote_acc",
+    "binomial_plurality_acc",
+    "plurality_win",
     "any_correct_acc",
     "aggregate_acc",
+    "right_count_dist",
+    "binomial_dist",
+    "resample_levels",
+    "level_aggregate_acc",
     "switch_acc",
     "switch_lat",
 ]
@@ -85,64 +92,112 @@ def parallel_lat(lats: Sequence[ArrayLike]) -> Float:
 # --------------------------------------------------------------------------
 
 
-def _tie_rule(dist: Float, n: int) -> Float:
-    """P(strict majority) + 0.5 * P(tie), from a count distribution on axis -1."""
-    out = dist[..., n // 2 + 1 :].sum(axis=-1)
-    if n % 2 == 0:
-        out = out + 0.5 * dist[..., n // 2]
-    return out
+WRONG_VALUES_CAP = 1024
+"""Wrong answers spread over more equally likely values than this are, for
+the vote, as good as all distinct (`plurality_win` mixes in that limit)."""
 
 
-def majority_vote_acc(p: ArrayLike) -> Float:
-    """Accuracy of a majority vote over ``n = p.shape[-1]`` independent voters.
+def plurality_vote_acc(p: ArrayLike, wrong_agree: float = 1.0) -> Float:
+    """Accuracy of `flow.vote` over ``n = p.shape[-1]`` independent inputs.
 
-    Voter ``i`` is correct with probability ``p[..., i]`` (binary correct/wrong
-    model: all wrong votes are treated as one opposing bloc).  With ``K`` the
-    Poisson-binomial number of correct votes,
-
-        acc = P(K > n/2) + 1/2 * P(K = n/2)
-
-    i.e. for even ``n`` a tie counts as half correct (broken by a fair coin).
-    ``P(K = k)`` is computed exactly by the O(n^2) recursion
-    ``D_i[k] = D_{i-1}[k] (1 - p_i) + D_{i-1}[k-1] p_i``, vectorised over the
-    leading axes.  Non-decreasing in every ``p_i``.
+    Input ``i`` is right w.p. ``p[..., i]``; the number right is their
+    Poisson-binomial, and with j right the vote picks the right answer w.p.
+    ``plurality_win(n, wrong_agree)[j]``. ``wrong_agree = 1`` (every wrong
+    answer the same) is the strict-majority rule, a tie half right.
+    Non-decreasing in every ``p_i``.
     """
     p = np.asarray(p, dtype=float)
     if p.ndim == 0 or p.shape[-1] == 0:
-        raise ValueError("majority_vote_acc needs at least one voter on the last axis")
-    n = p.shape[-1]
-    dist = np.zeros(p.shape[:-1] + (n + 1,))
-    dist[..., 0] = 1.0
-    for i in range(n):
-        pi = p[..., i, None]
-        # Shift-and-mix in place of a convolution; dist[..., k] for k > i+1 stays 0.
-        nxt = dist * (1.0 - pi)
-        nxt[..., 1:] += dist[..., :-1] * pi
-        dist = nxt
-    return _tie_rule(dist, n)
+        raise ValueError("plurality_vote_acc needs at least one voter on the last axis")
+    dist = right_count_dist(list(np.moveaxis(p, -1, 0)))
+    return dist @ plurality_win(p.shape[-1], wrong_agree)
 
 
-def binomial_majority_acc(p: ArrayLike, n: int) -> Float:
-    """Majority-vote accuracy of ``n`` i.i.d. samples, each correct w.p. ``p``.
+def binomial_plurality_acc(p: ArrayLike, n: int, wrong_agree: float = 1.0) -> Float:
+    """`flow.vote` over the ``n`` i.i.d. samples of a replicated fork, each
+    right w.p. ``p``: the binomial against ``plurality_win``."""
+    if int(n) != n or n < 1:
+        raise ValueError("n must be a positive integer")
+    return binomial_dist(p, int(n)) @ plurality_win(int(n), wrong_agree)
 
-    ``acc = sum_{k > n/2} C(n,k) p^k (1-p)^(n-k) + 1/2 C(n,n/2) (p(1-p))^(n/2)``
-    (the last term only for even ``n``: a tie is half correct, as in
-    :func:`majority_vote_acc`).  The pmf is evaluated in log space so large
-    ``n`` does not overflow.
+
+def plurality_win(n: int, wrong_agree: float = 1.0) -> Float:
+    """``w[j]``, j = 0..n: the chance that the most common of n answers, j of
+    them right, is the right one, as `flow.vote` decides (the plurality; ties
+    to the earliest input, which for exchangeable inputs is a uniform pick).
+
+    The n - j wrong answers are i.i.d. over D equally likely wrong values with
+    ``D = 1 / wrong_agree`` (two wrong answers agree w.p. ``wrong_agree``).
+    With M the largest count among the wrong values and R how many reach it,
+    the right answer wins when ``j > M`` and, when ``j = M``, w.p. ``1/(R+1)``.
+    A non-integer D is a per-query mixture of floor(D) and floor(D) + 1 values,
+    mixed so that two wrong answers still agree w.p. ``wrong_agree`` (past
+    ``WRONG_VALUES_CAP`` values, of that many and of all-distinct ones). Each
+    ``w[j]`` is non-decreasing in j (one wrong answer turned right never hurts),
+    which makes the vote monotone in its inputs' accuracies.
     """
     if int(n) != n or n < 1:
         raise ValueError("n must be a positive integer")
+    if not 0.0 <= wrong_agree <= 1.0:
+        raise ValueError("wrong_agree must be in [0, 1]")
     n = int(n)
-    p = np.asarray(p, dtype=float)
-    k = np.arange(n + 1, dtype=float)
-    log_comb = np.array([_log_comb(n, int(j)) for j in range(n + 1)])
-    pe = p[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # 0 * log(0) must be 0 so that p in {0, 1} gives a point mass.
-        t_hit = np.where(k > 0, k * np.log(pe), 0.0)
-        t_miss = np.where(k < n, (n - k) * np.log1p(-pe), 0.0)
-    dist = np.exp(log_comb + t_hit + t_miss)
-    return _tie_rule(dist, n)
+    if wrong_agree >= 1.0:
+        return np.asarray(_win_table(n, 1))
+    if wrong_agree * WRONG_VALUES_CAP <= 1.0:
+        share = wrong_agree * WRONG_VALUES_CAP  # of the capped distribution; the rest all distinct
+        return share * np.asarray(_win_table(n, WRONG_VALUES_CAP)) + (1 - share) * np.asarray(_win_table(n, 0))
+    d = int(1.0 / wrong_agree)
+    share = (wrong_agree - 1.0 / (d + 1)) * d * (d + 1)  # of d values; of d + 1 the rest
+    share = min(max(share, 0.0), 1.0)
+    return share * np.asarray(_win_table(n, d)) + (1 - share) * np.asarray(_win_table(n, d + 1))
+
+
+@functools.cache
+def _win_table(n: int, values: int) -> tuple[float, ...]:
+    """`plurality_win` for exactly `values` equally likely wrong values (0: all
+    wrong answers distinct), by exponential generating functions: with
+    ``f(x) = sum_{c<j} (x/D)^c / c!`` (a wrong value with fewer than j answers),
+    ``P(M < j) = m! [x^m] f^D`` and
+    ``P(M = j, R = r) = C(D, r) m! / (j!^r D^(jr)) [x^(m-jr)] f^(D-r)``, m = n - j."""
+    table = [0.0] * (n + 1)
+    for j in range(1, n + 1):
+        m = n - j
+        if m == 0:
+            table[j] = 1.0
+            continue
+        if values == 0:  # every wrong answer its own value: M = 1, R = m
+            table[j] = 1.0 if j >= 2 else 1.0 / (m + 1)
+            continue
+        if values == 1:  # every wrong answer the same: the strict majority, a tie half
+            table[j] = 1.0 if j > m else 0.5 if j == m else 0.0
+            continue
+        d = values
+        f = np.array([1.0 / (math.factorial(c) * float(d) ** c) for c in range(min(j, m + 1))])
+        win = math.factorial(m) * _power(f, d, m)[m]
+        for r in range(1, min(d, m // j) + 1):
+            log_front = (
+                lgamma(d + 1) - lgamma(r + 1) - lgamma(d - r + 1)
+                + lgamma(m + 1) - r * lgamma(j + 1) - j * r * math.log(d)
+            )
+            coefficient = _power(f, d - r, m - j * r)[m - j * r]
+            win += math.exp(log_front) * coefficient / (r + 1)
+        table[j] = min(max(win, 0.0), 1.0)
+    return tuple(table)
+
+
+def _power(f: Float, e: int, degree: int) -> Float:
+    """Coefficients 0..degree of the power series ``f^e``."""
+    result = np.zeros(degree + 1)
+    result[0] = 1.0
+    base = np.zeros(degree + 1)
+    base[: min(len(f), degree + 1)] = f[: degree + 1]
+    while e:
+        if e & 1:
+            result = np.convolve(result, base)[: degree + 1]
+        e >>= 1
+        if e:
+            base = np.convolve(base, base)[: degree + 1]
+    return result
 
 
 def _log_comb(n: int, k: int) -> float:
@@ -161,12 +216,91 @@ def any_correct_acc(p: ArrayLike) -> Float:
 
 
 def aggregate_acc(p: ArrayLike, select_acc: ArrayLike) -> Float:
-    """Fork + aggregator: ``select_acc * (1 - prod_i (1 - p_i))``.
+    """Fork + aggregator without level data: ``select_acc * (1 - prod_i (1 - p_i))``.
 
     The aggregator can only succeed if some branch produced a correct answer,
-    and then picks/synthesises it with probability ``select_acc``.
+    and then picks/synthesises it with probability ``select_acc``. The rule
+    of IR profiled before aggregators were measured per level; it ignores how
+    many proposals are right (see :func:`level_aggregate_acc`).
     """
     return np.asarray(select_acc, dtype=float) * any_correct_acc(p)
+
+
+def binomial_dist(p: ArrayLike, n: int) -> Float:
+    """``P(K = k)``, k = 0..n, on a new last axis: K right of n i.i.d. draws
+    each right w.p. ``p`` (broadcast over ``p``'s shape)."""
+    if int(n) != n or n < 0:
+        raise ValueError("n must be a non-negative integer")
+    n = int(n)
+    p = np.asarray(p, dtype=float)
+    k = np.arange(n + 1, dtype=float)
+    log_comb = np.array([_log_comb(n, int(j)) for j in range(n + 1)])
+    pe = p[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # 0 * log(0) must be 0 so that p in {0, 1} gives a point mass.
+        t_hit = np.where(k > 0, k * np.log(pe), 0.0)
+        t_miss = np.where(k < n, (n - k) * np.log1p(-pe), 0.0)
+    return np.exp(log_comb + t_hit + t_miss)
+
+
+def right_count_dist(p: Sequence[ArrayLike], copies: Sequence[int] | None = None) -> Float:
+    """Distribution of how many inputs are right, on a new last axis.
+
+    Input ``i`` is ``copies[i]`` (default 1) independent draws each right w.p.
+    ``p[i]`` (a replicated fork's samples are copies of one input): the
+    Poisson-binomial of all draws, by convolving the inputs' binomials. The
+    ``p[i]`` broadcast together."""
+    copies = [1] * len(p) if copies is None else list(copies)
+    if len(copies) != len(p):
+        raise ValueError("copies must have one entry per input")
+    arrays = np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in p]) if p else []
+    dist = np.ones((arrays[0].shape if arrays else ()) + (1,))
+    for x, k in zip(arrays, copies):
+        dist = _convolve_last(dist, binomial_dist(x, k))
+    return dist
+
+
+def _convolve_last(a: Float, b: Float) -> Float:
+    """Convolution of two count distributions along the last axis."""
+    out = np.zeros(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (a.shape[-1] + b.shape[-1] - 1,))
+    for j in range(b.shape[-1]):
+        out[..., j : j + a.shape[-1]] += a * b[..., j, None]
+    return out
+
+
+def resample_levels(curve: ArrayLike, n: int) -> Float:
+    """A level curve measured with ``N = len(curve) - 1`` proposals, read for
+    ``n`` proposals: ``a_n(j) = a_N`` at the same fraction ``j / n`` of right
+    proposals, linearly interpolated between measured levels (the identity for
+    n = N). For a replicated fork measured at its largest sample count, used
+    at smaller ones. Keeps a non-decreasing curve non-decreasing."""
+    curve = np.asarray(curve, dtype=float)
+    if curve.ndim != 1 or curve.size == 0:
+        raise ValueError("a level curve needs at least one level")
+    if int(n) != n or n < 0:
+        raise ValueError("n must be a non-negative integer")
+    big = curve.size - 1
+    if n == big:
+        return curve
+    if big == 0:
+        return np.full(int(n) + 1, curve[0])
+    if n == 0:
+        return curve[-1:].copy()  # no proposal: nothing wrong among them
+    return np.interp(np.arange(int(n) + 1) / n, np.arange(big + 1) / big, curve)
+
+
+def level_aggregate_acc(dist: ArrayLike, curve: ArrayLike) -> Float:
+    """Fork + aggregator measured per level: ``sum_j P(j right) * a(j)``.
+
+    ``dist[..., j]`` is the chance that j of the n proposals are right
+    (:func:`right_count_dist`), ``curve[j]`` the aggregator's success rate
+    with exactly j right (``len(curve) - 1`` proposals measured; another count
+    is read by :func:`resample_levels`). Non-decreasing in every proposal's
+    accuracy when ``curve`` is non-decreasing, which `compose` ensures.
+    """
+    dist = np.asarray(dist, dtype=float)
+    levels = resample_levels(curve, dist.shape[-1] - 1)
+    return dist @ levels
 
 
 # --------------------------------------------------------------------------

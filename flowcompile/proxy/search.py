@@ -6,6 +6,11 @@ variables it depends on (maximise acc, minimise t). Each rule of
 a dominated child point never loses a non-dominated parent point; frontiers
 are combined with vectorised numpy cross products and pruned after every step.
 
+An aggregator measured per level of right proposals is not a function of one
+scalar of its proposals, so there the proposals' fronts are combined by cross
+product (each front is still pruned: the rule is monotone in every proposal's
+accuracy) and pruning follows the aggregator's own accuracy.
+
 Two places need more than that:
 * a variable that two children of one join depend on (an agent whose output
   two paths share) would be chosen twice, inconsistently. Such shared
@@ -46,6 +51,7 @@ from flowcompile.proxy.model import (
     assignments,
     effective_inputs,
     evaluate,
+    proposal_acc,
     refine_loop,
     supports,
     verdict_rates,
@@ -386,6 +392,8 @@ class _Search:
                 np.maximum(upstream.t[i], gate.t[j]),
                 _merge_assign(upstream.assign[i], gate.assign[j]),
             )
+        if node.proposals and any(node.levels_of(c) is not None for c in self._choices(node.var)):
+            return self._aggregator(region, node, upstream)
         hits = self._proposal_hits(region, node)
         i, j = self._product(region, [upstream, hits])
         u, h = upstream.acc[i], hits.acc[j]
@@ -402,6 +410,43 @@ class _Search:
             parts_acc.append(agent_acc(node.acc[choice] * h, u, node.recovery_of(choice)))
             parts_t.append(t_in + node.lat[choice])
             parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
+        return _prune(np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+
+    def _aggregator(self, region: str, node: Agent, upstream: Front) -> Front:
+        """An aggregator with level curves: for every setting of its proposals'
+        sample knobs, the cross product of the proposals' fronts, then of that
+        with the other inputs' front and the aggregator's choices; pruned once
+        the aggregator's accuracy is known."""
+        fronts = [self.front(x) for x in node.proposals]
+        knobs = sorted(node.samples_of.items())
+        choices = self._choices(node.var)
+        combos = math.prod(len(f) for f in fronts)
+        settings = list(itertools.product(*(self._choices(var) for _, var in knobs)))
+        self._check(region, [len(upstream), combos, len(settings), len(choices)])
+        idx = self._product(region, [upstream, *fronts])
+        u, t_up = upstream.acc[idx[0]], upstream.t[idx[0]]
+        accs = [f.acc[i] for f, i in zip(fronts, idx[1:], strict=True)]
+        t_in = np.max(np.stack([t_up, *(f.t[i] for f, i in zip(fronts, idx[1:], strict=True))]), axis=0)
+        joined = _merge_assign(upstream.assign[idx[0]], *(f.assign[i] for f, i in zip(fronts, idx[1:], strict=True)))
+        parts_acc, parts_t, parts_assign = [], [], []
+        for setting in settings:
+            copies = [1] * len(fronts)
+            base = joined
+            for (index, var), choice in zip(knobs, setting, strict=True):
+                copies[index] = int(var.labels[choice])  # pyright: ignore[reportArgumentType]
+                base = self._with_choice(base, var, np.full(len(base), choice))
+            for choice in choices:
+                if choice == node.skip_index:
+                    continue  # added once below: skipping reads no proposal
+                p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
+                parts_acc.append(np.asarray(agent_acc(p, u, node.recovery_of(choice)), dtype=float))
+                parts_t.append(t_in + node.lat[choice])
+                parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
+        if node.skip_index in choices:
+            skipped = self.front(node.inputs[0])
+            parts_acc.append(skipped.acc)
+            parts_t.append(skipped.t)
+            parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), node.skip_index)))
         return _prune(np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
 
     def _proposal_hits(self, region: str, node: Agent) -> Front:
@@ -432,14 +477,14 @@ class _Search:
         if node.samples is not None:
             front = self.front(node.inputs[0])
             parts = [
-                (vote_acc([front.acc], node.samples.labels[c]), front.t,
+                (vote_acc([front.acc], node.samples.labels[c], node.wrong_agree), front.t,
                  self._with_choice(front.assign, node.samples, np.full(len(front), c)))
                 for c in self._choices(node.samples)
             ]
             return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
         fronts = [self.front(x) for x in node.inputs]
         idx = self._product(region, fronts)
-        acc = vote_acc([f.acc[i] for f, i in zip(fronts, idx, strict=True)], None)
+        acc = vote_acc([f.acc[i] for f, i in zip(fronts, idx, strict=True)], None, node.wrong_agree)
         t = np.max(np.stack([f.t[i] for f, i in zip(fronts, idx, strict=True)]), axis=0)
         assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
         return _prune(acc, t, assign)

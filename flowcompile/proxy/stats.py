@@ -7,7 +7,7 @@ from statistics import NormalDist
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["shrunk_acc", "acc_interval", "spearman", "rankdata", "p95"]
+__all__ = ["shrunk_acc", "acc_interval", "isotonic", "spearman", "rankdata", "p95"]
 
 Float = NDArray[np.float64]
 
@@ -29,6 +29,39 @@ def shrunk_acc(successes: ArrayLike, n: ArrayLike, prior_mean: ArrayLike, prior_
     with np.errstate(divide="ignore", invalid="ignore"):
         post = (k + m * s) / den
     return np.where(den > 0, post, m)
+
+
+def isotonic(values: ArrayLike, weights: ArrayLike | None = None) -> Float:
+    """The non-decreasing sequence closest to ``values`` in weighted least squares.
+
+    Pool-adjacent-violators: scan left to right keeping blocks with their
+    weighted mean; whenever a block's mean falls below the previous block's,
+    merge the two (and repeat backwards). Each block's value is then the
+    weighted mean of its members, so the weighted mean of the whole sequence
+    is kept. ``weights`` default to 1; they must be >= 0, and a zero weight
+    counts as a negligible one (its value moves freely to its neighbours').
+    """
+    y = np.asarray(values, dtype=float).ravel()
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float).ravel()
+    if w.shape != y.shape:
+        raise ValueError("values and weights must have the same length")
+    if np.any(w < 0) or not np.all(np.isfinite(y)):
+        raise ValueError("need finite values and weights >= 0")
+    w = np.maximum(w, 1e-9)
+    means: list[float] = []
+    sizes: list[float] = []
+    counts: list[int] = []
+    for value, weight in zip(y, w):
+        means.append(float(value))
+        sizes.append(float(weight))
+        counts.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            total = sizes[-2] + sizes[-1]
+            merged = (means[-2] * sizes[-2] + means[-1] * sizes[-1]) / total
+            means[-2:] = [merged]
+            sizes[-2:] = [total]
+            counts[-2:] = [counts[-2] + counts[-1]]
+    return np.repeat(np.asarray(means), counts)
 
 
 def acc_interval(successes: ArrayLike, n: ArrayLike, level: float = 0.95) -> tuple[Float, Float]:

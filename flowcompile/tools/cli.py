@@ -49,6 +49,21 @@ def _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurre
     return "profile{" + " ".join(o for o in options if o) + "}"
 
 
+def _validate_spec(backend, dataset, samples, budget, seed, cache, world, trace, concurrency) -> str:
+    options = [
+        _pipeline_option("backend", backend),
+        _pipeline_option("dataset", dataset),
+        _pipeline_option("samples", samples),
+        _pipeline_option("budget", budget or None),
+        _pipeline_option("seed", seed),
+        _pipeline_option("cache", cache),
+        _pipeline_option("world", world),
+        _pipeline_option("trace", trace),
+        _pipeline_option("concurrency", concurrency),
+    ]
+    return "validate{" + " ".join(o for o in options if o) + "}"
+
+
 def _backend(backend: str, world: str | None, trace: str | None):
     from flowcompile.backends import get_backend
     from flowcompile.backends.middleware import RetryingBackend
@@ -76,6 +91,21 @@ def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: 
     from flowcompile.sim import SimWorld, generate_dataset
 
     return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
+
+
+def _check_held_out(workflow, queries) -> None:
+    """Refuse held-out queries that profiling or validation already saw."""
+    from flowcompile.passes.profile import recorded_ids
+
+    for record, what in (("profiled", "profiling"), ("validated", "validation")):
+        seen = set(recorded_ids(workflow, record))
+        shared = [q.id for q in queries if q.id in seen]
+        if shared:
+            raise click.ClickException(
+                f"the held-out set shares {len(shared)} of its {len(queries)} queries with the {what} set "
+                f"recorded in the IR ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}); "
+                "evaluate on other queries (another --seed or --dataset)"
+            )
 
 
 def _compiled(path: str):
@@ -118,11 +148,18 @@ def cli() -> None:
 @click.option("--concurrency", type=int, default=8, show_default=True)
 @click.option("--recovery/--no-recovery", default=True, show_default=True,
               help="also measure how often agents recover from a wrong input (sharper estimates, more calls)")
+@click.option("--validate/--no-validate", "validate", default=True, show_default=True,
+              help="measure the frontier's candidates end to end on a validation split before emitting")
+@click.option("--validation-samples", type=int, default=64, show_default=True,
+              help="validation queries at most (disjoint from the profiling set)")
+@click.option("--validation-budget", type=int, default=0,
+              help="validation calls at most (0: as many as profiling made)")
 @click.option("-k", type=int, default=None, help="keep the k most diverse Pareto points")
 @click.option("--max-latency", type=float, help="keep points at most this slow (s)")
 @click.option("--min-acc", type=float, help="keep points at least this accurate")
 @click.option("--max-cost", type=float, help="keep points at most this expensive ($/query)")
-def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, concurrency, recovery, k, max_latency, min_acc, max_cost):
+def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, concurrency, recovery,
+            validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
     from flowcompile.artifact import dumps, from_config_set
     from flowcompile.compiler import CompileError, import_spec, run_passes, the_workflow, write
@@ -143,7 +180,12 @@ def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, con
                 _pipeline_option("max-cost", max_cost),
             ) if o
         ) + "}"
-        run_passes(module, f"compose,enumerate,{pareto}")
+        validation = ""
+        if validate:
+            validation = _validate_spec(
+                backend, dataset, validation_samples, validation_budget, seed, cache, world, trace, concurrency
+            ) + ","
+        run_passes(module, f"compose,enumerate,{validation}{pareto}")
         written.append(write(module, folder / f"{name}.compiled.mlir"))
         artifact = from_config_set(module)
     except CompileError as e:
@@ -249,6 +291,7 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_
     module, workflow = _compiled(compiled)
     # Held-out: the sim draws from another seed than profiling's (disjoint ids).
     queries = _queries(dataset, samples or 100, seed + 1000, backend, world)
+    _check_held_out(workflow, queries)
     try:
         evaluation = evaluate_points(
             module, workflow, _backend(backend, world, trace), queries,

@@ -4,12 +4,12 @@
 // RUN: flowcompile-opt %s -p strip-profiles | filecheck %s
 // RUN: flowcompile-opt %s -p strip-profiles | filecheck %s --check-prefix=GONE
 
-// GONE-NOT: {{profiles|probs|pass_rate|[ {]iters =|estimate|#flow.profile}}
+// GONE-NOT: {{profiles|probs|pass_rate|[ {]iters =|estimate|#flow.profile|wrong_agree}}
 
 // CHECK-LABEL: flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model<provider = "openai/m">}} {
 flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model<provider = "openai/m">}, estimate = #flow.estimate<acc = 0.5, lat = 2.0>} {
   // CHECK-NEXT: %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional}
-  %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional, profiles = {"m@0" = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0>}, estimate = #flow.estimate<acc = 0.5, lat = 1.0>}
+  %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional, profiles = {"m@0" = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0, by_right = [0.5], by_right_n = [4]>}, wrong_agree = 0.3, wrong_agree_n = 10, estimate = #flow.estimate<acc = 0.5, lat = 1.0>}
   // CHECK-NEXT: %1 = flow.fork @f attributes {samples = [1, 3]} {
   %1 = flow.fork @f attributes {samples = [1, 3]} {
     flow.yield %0

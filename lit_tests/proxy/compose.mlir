@@ -7,7 +7,7 @@
 // CHECK:      %{{.*}} = flow.agent @solve(%q) {{.*}}estimates = {
 // CHECK-SAME:   "s@0" = #flow.estimate<acc = 0.641667, lat = 0.5, acc_lo = 0.312674, acc_hi = 0.83182, cost = 0.0001>,
 // CHECK-SAME:   "b@0" = #flow.estimate<acc = 0.898077, lat = 2.0, acc_lo = 0.786398, acc_hi = 0.956524, cost = 0.001>}, proxy = "sequence"}
-// CHECK:      flow.vote(%{{.*}}) {method = "majority", proxy = "binomial-majority"}
+// CHECK:      flow.vote(%{{.*}}) {method = "majority", proxy = "binomial-plurality"}
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %s = flow.agent @solve(%q) {role = "solver", models = ["s", "b"], budgets = [0], profiles = {"s@0" = #flow.profile<acc = 0.6, acc_n = 10, lat = 0.5, cost = 0.0001>, "b@0" = #flow.profile<acc = 0.9, acc_n = 50, lat = 2.0, cost = 0.001>}}
   %f = flow.fork @n attributes {samples = [1, 3]} {

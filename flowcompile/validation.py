@@ -1,0 +1,258 @@
+"""Validation: the frontier's candidates measured end to end before they ship.
+
+The proxy ranks configurations from per-agent profiles, which are noisy (a
+candidate is measured on a few dozen inputs) and biased where the proxy's
+rules are approximations. Validation spends a bounded number of calls running
+whole configurations on a validation split, disjoint from profiling:
+
+1. Candidates (`plausible_front`): the proxy's exact frontier, and the
+   frontiers of the proxy under `draws` posterior draws of every candidate's
+   accuracy (Beta, from its measured successes and count). A configuration
+   that is Pareto-optimal under plausible estimates is a candidate even if the
+   point estimates leave it just off the front; how often it was on a drawn
+   front ranks it.
+2. Successive halving (`successive_halving`): every candidate runs on a first
+   batch of validation queries; the better half (by Pareto layer of the
+   combined estimate, then accuracy) goes on to the next batch, and so on,
+   while the call budget lasts.
+3. The combined estimate of a candidate is the posterior mean of a Beta prior
+   centred on the proxy's accuracy, worth `prior_strength` queries, updated by
+   its validation successes; its latency is the measured mean once measured.
+
+Nothing here reads a backend's internals: candidates are run by the runtime
+(`run_many`), like any user's run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.ir import Attribute
+
+from flowcompile.backends.base import Backend
+from flowcompile.dialects.flow import WorkflowOp
+from flowcompile.profiling.dataset import Query
+from flowcompile.proxy import model as pm
+from flowcompile.proxy.frontier import pareto_indices
+from flowcompile.proxy.hypervolume import select_k
+from flowcompile.proxy.search import frontier
+from flowcompile.runtime import run_many, score
+
+
+@dataclass
+class Candidate:
+    """One configuration under validation."""
+
+    assignment: dict[str, int]
+    """Choice indices of the proxy model's variables."""
+    proxy_acc: float
+    proxy_lat: float
+    proxy_cost: float
+    on_fronts: int
+    """On how many of the nominal and drawn frontiers it was."""
+    outcomes: dict[str, bool] = field(default_factory=dict)
+    """Validation query id -> whether the run was right."""
+    latencies: list[float] = field(default_factory=list)
+    on_proxy_front: bool = False
+    adjusted: float | None = None
+    """Its validation accuracy on a query of average difficulty (`adjust`)."""
+
+    @property
+    def n(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def successes(self) -> int:
+        return sum(self.outcomes.values())
+
+    def acc(self, prior_strength: float) -> float:
+        """The proxy's estimate as a prior worth `prior_strength` queries, updated by validation."""
+        if not self.n:
+            return self.proxy_acc
+        rate = self.adjusted if self.adjusted is not None else self.successes / self.n
+        return (prior_strength * self.proxy_acc + self.n * rate) / (prior_strength + self.n)
+
+    def lat(self) -> float:
+        return float(np.mean(self.latencies)) if self.latencies else self.proxy_lat
+
+
+def plausible_front(
+    root: pm.Node, counts: Mapping[str, Sequence[int]], draws: int, seed: int, limit: int
+) -> list[Candidate]:
+    """The proxy's frontier and its frontiers under posterior draws of the
+    agents' accuracies; `counts[agent][i]` is candidate i's profiled sample
+    count (0: not drawn, the estimate is used as is)."""
+    agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
+    nominal = {id(a): a.acc for a in agents}
+    rng = np.random.default_rng(seed)
+    fronts: dict[tuple[tuple[str, int], ...], list[int]] = {}  # key -> [times on a front, on the proxy's]
+
+    def collect(proxy_front: bool) -> None:
+        for point in frontier(root, limit):
+            seen = fronts.setdefault(tuple(sorted(point.assignment.items())), [0, 0])
+            seen[0] += 1
+            seen[1] |= proxy_front
+
+    try:
+        collect(True)
+        for _ in range(draws):
+            for agent in agents:
+                n = np.asarray(counts.get(agent.var.key, [0] * len(agent.acc)), dtype=float)
+                p = np.clip(np.asarray(nominal[id(agent)], dtype=float), 1e-6, 1 - 1e-6)
+                drawn = np.where(n > 0, rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0), p)
+                agent.acc = tuple(float(x) for x in drawn)
+            collect(False)
+    finally:
+        for agent in agents:
+            agent.acc = nominal[id(agent)]
+    found = []
+    for key, (times, proxy_front) in fronts.items():
+        assignment = dict(key)
+        estimate = pm.evaluate(root, assignment)  # every candidate scored by the nominal proxy
+        found.append(Candidate(assignment, estimate.acc, estimate.t, estimate.cost, times, on_proxy_front=bool(proxy_front)))
+    return found
+
+
+def choose(found: Sequence[Candidate], at_most: int) -> list[Candidate]:
+    """At most `at_most` candidates: two thirds from the proxy's own frontier,
+    spread over it (the largest joint hypervolume of their estimates), the rest
+    the margin candidates found on the most drawn fronts."""
+    own = [c for c in found if c.on_proxy_front]
+    margin = sorted((c for c in found if not c.on_proxy_front), key=lambda c: (-c.on_fronts, c.proxy_lat))
+    share = min(len(own), max(1, (2 * at_most + 2) // 3))
+    if share < len(own):
+        acc = np.array([c.proxy_acc for c in own])
+        lat = np.array([c.proxy_lat for c in own])
+        own = [own[i] for i in select_k(acc, lat, share, ref_acc=0.0, ref_lat=float(lat.max()) * 1.05 + 1e-9)]
+    chosen = own + margin[: max(0, at_most - len(own))]
+    return sorted(chosen, key=lambda c: c.proxy_lat)
+
+
+def _layers(acc: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Pareto layer of every point (0: non-dominated)."""
+    layer = np.full(len(acc), -1)
+    remaining = np.arange(len(acc))
+    depth = 0
+    while remaining.size:
+        front = remaining[pareto_indices(acc[remaining], lat[remaining])]
+        layer[front] = depth
+        remaining = np.setdiff1d(remaining, front)
+        depth += 1
+    return layer
+
+
+@dataclass
+class Spent:
+    calls: int = 0
+    rounds: int = 0
+    queries: int = 0
+
+
+async def successive_halving(
+    workflow: WorkflowOp,
+    candidates: list[Candidate],
+    assignment_of: Callable[[dict[str, int]], dict[str, Attribute]],
+    backend: Backend,
+    calls_made: Callable[[], int],
+    queries: Sequence[Query],
+    *,
+    budget: int,
+    calls_per_run: Sequence[int],
+    prior_strength: float,
+    keep: int,
+    first_batch: int,
+    seed: int,
+    concurrency: int,
+) -> Spent:
+    """Measure candidates on growing batches of `queries`, halving the field
+    after each batch, until the queries, the candidates or the budget run out.
+    A batch is started only if `calls_per_run[i]` (an upper bound on the calls
+    one run of candidate i makes) says it fits in what is left; `calls_made()`
+    gives the calls actually made (cache hits are free). Updates the
+    candidates in place."""
+    spent = Spent()
+    before = calls_made()
+    alive = list(range(len(candidates)))
+    start, size = 0, max(1, first_batch)
+    while alive and start < len(queries):
+        batch = list(queries[start : start + size])
+        cost = sum(calls_per_run[i] * len(batch) for i in alive)
+        if spent.calls + cost > budget:
+            # Take as many of the best-ranked candidates as the budget allows.
+            affordable = []
+            left = budget - spent.calls
+            for i in alive:
+                if calls_per_run[i] * len(batch) <= left:
+                    affordable.append(i)
+                    left -= calls_per_run[i] * len(batch)
+            if not affordable or (spent.rounds > 0 and len(affordable) < 2):
+                break
+            alive = affordable
+        for i in alive:
+            candidate = candidates[i]
+            assign: dict[str, Attribute] = assignment_of(candidate.assignment)
+            results = await run_many(workflow, assign, backend, batch, concurrency=concurrency, seed=seed)
+            failed = [r for r in results if r.error]
+            if failed:
+                raise ValidationFailed(failed[0].error or "a call failed")
+            candidate.outcomes.update((q.id, score(r, q)) for r, q in zip(results, batch, strict=True))
+            candidate.latencies.extend(r.latency for r in results)
+        spent.calls = calls_made() - before
+        spent.rounds += 1
+        adjust(candidates)
+        spent.queries = start + len(batch)
+        start += len(batch)
+        size *= 2
+        if len(alive) <= keep:
+            continue
+        acc = np.array([candidates[i].acc(prior_strength) for i in alive])
+        lat = np.array([candidates[i].lat() for i in alive])
+        order = np.lexsort((-acc, _layers(acc, lat)))
+        alive = [alive[j] for j in order[: max(keep, (len(alive) + 1) // 2)]]
+    return spent
+
+
+def adjust(candidates: Sequence[Candidate], rounds: int = 50) -> None:
+    """Per-candidate accuracy on a validation query of average difficulty.
+
+    After halving, later batches run only the survivors, so raw rates compare
+    candidates on different queries, and one easy batch flatters whoever ran
+    it. A two-way additive model, right(c, q) ~ a_c + b_q with the b_q centred,
+    fitted by alternating means, puts every candidate on the same footing."""
+    measured = [c for c in candidates if c.n]
+    queries = sorted({q for c in measured for q in c.outcomes})
+    if not measured:
+        return
+    b = dict.fromkeys(queries, 0.0)
+    for _ in range(rounds):
+        a = [np.mean([y - b[q] for q, y in c.outcomes.items()]) for c in measured]
+        sums: dict[str, list[float]] = {q: [] for q in queries}
+        for c, a_c in zip(measured, a, strict=True):
+            for q, y in c.outcomes.items():
+                sums[q].append(y - a_c)
+        raw = {q: float(np.mean(v)) for q, v in sums.items()}
+        centre = float(np.mean(list(raw.values())))
+        b = {q: v - centre for q, v in raw.items()}
+    for c in measured:
+        c.adjusted = float(np.clip(np.mean([y - b[q] for q, y in c.outcomes.items()]), 0.0, 1.0))
+
+
+class ValidationFailed(Exception):
+    """A validation call failed after its retries: nothing is measured from it."""
+
+
+def validated_front(candidates: Sequence[Candidate], prior_strength: float) -> list[Candidate]:
+    """The candidates no other dominates, by latency: measured ones at their
+    combined estimate, the others at the proxy's (the prior, unchanged)."""
+    if not candidates:
+        return []
+    acc = np.array([c.acc(prior_strength) for c in candidates])
+    lat = np.array([c.lat() for c in candidates])
+    return [candidates[i] for i in pareto_indices(acc, lat)]
+
+
+def run(coro):
+    return asyncio.run(coro)

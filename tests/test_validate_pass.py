@@ -1,0 +1,115 @@
+"""The validate pass: candidates measured end to end on a disjoint split, within budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flowcompile.compiler import CompileError, import_spec, run_passes, the_workflow
+from flowcompile.dialects.flow import PointAttr
+from flowcompile.passes.profile import recorded_ids
+from flowcompile.sim.world import default_world_path
+from flowcompile.tools.common import print_module
+from flowcompile.validation import Candidate, adjust
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILED = "profile{samples=12 cache=none},compose,enumerate"
+
+
+def _validated(example: str, options: str = "samples=16 cache=none"):
+    module = import_spec(ROOT / "examples" / f"{example}.yaml")
+    run_passes(module, f"{PROFILED},validate{{{options}}}")
+    return module, the_workflow(module)
+
+
+def _record(workflow, key: str) -> dict:
+    return {k: v for k, v in workflow.attributes[key].data.items()}
+
+
+def test_validation_split_is_disjoint_and_recorded() -> None:
+    _, workflow = _validated("chain")
+    profiled, validated = recorded_ids(workflow, "profiled"), recorded_ids(workflow, "validated")
+    assert len(profiled) == 12 and validated
+    assert not set(profiled) & set(validated)
+
+
+def test_points_carry_proxy_and_validation_values() -> None:
+    _, workflow = _validated("chain")
+    points = [p for p in workflow.attributes["frontier"].data if isinstance(p, PointAttr)]
+    assert points
+    measured = [p for p in points if p.get("val_n")]
+    assert measured, "validation measured nothing it kept"
+    for p in points:
+        assert p.get("proxy_acc") is not None and p.get("proxy_lat") is not None
+    for p in measured:
+        # The combined estimate lies between the proxy's and the measurement.
+        lo, hi = sorted((p.get("proxy_acc"), p.get("val_acc")))
+        assert lo - 1e-6 <= p.get("acc") <= hi + 1e-6
+    # Nothing kept is dominated by another kept point.
+    for a in points:
+        for b in points:
+            assert not (b.get("acc") > a.get("acc") and b.get("lat") < a.get("lat"))
+
+
+def test_budget_is_respected() -> None:
+    _, workflow = _validated("chain", "samples=32 budget=150 cache=none")
+    calls = _record(workflow, "validated")["calls"].value.data
+    assert 0 < calls <= 150
+
+
+def test_same_input_same_ir() -> None:
+    first, _ = _validated("self_consistency")
+    second, _ = _validated("self_consistency")
+    assert print_module(first) == print_module(second)
+
+
+def test_a_split_inside_the_profiling_set_is_refused(tmp_path: Path) -> None:
+    from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
+
+    dataset = write_jsonl(tmp_path / "same.jsonl", generate_dataset(SimWorld(), 12, 0))
+    module = import_spec(ROOT / "examples" / "chain.yaml")
+    with pytest.raises(CompileError, match="no validation query left: every one is in the profiling set"):
+        run_passes(module, f'{PROFILED},validate{{dataset="{dataset}" cache=none}}')
+
+
+def test_failed_calls_are_an_error_not_a_measurement(tmp_path: Path) -> None:
+    world = yaml.safe_load(default_world_path().read_text())
+    world["faults"]["server_error"] = 1.0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(world))
+    module = import_spec(ROOT / "examples" / "chain.yaml")
+    run_passes(module, PROFILED)
+    with pytest.raises(CompileError, match="validation call failed after 2 attempts: .*server_error"):
+        run_passes(module, f'validate{{world="{broken}" retries=2 cache=none}}')
+    assert "validated" not in the_workflow(module).attributes
+
+
+def test_adjust_compares_candidates_on_common_footing() -> None:
+    # Both candidates are equally good on the queries both ran; the second also
+    # ran an easy batch that everyone it met got right.
+    a = Candidate({}, 0.5, 1.0, 0.0, 1, outcomes={"q1": True, "q2": False})
+    b = Candidate({}, 0.5, 1.0, 0.0, 1, outcomes={"q1": True, "q2": False, "q3": True, "q4": True})
+    c = Candidate({}, 0.5, 1.0, 0.0, 1, outcomes={"q3": True, "q4": True})
+    assert b.successes / b.n > a.successes / a.n  # raw rates flatter b
+    adjust([a, b, c])
+    assert a.adjusted == pytest.approx(b.adjusted, abs=1e-6)
+
+
+def test_compile_validates_by_default(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from flowcompile.tools.cli import cli
+
+    result = CliRunner().invoke(
+        cli,
+        ["compile", str(ROOT / "examples" / "self_consistency.yaml"), "-o", str(tmp_path), "--samples", "12",
+         "--cache", str(tmp_path / "c.sqlite"), "--validation-samples", "16"],
+    )
+    assert result.exit_code == 0, result.output
+    artifact = json.loads((tmp_path / "self_consistency.artifact.json").read_text())
+    assert artifact["points"]
+    ir = (tmp_path / "self_consistency.compiled.mlir").read_text()
+    assert "validated = {" in ir and "val_n = " in ir
