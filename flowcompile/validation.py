@@ -244,14 +244,28 @@ class ValidationFailed(Exception):
     """A validation call failed after its retries: nothing is measured from it."""
 
 
-def validated_front(candidates: Sequence[Candidate], prior_strength: float) -> list[Candidate]:
-    """The candidates no other dominates, by latency: measured ones at their
-    combined estimate, the others at the proxy's (the prior, unchanged)."""
+def validated_front(candidates: Sequence[Candidate], prior_strength: float, z: float = 1.0) -> list[Candidate]:
+    """The candidates no other confidently dominates, by latency (so the set may
+    hold points statistically tied with a faster one): measured ones at their
+    combined estimate, the others at the proxy's (the prior).
+
+    q dominates p when it is no slower and more accurate by more than `z`
+    standard errors of the difference (each estimate's spread that of a Beta
+    posterior worth prior_strength + n queries). A plain comparison would let
+    one lucky validation batch evict the proxy's most accurate points (the
+    winner's curse of measuring many candidates on few queries)."""
     if not candidates:
         return []
     acc = np.array([c.acc(prior_strength) for c in candidates])
     lat = np.array([c.lat() for c in candidates])
-    return [candidates[i] for i in pareto_indices(acc, lat)]
+    var = acc * (1.0 - acc) / np.array([prior_strength + c.n + 1.0 for c in candidates])
+    kept = []
+    for i in range(len(candidates)):
+        beaten = (lat <= lat[i]) & (acc - acc[i] > z * np.sqrt(var + var[i]))
+        beaten[i] = False
+        if not beaten.any():
+            kept.append(i)
+    return [candidates[i] for i in sorted(kept, key=lambda i: (lat[i], -acc[i]))]
 
 
 def run(coro):

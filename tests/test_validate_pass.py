@@ -45,13 +45,19 @@ def test_points_carry_proxy_and_validation_values() -> None:
     for p in points:
         assert p.get("proxy_acc") is not None and p.get("proxy_lat") is not None
     for p in measured:
-        # The combined estimate lies between the proxy's and the measurement.
-        lo, hi = sorted((p.get("proxy_acc"), p.get("val_acc")))
-        assert lo - 1e-6 <= p.get("acc") <= hi + 1e-6
-    # Nothing kept is dominated by another kept point.
+        # The combined estimate is the proxy's prior (worth 8 queries) updated by
+        # val_n queries' (difficulty-adjusted) rate, a rate in [0, 1].
+        n, prior = p.get("val_n"), p.get("proxy_acc")
+        assert 8 * prior / (8 + n) - 1e-6 <= p.get("acc") <= (8 * prior + n) / (8 + n) + 1e-6
+    # Nothing kept is confidently dominated: beaten by more than a standard
+    # error of the difference (Beta spread, prior 8 + val_n queries).
+    def var(p):
+        return p.get("acc") * (1 - p.get("acc")) / (8 + (p.get("val_n") or 0) + 1)
+
     for a in points:
         for b in points:
-            assert not (b.get("acc") > a.get("acc") and b.get("lat") < a.get("lat"))
+            gap = b.get("acc") - a.get("acc")
+            assert not (b.get("lat") <= a.get("lat") and gap > (var(a) + var(b)) ** 0.5 + 1e-6)
 
 
 def test_budget_is_respected() -> None:
@@ -85,6 +91,17 @@ def test_failed_calls_are_an_error_not_a_measurement(tmp_path: Path) -> None:
     with pytest.raises(CompileError, match="validation call failed after 2 attempts: .*server_error"):
         run_passes(module, f'validate{{world="{broken}" retries=2 cache=none}}')
     assert "validated" not in the_workflow(module).attributes
+
+
+def test_a_lucky_batch_does_not_evict_a_tied_point() -> None:
+    from flowcompile.validation import validated_front
+
+    top = Candidate({}, 0.88, 100.0, 0.0, 1)  # the proxy's most accurate point, unmeasured
+    lucky = Candidate({}, 0.86, 30.0, 0.0, 1, outcomes={f"q{i}": i % 16 != 0 for i in range(32)})
+    clearly_worse = Candidate({}, 0.30, 120.0, 0.0, 1)
+    kept = validated_front([top, lucky, clearly_worse], 8.0)
+    assert lucky.acc(8.0) > top.acc(8.0)  # plainly, `lucky` dominates `top`
+    assert kept == [lucky, top]
 
 
 def test_adjust_compares_candidates_on_common_footing() -> None:
