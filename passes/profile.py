@@ -29,22 +29,17 @@ run would cost and calls nothing. A summary line goes to stderr.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
 from xdsl.ir import Attribute
-from xdsl.passes import ModulePass
 
 from flowcompile.dialects.flow import AgentOp, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
 from flowcompile.dialects.syntax import float_array
-
-DEFAULT_CACHE = ".flowcompile/profile-cache.sqlite"
-"""Relative to the working directory; FLOWCOMPILE_CACHE overrides it."""
+from flowcompile.passes.backend_options import BackendPassOptions
 
 
 def _round(value: float) -> float:
@@ -53,15 +48,12 @@ def _round(value: float) -> float:
 
 
 @dataclass(frozen=True)
-class ProfilePass(ModulePass):
+class ProfilePass(BackendPassOptions):
     """Measure every agent under every candidate configuration against a backend.
 
     The reference configuration's accepted outputs are the pseudo ground truth."""
 
     name = "profile"
-
-    backend: str = "sim"
-    """sim, litellm or replay."""
 
     dataset: str = ""
     """JSONL profiling set; empty: the sim world generates `samples` queries."""
@@ -69,29 +61,11 @@ class ProfilePass(ModulePass):
     samples: int = 0
     """How many queries to profile on (0: the whole dataset, or 32 generated)."""
 
-    concurrency: int = 8
-    """Calls in flight at once."""
-
-    cache: str = ""
-    """SQLite profile store; empty: $FLOWCOMPILE_CACHE or .flowcompile/profile-cache.sqlite; none: no cache."""
-
     seed: int = 0
     """Seed of the generated dataset and of every call."""
 
     judge: str = "exact"
     """exact (answer match) or llm:MODEL (a model of the pool grades answers)."""
-
-    world: str = ""
-    """The sim world file (default: the bundled Qwen3 world)."""
-
-    trace: str = ""
-    """With backend=replay: the recorded JSONL trace."""
-
-    retries: int = 6
-    """Attempts per call on 429, 5xx, time-outs and malformed replies."""
-
-    timeout: float | int = 60.0
-    """Seconds per litellm call."""
 
     recovery: bool = False
     """Also measure recovery rates, on inputs with one upstream output made wrong."""
@@ -105,7 +79,7 @@ class ProfilePass(ModulePass):
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
-        session = ProfileSession(self, None if self.dry_run else self._cache_path())
+        session = ProfileSession(self, None if self.dry_run else self.cache_path())
         try:
             for workflow in workflows:
                 if self.dry_run:
@@ -116,11 +90,6 @@ class ProfilePass(ModulePass):
                 write_provenance(workflow, session.provenance(measured))
         finally:
             session.close()
-
-    def _cache_path(self) -> Path | None:
-        if self.cache == "none":
-            return None
-        return Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)
 
 
 def write_measurements(workflow: WorkflowOp, measured) -> None:

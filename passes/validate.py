@@ -19,18 +19,16 @@ new frontier that were not on the proxy's own). `pareto` then emits from it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
-from xdsl.passes import ModulePass
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import PointAttr, ProfileAttr, WorkflowOp
-from flowcompile.passes.profile import DEFAULT_CACHE, log, provenance_attr, recorded_ids
+from flowcompile.passes.backend_options import BackendPassOptions
+from flowcompile.passes.profile import log, provenance_attr, recorded_ids
 from flowcompile.proxy.search import DEFAULT_LIMIT
 
 VALIDATION_SEED_OFFSET = 500
@@ -38,16 +36,13 @@ VALIDATION_SEED_OFFSET = 500
 
 
 @dataclass(frozen=True)
-class ValidatePass(ModulePass):
+class ValidatePass(BackendPassOptions):
     """Measure the frontier's candidates end to end on a validation split.
 
     Successive halving within a call budget; keeps what measurements show
     non-dominated."""
 
     name = "validate"
-
-    backend: str = "sim"
-    """sim, litellm or replay."""
 
     dataset: str = ""
     """JSONL validation set; empty: the sim generates `samples` queries from seed + 500.
@@ -74,24 +69,6 @@ class ValidatePass(ModulePass):
     seed: int = 0
     """Seed of the calls, the draws and (sim) the generated split."""
 
-    concurrency: int = 8
-    """Calls in flight at once."""
-
-    cache: str = ""
-    """SQLite store, as for profile (none: no cache)."""
-
-    world: str = ""
-    """The sim world file (default: the bundled Qwen3 world)."""
-
-    trace: str = ""
-    """With backend=replay: the recorded JSONL trace."""
-
-    retries: int = 6
-    """Attempts per call on 429, 5xx, time-outs and malformed replies."""
-
-    timeout: float | int = 60.0
-    """Seconds per litellm call."""
-
     limit: int = DEFAULT_LIMIT
     """The largest cross product one step of the search may build."""
 
@@ -106,17 +83,12 @@ class ValidatePass(ModulePass):
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
-        session = ProfileSession(_SessionOptions(self), self._cache_path())
+        session = ProfileSession(_SessionOptions(self), self.cache_path())
         try:
             for workflow in workflows:
                 self._validate(workflow, session)
         finally:
             session.close()
-
-    def _cache_path(self) -> Path | None:
-        if self.cache == "none":
-            return None
-        return Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)
 
     def _queries(self, workflow: WorkflowOp):
         from flowcompile.profiling.dataset import as_query, load_dataset

@@ -1,0 +1,50 @@
+"""The options every pass that calls a backend shares (profile, validate).
+
+Not a pass: an abstract `ModulePass` whose fields the calling passes inherit,
+so `-p 'profile{backend=litellm retries=3}'` and `-p 'validate{...}'` take the
+same spelling, defaults and documentation, and one place resolves the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC
+from dataclasses import dataclass
+from pathlib import Path
+
+from xdsl.passes import ModulePass
+
+DEFAULT_CACHE = ".flowcompile/profile-cache.sqlite"
+"""Relative to the working directory; FLOWCOMPILE_CACHE overrides it."""
+
+
+@dataclass(frozen=True)
+class BackendPassOptions(ModulePass, ABC):
+    """Where calls go, how they are cached and retried."""
+
+    backend: str = "sim"
+    """sim, litellm or replay."""
+
+    concurrency: int = 8
+    """Calls in flight at once."""
+
+    cache: str = ""
+    """SQLite profile store; empty: $FLOWCOMPILE_CACHE or .flowcompile/profile-cache.sqlite; none: no cache."""
+
+    world: str = ""
+    """The sim world file (default: the bundled Qwen3 world)."""
+
+    trace: str = ""
+    """With backend=replay: the recorded JSONL trace."""
+
+    retries: int = 6
+    """Attempts per call on 429, 5xx, time-outs and malformed replies."""
+
+    timeout: float | int = 60.0
+    """Seconds per litellm call."""
+
+    def cache_path(self) -> Path | None:
+        """The store the options name, or None for cache=none."""
+        if self.cache == "none":
+            return None
+        return Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)
