@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flowcompile.proxy.model import (
@@ -26,7 +26,7 @@ from flowcompile.proxy.model import (
     Vote,
     evaluate,
 )
-from flowcompile.proxy.search import RegionLimitError, brute_force, by_key, frontier, space_size
+from flowcompile.proxy.search import RegionLimitError, brute_force, frontier, space_size
 
 
 class Builder:
@@ -118,7 +118,14 @@ def random_workflow(seed: int) -> Node:
 def assert_same_front(root: Node) -> None:
     fast = frontier(root)
     slow = brute_force(root)
-    assert sorted(by_key(fast)) == sorted(by_key(slow))
+    # Compared with a tolerance: rounding both to a fixed number of decimals
+    # splits exact decimal ties that float noise puts on either side (seed 5670).
+    def points(front):
+        return sorted((p.estimate.t, p.estimate.acc) for p in front)
+
+    assert len(fast) == len(slow)
+    for (t1, a1), (t2, a2) in zip(points(fast), points(slow), strict=True):
+        assert t1 == pytest.approx(t2, abs=1e-9) and a1 == pytest.approx(a2, abs=1e-9)
     for point in fast:
         again = evaluate(root, point.assignment)
         assert again.acc == pytest.approx(point.estimate.acc, abs=1e-12)
@@ -130,6 +137,7 @@ def assert_same_front(root: Node) -> None:
 
 @settings(deadline=None, max_examples=150)
 @given(st.integers(0, 10**9))
+@example(5670)  # an exact accuracy tie on a rounding boundary
 def test_frontier_equals_brute_force(seed: int) -> None:
     root = random_workflow(seed)
     if space_size(root) > 30_000:

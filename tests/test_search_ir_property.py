@@ -146,8 +146,16 @@ def test_enumerate_and_pareto_equal_brute_force(seed: int) -> None:
     if workflow.attributes["space"].value.data > 20_000:  # pyright: ignore
         return
     brute = run_passes(profiled_module(seed), "compose,enumerate{exhaustive=true}")
-    assert frontier_of(search) == frontier_of(brute)
+    assert_same(frontier_of(search), frontier_of(brute))
     # pareto without k emits exactly that set, whether or not enumerate ran first
     direct = run_passes(profiled_module(seed), "compose,pareto")
     (config_set,) = [op for op in direct.ops if isinstance(op, ConfigSetOp)]
-    assert [(p.get("acc"), p.get("lat")) for p in config_set.points] == frontier_of(brute)
+    assert_same([(p.get("acc"), p.get("lat")) for p in config_set.points], frontier_of(brute))
+
+
+def assert_same(found: list[tuple[float, float]], expected: list[tuple[float, float]]) -> None:
+    """The same points, up to the IR's last printed decimal: an exact tie at
+    the rounding boundary may print one unit apart (float noise decides)."""
+    assert len(found) == len(expected)
+    for (a1, t1), (a2, t2) in zip(found, expected, strict=True):
+        assert abs(a1 - a2) <= 1.5e-6 and abs(t1 - t2) <= 1.5e-6
