@@ -29,26 +29,20 @@ from _space import Config, Space
 
 
 class Memo:
-    """A backend view over shared replies that counts the calls it caused.
+    """A backend view over shared replies that records the requests it is sent.
 
-    `shared` maps a request's content hash to its reply; a request already in
-    `seen` costs nothing again (a cache hit), any other counts once."""
+    `shared` maps a request's content hash to its reply; while `recording` is a
+    set, every request's hash goes into it (what a configuration's runs cost)."""
 
     name = "sim"
 
     def __init__(self, sim: SimBackend, shared: dict[str, CallResult]) -> None:
         self.sim = sim
         self.shared = shared
-        self.seen: set[str] = set()
         self.recording: set[str] | None = None
-
-    @property
-    def calls(self) -> int:
-        return len(self.seen)
 
     async def call(self, request: CallRequest) -> CallResult:
         key = content_hash(request)
-        self.seen.add(key)
         if self.recording is not None:
             self.recording.add(key)
         hit = self.shared.get(key)

@@ -60,6 +60,8 @@ from _measure import (  # noqa: E402
 )
 from _space import Config, Space, heuristics, restrict_spec  # noqa: E402
 
+from flowcompile.proxy import hypervolume_2d  # noqa: E402
+
 ROOT = HERE.parent
 EXAMPLES = ("chain", "self_consistency", "router", "refine", "mixture")
 WORLDS = {"default": None, "correlated": "correlated"}
@@ -190,13 +192,11 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     oracle_points = held.points(everything)
     heur = heuristics(space, workflow)
     strongest = held.measure([heur["all-strongest"]])[0]
+    ref_acc, ref_lat = float(oracle_points[:, 0].min()), float(oracle_points[:, 1].max())
     ref = Reference(
-        ref_acc=float(oracle_points[:, 0].min()),
-        ref_lat=float(oracle_points[:, 1].max()),
-        strongest=(strongest.acc, strongest.lat),
-        oracle_hv=0.0,
+        ref_acc, ref_lat, (strongest.acc, strongest.lat),
+        hypervolume_2d(oracle_points[:, 0], oracle_points[:, 1], ref_acc, ref_lat),
     )
-    ref = Reference(ref.ref_acc, ref.ref_lat, ref.strongest, hv(oracle_points, ref))
     oracle_front = nondominated(oracle_points)
 
     base = {"workflow": example, "world": world, "space": space_name, "space_size": space.size,

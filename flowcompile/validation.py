@@ -25,7 +25,6 @@ Nothing here reads a backend's internals: candidates are run by the runtime
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -160,7 +159,7 @@ async def successive_halving(
     queries: Sequence[Query],
     *,
     budget: int,
-    calls_per_run: Sequence[int],
+    calls_per_run: int,
     prior_strength: float,
     keep: int,
     first_batch: int,
@@ -169,8 +168,8 @@ async def successive_halving(
 ) -> Spent:
     """Measure candidates on growing batches of `queries`, halving the field
     after each batch, until the queries, the candidates or the budget run out.
-    A batch is started only if `calls_per_run[i]` (an upper bound on the calls
-    one run of candidate i makes) says it fits in what is left; `calls_made()`
+    A batch is started only if `calls_per_run` (an upper bound on the calls one
+    run makes) says it fits in what is left; `calls_made()`
     gives the calls actually made (cache hits are free). Updates the
     candidates in place."""
     spent = Spent()
@@ -179,15 +178,15 @@ async def successive_halving(
     start, size = 0, max(1, first_batch)
     while alive and start < len(queries):
         batch = list(queries[start : start + size])
-        cost = sum(calls_per_run[i] * len(batch) for i in alive)
+        cost = sum(calls_per_run * len(batch) for i in alive)
         if spent.calls + cost > budget:
             # Take as many of the best-ranked candidates as the budget allows.
             affordable = []
             left = budget - spent.calls
             for i in alive:
-                if calls_per_run[i] * len(batch) <= left:
+                if calls_per_run * len(batch) <= left:
                     affordable.append(i)
-                    left -= calls_per_run[i] * len(batch)
+                    left -= calls_per_run * len(batch)
             if not affordable or (spent.rounds > 0 and len(affordable) < 2):
                 break
             alive = affordable
@@ -267,6 +266,3 @@ def validated_front(candidates: Sequence[Candidate], prior_strength: float, z: f
             kept.append(i)
     return [candidates[i] for i in sorted(kept, key=lambda i: (lat[i], -acc[i]))]
 
-
-def run(coro):
-    return asyncio.run(coro)

@@ -83,7 +83,7 @@ class ValidatePass(BackendPassOptions):
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
-        session = ProfileSession(_SessionOptions(self), self.cache_path())
+        session = ProfileSession(self, self.cache_path())
         try:
             for workflow in workflows:
                 self._validate(workflow, session)
@@ -125,7 +125,7 @@ class ValidatePass(BackendPassOptions):
         )
 
         name = workflow.sym_name.data
-        if "estimates" not in next(iter(workflow.agents)).attributes:
+        if any("estimates" not in a.attributes for a in workflow.agents):
             raise FlowError(workflow, f"@{name} has no estimates: run compose before validate")
         queries = self._queries(workflow)
         root = build_model(workflow)
@@ -155,7 +155,7 @@ class ValidatePass(BackendPassOptions):
             spent = run(
                 successive_halving(
                     workflow, candidates, assignment_of, session.backend, lambda: counter["calls"], queries,
-                    budget=budget, calls_per_run=[per_run] * len(candidates),
+                    budget=budget, calls_per_run=per_run,
                     prior_strength=float(self.prior_strength), keep=self.keep,
                     first_batch=first_batch, seed=self.seed, concurrency=max(1, self.concurrency),
                 )
@@ -185,10 +185,7 @@ class ValidatePass(BackendPassOptions):
         ]
         workflow.attributes["frontier"] = ArrayAttr(points)
         from_margin = sum(1 for c in front if not c.on_proxy_front)
-        record = {"backend": self.backend}
-        world = getattr(session.base, "world", None)
-        if self.backend == "sim" and world is not None:
-            record["simulation"] = world.name
+        record = session.backend_record()
         record.update(
             queries=[q.id for q in queries[: spent.queries]], calls=spent.calls, candidates=len(candidates),
             measured_kept=sum(1 for c in front if c.n), kept=len(points), from_margin=from_margin,
@@ -229,14 +226,3 @@ def _profiling_calls(workflow: WorkflowOp) -> int:
         if isinstance(value, int):
             return value
     return 0
-
-
-class _SessionOptions:
-    """The options a profiling session needs to build the backend stack."""
-
-    def __init__(self, p: ValidatePass) -> None:
-        self.backend, self.world, self.trace = p.backend, p.world, p.trace
-        self.retries, self.timeout = p.retries, p.timeout
-        self.dataset, self.samples, self.seed = p.dataset, p.samples, p.seed
-        self.judge, self.recovery, self.concurrency = "exact", False, p.concurrency
-

@@ -130,3 +130,21 @@ def test_compile_validates_by_default(tmp_path: Path) -> None:
     assert artifact["points"]
     ir = (tmp_path / "self_consistency.compiled.mlir").read_text()
     assert "validated = {" in ir and "val_n = " in ir
+
+
+def test_evaluate_refuses_a_held_out_set_the_compile_saw(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from flowcompile.tools.cli import cli
+
+    runner = CliRunner()
+    spec = ROOT / "examples" / "self_consistency.yaml"
+    compiled = tmp_path / "self_consistency.compiled.mlir"
+    args = ["--samples", "12", "--cache", str(tmp_path / "c.sqlite")]
+    assert runner.invoke(cli, ["compile", str(spec), "-o", str(tmp_path), *args, "--validation-samples", "8"]).exit_code == 0
+    # evaluate draws held-out queries from seed + 1000: -1000 is the profiling seed, -500 validation's.
+    for seed, what in (("-1000", "profiling"), ("-500", "validation")):
+        result = runner.invoke(cli, ["evaluate", str(compiled), "--seed", seed, "--samples", "4"])
+        assert result.exit_code == 1
+        assert f"shares 4 of its 4 queries with the {what} set" in result.output
+    assert runner.invoke(cli, ["evaluate", str(compiled), "--samples", "4", "--no-baselines"]).exit_code == 0

@@ -105,13 +105,18 @@ class ProfileSession:
             )
         return measured
 
-    def provenance(self, measured: Measurements) -> dict[str, object]:
-        """What measured these profiles, for the IR: the backend (a simulation
-        says so, naming its world), the query ids and the calls profiling takes."""
+    def backend_record(self) -> dict[str, object]:
+        """Which backend answers; a simulation says so and names its world."""
         record: dict[str, object] = {"backend": self.options.backend}
         world = getattr(self.base, "world", None)
         if self.options.backend == "sim" and world is not None:
             record["simulation"] = world.name
+        return record
+
+    def provenance(self, measured: Measurements) -> dict[str, object]:
+        """What measured these profiles, for the IR: the backend (a simulation
+        says so, naming its world), the query ids and the calls profiling takes."""
+        record = self.backend_record()
         record["queries"] = [q.id for q in self.queries()]
         record["calls"] = measured.total_calls
         return record

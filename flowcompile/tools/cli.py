@@ -29,39 +29,17 @@ def _say(message: str) -> None:
 def _pipeline_option(name: str, value: object) -> str:
     if value is None or value == "":
         return ""
+    if isinstance(value, bool):
+        return f"{name}={'true' if value else 'false'}"
     if isinstance(value, str):
         return f'{name}="{value}"'
     return f"{name}={value}"
 
 
-def _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurrency, recovery) -> str:
-    options = [
-        "recovery=true" if recovery else "",
-        _pipeline_option("backend", backend),
-        _pipeline_option("dataset", dataset),
-        _pipeline_option("samples", samples),
-        _pipeline_option("seed", seed),
-        _pipeline_option("cache", cache),
-        _pipeline_option("world", world),
-        _pipeline_option("trace", trace),
-        _pipeline_option("concurrency", concurrency),
-    ]
-    return "profile{" + " ".join(o for o in options if o) + "}"
-
-
-def _validate_spec(backend, dataset, samples, budget, seed, cache, world, trace, concurrency) -> str:
-    options = [
-        _pipeline_option("backend", backend),
-        _pipeline_option("dataset", dataset),
-        _pipeline_option("samples", samples),
-        _pipeline_option("budget", budget or None),
-        _pipeline_option("seed", seed),
-        _pipeline_option("cache", cache),
-        _pipeline_option("world", world),
-        _pipeline_option("trace", trace),
-        _pipeline_option("concurrency", concurrency),
-    ]
-    return "validate{" + " ".join(o for o in options if o) + "}"
+def _pass_spec(name: str, **options: object) -> str:
+    """`name{k=v ...}` in the -p syntax, unset options left out."""
+    parts = [_pipeline_option(key.replace("_", "-"), value) for key, value in options.items()]
+    return name + "{" + " ".join(p for p in parts if p) + "}"
 
 
 def _backend(backend: str, world: str | None, trace: str | None):
@@ -170,20 +148,18 @@ def compile(spec, out, backend, world, trace, dataset, samples, seed, cache, con
         name = the_workflow(module).sym_name.data
         folder = Path(out or Path("out") / name)
         written = [write(module, folder / f"{name}.mlir")]
-        run_passes(module, _profile_spec(backend, dataset, samples, seed, cache, world, trace, concurrency, recovery))
+        run_passes(module, _pass_spec(
+            "profile", recovery=recovery, backend=backend, dataset=dataset, samples=samples,
+            seed=seed, cache=cache, world=world, trace=trace, concurrency=concurrency,
+        ))
         written.append(write(module, folder / f"{name}.profiled.mlir"))
-        pareto = "pareto{" + " ".join(
-            o for o in (
-                _pipeline_option("k", k),
-                _pipeline_option("max-latency", max_latency),
-                _pipeline_option("min-acc", min_acc),
-                _pipeline_option("max-cost", max_cost),
-            ) if o
-        ) + "}"
+        pareto = _pass_spec("pareto", k=k, max_latency=max_latency, min_acc=min_acc, max_cost=max_cost)
         validation = ""
         if validate:
-            validation = _validate_spec(
-                backend, dataset, validation_samples, validation_budget, seed, cache, world, trace, concurrency
+            validation = _pass_spec(
+                "validate", backend=backend, dataset=dataset, samples=validation_samples,
+                budget=validation_budget or None, seed=seed, cache=cache, world=world, trace=trace,
+                concurrency=concurrency,
             ) + ","
         run_passes(module, f"compose,enumerate,{validation}{pareto}")
         written.append(write(module, folder / f"{name}.compiled.mlir"))
