@@ -210,6 +210,11 @@ class ProfileAttr(KeywordStructAttr):
     output from a wrong input) measured on `rec_n` perturbed inputs. On an
     aggregator (an agent reading fork results), `by_right[j]` is the success
     rate on `by_right_n[j]` inputs in which exactly j of its proposals are right.
+    What a fork's latency (its slowest branch) needs: inside a replicated fork,
+    `lat_max[k-1]` estimates the expected maximum latency of k calls on one
+    input, k = 1..K (K: the most replicas the forks around it run); at the end
+    of one branch of a fork of several, `lat_q` is the latency distribution in
+    equal-probability atoms (each the mean of its quantile bin, ascending).
     """
 
     name = "flow.profile"
@@ -225,6 +230,8 @@ class ProfileAttr(KeywordStructAttr):
         Field("rec_n", "int", optional=True),
         Field("by_right", "floats", optional=True),
         Field("by_right_n", "ints", optional=True),
+        Field("lat_max", "floats", optional=True),
+        Field("lat_q", "floats", optional=True),
     )
 
     acc_: Attribute
@@ -238,6 +245,8 @@ class ProfileAttr(KeywordStructAttr):
     rec_n_: Attribute
     by_right_: Attribute
     by_right_n_: Attribute
+    lat_max_: Attribute
+    lat_q_: Attribute
 
     def verify(self) -> None:
         check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
@@ -256,6 +265,7 @@ class ProfileAttr(KeywordStructAttr):
                 )
             check_list("by_right", rates, 0.0, 1.0)
             check_list("by_right_n", counts)
+        _check_latencies(self)
 
 
 @irdl_attr_definition
@@ -263,7 +273,10 @@ class EstimateAttr(KeywordStructAttr):
     """A proxy estimate: success probability (with its interval), latency,
     cost, and the recovery rate on a wrong input. On an aggregator `by_right[j]`
     is its success probability when j of its proposals are right, non-decreasing
-    in j (the proxy's rule and the exactness of the search rely on that)."""
+    in j (the proxy's rule and the exactness of the search rely on that).
+    `lat_max[k-1]` is the expected latency of the slowest of k replicas
+    (non-decreasing, from `lat` at k = 1), `lat_q` the latency distribution
+    in ascending equal-probability atoms, as in `#flow.profile`."""
 
     name = "flow.estimate"
     FIELDS = (
@@ -274,6 +287,8 @@ class EstimateAttr(KeywordStructAttr):
         Field("cost", "float", optional=True),
         Field("rec", "float", optional=True),
         Field("by_right", "floats", optional=True),
+        Field("lat_max", "floats", optional=True),
+        Field("lat_q", "floats", optional=True),
     )
 
     acc_: Attribute
@@ -283,6 +298,8 @@ class EstimateAttr(KeywordStructAttr):
     cost_: Attribute
     rec_: Attribute
     by_right_: Attribute
+    lat_max_: Attribute
+    lat_q_: Attribute
 
     def verify(self) -> None:
         for name in ("acc", "acc_lo", "acc_hi", "rec"):
@@ -300,6 +317,28 @@ class EstimateAttr(KeywordStructAttr):
                     raise VerifyException(
                         f"by_right must be non-decreasing (more right proposals never hurt): "
                         f"by_right[{j}] = {curve[j]} < by_right[{j - 1}] = {curve[j - 1]}"
+                    )
+        _check_latencies(self, ordered=("lat_max", "lat_q"))
+
+
+def _check_latencies(attr: KeywordStructAttr, ordered: Sequence[str] = ("lat_q",)) -> None:
+    """`lat_max` and `lat_q`, when given: latencies (>= 0), at least one, and
+    non-decreasing where `ordered` names them (atoms ascend; the slowest of
+    k + 1 replicas is never faster, in expectation, than the slowest of k)."""
+    for name in ("lat_max", "lat_q"):
+        values = attr.get(name)
+        if values is None:
+            continue
+        assert isinstance(values, list)
+        if not values:
+            raise VerifyException(f"{name} needs at least one entry")
+        check_list(name, values)
+        if name in ordered:
+            for j in range(1, len(values)):
+                if values[j] < values[j - 1]:
+                    raise VerifyException(
+                        f"{name} must be non-decreasing: {name}[{j}] = {values[j]} < "
+                        f"{name}[{j - 1}] = {values[j - 1]}"
                     )
 
 

@@ -16,8 +16,10 @@ whole configurations on a validation split, disjoint from profiling:
    combined estimate, then accuracy) goes on to the next batch, and so on,
    while the call budget lasts.
 3. The combined estimate of a candidate is the posterior mean of a Beta prior
-   centred on the proxy's accuracy, worth `prior_strength` queries, updated by
-   its validation successes; its latency is the measured mean once measured.
+   centred on the proxy's accuracy, worth `prior_strength` queries (by default
+   fitted to how far the proxy's estimates fall from the validation rates:
+   `fitted_prior_strength`), updated by its validation successes; its latency
+   is the measured mean once measured.
 
 Nothing here reads a backend's internals: candidates are run by the runtime
 (`run_many`), like any user's run.
@@ -25,7 +27,7 @@ Nothing here reads a backend's internals: candidates are run by the runtime
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +39,7 @@ from flowcompile.profiling.dataset import Query
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.frontier import pareto_indices
 from flowcompile.proxy.hypervolume import select_k
-from flowcompile.proxy.search import frontier
+from flowcompile.proxy.search import Point, frontier
 from flowcompile.runtime import run_many, score
 
 
@@ -78,35 +80,41 @@ class Candidate:
         return float(np.mean(self.latencies)) if self.latencies else self.proxy_lat
 
 
-def plausible_front(
+def drawn_fronts(
     root: pm.Node, counts: Mapping[str, Sequence[int]], draws: int, seed: int, limit: int
-) -> list[Candidate]:
-    """The proxy's frontier and its frontiers under posterior draws of the
-    agents' accuracies; `counts[agent][i]` is candidate i's profiled sample
-    count (0: not drawn, the estimate is used as is)."""
+) -> Iterator[list[Point]]:
+    """The proxy's frontier, then its frontiers under `draws` posterior draws
+    of the agents' accuracies (Beta, from each candidate's estimate and its
+    profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
+    used as is). The model's accuracies are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
     nominal = {id(a): a.acc for a in agents}
     rng = np.random.default_rng(seed)
-    fronts: dict[tuple[tuple[str, int], ...], list[int]] = {}  # key -> [times on a front, on the proxy's]
-
-    def collect(proxy_front: bool) -> None:
-        for point in frontier(root, limit):
-            seen = fronts.setdefault(tuple(sorted(point.assignment.items())), [0, 0])
-            seen[0] += 1
-            seen[1] |= proxy_front
-
     try:
-        collect(True)
+        yield frontier(root, limit)
         for _ in range(draws):
             for agent in agents:
                 n = np.asarray(counts.get(agent.var.key, [0] * len(agent.acc)), dtype=float)
                 p = np.clip(np.asarray(nominal[id(agent)], dtype=float), 1e-6, 1 - 1e-6)
                 drawn = np.where(n > 0, rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0), p)
                 agent.acc = tuple(float(x) for x in drawn)
-            collect(False)
+            yield frontier(root, limit)
     finally:
         for agent in agents:
             agent.acc = nominal[id(agent)]
+
+
+def plausible_front(
+    root: pm.Node, counts: Mapping[str, Sequence[int]], draws: int, seed: int, limit: int
+) -> list[Candidate]:
+    """Every configuration on the proxy's frontier or on one of its frontiers
+    under posterior draws (`drawn_fronts`), scored by the nominal proxy."""
+    fronts: dict[tuple[tuple[str, int], ...], list[int]] = {}  # key -> [times on a front, on the proxy's]
+    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit)):
+        for point in points:
+            seen = fronts.setdefault(tuple(sorted(point.assignment.items())), [0, 0])
+            seen[0] += 1
+            seen[1] |= index == 0
     found = []
     for key, (times, proxy_front) in fronts.items():
         assignment = dict(key)
@@ -237,6 +245,28 @@ def adjust(candidates: Sequence[Candidate], rounds: int = 50) -> None:
         b = {q: v - centre for q, v in raw.items()}
     for c in measured:
         c.adjusted = float(np.clip(np.mean([y - b[q] for q, y in c.outcomes.items()]), 0.0, 1.0))
+
+
+def fitted_prior_strength(candidates: Sequence[Candidate], default: float, low: float = 2.0, high: float = 256.0) -> float:
+    """How many validation queries the proxy's estimate is worth, from the data
+    (empirical Bayes): the proxy's error variance is what the squared gaps
+    between the measured candidates' validation rates and their proxy estimates
+    hold beyond the rates' own sampling noise, `tau2 = mean((v - p)^2 - v(1 - v)/n)`,
+    and a Beta prior worth `s` queries has variance `pbar(1 - pbar)/s`. An
+    accurate proxy (well profiled, rules that fit) is then barely moved by a
+    noisy validation batch, a biased one gives way to it. Fewer than three
+    measured candidates: `default`; clipped to [low, high]."""
+    measured = [c for c in candidates if c.n]
+    if len(measured) < 3:
+        return default
+    rate = np.array([c.adjusted if c.adjusted is not None else c.successes / c.n for c in measured])
+    proxy = np.array([c.proxy_acc for c in measured])
+    n = np.array([c.n for c in measured], dtype=float)
+    spread = float(np.mean(rate * (1.0 - rate)))
+    tau2 = float(np.mean((rate - proxy) ** 2 - rate * (1.0 - rate) / n))
+    if tau2 <= spread / high:
+        return high
+    return float(np.clip(spread / tau2, low, high))
 
 
 class ValidationFailed(Exception):

@@ -11,11 +11,16 @@ switches. Writes:
   estimate too: every level's rate shrunk toward the agent's pooled rate at
   that level, then made non-decreasing in j (weighted isotonic regression:
   more right proposals never hurt in expectation, which also keeps the
-  search's pruning exact);
+  search's pruning exact); where profiles carry them, each estimate's
+  `lat_max` (the expected latency of the slowest of k replicas, k = 1..K:
+  from `lat` at k = 1, then the profile's values made non-decreasing, since
+  one more replica never shortens the wait) and `lat_q` (the latency
+  distribution's atoms, ascending): what `parallel` composes;
 * on every agent and structural op, `proxy = "<rule>"`: `sequence` (an agent
   on its inputs, with its recovery rate), `aggregate` (an agent reading fork
   results), `plurality` / `binomial-plurality` (votes: the most common answer,
-  as `flow.vote` decides), `parallel` (forks), `switch`, `refine-loop`;
+  as `flow.vote` decides), `parallel` (forks: the expected latency of the
+  slowest branch or replica), `switch`, `refine-loop`;
 * on every vote, its rule's parameter `wrong_agree`: how often two wrong
   inputs agree, the pooled rate that profiling measured on the agents it
   counts (absent when none was measured: then all wrong answers count as
@@ -56,6 +61,18 @@ def _profiles(agent: AgentOp) -> list[ProfileAttr]:
                 "run the profile pass first",
             )
     return profiles  # pyright: ignore[reportReturnType]
+
+
+def _slowest_of(profile: ProfileAttr) -> list[float] | None:
+    """The estimate's `lat_max`: `lat` for one replica, then the profile's
+    expected maxima made non-decreasing (a running maximum); None without."""
+    measured = profile.get("lat_max")
+    if not isinstance(measured, list) or not measured:
+        return None
+    curve = [float(profile.get("lat"))]  # pyright: ignore[reportArgumentType]
+    for value in measured[1:]:
+        curve.append(max(curve[-1], float(value)))
+    return [round(v, 6) for v in curve]
 
 
 def _rule(op: builtin.Operation) -> str | None:
@@ -149,6 +166,8 @@ class ComposePass(ModulePass):
                 cost=profile.get("cost") or 0.0,
                 rec=None if rec is None else round(float(rec[i]), 6),
                 by_right=None if curves is None else [round(float(a), 6) for a in curves[i]],
+                lat_max=_slowest_of(profile),
+                lat_q=None if (atoms := profile.get("lat_q")) is None else sorted(atoms),  # pyright: ignore
             )
         agent.attributes["estimates"] = DictionaryAttr(estimates)
 

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
 from xdsl.ir import Attribute
 
-from flowcompile.dialects.flow import AgentOp, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
 from flowcompile.dialects.syntax import float_array
 from flowcompile.passes.backend_options import BackendPassOptions
 
@@ -67,25 +68,52 @@ class ProfilePass(BackendPassOptions):
     judge: str = "exact"
     """exact (answer match) or llm:MODEL (a model of the pool grades answers)."""
 
-    recovery: bool = False
+    recovery: bool = True
     """Also measure recovery rates, on inputs with one upstream output made wrong."""
 
     dry_run: bool = False
     """Print how many calls, tokens and dollars the run would take; call nothing."""
 
-    def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
-        from flowcompile.profiling.session import ProfileSession
+    max_samples: int = 256
+    """Adaptive profiling when above `samples` (32 by default): after a uniform
+    first round, rounds of doubling query counts up to this many, each only for
+    the candidates on the proxy's frontier under plausible accuracies; 0 (or at
+    most `samples`): uniform profiling on `samples` queries."""
 
+    budget: int = 0
+    """Adaptive profiling's calls at most (0: as many as `max-samples` take)."""
+
+    draws: int = 16
+    """Adaptive profiling: posterior draws of the accuracies that decide which
+    candidates are in play."""
+
+    def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
+        from flowcompile.profiling.session import GENERATED_QUERIES, ProfileSession
+
+        if min(self.samples, self.max_samples, self.budget, self.draws) < 0:
+            raise ValueError("samples, max-samples, budget and draws must be >= 0")
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
-        session = ProfileSession(self, None if self.dry_run else self.cache_path())
+        first = self.samples or GENERATED_QUERIES
+        adaptive = self.max_samples > first
+        cache = self.cache_path()
+        if adaptive and cache is None:  # rounds re-read earlier calls: keep them for the run
+            cache = Path(":memory:")
+        session = ProfileSession(self, None if self.dry_run else cache)
         try:
             for workflow in workflows:
                 if self.dry_run:
                     session.dry_run(workflow)
                     continue
-                measured = session.profile(workflow)
+                if adaptive:
+                    measured = session.profile_adaptively(
+                        workflow,
+                        lambda m, w=workflow: frontier_candidates(w, m, self.draws, self.seed),
+                        first, self.budget,
+                    )
+                else:
+                    measured = session.profile(workflow)
                 write_measurements(workflow, measured)
                 write_provenance(workflow, session.provenance(measured))
         finally:
@@ -93,7 +121,9 @@ class ProfilePass(BackendPassOptions):
 
 
 def write_measurements(workflow: WorkflowOp, measured) -> None:
-    """Annotate the workflow with what profiling measured."""
+    """Annotate the workflow with what profiling measured (in each profile,
+    what a fork's latency needs: `lat_max` inside replicated forks, `lat_q` at
+    the end of a branch of a fork of several)."""
     for agent in workflow.walk():
         if not isinstance(agent, AgentOp):
             continue
@@ -114,6 +144,8 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     rec_n=s.rec_n,
                     by_right=None if s.by_right is None else [_round(r) for r in s.by_right],
                     by_right_n=None if s.level_n is None else list(s.level_n),
+                    lat_max=None if s.lat_max is None else [_round(x) for x in s.lat_max],
+                    lat_q=None if s.lat_q is None else [_round(x) for x in s.lat_q],
                 )
                 for key, s in stats.items()
             }
@@ -137,6 +169,36 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
         if stats is not None:
             loop.attributes["iters"] = FloatAttr(_round(stats[0]), f64)
             loop.attributes["pass_rate"] = FloatAttr(_round(stats[1]), f64)
+
+
+def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -> set[tuple[str, str]]:
+    """The (agent, config) candidates whose measurements can still change the
+    frontier: those of the configurations on some but not all of the proxy's
+    frontiers, the nominal one and those under `draws` posterior draws of the
+    candidates' accuracies (`validation.plausible_front`), composed from
+    `measured` on a scratch copy of the workflow. A configuration on every
+    frontier is on it whatever the noise; one on none cannot reach it."""
+    from flowcompile.compiler import context
+    from flowcompile.passes.compose import ComposePass
+    from flowcompile.passes.proxy_model import build_model
+    from flowcompile.proxy import model as pm
+    from flowcompile.proxy.search import DEFAULT_LIMIT
+    from flowcompile.validation import plausible_front
+
+    scratch = workflow.clone()
+    write_measurements(scratch, measured)
+    ComposePass().apply(context(), builtin.ModuleOp([scratch]))
+    root = build_model(scratch)
+    counts = {agent: [s.n for s in stats.values()] for agent, stats in measured.agents.items()}
+    labels = {v.key: v.labels for v in pm.all_vars(root)}
+    found: set[tuple[str, str]] = set()
+    for candidate in plausible_front(root, counts, draws, seed, DEFAULT_LIMIT):
+        if candidate.on_fronts > draws:
+            continue
+        for key, choice in candidate.assignment.items():
+            if isinstance(label := labels[key][choice], ConfigAttr):
+                found.add((key, label.key))
+    return found
 
 
 def write_provenance(workflow: WorkflowOp, provenance: dict[str, object]) -> None:

@@ -54,7 +54,7 @@ class _Builder:
         block = self.workflow.body.block
         for arg in block.args:
             self.nodes[arg] = pm.Input(arg.name_hint or "input")
-        self.block(block, gate=None)
+        self.block(block, gate=None, replicas=())
         ret = block.last_op
         assert isinstance(ret, ReturnOp)
         if len(ret.values) != 1:
@@ -64,20 +64,22 @@ class _Builder:
     def node(self, value: SSAValue) -> pm.Node:
         return self.nodes[value]
 
-    def block(self, block: Block, gate: pm.Node | None) -> None:
+    def block(self, block: Block, gate: pm.Node | None, replicas: tuple[pm.Var, ...]) -> None:
+        """The nodes of a block's ops; `replicas`: the samples knobs of the
+        replicated forks the block is in (outer first)."""
         for op in block.ops:
             if isinstance(op, AgentOp):
-                self.nodes[op.output[0]] = self.agent(op, gate)
+                self.nodes[op.output[0]] = self.agent(op, gate, replicas)
             elif isinstance(op, ForkOp):
-                self.fork(op, gate)
+                self.fork(op, gate, replicas)
             elif isinstance(op, VoteOp):
                 self.nodes[op.output[0]] = self.vote(op)
             elif isinstance(op, SwitchOp):
-                self.nodes[op.res[0]] = self.switch(op)
+                self.nodes[op.res[0]] = self.switch(op, replicas)
             elif isinstance(op, LoopOp):
-                self.nodes[op.res[0]] = self.loop(op)
+                self.nodes[op.res[0]] = self.loop(op, replicas)
 
-    def agent(self, op: AgentOp, gate: pm.Node | None) -> pm.Agent:
+    def agent(self, op: AgentOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...] = ()) -> pm.Agent:
         estimates = estimates_of(op)
         labels: tuple[object, ...] = tuple(op.candidates())
         if op.optional is not None:
@@ -112,17 +114,35 @@ class _Builder:
             )
             if proposals
             else (),
+            lat_max=tuple(
+                tuple(curve) if isinstance(curve := e.get("lat_max"), list) else None for e in estimates
+            )
+            if replicas
+            else (),
+            replicas=replicas,
         )
 
-    def fork(self, op: ForkOp, gate: pm.Node | None) -> None:
-        for region, result in zip(op.branches, op.res, strict=True):
-            self.block(region.block, gate)
-            yielded = region.block.last_op
-            assert isinstance(yielded, YieldOp)
-            self.nodes[result] = self.node(yielded.values[0])
+    def fork(self, op: ForkOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...]) -> None:
+        knob = None
         if op.knob_key is not None:
             values = tuple(op.samples.iter_values())  # pyright: ignore[reportOptionalMemberAccess]
-            self.sampled[op.res[0]] = pm.Var(op.knob_key, values)
+            knob = pm.Var(op.knob_key, values)
+        inner = (*replicas, knob) if knob is not None else replicas
+        for region, result in zip(op.branches, op.res, strict=True):
+            self.block(region.block, gate, inner)
+            yielded = region.block.last_op
+            assert isinstance(yielded, YieldOp)
+            self.nodes[result] = node = self.node(yielded.values[0])
+            source = yielded.values[0].owner
+            # The fork waits for the slowest of its different branches: the
+            # agent that ends a branch brings its latency's spread.
+            if (
+                knob is None and len(op.branches) > 1 and isinstance(source, AgentOp)
+                and source.parent_block() is region.block and isinstance(node, pm.Agent)
+            ):
+                node.lat_dev = _deviations(estimates_of(source))
+        if knob is not None:
+            self.sampled[op.res[0]] = knob
 
     def vote(self, op: VoteOp) -> pm.Vote:
         sampled = [v for v in op.inputs if v in self.sampled]
@@ -133,7 +153,7 @@ class _Builder:
         wrong_agree = rate.value.data if isinstance(rate, FloatAttr) else 1.0
         return pm.Vote(tuple(self.node(v) for v in op.inputs), samples, wrong_agree)
 
-    def switch(self, op: SwitchOp) -> pm.Switch:
+    def switch(self, op: SwitchOp, replicas: tuple[pm.Var, ...] = ()) -> pm.Switch:
         probs = op.branch_probs()
         if probs is None:
             raise FlowError(op, "flow.switch has no branch probabilities (probs): profile the workflow first")
@@ -142,19 +162,19 @@ class _Builder:
         route = self.node(op.route[0])
         branches = []
         for region in op.cases:
-            self.block(region.block, gate=route)
+            self.block(region.block, gate=route, replicas=replicas)
             yielded = region.block.last_op
             assert isinstance(yielded, YieldOp)
             branches.append(self.node(yielded.values[0]))
         return pm.Switch(route, tuple(branches), tuple(probs))
 
-    def loop(self, op: LoopOp) -> pm.Loop:
+    def loop(self, op: LoopOp, replicas: tuple[pm.Var, ...] = ()) -> pm.Loop:
         if len(op.init) != 1 or op.knob_key is None:
             raise FlowError(op, "the proxy needs a named loop carrying exactly one message")
         name = op.region_name or "loop"
         carried = pm.Carried(name)
         self.nodes[op.body.block.args[0]] = carried
-        self.block(op.body.block, gate=None)
+        self.block(op.body.block, gate=None, replicas=replicas)
         until = op.body.block.last_op
         assert isinstance(until, UntilOp)
         verdict = self.node(until.operands[0])
@@ -168,6 +188,21 @@ class _Builder:
             self.node(until.operands[1]),
             pm.Var(op.knob_key, tuple(op.max_iter_values)),
         )
+
+
+def _deviations(estimates: list[EstimateAttr]) -> tuple[tuple[float, ...] | None, ...]:
+    """Per candidate, its latency atoms (`lat_q`) minus their mean: what a
+    call adds to or takes from its expected latency, for a fork that waits for
+    the slowest of several different branches. () unless every candidate
+    that has atoms has as many (then the fork's latency is max of means)."""
+    atoms = [e.get("lat_q") for e in estimates]
+    sizes = {len(a) for a in atoms if isinstance(a, list) and a}  # pyright: ignore[reportArgumentType]
+    if len(sizes) != 1:
+        return ()
+    return tuple(
+        tuple(float(x) - sum(a) / len(a) for x in a) if isinstance(a, list) and a else None  # pyright: ignore
+        for a in atoms
+    )
 
 
 def build_model(workflow: WorkflowOp) -> pm.Node:

@@ -32,6 +32,10 @@ from flowcompile.passes.profile import log, provenance_attr, recorded_ids
 from flowcompile.proxy.search import DEFAULT_LIMIT
 
 VALIDATION_SEED_OFFSET = 500
+
+HALVING_PRIOR = 8.0
+"""The proxy's weight, in validation queries, while halving ranks candidates
+(before there is enough data to fit it)."""
 """The sim generates the validation split from seed + this (profiling uses seed)."""
 
 
@@ -63,8 +67,9 @@ class ValidatePass(BackendPassOptions):
     keep: int = 8
     """Halving stops at this many candidates."""
 
-    prior_strength: float | int = 8.0
-    """How many validation queries the proxy's estimate is worth."""
+    prior_strength: float | int = 0.0
+    """How many validation queries the proxy's estimate is worth (0: fitted to
+    the proxy's measured error, `validation.fitted_prior_strength`)."""
 
     seed: int = 0
     """Seed of the calls, the draws and (sim) the generated split."""
@@ -119,6 +124,7 @@ class ValidatePass(BackendPassOptions):
         from flowcompile.validation import (
             ValidationFailed,
             choose,
+            fitted_prior_strength,
             plausible_front,
             successive_halving,
             validated_front,
@@ -156,7 +162,7 @@ class ValidatePass(BackendPassOptions):
                 successive_halving(
                     workflow, candidates, assignment_of, session.backend, lambda: counter["calls"], queries,
                     budget=budget, calls_per_run=per_run,
-                    prior_strength=float(self.prior_strength), keep=self.keep,
+                    prior_strength=float(self.prior_strength or HALVING_PRIOR), keep=self.keep,
                     first_batch=first_batch, seed=self.seed, concurrency=max(1, self.concurrency),
                 )
             )[0]
@@ -168,10 +174,11 @@ class ValidatePass(BackendPassOptions):
             )
         # The proxy's frontier stays unless measurements dominate its points.
         pool = candidates + [c for c in found if c.on_proxy_front and all(c is not m for m in candidates)]
-        front = validated_front(pool, float(self.prior_strength))
+        strength = float(self.prior_strength) or fitted_prior_strength(candidates, HALVING_PRIOR)
+        front = validated_front(pool, strength)
         points = [
             PointAttr.build(
-                acc=round(c.acc(float(self.prior_strength)), 6),
+                acc=round(c.acc(strength), 6),
                 lat=round(c.lat(), 6),
                 cost=round(c.proxy_cost, 8),
                 proxy_acc=round(c.proxy_acc, 6),
@@ -189,13 +196,14 @@ class ValidatePass(BackendPassOptions):
         record.update(
             queries=[q.id for q in queries[: spent.queries]], calls=spent.calls, candidates=len(candidates),
             measured_kept=sum(1 for c in front if c.n), kept=len(points), from_margin=from_margin,
+            prior_strength=round(strength),
         )
         workflow.attributes["validated"] = provenance_attr(record)
         log(
             f"validate @{name}: {len(candidates)} candidates, {spent.rounds} rounds on {spent.queries} "
             f"validation queries, {spent.calls} calls (budget {budget}); {len(points)} points kept, "
             f"{sum(1 for c in front if c.n)} of them measured, {from_margin} from the margin "
-            "(not on the proxy's frontier)"
+            f"(not on the proxy's frontier); the proxy's estimate worth {strength:.0f} validation queries"
         )
 
 

@@ -114,12 +114,12 @@ def test_profile_writes_levels_and_states_their_calls(capsys):
     from flowcompile.tools import opt
 
     source = EXAMPLES / "mixture.mlir"
-    assert opt.run([str(source), "-p", "profile{samples=8 cache=none dry-run=true}"]) == 0
+    assert opt.run([str(source), "-p", "profile{samples=8 max-samples=0 cache=none dry-run=true}"]) == 0
     _, err = capsys.readouterr()
     bound = estimate_aggregate_calls(workflow(import_spec(EXAMPLES / "mixture.yaml")), 8)
     assert bound == 3 * 8 * 6  # three proposals x queries x the aggregator's six candidates
     assert f"+ {bound} aggregate-level)" in err
-    assert opt.run([str(source), "-p", "profile{samples=8 cache=none}"]) == 0
+    assert opt.run([str(source), "-p", "profile{samples=8 max-samples=0 cache=none}"]) == 0
     out, err = capsys.readouterr()
     assert "aggregate-level calls);" in err.splitlines()[-1]
     assert "by_right = [" in out and "by_right_n = [" in out
@@ -140,7 +140,7 @@ def test_levels_bring_a_cheap_proposers_estimate_closer_to_the_executor():
     executor measures on 150 held-out queries than the older rule's (which
     counted any one right proposal as good as three)."""
     module = import_spec(EXAMPLES / "mixture.yaml")
-    run_passes(module, "profile{samples=48 cache=none},compose,enumerate")
+    run_passes(module, "profile{samples=48 max-samples=0 cache=none},compose,enumerate")
     wf = workflow(module)
     (aggregator,) = [a for a in wf.agents if a.agent_name == "aggregator"]
     assert all(p is not None and p.get("by_right") for p in aggregator.per_candidate("profiles", ProfileAttr))

@@ -110,7 +110,7 @@ def test_calls_are_reference_runs_plus_candidates_on_recorded_inputs(example, si
     assert accepted > 0 and all(inputs.values()), "every agent needs accepted inputs here"
     candidates = sum(len(a.candidates()) * inputs[a.agent_name] for a in workflow.agents)
 
-    code, ir, err = profile(capsys, source, f"samples={SAMPLES} cache=none")
+    code, ir, err = profile(capsys, source, f"samples={SAMPLES} max-samples=0 recovery=false cache=none")
 
     assert code == 0, err
     (backend,) = sims
@@ -149,9 +149,9 @@ def test_calls_are_reference_runs_plus_candidates_on_recorded_inputs(example, si
 def test_cached_rerun_is_byte_identical_and_calls_nothing(tmp_path, sims, capsys):
     source = EXAMPLES / "refine.mlir"
     cache = tmp_path / "cache.sqlite"
-    code, first, err1 = profile(capsys, source, f'samples={SAMPLES} cache="{cache}"')
+    code, first, err1 = profile(capsys, source, f'samples={SAMPLES} max-samples=0 recovery=false cache="{cache}"')
     assert code == 0, err1
-    code, second, err2 = profile(capsys, source, f'samples={SAMPLES} cache="{cache}"')
+    code, second, err2 = profile(capsys, source, f'samples={SAMPLES} max-samples=0 recovery=false cache="{cache}"')
     assert code == 0, err2
 
     assert second == first
@@ -166,7 +166,7 @@ def test_same_seed_same_profiles_other_seed_other_profiles(tmp_path, capsys):
     source = EXAMPLES / "refine.mlir"
     runs = {}
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
-        code, ir, err = profile(capsys, source, f'samples={SAMPLES} seed={seed} cache="{tmp_path / name}.sqlite"')
+        code, ir, err = profile(capsys, source, f'samples={SAMPLES} max-samples=0 recovery=false seed={seed} cache="{tmp_path / name}.sqlite"')
         assert code == 0, err
         assert one_summary(err)["made"] > 0  # fresh caches: every run really called the sim
         runs[name] = ir
@@ -192,9 +192,9 @@ def test_changing_the_solver_prompt_reprofiles_the_solver_alone(tmp_path, sims, 
     edited_path.write_text(original.replace(OLD_PROMPT, NEW_PROMPT))
     cache = tmp_path / "cache.sqlite"
 
-    code, before, err = profile(capsys, EXAMPLES / "chain.mlir", f'samples={SAMPLES} cache="{cache}"')
+    code, before, err = profile(capsys, EXAMPLES / "chain.mlir", f'samples={SAMPLES} max-samples=0 recovery=false cache="{cache}"')
     assert code == 0, err
-    code, after, err = profile(capsys, edited_path, f'samples={SAMPLES} cache="{cache}"')
+    code, after, err = profile(capsys, edited_path, f'samples={SAMPLES} max-samples=0 recovery=false cache="{cache}"')
     assert code == 0, err
     made = sims[1].requests
     summary = one_summary(err)
@@ -220,7 +220,7 @@ def test_changing_the_solver_prompt_reprofiles_the_solver_alone(tmp_path, sims, 
     def keys(requests: list[CallRequest]) -> Counter[str]:
         return Counter(request_key("sim", r) for r in requests)
 
-    code, _, err = profile(capsys, edited_path, f"samples={SAMPLES} cache=none")
+    code, _, err = profile(capsys, edited_path, f"samples={SAMPLES} max-samples=0 recovery=false cache=none")
     assert code == 0, err
     changed = keys(sims[2].requests) - keys(sims[0].requests)
     assert keys(made) == changed
@@ -252,12 +252,12 @@ def test_faults_cost_retries_not_measurements(tmp_path, sims, capsys):
     world_path.write_text(yaml.safe_dump(world))
     source = EXAMPLES / "chain.mlir"
 
-    code, clean, err = profile(capsys, source, f"samples={SAMPLES} cache=none")
+    code, clean, err = profile(capsys, source, f"samples={SAMPLES} max-samples=0 recovery=false cache=none")
     assert code == 0, err
     clean_summary = one_summary(err)
     # concurrency 32 overlaps the retry back-off sleeps (0.5 s, 1 s, ... with jitter)
     code, faulty, err = profile(
-        capsys, source, f'samples={SAMPLES} cache=none concurrency=32 retries=10 world="{world_path}"'
+        capsys, source, f'samples={SAMPLES} max-samples=0 recovery=false cache=none concurrency=32 retries=10 world="{world_path}"'
     )
     assert code == 0, err
     summary = one_summary(err)
@@ -297,11 +297,11 @@ def test_litellm_over_http_measures_what_the_sim_measures(tmp_path, sim_server, 
     source.write_text(pointed_at((EXAMPLES / "chain.mlir").read_text(), url))
     dataset = write_jsonl(tmp_path / "dataset.jsonl", generate_dataset(SimWorld(), SAMPLES, 0))
 
-    code, in_process, err = profile(capsys, source, f'dataset="{dataset}" cache=none')
+    code, in_process, err = profile(capsys, source, f'dataset="{dataset}" cache=none max-samples=0 recovery=false')
     assert code == 0, err
     sim_summary = one_summary(err)
     reset_stats(url)
-    code, over_http, err = profile(capsys, source, f'backend=litellm dataset="{dataset}" cache=none')
+    code, over_http, err = profile(capsys, source, f'backend=litellm dataset="{dataset}" cache=none max-samples=0 recovery=false')
     assert code == 0, err
     summary = one_summary(err)
 
@@ -329,7 +329,7 @@ def test_litellm_over_http_measures_what_the_sim_measures(tmp_path, sim_server, 
 
 def test_dry_run_prints_the_bound_and_calls_nothing(tmp_path, sims, capsys):
     source = EXAMPLES / "self_consistency.mlir"
-    code, ir, err = profile(capsys, source, f"samples={SAMPLES} cache=none dry-run=true")
+    code, ir, err = profile(capsys, source, f"samples={SAMPLES} max-samples=0 recovery=false cache=none dry-run=true")
     assert code == 0, err
     reference, candidates = estimate_calls(workflow_of(source.read_text()), SAMPLES)
     lines = [line for line in err.splitlines() if "dry run" in line]

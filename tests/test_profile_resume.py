@@ -54,7 +54,7 @@ def server() -> Iterator[str]:
 
 
 def command(source: Path, dataset: Path, cache: Path, out: Path) -> list[str]:
-    options = f'backend=litellm dataset="{dataset}" cache="{cache}" concurrency={CONCURRENCY}'
+    options = f'backend=litellm dataset="{dataset}" cache="{cache}" concurrency={CONCURRENCY} max-samples=0 recovery=false'
     return [str(OPT), str(source), "-o", str(out), "-p", f"profile{{{options}}}"]
 
 

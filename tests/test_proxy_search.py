@@ -26,7 +26,8 @@ from flowcompile.proxy.model import (
     Vote,
     evaluate,
 )
-from flowcompile.proxy.search import RegionLimitError, brute_force, frontier, space_size
+from flowcompile.proxy.search import RegionLimitError, frontier, space_size
+from helpers.fronts import assert_same_front
 
 
 class Builder:
@@ -113,26 +114,6 @@ def random_workflow(seed: int) -> Node:
     if len(values) > 2 and rng.random() < 0.5:
         values.append(b.agent(rng.sample(values[1:], 2)))  # a join of two earlier values
     return values[-1]
-
-
-def assert_same_front(root: Node) -> None:
-    fast = frontier(root)
-    slow = brute_force(root)
-    # Compared with a tolerance: rounding both to a fixed number of decimals
-    # splits exact decimal ties that float noise puts on either side (seed 5670).
-    def points(front):
-        return sorted((p.estimate.t, p.estimate.acc) for p in front)
-
-    assert len(fast) == len(slow)
-    for (t1, a1), (t2, a2) in zip(points(fast), points(slow), strict=True):
-        assert t1 == pytest.approx(t2, abs=1e-9) and a1 == pytest.approx(a2, abs=1e-9)
-    for point in fast:
-        again = evaluate(root, point.assignment)
-        assert again.acc == pytest.approx(point.estimate.acc, abs=1e-12)
-        assert again.t == pytest.approx(point.estimate.t, abs=1e-12)
-    ts = [p.estimate.t for p in fast]
-    accs = [p.estimate.acc for p in fast]
-    assert ts == sorted(ts) and accs == sorted(accs)
 
 
 @settings(deadline=None, max_examples=150)

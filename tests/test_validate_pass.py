@@ -13,10 +13,10 @@ from flowcompile.dialects.flow import PointAttr
 from flowcompile.passes.profile import recorded_ids
 from flowcompile.sim.world import default_world_path
 from flowcompile.tools.common import print_module
-from flowcompile.validation import Candidate, adjust
+from flowcompile.validation import Candidate, adjust, fitted_prior_strength
 
 ROOT = Path(__file__).resolve().parent.parent
-PROFILED = "profile{samples=12 cache=none},compose,enumerate"
+PROFILED = "profile{samples=12 max-samples=0 cache=none},compose,enumerate"
 
 
 def _validated(example: str, options: str = "samples=16 cache=none"):
@@ -44,15 +44,19 @@ def test_points_carry_proxy_and_validation_values() -> None:
     assert measured, "validation measured nothing it kept"
     for p in points:
         assert p.get("proxy_acc") is not None and p.get("proxy_lat") is not None
+    # The proxy's weight, fitted to its error against the validation rates.
+    s = _record(workflow, "validated")["prior_strength"].value.data
+    assert 2 <= s <= 256
     for p in measured:
-        # The combined estimate is the proxy's prior (worth 8 queries) updated by
-        # val_n queries' (difficulty-adjusted) rate, a rate in [0, 1].
+        # The combined estimate is the proxy's prior (worth s queries) updated by
+        # val_n queries' (difficulty-adjusted) rate, a rate in [0, 1]; s is rounded in the record.
         n, prior = p.get("val_n"), p.get("proxy_acc")
-        assert 8 * prior / (8 + n) - 1e-6 <= p.get("acc") <= (8 * prior + n) / (8 + n) + 1e-6
+        lo, hi = (s - 0.5) * prior / (s - 0.5 + n), ((s + 0.5) * prior + n) / (s + 0.5 + n)
+        assert lo - 1e-6 <= p.get("acc") <= hi + 1e-6
     # Nothing kept is confidently dominated: beaten by more than a standard
-    # error of the difference (Beta spread, prior 8 + val_n queries).
+    # error of the difference (Beta spread, prior s + val_n queries).
     def var(p):
-        return p.get("acc") * (1 - p.get("acc")) / (8 + (p.get("val_n") or 0) + 1)
+        return p.get("acc") * (1 - p.get("acc")) / (s - 0.5 + (p.get("val_n") or 0) + 1)
 
     for a in points:
         for b in points:
@@ -148,3 +152,20 @@ def test_evaluate_refuses_a_held_out_set_the_compile_saw(tmp_path: Path) -> None
         assert result.exit_code == 1
         assert f"shares 4 of its 4 queries with the {what} set" in result.output
     assert runner.invoke(cli, ["evaluate", str(compiled), "--samples", "4", "--no-baselines"]).exit_code == 0
+
+
+def _measured(proxy: float, rate: float, n: int) -> Candidate:
+    candidate = Candidate({}, proxy, 1.0, 0.0, 1)
+    right = round(rate * n)
+    candidate.outcomes = {f"q{i}": i < right for i in range(n)}
+    return candidate
+
+
+def test_the_proxy_weighs_by_how_well_it_predicted_validation() -> None:
+    # Proxies that match the validation rates are worth many queries; proxies
+    # 0.2 off are worth few; too few measured candidates give the default.
+    close = [_measured(p, p, 64) for p in (0.25, 0.5, 0.75, 0.5)]
+    far = [_measured(p, min(1.0, p + 0.2), 64) for p in (0.25, 0.5, 0.7, 0.4)]
+    assert fitted_prior_strength(close, 8.0) == 256.0
+    assert fitted_prior_strength(far, 8.0) < 8.0
+    assert fitted_prior_strength(far[:2], 8.0) == 8.0

@@ -46,6 +46,7 @@ from flowcompile.dialects.flow import (
     YieldOp,
 )
 from flowcompile.profiling.dataset import Query
+from flowcompile.proxy.rules import expected_max_curve, quantile_means
 from flowcompile.runtime import (
     REPLICA_STRIDE,
     RunResult,
@@ -77,6 +78,12 @@ class CandidateStats:
     level_successes: tuple[int, ...] | None = None
     """Aggregators: successes on inputs with exactly j proposals right, j = 0..n."""
     level_n: tuple[int, ...] | None = None
+    lat_max: tuple[float, ...] | None = None
+    """Agents in replicated forks: expected latency of the slowest of k calls on
+    one input, k = 1..K (`rules.expected_max_curve`)."""
+    lat_q: tuple[float, ...] | None = None
+    """Agents ending a branch of a fork of several branches: the latency
+    distribution in LAT_BINS equal-probability atoms (`rules.quantile_means`)."""
 
     @property
     def by_right(self) -> list[float] | None:
@@ -117,6 +124,11 @@ class Measurements:
     """Agents profiled on unaccepted runs, having no accepted input."""
     wrong_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
     """agent -> (pairs of wrong answers that agree, pairs compared)."""
+    calls_of: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(agent, config) -> the candidate and aggregate-level calls it took (those
+    that grow with its horizon; recovery calls are counted apart)."""
+    queries_of: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(agent, config) -> on how many of the queries (the first ones) it ran."""
 
     @property
     def total_calls(self) -> int:
@@ -167,10 +179,24 @@ def request_for(workflow: WorkflowOp, config: ConfigAttr, messages: tuple[Messag
     )
 
 
+LAT_BINS = 8
+"""Atoms of `lat_q`: with 8 bin means, the expected maximum of three
+independent calls keeps about 97 % of its excess over the mean."""
+
+
 def _stats(
     results: Sequence[tuple[bool, CallResult]],
     recovery: Sequence[tuple[bool, CallResult]] | None = None,
+    *,
+    runs: Sequence[int] | None = None,
+    replicas: int = 1,
+    bins: int = 0,
 ) -> CandidateStats:
+    """One candidate's statistics from its calls (`runs[i]`: the query of
+    `results[i]`). With `replicas` K > 1, `lat_max` for k = 1..K from the calls
+    grouped by query: the reference run recorded each replica's input, so a
+    candidate inside a replicated fork ran K times on every query, and the
+    maximum of those is what the fork waits for. With `bins`, `lat_q`."""
     rec_ok = [good for good, r in recovery or () if r.ok]
     # An agent with no upstream agent has no perturbed input: nothing measured.
     rec = (sum(rec_ok), len(rec_ok)) if recovery else (None, None)
@@ -178,6 +204,15 @@ def _stats(
     if not ok:
         return CandidateStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, *rec)
     lat = np.array([r.latency_s for _, r in ok])
+    lat_max = None
+    if replicas > 1:
+        queries = runs if runs is not None else range(len(results))
+        by_query: dict[int, list[float]] = defaultdict(list)
+        for run_index, (_, r) in zip(queries, results, strict=True):
+            if r.ok:
+                by_query[run_index].append(r.latency_s)
+        curve = expected_max_curve(list(by_query.values()), replicas)
+        lat_max = (float(lat.mean()), *curve[1:])  # k = 1 is `lat` itself
     return CandidateStats(
         successes=sum(good for good, _ in ok),
         n=len(ok),
@@ -188,6 +223,8 @@ def _stats(
         cost=float(np.mean([r.cost for _, r in ok])),
         rec_successes=rec[0],
         rec_n=rec[1],
+        lat_max=lat_max,
+        lat_q=tuple(quantile_means(lat, bins)) if bins else None,
     )
 
 
@@ -223,14 +260,24 @@ async def profile_workflow(
     accept: Callable[[RunResult, Query], bool | Awaitable[bool]] = score,
     progress: Progress | None = None,
     recovery: bool = False,
+    horizon: Callable[[str, str], int] | None = None,
 ) -> Measurements:
     """Profile every agent of `workflow` under every candidate configuration.
 
     With `recovery`, also measure each agent's recovery rate: its candidates
     run again on recorded inputs in which one upstream agent's output is
-    replaced by a wrong output that agent's candidates produced."""
+    replaced by a wrong output that agent's candidates produced.
+
+    `horizon(agent, config)` limits a candidate to the first that many queries
+    (every call it would make on a later query is left out); the default runs
+    every candidate on every query. Adaptive profiling grows the horizon of the
+    candidates that can still decide the frontier."""
     report = progress or (lambda stage, done, total: None)
     out = Measurements(queries=len(queries))
+    reach = horizon or (lambda agent, config: len(queries))
+
+    def within(jobs: list[Job]) -> list[Job]:
+        return [job for job in jobs if job.run < reach(job.agent, job.config)]
     report("reference runs", 0, len(queries))
     runs = await run_many(
         workflow, reference_assignment(workflow), backend, queries, concurrency=concurrency, seed=seed
@@ -257,7 +304,7 @@ async def profile_workflow(
             if recorded[agent.agent_name]:
                 out.fallback_agents.append(agent.agent_name)
 
-    jobs = [job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)]
+    jobs = within([job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)])
     out.candidate_calls = len(jobs)
     results = await _call_all(backend, jobs, concurrency, "candidates", report)
     scored = dict(zip(jobs, results, strict=True))
@@ -270,7 +317,7 @@ async def profile_workflow(
         perturbed = {
             a.agent_name: _perturbed(a, recorded, scored) for a in agents
         }
-        rec_jobs = [job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed)]
+        rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed)])
         out.recovery_calls = len(rec_jobs)
         rec_results = dict(zip(rec_jobs, await _call_all(backend, rec_jobs, concurrency, "recovery", report), strict=True))
 
@@ -281,6 +328,8 @@ async def profile_workflow(
     for agent in agents:
         found = _aggregate_levels(workflow, agent, recorded[agent.agent_name], runs, scored, seed)
         if found is not None:
+            kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if within([job])]
+            found.jobs, found.level_of = [j for j, _ in kept], [lv for _, lv in kept]
             levels[agent.agent_name] = found
             level_jobs += found.jobs
     out.aggregate_calls = len(level_jobs)
@@ -289,13 +338,21 @@ async def profile_workflow(
         levels[job.agent].results.append((job, outcome))
 
     out.failed_calls = sum(1 for _, r in [*results, *rec_results.values(), *level_results] if not r.ok)
+    out.calls_of.update((job.agent, job.config) for job in [*jobs, *level_jobs])
+    out.queries_of = {
+        (a.agent_name, c.key): min(len(queries), reach(a.agent_name, c.key)) for a in agents for c in a.candidates()
+    }
     for agent in agents:
         name = agent.agent_name
         out.agents[name] = {}
+        replicas, bins = _replicas(agent), LAT_BINS if ends_parallel_branch(agent) else 0
         for config in agent.candidates():
-            mine = [v for j, v in scored.items() if j.agent == name and j.config == config.key]
+            mine = [(j.run, v) for j, v in scored.items() if j.agent == name and j.config == config.key]
             rec = [v for j, v in rec_results.items() if j.agent == name and j.config == config.key]
-            stats = _stats(mine, rec if recovery else None)
+            stats = _stats(
+                [v for _, v in mine], rec if recovery else None,
+                runs=[r for r, _ in mine], replicas=replicas, bins=bins,
+            )
             if name in levels:
                 successes, counts = levels[name].tally(config.key, scored)
                 stats = replace(stats, level_successes=successes, level_n=counts)
@@ -652,6 +709,14 @@ def aggregate_calls_bound(agent: AgentOp, queries: int) -> int:
     return n * queries * _invocations(agent) * len(agent.candidates())
 
 
+def recovery_calls_bound(agent: AgentOp, queries: int) -> int:
+    """Upper bound on an agent's recovery calls: one per candidate call, for an
+    agent that reads another agent's output (0 otherwise: nothing to perturb)."""
+    if not any(isinstance(v.owner, AgentOp) for v in agent.inputs):
+        return 0
+    return queries * _invocations(agent) * len(agent.candidates())
+
+
 def _invocations(agent: AgentOp) -> int:
     """Calls of `agent` in one run at its largest replica counts and loop bounds."""
     invocations = 1
@@ -664,6 +729,29 @@ def _invocations(agent: AgentOp) -> int:
             invocations *= max(knob.iter_values())
         parent = parent.parent_op()
     return invocations
+
+
+def _replicas(agent: AgentOp) -> int:
+    """Calls of `agent` that the replicated forks around it run in parallel
+    at their largest sample counts (1 outside them)."""
+    count = 1
+    parent = agent.parent_op()
+    while parent is not None and not isinstance(parent, WorkflowOp):
+        if isinstance(parent, ForkOp) and parent.samples is not None:
+            count *= max(parent.samples.iter_values())  # pyright: ignore[reportOptionalMemberAccess]
+        parent = parent.parent_op()
+    return count
+
+
+def ends_parallel_branch(agent: AgentOp) -> bool:
+    """Whether `agent`'s output is what one branch of a fork of several
+    (not replicated) branches yields: the fork waits for the slowest branch."""
+    for use in agent.output[0].uses:
+        fork = use.operation.parent_op()
+        if isinstance(use.operation, YieldOp) and isinstance(fork, ForkOp):
+            if fork.samples is None and len(fork.branches) > 1:
+                return True
+    return False
 
 
 def _largest_samples(source: AgentOp) -> int:

@@ -9,6 +9,7 @@ summary line.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from flowcompile.backends.middleware import CachedBackend, RetryingBackend
 from flowcompile.backends.store import ProfileStore
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query, load_dataset
+from flowcompile.profiling.adaptive import Candidate, profile_adaptively, spending
 from flowcompile.profiling.profiler import (
     Measurements,
     aggregate_calls_bound,
     estimate_calls,
+    recovery_calls_bound,
     profile_workflow,
     run,
 )
@@ -63,14 +66,16 @@ class ProfileSession:
         if self._queries is not None:
             return self._queries
         o = self.options
+        # Adaptive profiling draws from a pool of max_samples queries.
+        size = max(o.samples, getattr(o, "max_samples", 0))
         if o.dataset:
             queries = load_dataset(o.dataset)
-            if o.samples:
-                queries = queries[: o.samples]
+            if size:
+                queries = queries[:size]
         elif o.backend == "sim":
             from flowcompile.sim import SimWorld, generate_dataset
 
-            rows = generate_dataset(SimWorld(o.world or None), o.samples or GENERATED_QUERIES, o.seed)
+            rows = generate_dataset(SimWorld(o.world or None), size or GENERATED_QUERIES, o.seed)
             queries = [as_query(row) for row in rows]
         else:
             raise ValueError(f"backend={o.backend} needs dataset=PATH (JSONL: id, input, reference)")
@@ -79,9 +84,16 @@ class ProfileSession:
 
     # Profiling -------------------------------------------------------------
 
-    def profile(self, workflow: WorkflowOp) -> Measurements:
+    def profile(
+        self,
+        workflow: WorkflowOp,
+        count: int | None = None,
+        horizon: Callable[[str, str], int] | None = None,
+    ) -> Measurements:
+        """Profile on the first `count` queries (default: all), each candidate
+        limited to its `horizon` (see `profile_workflow`)."""
         name = workflow.sym_name.data
-        queries = self.queries()
+        queries = self.queries()[:count] if count is not None else self.queries()
         counts_before = self._counters()
         with Progress(f"profile @{name}") as progress:
             measured, elapsed = run(
@@ -94,6 +106,7 @@ class ProfileSession:
                     accept=self._judge(workflow),
                     progress=progress.update,
                     recovery=self.options.recovery,
+                    horizon=horizon,
                 )
             )
         counts = {k: v - counts_before.get(k, 0) for k, v in self._counters().items()}
@@ -103,6 +116,22 @@ class ProfileSession:
                 f"profile @{name}: warning: the judge accepted no reference run; "
                 "profiles compare candidates with unaccepted reference outputs"
             )
+        return measured
+
+    def profile_adaptively(
+        self, workflow: WorkflowOp, in_play: Callable[[Measurements], set[Candidate]], first: int, budget: int
+    ) -> Measurements:
+        """Profile in rounds over the session's queries (the pool), giving more
+        queries only to the candidates `in_play` names (see
+        `flowcompile.profiling.adaptive`); logs what it spent and where."""
+        measured, rounds = profile_adaptively(
+            lambda count, horizon: self.profile(workflow, count, horizon),
+            in_play,
+            first=first,
+            pool=len(self.queries()),
+            budget=budget,
+        )
+        log(f"profile @{workflow.sym_name.data} (adaptive): {spending(rounds, measured)}")
         return measured
 
     def backend_record(self) -> dict[str, object]:
@@ -117,7 +146,7 @@ class ProfileSession:
         """What measured these profiles, for the IR: the backend (a simulation
         says so, naming its world), the query ids and the calls profiling takes."""
         record = self.backend_record()
-        record["queries"] = [q.id for q in self.queries()]
+        record["queries"] = [q.id for q in self.queries()[: measured.queries]]
         record["calls"] = measured.total_calls
         return record
 
@@ -143,12 +172,13 @@ class ProfileSession:
         queries = self.queries()
         reference, candidates = estimate_calls(workflow, len(queries))
         aggregate = {a.agent_name: aggregate_calls_bound(a, len(queries)) for a in workflow.agents}
+        recovery = sum(recovery_calls_bound(a, len(queries)) for a in workflow.agents) if self.options.recovery else 0
         prompt_tokens = sum(len(q.input) for q in queries) / max(1, len(queries)) / 4 + 200
         tokens_in = tokens_out = dollars = 0.0
         unpriced: set[str] = set()
         pool = workflow.model_pool()
         for agent in workflow.agents:
-            share = candidates / max(1, sum(len(a.candidates()) for a in workflow.agents))
+            share = (candidates + recovery) / max(1, sum(len(a.candidates()) for a in workflow.agents))
             for config in agent.candidates():
                 calls = share + aggregate[agent.agent_name] / len(agent.candidates())
                 out = config.budget + 400
@@ -163,11 +193,18 @@ class ProfileSession:
                 dollars += calls * (prompt_tokens * price_in + out * price_out)  # pyright: ignore
         note = f"; no price for {', '.join(sorted(unpriced))}" if unpriced else ""
         levels = sum(aggregate.values())
+        adaptive = getattr(self.options, "max_samples", 0) > (self.options.samples or GENERATED_QUERIES)
+        budget = getattr(self.options, "budget", 0)
         log(
-            f"profile @{name} (dry run): at most {reference + candidates + levels} calls "
+            f"profile @{name} (dry run): at most {reference + candidates + recovery + levels} calls "
             f"({reference} reference + {candidates} candidate"
+            + (f" + {recovery} recovery" if recovery else "")
             + (f" + {levels} aggregate-level" if levels else "")
-            + f") on {len(queries)} queries, "
+            + f") on {len(queries)} queries"
+            + (" (adaptive: the candidates out of play make fewer"
+               + (f"; the budget caps it at {budget} after the first round" if budget else "") + ")"
+               if adaptive else "")
+            + ", "
             f"~{tokens_in:,.0f} input and ~{tokens_out:,.0f} output tokens, "
             f"~${dollars:,.2f}{note}; no call was made"
         )

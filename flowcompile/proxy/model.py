@@ -14,17 +14,28 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
   are not redundant (an input whose agents all feed another input adds nothing
   new: the chain's shared plan counts once); `acc = p_c*u + (1-u)*min(r, p_c)`
   (recovery never beats success, which keeps the rule monotone);
-  `t = max(t_x, t_gate) + lat_c`. An aggregator (an agent reading fork
+  `t = max(t_x, t_gate) + lat_c`, where `lat_c` is, for an agent inside
+  replicated forks running m copies of it, `lat_max_c[m-1]`: the expected
+  latency of the slowest of the m calls, which the fork waits for (the mean
+  `lat_c` without that measurement: older IR). An aggregator (an agent reading fork
   results, its proposals) replaces `p_c` by `sum_j P(j right) * a_c(j)`: the
   Poisson-binomial of the proposals' accuracies (a replicated fork's k samples
   count k times) against its profiled success rate with exactly j right
   proposals; without level data (older IR) by `p_c` times the chance that at
   least one proposal is right. A skipped optional agent passes its input on.
+  The proposals are ready, in expectation, at `parallel_time` of theirs, and
+  `t_x` is the largest of that and the other inputs' (and the gate's) times.
+* parallel (`parallel_time`): the branches of a fork of different agents end
+  at `t_i + D_i`, `D_i` the centred spread of the call that ends branch i
+  (its profiled latency atoms, independent across branches; no spread for
+  any other branch); they are ready at `E[max_i(t_i + D_i)]`, non-decreasing
+  in every `t_i`, and `max_i t_i` when no branch has a spread.
 * vote: the chance that the plurality of its inputs' answers is right (the
   Poisson-binomial of the inputs' accuracies, the binomial over the k samples
   of a replicated fork, against the chance that j right answers beat the
   wrong ones when those agree pairwise w.p. `wrong_agree`; see
-  `rules.plurality_win`); `t = max`.
+  `rules.plurality_win`); `t = parallel_time` of the inputs (of a replicated
+  fork: its one input, whose agents took the slowest-of-k latency).
 * switch: `acc = acc_route * sum(w_i * acc_i)`, `t = sum(w_i * max(t_route, t_i))`;
   every agent inside a case waits for the route (its gate).
 * refine loop: a Markov chain over the carried draft's correctness; see
@@ -35,6 +46,7 @@ loop iterations; cost is reported, not optimised.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,6 +57,7 @@ import numpy as np
 from flowcompile.proxy.rules import (
     aggregate_acc,
     binomial_plurality_acc,
+    expected_max_lat,
     level_aggregate_acc,
     plurality_vote_acc,
     right_count_dist,
@@ -118,6 +131,16 @@ class Agent(Node):
     by_right: tuple[tuple[float, ...] | None, ...] = ()
     """Aggregators: per choice, the success rate with exactly j = 0..n proposals
     right (non-decreasing in j), or None (or no entries): the older rule."""
+    lat_max: tuple[tuple[float, ...] | None, ...] = ()
+    """Per choice, the expected latency of the slowest of m parallel calls,
+    m = 1..K (entry m - 1), or None (or no entries): `lat` whatever m is."""
+    replicas: tuple[Var, ...] = ()
+    """The samples knobs of the replicated forks around the agent: under
+    knob values k_1, k_2, ... it runs m = k_1 * k_2 * ... copies at once.
+    The knobs belong to the forks' consumers (votes, aggregators)."""
+    lat_dev: tuple[tuple[float, ...] | None, ...] = ()
+    """Agents ending a branch of a fork of several: per choice, the centred
+    deviations of its call latency (equally likely atoms), or None."""
 
     def children(self) -> Sequence[Node]:
         extra = (self.gate,) if self.gate is not None else ()
@@ -138,6 +161,31 @@ class Agent(Node):
     def levels_of(self, choice: int) -> tuple[float, ...] | None:
         """The level curve of a choice, if it was measured."""
         return self.by_right[choice] if choice < len(self.by_right) else None
+
+    def call_lat(self, choice: int, copies: int) -> float:
+        """The latency a choice adds when `copies` replicas of the agent run
+        at once: the slowest one's expected (`lat_max`; past its last entry,
+        the last), or the mean without that measurement or for one copy."""
+        curve = self.lat_max[choice] if choice < len(self.lat_max) else None
+        if copies <= 1 or not curve:
+            return self.lat[choice]
+        return curve[min(copies, len(curve)) - 1]
+
+    def copies(self, knob_choice: Mapping[str, int]) -> int:
+        """Replicas under the knobs' choices (a knob not given counts 1)."""
+        m = 1
+        for var in self.replicas:
+            if var.key in knob_choice:
+                m *= int(var.labels[knob_choice[var.key]])  # pyright: ignore[reportArgumentType]
+        return m
+
+    def __post_init__(self) -> None:
+        if len({len(d) for d in self.lat_dev if d is not None}) > 1:
+            raise ValueError(f"agent {self.var.key}: every choice's lat_dev needs as many atoms")
+
+    @property
+    def has_spread(self) -> bool:
+        return any(d is not None for d in self.lat_dev)
 
 
 @dataclass(eq=False)
@@ -245,6 +293,20 @@ def proposal_acc(
     arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in accs])
     drawn = [a for a, k in zip(arrays, copies, strict=True) for _ in range(k)]
     return aggregate_acc(np.stack(drawn, -1), p)
+
+
+def parallel_time(ts: Sequence[np.ndarray | float], spreads: Sequence[np.ndarray | None]):
+    """When parallel branches are all ready, in expectation (broadcasting over
+    leading axes): `E[max_i(t_i + D_i)]`, the D_i independent, each uniform
+    over `spreads[i]` (last axis; None: no spread); `max_i t_i` when no branch
+    has a spread. Non-decreasing in every t_i (and every atom)."""
+    if all(d is None for d in spreads):
+        return functools.reduce(np.maximum, (np.asarray(t, dtype=float) for t in ts))
+    atoms = [
+        np.asarray(t, dtype=float)[..., None] + (0.0 if d is None else np.asarray(d, dtype=float))
+        for t, d in zip(ts, spreads, strict=True)
+    ]
+    return expected_max_lat(atoms)
 
 
 def vote_acc(accs: Sequence[np.ndarray | float], samples: int | None, wrong_agree: float = 1.0):
@@ -361,7 +423,7 @@ def _eval(
         k = node.samples.labels[assign[node.samples.key]] if node.samples else None
         acc = float(vote_acc([v.acc for v in values], k, node.wrong_agree))  # pyright: ignore[reportArgumentType]
         cost = sum(v.cost for v in values) * (k or 1)  # pyright: ignore[reportOperatorIssue]
-        result = Estimate(acc, max(v.t for v in values), cost)
+        result = Estimate(acc, _joined(node.inputs, values, assign), cost)
     elif isinstance(node, Switch):
         route = ev(node.route)
         branches = [ev(b) for b in node.branches]
@@ -397,11 +459,37 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
             copies.append(int(k))  # pyright: ignore[reportArgumentType]
             cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
         p = float(proposal_acc(p, node.levels_of(choice), [v.acc for v in proposal_values], copies))
-        t_in = max([t_in, *(v.t for v in proposal_values)])
+        t_in = max(t_in, _joined(node.proposals, proposal_values, assign))
     if node.gate is not None:
         t_in = max(t_in, ev(node.gate).t)
     acc = float(agent_acc(p, u, node.recovery_of(choice)))
-    return Estimate(acc, t_in + node.lat[choice], cost + node.cost[choice])
+    return Estimate(acc, t_in + node.call_lat(choice, node.copies(assign)), cost + node.cost[choice])
+
+
+def spread(node: Node, choice: int | None) -> tuple[float, ...] | None:
+    """The latency deviations a value brings to a parallel join: for an agent
+    with `lat_dev` (ending a fork branch) its choice's, zeros for a choice
+    without them or skipped (the same width, so every choice is compared
+    atom by atom); None for any other value (one atom: its time)."""
+    if not (isinstance(node, Agent) and node.has_spread) or choice is None:
+        return None
+    width = next(len(d) for d in node.lat_dev if d is not None)
+    own = node.lat_dev[choice] if choice < len(node.lat_dev) and choice != node.skip_index else None
+    return own if own is not None else (0.0,) * width
+
+
+def _joined(nodes: Sequence[Node], values: Sequence[Estimate], assign: Assignment) -> float:
+    """`parallel_time` of the values of `nodes` (each node once)."""
+    seen: set[int] = set()
+    ts, spreads = [], []
+    for node, value in zip(nodes, values, strict=True):
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        ts.append(value.t)
+        choice = assign.get(node.var.key) if isinstance(node, Agent) else None
+        spreads.append(spread(node, choice))
+    return float(parallel_time(ts, spreads))
 
 
 def _eval_loop(node: Loop, assign: Assignment, sup, ev, carried) -> Estimate:

@@ -11,6 +11,20 @@ scalar of its proposals, so there the proposals' fronts are combined by cross
 product (each front is still pruned: the rule is monotone in every proposal's
 accuracy) and pruning follows the aggregator's own accuracy.
 
+Parallel latency depends on more than a child's (acc, t) in two ways, and
+the search follows both:
+* an agent inside a replicated fork takes longer with more replicas (the
+  slowest of k calls), so the fronts below a samples knob are found once per
+  knob value, with the knob fixed; no pruning ever compares two knob values
+  below their consumer.
+* a fork of different agents is ready at the expected maximum over its
+  branches, each spread by its last call's latency distribution, which
+  depends on that agent's choice. The front of such an agent is pruned
+  within each choice, and across choices only where one point is at least as
+  accurate and no slower in every atom of its latency: both keep every point
+  the expected maximum (monotone in every atom) could need. The consumer then
+  takes the cross product of the branches' fronts.
+
 Two places need more than that:
 * a variable that two children of one join depend on (an agent whose output
   two paths share) would be chosen twice, inconsistently. Such shared
@@ -25,6 +39,7 @@ Two places need more than that:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -51,9 +66,11 @@ from flowcompile.proxy.model import (
     assignments,
     effective_inputs,
     evaluate,
+    parallel_time,
     proposal_acc,
     refine_loop,
     supports,
+    spread,
     verdict_rates,
     vote_acc,
     walk,
@@ -64,6 +81,10 @@ ACC_TOLERANCE = 1e-12
 
 DEFAULT_LIMIT = 2_000_000
 """Largest cross product (points) one step may build before giving up."""
+
+SPREAD_PRUNE_LIMIT = 1500
+"""Largest front whose points are compared pairwise by latency atoms (larger
+ones stay whole: a superset of the front is still exact, only slower)."""
 
 
 class RegionLimitError(FrontierLimitError):
@@ -169,11 +190,27 @@ class _Search:
         self.vars = all_vars(root)
         self.column = {v.key: j for j, v in enumerate(self.vars)}
         self.sup = supports(root)
+        self.open = self._open_knobs()
         self.shared, self.pins = self._shared()
         self.pin_point: dict[int, Front] = {}
         self.loop_rows: dict[tuple[int, tuple[int, ...]], tuple] = {}
 
     # Which variables to condition on --------------------------------------
+
+    def _open_knobs(self) -> dict[int, tuple[str, ...]]:
+        """Per node, the samples knobs its latency depends on that its
+        consumer (above it) chooses: the replicated forks it is inside."""
+        found: dict[int, tuple[str, ...]] = {}
+        for node in walk(self.root):
+            keys = {v.key for v in node.replicas} if isinstance(node, Agent) else set()
+            for child in _all_children(node):
+                keys |= set(found[id(child)])
+            if isinstance(node, Vote) and node.samples is not None:
+                keys.discard(node.samples.key)
+            if isinstance(node, Agent):
+                keys -= {v.key for v in node.samples_of.values()}
+            found[id(node)] = tuple(sorted(keys))
+        return found
 
     def _join_children(self, node: Node) -> list[Node]:
         if isinstance(node, Agent):
@@ -202,6 +239,7 @@ class _Search:
             n for n in walk(self.root)
             if users[id(n)] >= 2
             and not isinstance(n, (Input, Carried))
+            and not self.open[id(n)]  # its front depends on a knob chosen above it
             and not any(k.startswith("carried:") for k in self.sup[id(n)])
             and self._only_through(n)
         ]
@@ -334,12 +372,74 @@ class _Search:
         return assign
 
     def front(self, node: Node) -> Front:
-        key = id(node)
-        if key in self.pin_point:
-            return self.pin_point[key]
+        if id(node) in self.pin_point:
+            return self.pin_point[id(node)]
+        key = (id(node), *(self.fixed.get(k, -1) for k in self.open[id(node)]))
         if key not in self.memo:
             self.memo[key] = self._front(node)
         return self.memo[key]
+
+    @contextlib.contextmanager
+    def _knob(self, var: Var, choice: int):
+        """Fix a samples knob while the fronts below its consumer are found."""
+        before = self.fixed.get(var.key)
+        self.fixed[var.key] = choice
+        try:
+            yield
+        finally:
+            if before is None:
+                del self.fixed[var.key]
+            else:
+                self.fixed[var.key] = before
+
+    def _call_lat(self, node: Agent, choice: int) -> float:
+        """The agent's latency under the knobs its consumers fixed."""
+        assert all(v.key in self.fixed for v in node.replicas if v.key in self.column), "knob not fixed"
+        return node.call_lat(choice, node.copies(self.fixed))
+
+    @functools.cache
+    def _spread_table(self, node: Agent) -> np.ndarray:
+        """Row c: the latency deviations of choice c (`model.spread`)."""
+        return np.array([spread(node, c) for c in range(len(node.var))], dtype=float)
+
+    def _spreads(self, node: Node, front: Front, index: np.ndarray) -> np.ndarray | None:
+        """The deviations the points `index` of `node`'s front bring to a join."""
+        if not (isinstance(node, Agent) and node.has_spread):
+            return None
+        return self._spread_table(node)[front.assign[index, self.column[node.var.key]]]
+
+    def _parallel(self, nodes: Sequence[Node], fronts: Sequence[Front], idx: Sequence[np.ndarray]) -> np.ndarray:
+        """`parallel_time` over a cross product of the nodes' fronts (each node once)."""
+        seen: set[int] = set()
+        ts, spreads = [], []
+        for node, front, index in zip(nodes, fronts, idx, strict=True):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            ts.append(front.t[index])
+            spreads.append(self._spreads(node, front, index))
+        return np.asarray(parallel_time(ts, spreads), dtype=float)
+
+    def _prune_agent(self, node: Agent, acc: np.ndarray, t: np.ndarray, assign: np.ndarray) -> Front:
+        """An agent's front; for one that ends a fork branch (`lat_dev`), the
+        points no other beats within its choice or in accuracy and in every
+        latency atom (what the expected maximum of its fork reads)."""
+        if not node.has_spread:
+            return _prune(acc, t, assign)
+        choice = assign[:, self.column[node.var.key]]
+        keep = np.concatenate([
+            rows[_pareto(acc[rows], t[rows])] for c in np.unique(choice) if len(rows := np.flatnonzero(choice == c))
+        ])
+        keep = keep[np.lexsort((-acc[keep], np.round(t[keep], 12)))]
+        if 1 < len(keep) <= SPREAD_PRUNE_LIMIT:
+            atoms = np.round(t[keep, None] + self._spread_table(node)[choice[keep]], 12)
+            a = acc[keep]
+            better = (a[:, None] >= a[None, :]) & (atoms[:, None, :] <= atoms[None, :, :]).all(-1)
+            order = np.arange(len(keep))
+            beaten = (better & ~better.T) | (better & better.T & (order[:, None] < order[None, :]))
+            np.fill_diagonal(beaten, False)
+            keep = keep[~beaten.any(axis=0)]
+        return Front(acc[keep], t[keep], assign[keep])
 
     def _front(self, node: Node) -> Front:
         if isinstance(node, Input):
@@ -408,65 +508,75 @@ class _Search:
                 parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), choice)))
                 continue
             parts_acc.append(agent_acc(node.acc[choice] * h, u, node.recovery_of(choice)))
-            parts_t.append(t_in + node.lat[choice])
+            parts_t.append(t_in + self._call_lat(node, choice))
             parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
-        return _prune(np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+        return self._prune_agent(node, np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
 
     def _aggregator(self, region: str, node: Agent, upstream: Front) -> Front:
         """An aggregator with level curves: for every setting of its proposals'
         sample knobs, the cross product of the proposals' fronts, then of that
         with the other inputs' front and the aggregator's choices; pruned once
         the aggregator's accuracy is known."""
-        fronts = [self.front(x) for x in node.proposals]
         knobs = sorted(node.samples_of.items())
         choices = self._choices(node.var)
-        combos = math.prod(len(f) for f in fronts)
         settings = list(itertools.product(*(self._choices(var) for _, var in knobs)))
-        self._check(region, [len(upstream), combos, len(settings), len(choices)])
-        idx = self._product(region, [upstream, *fronts])
-        u, t_up = upstream.acc[idx[0]], upstream.t[idx[0]]
-        accs = [f.acc[i] for f, i in zip(fronts, idx[1:], strict=True)]
-        t_in = np.max(np.stack([t_up, *(f.t[i] for f, i in zip(fronts, idx[1:], strict=True))]), axis=0)
-        joined = _merge_assign(upstream.assign[idx[0]], *(f.assign[i] for f, i in zip(fronts, idx[1:], strict=True)))
         parts_acc, parts_t, parts_assign = [], [], []
         for setting in settings:
-            copies = [1] * len(fronts)
-            base = joined
+            copies = [1] * len(node.proposals)
+            with contextlib.ExitStack() as fixed:
+                for (index, var), choice in zip(knobs, setting, strict=True):
+                    copies[index] = int(var.labels[choice])  # pyright: ignore[reportArgumentType]
+                    fixed.enter_context(self._knob(var, choice))
+                fronts = [self.front(x) for x in node.proposals]
+            combos = math.prod(len(f) for f in fronts)
+            self._check(region, [len(upstream), combos, len(settings), len(choices)])
+            idx = self._product(region, [upstream, *fronts])
+            u, t_up = upstream.acc[idx[0]], upstream.t[idx[0]]
+            accs = [f.acc[i] for f, i in zip(fronts, idx[1:], strict=True)]
+            t_in = np.maximum(t_up, self._parallel(node.proposals, fronts, idx[1:]))
+            base = _merge_assign(upstream.assign[idx[0]], *(f.assign[i] for f, i in zip(fronts, idx[1:], strict=True)))
             for (index, var), choice in zip(knobs, setting, strict=True):
-                copies[index] = int(var.labels[choice])  # pyright: ignore[reportArgumentType]
                 base = self._with_choice(base, var, np.full(len(base), choice))
             for choice in choices:
                 if choice == node.skip_index:
                     continue  # added once below: skipping reads no proposal
                 p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
                 parts_acc.append(np.asarray(agent_acc(p, u, node.recovery_of(choice)), dtype=float))
-                parts_t.append(t_in + node.lat[choice])
+                parts_t.append(t_in + self._call_lat(node, choice))
                 parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
         if node.skip_index in choices:
             skipped = self.front(node.inputs[0])
             parts_acc.append(skipped.acc)
             parts_t.append(skipped.t)
             parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), node.skip_index)))
-        return _prune(np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+        return self._prune_agent(node, np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
 
     def _proposal_hits(self, region: str, node: Agent) -> Front:
         """Front of P(at least one proposal is right), as acc, and its time."""
         fronts = []
         for index, proposal in enumerate(node.proposals):
-            front = self.front(proposal)
             var = node.samples_of.get(index)
-            fronts.append(front if var is None else self._replicated_hits(front, var))
+            fronts.append(self.front(proposal) if var is None else self._replicated_hits(proposal, var))
         if not fronts:
             return Front(np.ones(1), np.zeros(1), self._unset())
+        if any(isinstance(x, Agent) and x.has_spread for x in node.proposals):
+            # the expected maximum is not a fold of pairs: the whole cross product
+            idx = self._product(region, fronts)
+            miss = functools.reduce(np.multiply, (1.0 - f.acc[i] for f, i in zip(fronts, idx, strict=True)))
+            t = self._parallel(node.proposals, fronts, idx)
+            return _prune(1.0 - miss, t, _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True))))
         # hit = 1 - prod(1 - hit_i): associative and monotone in every hit_i.
         return self._pairwise(
             region, fronts, lambda a, b: 1.0 - (1.0 - a) * (1.0 - b), np.maximum, identity=0.0
         )
 
-    def _replicated_hits(self, front: Front, var: Var) -> Front:
-        """P(at least one of k samples is right), over the samples knob."""
+    def _replicated_hits(self, proposal: Node, var: Var) -> Front:
+        """P(at least one of k samples is right), over the samples knob (the
+        proposal's front found with the knob fixed: its latency depends on k)."""
         parts = []
         for choice in self._choices(var):
+            with self._knob(var, choice):
+                front = self.front(proposal)
             k = var.labels[choice]
             hit = 1.0 - (1.0 - front.acc) ** k  # pyright: ignore[reportOperatorIssue]
             parts.append((hit, front.t, self._with_choice(front.assign, var, np.full(len(front), choice))))
@@ -475,17 +585,17 @@ class _Search:
     def _vote(self, node: Vote) -> Front:
         region = "flow.vote"
         if node.samples is not None:
-            front = self.front(node.inputs[0])
-            parts = [
-                (vote_acc([front.acc], node.samples.labels[c], node.wrong_agree), front.t,
-                 self._with_choice(front.assign, node.samples, np.full(len(front), c)))
-                for c in self._choices(node.samples)
-            ]
+            parts = []
+            for c in self._choices(node.samples):
+                with self._knob(node.samples, c):
+                    front = self.front(node.inputs[0])
+                parts.append((vote_acc([front.acc], node.samples.labels[c], node.wrong_agree), front.t,
+                              self._with_choice(front.assign, node.samples, np.full(len(front), c))))
             return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
         fronts = [self.front(x) for x in node.inputs]
         idx = self._product(region, fronts)
         acc = vote_acc([f.acc[i] for f, i in zip(fronts, idx, strict=True)], None, node.wrong_agree)
-        t = np.max(np.stack([f.t[i] for f, i in zip(fronts, idx, strict=True)]), axis=0)
+        t = self._parallel(node.inputs, fronts, idx)
         assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
         return _prune(acc, t, assign)
 
@@ -532,7 +642,8 @@ class _Search:
         """Per assignment of the body's free variables: its choices and the
         refine-loop parameters. Cached across conditioning rounds, keyed by the
         fixed variables the body reads."""
-        outer = sorted(k for k in self._outer_keys(node) | self._body_vars(node) if k in self.fixed)
+        reads = self._outer_keys(node) | self._body_vars(node) | set(self.open[id(node)])
+        outer = sorted(k for k in reads if k in self.fixed)
         key = (id(node), tuple(self.fixed[k] for k in outer))
         if key in self.loop_rows:
             return self.loop_rows[key]

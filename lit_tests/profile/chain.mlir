@@ -4,7 +4,7 @@
 // measured on 6 recorded inputs (acc_n = 6). The sim is deterministic: the
 // numbers are exact.
 // RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
-// RUN: flowcompile-opt %examples/chain.mlir -p 'profile{samples=8 cache="%t.sqlite"}' | filecheck %s
+// RUN: flowcompile-opt %examples/chain.mlir -p 'profile{samples=8 max-samples=0 cache="%t.sqlite"}' | filecheck %s
 
 // CHECK-LABEL: %planner = flow.agent @planner(%query)
 // CHECK-SAME: budgets = [0, 1024, 4096], profiles = {"qwen3-0.6b@0" = #flow.profile<acc = 0.333333, acc_n = 6, lat = 0.953934, lat_p95 = 1.581192, tok_in = 50.5, tok_out = 381.666667, cost = 1.1854e-05{{[>,]}}

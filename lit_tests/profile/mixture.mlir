@@ -3,7 +3,7 @@
 // profiled on 7 recorded inputs. The aggregator's inputs are the three
 // proposers' outputs, hence its long prompts (tok_in = 1264).
 // RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
-// RUN: flowcompile-opt %examples/mixture.mlir -p 'profile{samples=8 cache="%t.sqlite"}' | filecheck %s
+// RUN: flowcompile-opt %examples/mixture.mlir -p 'profile{samples=8 max-samples=0 cache="%t.sqlite"}' | filecheck %s
 
 // CHECK-LABEL: %0, %1, %2 = flow.fork @answer {
 // CHECK-NEXT: %proposer_a = flow.agent @proposer_a(%query)

@@ -4,7 +4,7 @@
 // agent, so nothing is measured for it. compose shrinks the measured rate
 // toward the agent's pooled recovery rate and passes it on as `rec`.
 // RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
-// RUN: flowcompile-opt %examples/chain.mlir -p 'profile{samples=8 recovery=true cache="%t.sqlite"},compose' 2>%t.err | filecheck %s
+// RUN: flowcompile-opt %examples/chain.mlir -p 'profile{samples=8 max-samples=0 recovery=true cache="%t.sqlite"},compose' 2>%t.err | filecheck %s
 // RUN: filecheck %s --check-prefix=SUMMARY < %t.err
 
 // SUMMARY: profile @chain: 564 calls (24 reference on 8 queries, 6 accepted; 324 candidate calls for 3 agents; 216 recovery calls)

@@ -4,7 +4,7 @@
 // took the math case and 3 the code case: each expert is profiled on the inputs
 // it saw (acc_n = 2 and 3), the router on all 5.
 // RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
-// RUN: flowcompile-opt %examples/router.mlir -p 'profile{samples=8 cache="%t.sqlite"}' | filecheck %s
+// RUN: flowcompile-opt %examples/router.mlir -p 'profile{samples=8 max-samples=0 cache="%t.sqlite"}' | filecheck %s
 
 // CHECK-LABEL: %router = flow.agent @router(%query)
 // CHECK-SAME: budgets = [0], profiles = {"qwen3-0.6b@0" = #flow.profile<acc = 0.4, acc_n = 5, lat = 0.065929, lat_p95 = 0.085465, tok_in = 57.8, tok_out = 15.2, cost = 9.184e-07{{[>,]}}

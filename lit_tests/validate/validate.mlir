@@ -1,8 +1,8 @@
 // validate measures the frontier's candidates end to end on a validation split
 // (sim: generated from seed + 500, disjoint from the profiling set), writes the
 // combined estimate beside the proxy's and the measurement, and records what it
-// spent.
-// RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=12 cache=none},compose,enumerate,validate{samples=16 cache=none}' | filecheck %s
+// spent, and how many validation queries the proxy's estimate was found worth.
+// RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=12 max-samples=0 cache=none},compose,enumerate,validate{samples=16 cache=none}' | filecheck %s
 
 // The profiling set is recorded where validation can check it:
 // CHECK: profiled = {backend = "sim", simulation = "qwen3-dense-sim", queries = ["q00000",
@@ -11,4 +11,4 @@
 // CHECK-SAME: val_n = {{[0-9]+}}
 // The validation split is disjoint from the profiling one, and what it cost is stated:
 // CHECK-SAME: validated = {backend = "sim", simulation = "qwen3-dense-sim", queries = ["q500-00000",
-// CHECK-SAME: calls = {{[0-9]+}}, candidates = {{[0-9]+}}, measured_kept = {{[0-9]+}}, kept = {{[0-9]+}}, from_margin = {{[0-9]+}}}
+// CHECK-SAME: calls = {{[0-9]+}}, candidates = {{[0-9]+}}, measured_kept = {{[0-9]+}}, kept = {{[0-9]+}}, from_margin = {{[0-9]+}}, prior_strength = {{[0-9]+}}}

@@ -1,0 +1,139 @@
+"""Adaptive against uniform profiling: held-out quality per profiling call.
+
+    .venv/bin/python bench/profiling.py              # every example, both sim worlds
+    .venv/bin/python bench/profiling.py --only chain --worlds default
+    .venv/bin/python bench/profiling.py --quick     # self_consistency, default world, 32/64 queries
+
+For every example and SIMULATED world (the spaces and held-out set of
+`peers.py`: 150 held-out queries, seed 1000), `flowcompile compile` without
+validation, so the compiled set is the proxy's alone:
+
+* uniform: every candidate on the first N profiling queries, N = 32 .. 512
+  (`--max-samples 0 --samples N`);
+* adaptive: a uniform first round of 32, then rounds for the candidates on the
+  proxy's plausible frontiers, up to M queries (`--max-samples M`).
+
+Each compiled set is measured on held-out: hypervolume over the oracle's, best
+accuracy, Spearman and mean absolute error of the estimated accuracy, and the
+backend calls the compile made. The summary sets adaptive profiling up to M
+queries beside uniform profiling on M.
+
+Writes bench/results/profiling{,-quick,-only}.{json,md}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _measure import fidelity, summarise  # noqa: E402
+from _setting import EXAMPLES, WORLDS, arguments, compile_counted, prepare  # noqa: E402
+
+UNIFORM = (32, 64, 128, 256, 512)
+ADAPTIVE = (64, 128, 256, 512)
+
+
+QUICK = ((32, 64), (64,))
+"""--quick: uniform and adaptive query counts."""
+
+
+def variants(uniform: tuple[int, ...], adaptive: tuple[int, ...]) -> list[tuple[str, int, list[str]]]:
+    out = [("uniform", n, ["--max-samples", "0", "--samples", str(n)]) for n in uniform]
+    out += [("adaptive", m, ["--max-samples", str(m)]) for m in adaptive]
+    return out
+
+
+def run_one(example: str, world: str, uniform: tuple[int, ...], adaptive: tuple[int, ...]) -> list[dict]:
+    setting = prepare(example, world, heldout=150)
+    rows = []
+    for mode, queries, extra in variants(uniform, adaptive):
+        compiled = compile_counted(setting, f"{mode}-{queries}", [*extra, "--no-validate"])
+        points = setting.held.points(compiled.configs)
+        spearman, mae = fidelity(compiled.estimates[:, 0], points[:, 0])
+        rows.append({
+            "workflow": example, "world": world, "space": setting.space_name, "mode": mode,
+            "max_queries": queries, "calls": compiled.calls, "spearman_acc": spearman, "mae_acc": mae,
+            **summarise(points, setting.ref),
+        })
+    return rows
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per workflow, world and query count M: adaptive profiling up to M
+    against uniform profiling on M (hypervolume, calls)."""
+    out = []
+    for key in dict.fromkeys((r["world"], r["workflow"]) for r in rows):
+        mine = {(r["mode"], r["max_queries"]): r for r in rows if (r["world"], r["workflow"]) == key}
+        for m in sorted({q for mode, q in mine if mode == "adaptive"}):
+            uniform, adaptive = mine.get(("uniform", m)), mine.get(("adaptive", m))
+            if uniform and adaptive:
+                out.append({
+                    "world": key[0], "workflow": key[1], "queries": m,
+                    "uniform_hv": uniform["hv_ratio"], "adaptive_hv": adaptive["hv_ratio"],
+                    "uniform_calls": uniform["calls"], "adaptive_calls": adaptive["calls"],
+                    "fewer_calls": uniform["calls"] / adaptive["calls"],
+                })
+    return out
+
+
+def markdown(rows: list[dict], seconds: float, command: str) -> str:
+    lines = [
+        "# Adaptive against uniform profiling (SIMULATED worlds)", "",
+        f"`{command}`: compile without validation, 150 held-out queries; {seconds:.0f} s in all.", "",
+        "hv: held-out hypervolume over the oracle's (as in peers.md); calls: backend calls of the compile; "
+        "Spearman and MAE: estimated against held-out accuracy over the compiled points.", "",
+        "## Summary", "",
+        "Adaptive profiling up to M queries against uniform profiling on M: held-out hypervolume and calls.", "",
+        "| world | workflow | M | hv: uniform / adaptive | calls: uniform / adaptive | fewer calls |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for s in summary(rows):
+        lines.append(
+            f"| {s['world']} | {s['workflow']} | {s['queries']} | {_fmt(s['uniform_hv'])} / {_fmt(s['adaptive_hv'])} | "
+            f"{s['uniform_calls']} / {s['adaptive_calls']} | {_fmt(s['fewer_calls'], 2)}x |"
+        )
+    lines += ["", "## Every run", "",
+              "| world | workflow | mode | queries (max) | calls | hv | best acc | Spearman acc | MAE acc |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['world']} | {r['workflow']} | {r['mode']} | {r['max_queries']} | {r['calls']} | "
+            f"{_fmt(r['hv_ratio'])} | {_fmt(r['best_acc'])} | {_fmt(r['spearman_acc'], 2)} | {_fmt(r['mae_acc'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    args = arguments(__doc__, "self_consistency, default world, 32/64 queries").parse_args(argv)
+    examples = args.only or (["self_consistency"] if args.quick else list(EXAMPLES))
+    worlds = args.worlds or (["default"] if args.quick else list(WORLDS))
+    counts = QUICK if args.quick else (UNIFORM, ADAPTIVE)
+    suffix = "-only" if args.only or args.worlds else ("-quick" if args.quick else "")
+    start = time.perf_counter()
+    jobs = [(e, w) for w in worlds for e in examples]
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_one, *job, *counts) for job in jobs]
+        rows = [row for f in futures for row in f.result()]
+    seconds = time.perf_counter() - start
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"profiling{suffix}.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    text = markdown(rows, seconds, "bench/profiling.py" + (" " + " ".join(argv) if argv else ""))
+    (out / f"profiling{suffix}.md").write_text(text, encoding="utf-8")
+    print(text.split("## Every run")[0])
+    print(f"wrote {out}/profiling{suffix}.{{json,md}} in {seconds:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

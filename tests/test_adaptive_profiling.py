@@ -1,0 +1,112 @@
+"""Adaptive profiling: the rounds, the horizons, the budget, and the pass end to end."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from flowcompile.compiler import import_spec, run_passes, the_workflow
+from flowcompile.dialects.flow import ProfileAttr
+from flowcompile.passes.profile import recorded_ids
+from flowcompile.profiling.adaptive import profile_adaptively
+from flowcompile.profiling.profiler import CandidateStats, Measurements
+
+CANDIDATES = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")]
+REFERENCE_PER_QUERY = 2
+
+
+def fake_profile(calls: list[tuple[int, dict]]):
+    """A profiler stand-in: one call per candidate per query within its
+    horizon, REFERENCE_PER_QUERY reference calls per query; records each call."""
+
+    def profile(n, horizon):
+        reach = {key: min(n, horizon(*key)) for key in CANDIDATES}
+        calls.append((n, reach))
+        m = Measurements(queries=n, reference_calls=REFERENCE_PER_QUERY * n)
+        m.candidate_calls = sum(reach.values())
+        m.calls_of = Counter(reach)
+        m.queries_of = dict(reach)
+        for agent, config in CANDIDATES:
+            m.agents.setdefault(agent, {})[config] = CandidateStats(0, reach[agent, config], 1.0, 1.0, 0, 0, 0)
+        return m
+
+    return profile
+
+
+def test_only_candidates_in_play_get_more_queries():
+    calls: list = []
+    measured, rounds = profile_adaptively(
+        fake_profile(calls), lambda m: {("a", "x"), ("b", "y")}, first=8, pool=64
+    )
+    assert [r.queries for r in rounds] == [8, 16, 32, 64]
+    assert measured.queries_of == {("a", "x"): 64, ("a", "y"): 8, ("b", "x"): 8, ("b", "y"): 64}
+    assert all(r.in_play == 2 for r in rounds[1:]) and rounds[0].in_play == 4
+
+
+def test_stops_when_nothing_is_in_play():
+    calls: list = []
+    _, rounds = profile_adaptively(fake_profile(calls), lambda m: set(), first=8, pool=64)
+    assert [r.queries for r in rounds] == [8] and len(calls) == 1
+
+
+def test_a_returning_candidate_catches_up_on_what_it_missed():
+    calls: list = []
+    plays = iter([{("a", "x")}, {("a", "x"), ("a", "y")}, set()])
+    measured, _ = profile_adaptively(fake_profile(calls), lambda m: next(plays), first=8, pool=64)
+    # round 2 gave a.x 16 queries; round 3 gave a.y all 32, the 8..16 it missed too
+    assert measured.queries_of[("a", "y")] == 32 and measured.queries_of[("a", "x")] == 32
+
+
+@pytest.mark.parametrize("budget", [40, 70, 100, 150])
+def test_the_budget_caps_the_calls(budget):
+    calls: list = []
+    measured, rounds = profile_adaptively(
+        fake_profile(calls), lambda m: set(CANDIDATES), first=8, pool=512, budget=budget
+    )
+    first_round = (REFERENCE_PER_QUERY + len(CANDIDATES)) * 8
+    assert measured.total_calls <= max(budget, first_round)
+    # and it spends most of what it may: another round of MIN_GROWTH would not fit
+    assert budget - measured.total_calls < (REFERENCE_PER_QUERY + len(CANDIDATES)) * 8 or measured.queries == 512
+
+
+def test_the_first_round_runs_even_past_the_budget():
+    calls: list = []
+    measured, rounds = profile_adaptively(fake_profile(calls), lambda m: set(CANDIDATES), first=8, pool=64, budget=1)
+    assert len(rounds) == 1 and measured.queries == 8
+
+
+def test_the_pass_profiles_adaptively_and_records_what_it_used(tmp_path, capsys):
+    module = import_spec("examples/chain.yaml")
+    run_passes(module, f'profile{{samples=8 max-samples=32 cache="{tmp_path / "c.sqlite"}"}}')
+    workflow = the_workflow(module)
+    counts = sorted(
+        {p.get("acc_n") for a in workflow.agents for p in a.per_candidate("profiles", ProfileAttr) if p}
+    )
+    # candidates out of play keep the first round's count; those in play have more
+    assert len(counts) >= 2 and counts[0] < counts[-1]
+    assert len(recorded_ids(workflow, "profiled")) == 32
+    err = capsys.readouterr().err
+    assert "profile @chain (adaptive): 3 rounds (8 queries/" in err
+    assert "candidates on all 32 queries:" in err
+
+
+def test_adaptive_profiling_is_deterministic(tmp_path):
+    texts = []
+    for run in range(2):
+        module = import_spec("examples/self_consistency.yaml")
+        run_passes(module, f'profile{{samples=8 max-samples=24 cache="{tmp_path / f"c{run}.sqlite"}"}}')
+        texts.append(str(module))
+    assert texts[0] == texts[1]
+
+
+def test_adaptive_without_a_cache_makes_each_call_once(capsys):
+    module = import_spec("examples/self_consistency.yaml")
+    run_passes(module, "profile{samples=8 max-samples=16 cache=none}")
+    err = capsys.readouterr().err
+    last = [line for line in err.splitlines() if line.startswith("profile @self_consistency: ") and "calls (" in line][-1]
+    total = int(last.split(": ", 1)[1].split(" calls")[0])
+    made = int(last.split("); ", 1)[1].split(" made")[0])
+    hits = int(last.split(" made, ", 1)[1].split(" cache hits")[0])
+    # the last round re-read the first round's calls from the in-memory store
+    assert hits > 0 and made + hits == total
