@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from flowcompile.proxy.model import Agent, Carried, Input, Loop, Node, Var, Vote, evaluate, walk
 from flowcompile.proxy.search import frontier, space_size
-from helpers.fronts import assert_same_front
+from helpers.fronts import assert_same_front, random_levels
 
 
 class Builder:
@@ -66,12 +66,7 @@ class Builder:
             proposals=tuple(proposals),
             skippable=skippable,
             samples_of=samples_of or {},
-            by_right=tuple(
-                None if rng.random() < 0.2 else tuple(sorted(round(rng.uniform(0, 1), 3) for _ in range(levels + 1)))
-                for _ in range(n)
-            )
-            if levels
-            else (),
+            by_right=random_levels(rng, n, levels),
             lat_max=tuple(curve(m) for m in lat) if replicas else (),
             replicas=tuple(replicas),
             lat_dev=tuple(deviations() for _ in range(n)) if spread else (),

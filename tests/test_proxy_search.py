@@ -27,7 +27,7 @@ from flowcompile.proxy.model import (
     evaluate,
 )
 from flowcompile.proxy.search import RegionLimitError, frontier, space_size
-from helpers.fronts import assert_same_front
+from helpers.fronts import assert_same_front, random_levels
 
 
 class Builder:
@@ -54,12 +54,7 @@ class Builder:
             gate=gate,
             skippable=skippable,
             samples_of=samples_of or {},
-            by_right=tuple(
-                None if rng.random() < 0.2 else tuple(sorted(round(rng.uniform(0, 1), 3) for _ in range(levels + 1)))
-                for _ in range(n)
-            )
-            if levels
-            else (),
+            by_right=random_levels(rng, n, levels),
         )
 
     def knob(self, name, values):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from flowcompile.proxy.model import Node, evaluate
@@ -28,3 +30,14 @@ def assert_same_front(root: Node) -> None:
     ts = [p.estimate.t for p in fast]
     accs = [p.estimate.acc for p in fast]
     assert ts == sorted(ts) and accs == sorted(accs)
+
+
+def random_levels(rng: random.Random, choices: int, levels: int) -> tuple[tuple[float, ...] | None, ...]:
+    """Random non-decreasing level curves (j = 0..levels right proposals) for
+    an aggregator's choices, a fifth of them left unmeasured; () for no levels."""
+    if not levels:
+        return ()
+    return tuple(
+        None if rng.random() < 0.2 else tuple(sorted(round(rng.uniform(0, 1), 3) for _ in range(levels + 1)))
+        for _ in range(choices)
+    )
