@@ -276,8 +276,11 @@ async def profile_workflow(
     out = Measurements(queries=len(queries))
     reach = horizon or (lambda agent, config: len(queries))
 
+    def allowed(job: Job) -> bool:
+        return job.run < reach(job.agent, job.config)
+
     def within(jobs: list[Job]) -> list[Job]:
-        return [job for job in jobs if job.run < reach(job.agent, job.config)]
+        return [job for job in jobs if allowed(job)]
     report("reference runs", 0, len(queries))
     runs = await run_many(
         workflow, reference_assignment(workflow), backend, queries, concurrency=concurrency, seed=seed
@@ -328,7 +331,7 @@ async def profile_workflow(
     for agent in agents:
         found = _aggregate_levels(workflow, agent, recorded[agent.agent_name], runs, scored, seed)
         if found is not None:
-            kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if within([job])]
+            kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if allowed(job)]
             found.jobs, found.level_of = [j for j, _ in kept], [lv for _, lv in kept]
             levels[agent.agent_name] = found
             level_jobs += found.jobs
