@@ -4,12 +4,18 @@ Reads: the workflows, their agents' choice spaces and model pool; a profiling
 dataset (JSONL `{id, input, reference}`; the `sim` backend generates one when
 none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * `profiles = {"model@budget" = #flow.profile<acc, acc_n, lat, lat_p95,
-  tok_in, tok_out, cost>}` on every agent (acc: agreement with the reference
-  configuration's accepted outputs on the same inputs; tok_out counts
-  reasoning tokens too);
+  tok_in, tok_out, cost>}` on every agent (acc: the success rate on right
+  inputs; tok_out counts reasoning tokens too). With the exact judge and
+  `by-answers=true` (the default), answer agents are right when they give
+  the query's reference answer and verdict agents when they approve right
+  drafts (acc) and reject wrong ones (rec), on every reference run's calls,
+  each by its own input's state (`flowcompile.profiling.truth`); otherwise
+  right is agreement with the reference configuration's accepted outputs on
+  the same inputs, the paper's pseudo ground truth;
 * with `recovery=true`, `rec` and `rec_n` in each profile: how often the
-  candidate still produced the reference output when one upstream agent's
-  output was replaced by a wrong one that agent's candidates gave;
+  candidate still produced a right output from a wrong input (an upstream
+  output replaced by a wrong one that agent's candidates gave; judged by the
+  answers, also the recorded inputs that were wrong, and those made right);
 * on every aggregator (an agent reading fork results), always, `by_right` and
   `by_right_n` in each profile: the success rate and call count on inputs with
   exactly j = 0..n of its n proposals right (the recorded inputs rewritten with
@@ -52,7 +58,8 @@ def _round(value: float) -> float:
 class ProfilePass(BackendPassOptions):
     """Measure every agent under every candidate configuration against a backend.
 
-    The reference configuration's accepted outputs are the pseudo ground truth."""
+    Ground truth: the queries' reference answers for answer and verdict agents
+    (`by-answers`), the reference configuration's accepted outputs otherwise."""
 
     name = "profile"
 
@@ -70,6 +77,11 @@ class ProfilePass(BackendPassOptions):
 
     recovery: bool = True
     """Also measure recovery rates, on inputs with one upstream output made wrong."""
+
+    by_answers: bool = True
+    """With the exact judge: judge answer and verdict agents by the queries'
+    reference answers on every run; false: by the reference run's accepted
+    outputs (the paper's pseudo ground truth, biased toward easy queries)."""
 
     dry_run: bool = False
     """Print how many calls, tokens and dollars the run would take; call nothing."""

@@ -29,6 +29,7 @@ from flowcompile.dialects.flow import (
     WorkflowOp,
     YieldOp,
 )
+from flowcompile.profiling.profiler import output_kind
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.search import Point
 
@@ -85,11 +86,16 @@ class _Builder:
         if op.optional is not None:
             labels += (SKIP,)
         inputs, proposals, samples_of = [], [], {}
+        gates = [gate] if gate is not None else []
         for value in op.inputs:
             if isinstance(value.owner, ForkOp):
                 if value in self.sampled:
                     samples_of[len(proposals)] = self.sampled[value]
                 proposals.append(self.node(value))
+            elif isinstance(value.owner, AgentOp) and output_kind(value.owner) == "verdict":
+                # a verdict decides that the agent runs (to revise), not
+                # whether its input is right: a value it waits for
+                gates.append(self.node(value))
             else:
                 inputs.append(self.node(value))
         measured = [e.get("rec") for e in estimates]
@@ -106,7 +112,7 @@ class _Builder:
             tuple(e.get("cost") or 0.0 for e in estimates),  # pyright: ignore[reportArgumentType]
             recovery=recovery,
             proposals=tuple(proposals),
-            gate=gate,
+            gates=tuple(gates),
             skippable=op.optional is not None,
             samples_of=samples_of,
             by_right=tuple(
@@ -120,6 +126,7 @@ class _Builder:
             if replicas
             else (),
             replicas=replicas,
+            rejects=tuple(e.get("rec") for e in estimates) if output_kind(op) == "verdict" else (),  # pyright: ignore
         )
 
     def fork(self, op: ForkOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...]) -> None:

@@ -23,7 +23,7 @@ from flowcompile.backends.store import request_key
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query
 from flowcompile.profiling.profiler import estimate_calls
-from flowcompile.runtime import reference_assignment, run_many, score
+from flowcompile.runtime import answer_key, reference_assignment, run_many, score
 from flowcompile.sim import DEFAULT_WORLD, SimWorld, generate_dataset, write_jsonl
 from flowcompile.sim.backend import SimBackend
 from flowcompile.tools import opt
@@ -110,7 +110,9 @@ def test_calls_are_reference_runs_plus_candidates_on_recorded_inputs(example, si
     assert accepted > 0 and all(inputs.values()), "every agent needs accepted inputs here"
     candidates = sum(len(a.candidates()) * inputs[a.agent_name] for a in workflow.agents)
 
-    code, ir, err = profile(capsys, source, f"samples={SAMPLES} max-samples=0 recovery=false cache=none")
+    code, ir, err = profile(
+        capsys, source, f"samples={SAMPLES} max-samples=0 recovery=false by-answers=false cache=none"
+    )
 
     assert code == 0, err
     (backend,) = sims
@@ -141,6 +143,65 @@ def test_calls_are_reference_runs_plus_candidates_on_recorded_inputs(example, si
     assert {a: set(p) for a, p in measured.items()} == candidate_keys(workflow)
     for agent, table in measured.items():
         assert {p["acc_n"] for p in table.values()} == {inputs[agent]}, agent
+
+
+def judged_inputs(example: str, queries: list[Query]) -> dict[str, int]:
+    """Independently of the profiler, from the reference runs and the workflow's
+    structure: the calls each agent is profiled on when judged by the reference
+    answers, without recovery (inputs known right only).
+
+    chain: the planner's plan is judged by the reference run (accepted runs);
+    the solver reads that plan (accepted runs); the checker reads the plan and
+    the solver's answer (accepted runs whose solver answer is right).
+    refine: the drafter reads the query (every run); the critic is judged on
+    every draft it reads (the last answer before it): acc on the right ones,
+    rec on the wrong ones; the reviser on the calls whose draft is right, or,
+    with none, on all it had."""
+    workflow = workflow_of((EXAMPLES / f"{example}.mlir").read_text())
+    runs = asyncio.run(run_many(workflow, reference_assignment(workflow), SimBackend(), queries))
+    gold = [answer_key(q.reference) for q in queries]
+    accepted = [i for i, (r, q) in enumerate(zip(runs, queries, strict=True)) if score(r, q)]
+    if example == "chain":
+        def answer_of(i: int, agent: str) -> str:
+            return answer_key(next(c.result.text for c in runs[i].calls if c.agent == agent))
+        return {
+            "planner": len(accepted),
+            "solver": len(accepted),
+            "checker": sum(answer_of(i, "solver") == gold[i] for i in accepted),
+        }
+    judged: Counter[tuple[str, bool]] = Counter()  # (agent, its draft is right)
+    for i, run in enumerate(runs):
+        draft = ""
+        for call in run.calls:
+            if call.agent in ("critic", "reviser"):
+                judged[call.agent, answer_key(draft) == gold[i]] += 1
+            if call.agent in ("drafter", "reviser"):
+                draft = call.result.text
+    revisions = judged["reviser", True] or judged["reviser", True] + judged["reviser", False]
+    return {
+        "drafter": sum(1 for r in runs for c in r.calls if c.agent == "drafter"),
+        "critic": judged["critic", True],
+        "critic rejects": judged["critic", False],
+        "reviser": revisions,
+    }
+
+
+@pytest.mark.parametrize("example", ["chain", "refine"])
+def test_judged_by_answers_agents_are_profiled_on_inputs_of_known_state(example, sims, capsys):
+    workflow = workflow_of((EXAMPLES / f"{example}.mlir").read_text())
+    inputs = judged_inputs(example, sim_queries())
+    code, ir, err = profile(capsys, EXAMPLES / f"{example}.mlir", f"samples={SAMPLES} max-samples=0 recovery=false cache=none")
+
+    assert code == 0, err
+    summary = one_summary(err)
+    calls = {**inputs, "critic": inputs.get("critic", 0) + inputs.get("critic rejects", 0)}
+    assert summary["candidate"] == sum(len(a.candidates()) * calls[a.agent_name] for a in workflow.agents)
+    assert "answers and verdicts judged by the reference answers" in err
+    for agent, table in profiles(ir).items():
+        assert {p["acc_n"] for p in table.values()} == {inputs[agent]}, agent
+        if agent == "critic":  # a judge is measured on wrong drafts too, without recovery
+            assert {p["rec_n"] for p in table.values()} == {inputs["critic rejects"]}
+    assert 'judged = "reference answers"' in ir
 
 
 # 2. Determinism and caching ----------------------------------------------------------

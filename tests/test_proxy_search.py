@@ -51,7 +51,7 @@ class Builder:
             tuple(round(rng.uniform(0.0, 0.01), 4) for _ in range(n)),
             recovery=rng.choice([0.0, 0.1, 0.3, tuple(round(rng.uniform(0, 0.5), 2) for _ in range(n))]),
             proposals=tuple(proposals),
-            gate=gate,
+            gates=(gate,) if gate is not None else (),
             skippable=skippable,
             samples_of=samples_of or {},
             by_right=random_levels(rng, n, levels),
@@ -102,7 +102,13 @@ def random_workflow(seed: int) -> Node:
             name = f"loop{b.count}"
             carried = Carried(name)
             critic = b.agent([carried])
-            reviser = b.agent([carried, critic] + ([pick()[0]] if rng.random() < 0.3 else []))
+            if rng.random() < 0.5:  # measured rejection rates, some choices without
+                critic.rejects = tuple(rng.choice([None, round(rng.uniform(0.2, 1.0), 2)]) for _ in critic.acc)
+            extra = [pick()[0]] if rng.random() < 0.3 else []
+            if rng.random() < 0.5:  # the verdict as content (older IR) or as a value waited for
+                reviser = b.agent([carried, critic, *extra])
+            else:
+                reviser = b.agent([carried, *extra], gate=critic)
             values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", [1, 2, 3])))
         else:
             values.append(b.agent(pick(), skippable=True))
@@ -167,3 +173,21 @@ def test_the_limit_names_the_region() -> None:
         frontier(root, limit=1000)
     assert info.value.region == "flow.vote"
     assert info.value.size == 3**12
+
+
+def test_a_judge_with_measured_rejections_uses_them():
+    """One round of refine: the draft is approved (kept) or revised; the
+    judge's false-approve rate is 1 - its measured rejection rate."""
+    carried = Carried("l")
+    critic = Agent(Var("critic", (0,)), (carried,), (0.9,), (1.0,), (0.0,), rejects=(0.6,))
+    reviser = Agent(Var("reviser", (0,)), (carried,), (0.8,), (2.0,), (0.0,), recovery=0.5, gates=(critic,))
+    drafter = Agent(Var("drafter", (0,)), (Input(),), (0.7,), (3.0,), (0.0,))
+    loop = Loop("l", drafter, carried, critic, reviser, Var("iters", (1,)))
+    q, tpr, fpr, rho1, rho0 = 0.7, 0.9, 0.4, 0.8, 0.5
+    expected = q * tpr + q * (1 - tpr) * rho1 + (1 - q) * (1 - fpr) * rho0
+    assert evaluate(loop, {"critic": 0, "reviser": 0, "drafter": 0, "iters": 0}).acc == pytest.approx(expected)
+    assert critic.judge_rates(0) == (0.9, pytest.approx(0.4))
+    critic.rejects = (None,)  # not measured: symmetric
+    assert critic.judge_rates(0) == (0.9, pytest.approx(0.1))
+    critic.rejects = (0.05,)  # approves wrong drafts more often than right ones: approval says nothing
+    assert critic.judge_rates(0) == (0.9, 0.9)

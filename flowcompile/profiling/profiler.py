@@ -6,7 +6,11 @@
 2. Keep the runs whose final answer the judge accepts: their agent outputs are
    pseudo ground truth.
 3. Call every candidate configuration of every agent on those recorded inputs
-   and score its output against the reference output of the same call.
+   and score its output against the reference output of the same call. When
+   the queries' reference answers are ground truth (`by_answers`), answer and
+   verdict agents are instead judged by them, on every run's calls, each a
+   measurement of success or of recovery by its own input's state
+   (`flowcompile.profiling.truth`).
 4. For every aggregator (an agent reading fork results): call its candidates
    again on the recorded inputs rewritten so that exactly j of its n proposals
    are right, for every level j the recorded input is not already at, so its
@@ -32,6 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from xdsl.ir import BlockArgument, SSAValue
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
@@ -46,6 +51,7 @@ from flowcompile.dialects.flow import (
     YieldOp,
 )
 from flowcompile.profiling.dataset import Query
+from flowcompile.profiling.truth import APPROVE, Recorded, Upstream, flipped, judged_calls, judged_kinds, pick
 from flowcompile.proxy.rules import expected_max_curve, quantile_means
 from flowcompile.runtime import (
     REPLICA_STRIDE,
@@ -121,7 +127,10 @@ class Measurements:
     failed_calls: int = 0
     failed_runs: int = 0
     fallback_agents: list[str] = field(default_factory=list)
-    """Agents profiled on unaccepted runs, having no accepted input."""
+    """Agents with no input known to be right (no accepted run, or judged by
+    the answers only wrong ones): profiled on the inputs they had."""
+    by_answers: bool = False
+    """Whether answer and verdict agents were judged by the reference answers."""
     wrong_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
     """agent -> (pairs of wrong answers that agree, pairs compared)."""
     calls_of: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -185,37 +194,43 @@ independent calls keeps about 97 % of its excess over the mean."""
 
 
 def _stats(
-    results: Sequence[tuple[bool, CallResult]],
-    recovery: Sequence[tuple[bool, CallResult]] | None = None,
+    calls: Sequence[tuple[bool, CallResult]],
+    right: Sequence[tuple[bool, CallResult]] | None = None,
+    wrong: Sequence[tuple[bool, CallResult]] = (),
     *,
     runs: Sequence[int] | None = None,
     replicas: int = 1,
     bins: int = 0,
 ) -> CandidateStats:
-    """One candidate's statistics from its calls (`runs[i]`: the query of
-    `results[i]`). With `replicas` K > 1, `lat_max` for k = 1..K from the calls
-    grouped by query: the reference run recorded each replica's input, so a
-    candidate inside a replicated fork ran K times on every query, and the
-    maximum of those is what the fork waits for. With `bins`, `lat_q`."""
-    rec_ok = [good for good, r in recovery or () if r.ok]
-    # An agent with no upstream agent has no perturbed input: nothing measured.
-    rec = (sum(rec_ok), len(rec_ok)) if recovery else (None, None)
-    ok = [(good, r) for good, r in results if r.ok]
+    """One candidate's statistics from its calls on recorded inputs (`runs[i]`:
+    the query of `calls[i]`): latency, tokens and cost from `calls`, success
+    from those on right inputs (`right`; default: `calls`) and recovery from
+    those on wrong ones (`wrong`; none: not measured). With `replicas` K > 1,
+    `lat_max` for k = 1..K from the calls grouped by query: the reference run
+    recorded each replica's input, so a candidate inside a replicated fork ran
+    K times on every query, and the maximum of those is what the fork waits
+    for. With `bins`, `lat_q`."""
+    right = calls if right is None else right
+    rec_ok = [good for good, r in wrong if r.ok]
+    # An agent with no upstream agent has no wrong input: nothing measured.
+    rec = (sum(rec_ok), len(rec_ok)) if wrong else (None, None)
+    successes = [good for good, r in right if r.ok]
+    ok = [(good, r) for good, r in calls if r.ok]
     if not ok:
-        return CandidateStats(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, *rec)
+        return CandidateStats(sum(successes), len(successes), 0.0, 0.0, 0.0, 0.0, 0.0, *rec)
     lat = np.array([r.latency_s for _, r in ok])
     lat_max = None
     if replicas > 1:
-        queries = runs if runs is not None else range(len(results))
+        queries = runs if runs is not None else range(len(calls))
         by_query: dict[int, list[float]] = defaultdict(list)
-        for run_index, (_, r) in zip(queries, results, strict=True):
+        for run_index, (_, r) in zip(queries, calls, strict=True):
             if r.ok:
                 by_query[run_index].append(r.latency_s)
         curve = expected_max_curve(list(by_query.values()), replicas)
         lat_max = (float(lat.mean()), *curve[1:])  # k = 1 is `lat` itself
     return CandidateStats(
-        successes=sum(good for good, _ in ok),
-        n=len(ok),
+        successes=sum(successes),
+        n=len(successes),
         lat=float(lat.mean()),
         lat_p95=float(np.percentile(lat, 95)),
         tok_in=float(np.mean([r.tokens_in for _, r in ok])),
@@ -229,17 +244,9 @@ def _stats(
 
 
 @dataclass(frozen=True)
-class Recorded:
-    """One call of the reference run: the agent's input and its output."""
-
-    run: int
-    messages: tuple[Message, ...]
-    output: str
-
-
-@dataclass(frozen=True)
 class Job:
-    """One candidate call, scored against the reference output of its input."""
+    """One candidate call, scored against `target` (judged by the reference
+    answers) or else against the reference output of its input."""
 
     agent: str
     config: str
@@ -248,6 +255,17 @@ class Job:
     reference: str
     request: CallRequest
     run: int
+    target: str | None = None
+    right_input: bool = True
+
+    def correct(self, text: str) -> bool:
+        """Whether an output of this call is right."""
+        if self.target is None:
+            return same_output(self.kind, self.labels, self.reference, text)
+        if self.kind == "verdict":
+            return is_approval(text) == (self.target == APPROVE)
+        key = answer_key(text)
+        return bool(key) and key == self.target
 
 
 async def profile_workflow(
@@ -261,6 +279,7 @@ async def profile_workflow(
     progress: Progress | None = None,
     recovery: bool = False,
     horizon: Callable[[str, str], int] | None = None,
+    by_answers: bool = False,
 ) -> Measurements:
     """Profile every agent of `workflow` under every candidate configuration.
 
@@ -268,12 +287,19 @@ async def profile_workflow(
     run again on recorded inputs in which one upstream agent's output is
     replaced by a wrong output that agent's candidates produced.
 
+    With `by_answers` (the queries' references are ground truth, as the exact
+    judge takes them), answer and verdict agents are judged by the reference
+    answers on every run, accepted or not, and each call measures success or
+    recovery by the state of its own input; with `recovery`, each recorded
+    input is also flipped, right to wrong or wrong to right (see
+    `flowcompile.profiling.truth`).
+
     `horizon(agent, config)` limits a candidate to the first that many queries
     (every call it would make on a later query is left out); the default runs
     every candidate on every query. Adaptive profiling grows the horizon of the
     candidates that can still decide the frontier."""
     report = progress or (lambda stage, done, total: None)
-    out = Measurements(queries=len(queries))
+    out = Measurements(queries=len(queries), by_answers=by_answers)
     reach = horizon or (lambda agent, config: len(queries))
 
     def allowed(job: Job) -> bool:
@@ -300,12 +326,30 @@ async def profile_workflow(
     _structure_stats(workflow, [runs[i] for i in good], out)
 
     agents = list(workflow.agents)
-    recorded = {a.agent_name: _recorded(a.agent_name, runs, accepted) for a in agents}
+    kinds = {a.agent_name: output_kind(a) for a in agents}
+    golds = [answer_key(q.reference) for q in queries]
+    if by_answers:
+        kinds = judged_kinds(kinds, runs, accepted, golds)
+    judged = {name for name, kind in kinds.items() if by_answers and kind in ("answer", "verdict")}
+    recorded: dict[str, list[Recorded]] = {}
     for agent in agents:
-        if not recorded[agent.agent_name]:
-            recorded[agent.agent_name] = _recorded(agent.agent_name, runs, good)
-            if recorded[agent.agent_name]:
-                out.fallback_agents.append(agent.agent_name)
+        name = agent.agent_name
+        if name in judged:
+            proposers = frozenset(a.agent_name for a, _ in proposal_agents(agent) or [])
+            entries = judged_calls(name, kinds[name], runs, good, frozenset(accepted), golds, kinds, proposers)
+            # a wrong input measures recovery; a judge is measured on both kinds
+            recorded[name] = [e for e in entries if e.right_input or recovery or kinds[name] == "verdict"]
+            if entries and not any(e.right_input for e in recorded[name]):
+                # only wrong inputs, no flips to make right ones: success is
+                # measured on what the agent had (stated in the summary)
+                recorded[name] = [replace(e, right_input=True) for e in entries]
+                out.fallback_agents.append(name)
+        else:
+            recorded[name] = _recorded(name, runs, accepted)
+        if not recorded[name]:
+            recorded[name] = _recorded(name, runs, good)
+            if recorded[name]:
+                out.fallback_agents.append(name)
 
     jobs = within([job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)])
     out.candidate_calls = len(jobs)
@@ -317,8 +361,14 @@ async def profile_workflow(
 
     rec_results: dict[Job, tuple[bool, CallResult]] = {}
     if recovery:
+        swaps = _alternatives(scored, kinds, golds)
         perturbed = {
-            a.agent_name: _perturbed(a, recorded, scored) for a in agents
+            a.agent_name: (
+                _flips(recorded[a.agent_name], kinds[a.agent_name], golds, swaps)
+                if a.agent_name in judged
+                else _perturbed(a, recorded, scored)
+            )
+            for a in agents
         }
         rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed)])
         out.recovery_calls = len(rec_jobs)
@@ -329,7 +379,8 @@ async def profile_workflow(
     levels: dict[str, _Levels] = {}
     level_jobs: list[Job] = []
     for agent in agents:
-        found = _aggregate_levels(workflow, agent, recorded[agent.agent_name], runs, scored, seed)
+        right_inputs = [e for e in recorded[agent.agent_name] if e.right_input]
+        found = _aggregate_levels(workflow, agent, right_inputs, runs, scored, seed)
         if found is not None:
             kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if allowed(job)]
             found.jobs, found.level_of = [j for j, _ in kept], [lv for _, lv in kept]
@@ -350,17 +401,51 @@ async def profile_workflow(
         out.agents[name] = {}
         replicas, bins = _replicas(agent), LAT_BINS if ends_parallel_branch(agent) else 0
         for config in agent.candidates():
-            mine = [(j.run, v) for j, v in scored.items() if j.agent == name and j.config == config.key]
-            rec = [v for j, v in rec_results.items() if j.agent == name and j.config == config.key]
+            mine = [(j, v) for j, v in scored.items() if j.agent == name and j.config == config.key]
+            flips = [(j, v) for j, v in rec_results.items() if j.agent == name and j.config == config.key]
             stats = _stats(
-                [v for _, v in mine], rec if recovery else None,
-                runs=[r for r, _ in mine], replicas=replicas, bins=bins,
+                [v for _, v in mine],
+                [v for j, v in [*mine, *flips] if j.right_input],
+                [v for j, v in [*mine, *flips] if not j.right_input],
+                runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
             )
             if name in levels:
                 successes, counts = levels[name].tally(config.key, scored)
                 stats = replace(stats, level_successes=successes, level_n=counts)
             out.agents[name][config.key] = stats
     return out
+
+
+Swaps = Callable[[int, Upstream, bool], list[str]]
+
+
+def _alternatives(scored: dict[Job, tuple[bool, CallResult]], kinds: dict[str, str], golds: Sequence[str]) -> Swaps:
+    """`truth.Alternatives` from the candidate calls: the texts an upstream
+    agent's candidates gave on the run's query, right or wrong as asked (an
+    answer by the reference answer, a plan by the reference plan); a right
+    answer may come from any answer agent when its own gave none."""
+    texts: dict[tuple[int, str], list[tuple[str, bool]]] = defaultdict(list)
+    right_answers: dict[int, list[str]] = defaultdict(list)
+    for job, (good, result) in scored.items():
+        if not (result.ok and result.text):
+            continue
+        texts[job.run, job.agent].append((result.text, good))
+        if kinds.get(job.agent) == "answer" and answer_key(result.text) == golds[job.run]:
+            right_answers[job.run].append(result.text)
+
+    def alternatives(run: int, upstream: Upstream, right: bool) -> list[str]:
+        if upstream.kind != "answer":
+            return [t for t, good in texts[run, upstream.agent] if good == right]
+        own = [t for t, _ in texts[run, upstream.agent] if (answer_key(t) == golds[run]) == right]
+        return own if own or not right else right_answers[run]
+
+    return alternatives
+
+
+def _flips(entries: Sequence[Recorded], kind: str, golds: Sequence[str], swaps: Swaps) -> list[Recorded]:
+    """Every recorded input that can be flipped, flipped (`truth.flipped`)."""
+    found = (flipped(e, kind, golds[e.run], swaps) for e in entries)
+    return [e for e in found if e is not None]
 
 
 def _recorded(name: str, runs: Sequence[RunResult], indices: Sequence[int]) -> list[Recorded]:
@@ -384,7 +469,10 @@ def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed
             # is sampled afresh, not scored against its own recorded outputs.
             sample = REPLICA_STRIDE * seen[entry.messages]
             request = request_for(workflow, config, entry.messages, sample, seed)
-            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run))
+            jobs.append(
+                Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run,
+                    entry.target, entry.right_input)
+            )
     return jobs
 
 
@@ -399,7 +487,7 @@ async def _call_all(
         done += 1
         if done % max(1, len(jobs) // 20) == 0 or done == len(jobs):
             report(stage, done, len(jobs))
-        return (result.ok and same_output(job.kind, job.labels, job.reference, result.text), result)
+        return (result.ok and job.correct(result.text), result)
 
     report(stage, 0, len(jobs))
     return await bounded_gather([one(job) for job in jobs], concurrency)
@@ -429,7 +517,7 @@ def _perturbed(
             if swap is not None:
                 content = user.content.replace(swap[0], swap[1], 1)
                 messages = (*entry.messages[:-1], Message(user.role, content))
-                perturbed.append(Recorded(entry.run, messages, entry.output))
+                perturbed.append(Recorded(entry.run, messages, entry.output, entry.target, right_input=False))
                 break
     return perturbed
 
@@ -522,8 +610,9 @@ def _aggregate_levels(
     to every other level j = 0..n of right proposals; None for an agent that
     reads no fork (or whose proposals are not agents' outputs).
 
-    A proposal is right when its answer is the aggregator's reference output's
-    (the pseudo ground truth of the call). To move an input to level j, the
+    A proposal is right when its answer is the call's target (judged by the
+    reference answers) or else the aggregator's reference output's (the pseudo
+    ground truth of the call). To move an input to level j, the
     right proposals kept are the recorded right ones first (rotating by run
     which ones, so every position is exercised), and each proposal that must
     change is replaced by an output of the same kind, right or wrong as needed,
@@ -543,7 +632,7 @@ def _aggregate_levels(
     n = 0
     for entry in inputs:
         found = _positions(entry, sources, runs[entry.run])
-        truth = answer_key(entry.output)
+        truth = entry.target or answer_key(entry.output)
         if found is None or not truth:
             continue
         positions, content = found
@@ -563,7 +652,7 @@ def _aggregate_levels(
                 continue
             user = entry.messages[-1]
             messages = (*entry.messages[:-1], Message(user.role, _splice(content, positions, texts)))
-            rewritten.append((Recorded(entry.run, messages, entry.output), level))
+            rewritten.append((Recorded(entry.run, messages, entry.output, entry.target), level))
     jobs: list[Job] = []
     level_of: list[int] = []
     for config in agent.candidates():
@@ -571,7 +660,7 @@ def _aggregate_levels(
             # one rewritten input is called once per candidate: past the
             # reference's samples, like the candidate calls
             request = request_for(workflow, config, entry.messages, REPLICA_STRIDE, seed)
-            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run))
+            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run, entry.target))
             level_of.append(level)
     # An aggregator none of whose inputs could be placed still reports its levels (all empty).
     n = n or len(sources)
@@ -634,23 +723,14 @@ def _at_level(
         others = [t for name, pool in sorted(pools.items()) if name != positions[i][0] for t in pool[kind]]
         if kind == 0:  # a right text may also be another position's recorded one
             others += [t for j, t in enumerate(texts) if right[j]]
-        choice = _pick(own, used, run + i) or _pick(others, used, run + i)
+        choice = pick(own, used, run + i) or pick(others, used, run + i)
         if choice is None:
-            choice = _pick(own + others, set(), run + i)  # reuse a text rather than give up
+            choice = pick(own + others, set(), run + i)  # reuse a text rather than give up
         if choice is None:
             return None
         texts[i] = choice
         used.add(choice)
     return texts
-
-
-def _pick(pool: Sequence[str], used: set[str], start: int) -> str | None:
-    """The first text of `pool` not in `used`, scanning from `start` (mod len)."""
-    for k in range(len(pool)):
-        text = pool[(start + k) % len(pool)]
-        if text not in used:
-            return text
-    return None
 
 
 def _splice(content: str, positions: Sequence[tuple[str, str, int]], texts: Sequence[str]) -> str:
@@ -714,8 +794,14 @@ def aggregate_calls_bound(agent: AgentOp, queries: int) -> int:
 
 def recovery_calls_bound(agent: AgentOp, queries: int) -> int:
     """Upper bound on an agent's recovery calls: one per candidate call, for an
-    agent that reads another agent's output (0 otherwise: nothing to perturb)."""
-    if not any(isinstance(v.owner, AgentOp) for v in agent.inputs):
+    agent that reads another agent's output or a loop's carried message (0
+    otherwise: nothing to perturb)."""
+    def upstream(value: SSAValue) -> bool:
+        if isinstance(value, BlockArgument):
+            return isinstance(value.block.parent_op(), LoopOp)
+        return isinstance(value.owner, AgentOp)
+
+    if not any(upstream(v) for v in agent.inputs):
         return 0
     return queries * _invocations(agent) * len(agent.candidates())
 

@@ -107,6 +107,7 @@ class ProfileSession:
                     progress=progress.update,
                     recovery=self.options.recovery,
                     horizon=horizon,
+                    by_answers=self.options.judge == "exact" and getattr(self.options, "by_answers", True),
                 )
             )
         counts = {k: v - counts_before.get(k, 0) for k, v in self._counters().items()}
@@ -148,6 +149,7 @@ class ProfileSession:
         record = self.backend_record()
         record["queries"] = [q.id for q in self.queries()[: measured.queries]]
         record["calls"] = measured.total_calls
+        record["judged"] = "reference answers" if measured.by_answers else "reference outputs"
         return record
 
     def _counters(self) -> dict[str, int]:
@@ -218,12 +220,13 @@ def summary(name: str, m: Measurements, counts: dict[str, int], elapsed: float) 
         f"{m.candidate_calls} candidate calls for {agents} agents"
         + (f"; {m.recovery_calls} recovery calls" if m.recovery_calls else "")
         + (f"; {m.aggregate_calls} aggregate-level calls" if m.aggregate_calls else "")
+        + ("; answers and verdicts judged by the reference answers" if m.by_answers else "")
         + "); "
         f"{counts['made']} made, {counts['hits']} cache hits, {counts['retries']} retries, "
         f"{counts['failures']} failures, {elapsed:.1f} s"
     )
     if m.fallback_agents:
-        text += f"; no accepted input for {', '.join(m.fallback_agents)}: profiled on unaccepted runs"
+        text += f"; no input known right for {', '.join(m.fallback_agents)}: profiled on the inputs it had"
     return text
 
 

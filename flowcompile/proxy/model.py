@@ -124,7 +124,9 @@ class Agent(Node):
     recovery: float | tuple[float, ...] = 0.0
     """Chance of a correct output from a wrong input: one rate, or one per choice."""
     proposals: tuple[Node, ...] = ()
-    gate: Node | None = None
+    gates: tuple[Node, ...] = ()
+    """Values it waits for without reading them as content: the route of the
+    switch case it is in, the verdict that sent it to revise."""
     skippable: bool = False
     samples_of: dict[int, Var] = field(default_factory=dict)
     """For proposals that are a replicated fork: index -> its samples knob."""
@@ -141,10 +143,18 @@ class Agent(Node):
     lat_dev: tuple[tuple[float, ...] | None, ...] = ()
     """Agents ending a branch of a fork of several: per choice, the centred
     deviations of its call latency (equally likely atoms), or None."""
+    rejects: tuple[float | None, ...] = ()
+    """Verdict agents: per choice, the measured chance of rejecting a wrong
+    draft, or None (or no entries): taken to be `acc`, the chance of
+    approving a right one."""
 
     def children(self) -> Sequence[Node]:
-        extra = (self.gate,) if self.gate is not None else ()
-        return (*self.inputs, *self.proposals, *extra)
+        return (*self.inputs, *self.proposals, *self.gates)
+
+    def judge_rates(self, choice: int) -> tuple[float, float]:
+        """(true-approve, false-approve) rates of a verdict agent's choice."""
+        reject = self.rejects[choice] if choice < len(self.rejects) else None
+        return verdict_rates(self.acc[choice], reject)
 
     def own_vars(self) -> Sequence[Var]:
         return (self.var, *self.samples_of.values())
@@ -241,12 +251,17 @@ def agent_acc(p: np.ndarray | float, u: np.ndarray | float, recovery: float):
     return p * u + (1.0 - u) * np.minimum(recovery, p)
 
 
-def verdict_rates(p: np.ndarray | float):
-    """(true-approve, false-approve) rates of a verdict agent whose judging
-    accuracy is p; a judge worse than chance is taken as chance (keeps the
-    loop monotone in the draft's quality)."""
-    p = np.maximum(p, 0.5)
-    return p, 1.0 - p
+def verdict_rates(p: float, reject: float | None = None) -> tuple[float, float]:
+    """(true-approve, false-approve) rates of a verdict agent that approves a
+    right draft w.p. p and rejects a wrong one w.p. `reject` (None: p, a
+    judge worse than chance taken as chance). A judge that approves wrong
+    drafts more often than right ones is taken as one whose approval says
+    nothing (false-approve = true-approve): either keeps the loop monotone in
+    the draft's quality."""
+    if reject is None:
+        p = max(p, 0.5)
+        return p, 1.0 - p
+    return p, min(1.0 - reject, p)
 
 
 def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int):
@@ -460,8 +475,8 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
             cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
         p = float(proposal_acc(p, node.levels_of(choice), [v.acc for v in proposal_values], copies))
         t_in = max(t_in, _joined(node.proposals, proposal_values, assign))
-    if node.gate is not None:
-        t_in = max(t_in, ev(node.gate).t)
+    for gate in node.gates:
+        t_in = max(t_in, ev(gate).t)
     acc = float(agent_acc(p, u, node.recovery_of(choice)))
     return Estimate(acc, t_in + node.call_lat(choice, node.copies(assign)), cost + node.cost[choice])
 
@@ -502,8 +517,7 @@ def _eval_loop(node: Loop, assign: Assignment, sup, ev, carried) -> Estimate:
         nxt = _eval(node.next, assign, sup, memo, inner)
         outcomes.append((verdict, nxt))
     (verdict, next1), (_, next0) = outcomes
-    p = node.verdict.acc[assign[node.verdict.var.key]]
-    tpr, fpr = verdict_rates(p)
+    tpr, fpr = node.verdict.judge_rates(assign[node.verdict.var.key])
     n = node.max_iters.labels[assign[node.max_iters.key]]
     t_revise = max(next1.t - verdict.t, 0.0)
     acc, lat, checks, revisions = refine_loop(

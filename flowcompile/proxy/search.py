@@ -71,7 +71,6 @@ from flowcompile.proxy.model import (
     refine_loop,
     supports,
     spread,
-    verdict_rates,
     vote_acc,
     walk,
 )
@@ -214,8 +213,7 @@ class _Search:
 
     def _join_children(self, node: Node) -> list[Node]:
         if isinstance(node, Agent):
-            gate = [node.gate] if node.gate is not None else []
-            return [*effective_inputs(node.inputs, self.sup), *node.proposals, *gate]
+            return [*effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
         if isinstance(node, Loop):
             return [node.init]
         return list(node.children())
@@ -484,8 +482,8 @@ class _Search:
             np.multiply,
             np.maximum,
         )
-        if node.gate is not None:
-            gate = self.front(node.gate)
+        for waited in node.gates:
+            gate = self.front(waited)
             i, j = self._product(region, [upstream, gate])
             upstream = _prune(
                 upstream.acc[i],
@@ -658,7 +656,7 @@ class _Search:
                     (_eval(node.verdict, assign, self.sup, memo, carried), _eval(node.next, assign, self.sup, memo, carried))
                 )
             (verdict, next1), (_, next0) = outcomes
-            tpr, fpr = verdict_rates(node.verdict.acc[assign[node.verdict.var.key]])
+            tpr, fpr = node.verdict.judge_rates(assign[node.verdict.var.key])
             rows.append(([body[v.key] for v in free], next1.acc, next0.acc, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
         choices = np.array([r[0] for r in rows], dtype=np.int32).reshape(len(rows), len(free))
         columns = [np.array([r[i] for r in rows], dtype=float) for i in range(1, 7)]

@@ -3,8 +3,10 @@
 // max_iters = 3) took 1.375 rounds on average and always ended on the critic's
 // approval (pass_rate = 1.0). The 7 accepted runs hold 7 drafter calls, 9
 // critic calls and 2 reviser calls: each agent's acc_n.
+// by-answers=false: every agent judged by the reference run's accepted outputs,
+// as the paper does (profile/by-answers.mlir tests the default).
 // RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
-// RUN: flowcompile-opt %examples/refine.mlir -p 'profile{samples=8 max-samples=0 cache="%t.sqlite"}' | filecheck %s
+// RUN: flowcompile-opt %examples/refine.mlir -p 'profile{samples=8 max-samples=0 by-answers=false cache="%t.sqlite"}' | filecheck %s
 
 // CHECK-LABEL: %drafter = flow.agent @drafter(%query)
 // CHECK-SAME: profiles = {"qwen3-1.7b@0" = #flow.profile<acc = 0.142857, acc_n = 7,

@@ -3,8 +3,10 @@
 // the largest fork (5 samples) and is accepted on all 8 queries, so every
 // candidate is measured on 8 x 5 = 40 recorded inputs. The fork's choice space
 // is left as it was.
+// by-answers=false: every agent judged by the reference run's accepted outputs,
+// as the paper does (profile/by-answers.mlir tests the default).
 // RUN: rm -f %t.sqlite %t.sqlite-wal %t.sqlite-shm
-// RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=8 max-samples=0 cache="%t.sqlite"}' | filecheck %s
+// RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=8 max-samples=0 by-answers=false cache="%t.sqlite"}' | filecheck %s
 
 // CHECK: %0 = flow.fork @answer attributes {samples = [1, 3, 5]} {
 // CHECK-NEXT: %solver = flow.agent @solver(%query)

@@ -17,13 +17,14 @@ from flowcompile.dialects.flow import AgentOp, Flow, LoopOp, ProfileAttr, Switch
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-PROFILE_FIELDS = ("acc", "acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost")
+PROFILE_FIELDS = ("acc", "acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec", "rec_n")
 
 SUMMARY = re.compile(
     r"^profile @(?P<workflow>[\w.-]+): (?P<calls>\d+) calls \((?P<reference>\d+) reference on "
     r"(?P<queries>\d+) queries, (?P<accepted>\d+) accepted; (?P<candidate>\d+) candidate calls for "
-    r"(?P<agents>\d+) agents\); (?P<made>\d+) made, (?P<hits>\d+) cache hits, (?P<retries>\d+) retries, "
-    r"(?P<failures>\d+) failures, (?P<seconds>[0-9.]+) s$",
+    r"(?P<agents>\d+) agents(?:; answers and verdicts judged by the reference answers)?\); "
+    r"(?P<made>\d+) made, (?P<hits>\d+) cache hits, (?P<retries>\d+) retries, "
+    r"(?P<failures>\d+) failures, (?P<seconds>[0-9.]+) s(?:; no input known right for [\w, ]+: profiled on the inputs it had)?$",
     re.MULTILINE,
 )
 
