@@ -10,23 +10,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowcompile.proxy.model import proposal_acc, refine_loop
+from flowcompile.proxy.model import (
+    Agent,
+    Input,
+    Switch,
+    Var,
+    agent_acc,
+    evaluate,
+    parallel_time,
+    proposal_acc,
+    refine_loop,
+)
 from flowcompile.proxy.rules import (
     aggregate_acc,
     any_correct_acc,
     binomial_dist,
     binomial_plurality_acc,
-    chain_acc,
-    chain_lat,
     level_aggregate_acc,
-    parallel_lat,
     plurality_vote_acc,
     plurality_win,
     resample_levels,
     right_count_dist,
-    sequence_acc,
-    switch_acc,
-    switch_lat,
 )
 
 probs = st.floats(0.0, 1.0, allow_nan=False)
@@ -245,12 +249,24 @@ def test_a_non_monotone_curve_breaks_monotonicity():
 # ---------------------------------------------------------------- sequence
 
 
+def one_choice(name: str, inputs, acc: float, lat: float, recovery: float = 0.0, gates=()) -> Agent:
+    return Agent(Var(name, (0,)), tuple(inputs), (acc,), (lat,), (0.0,), recovery=recovery, gates=tuple(gates))
+
+
+def chain_of(stages, lats=None):
+    node = Input()
+    for i, (a, r) in enumerate(stages):
+        node = one_choice(f"s{i}", [node], a, lats[i] if lats else 1.0, r)
+    return node, {f"s{i}": 0 for i in range(len(stages))}
+
+
 @settings(deadline=None, max_examples=40)
 @given(st.lists(st.tuples(probs, probs), min_size=1, max_size=5))
-def test_chain_acc_matches_path_enumeration(stages):
-    # Enumerate correct/wrong state after every stage.
-    accs = [a for a, _ in stages]
-    recs = [r for _, r in stages]
+def test_chain_matches_path_enumeration(stages):
+    # Enumerate correct/wrong state after every stage; a stage recovers from a
+    # wrong input at most as often as it succeeds on a right one (the model's
+    # min(r, p), which keeps it monotone).
+    stages = [(a, min(r, a)) for a, r in stages]
     total = 0.0
     for states in itertools.product((0, 1), repeat=len(stages)):
         w, prev = 1.0, None
@@ -259,15 +275,21 @@ def test_chain_acc_matches_path_enumeration(stages):
             w *= q if s else 1 - q
             prev = s
         total += w * states[-1]
-    assert chain_acc(accs, recs) == pytest.approx(total, abs=1e-12)
-    if len(stages) == 2:
-        assert sequence_acc(accs[0], accs[1], recs[1]) == pytest.approx(total, abs=1e-12)
+    root, assignment = chain_of(stages)
+    assert evaluate(root, assignment).acc == pytest.approx(total, abs=1e-12)
 
 
-def test_chain_and_parallel_latency():
-    assert chain_lat([1.0, 2.0, np.array([3.0, 4.0])]) == pytest.approx([6.0, 7.0])
-    assert parallel_lat([1.0, 5.0, np.array([3.0, 6.0])]) == pytest.approx([5.0, 6.0])
-    assert chain_acc([0.5, 0.5, 0.5]) == pytest.approx(0.125)
+def test_chain_latency_adds_and_parallel_waits_for_the_slowest():
+    root, assignment = chain_of([(0.5, 0.0)] * 3, lats=[1.0, 2.0, 3.5])
+    assert evaluate(root, assignment).t == pytest.approx(6.5)
+    assert evaluate(root, assignment).acc == pytest.approx(0.125)
+    assert parallel_time([1.0, 5.0, np.array([3.0, 6.0])], [None, None, None]) == pytest.approx([5.0, 6.0])
+
+
+def test_recovery_never_beats_success():
+    """An agent that would recover more often than it succeeds is capped at its
+    success rate: otherwise a worse input would give a better output."""
+    assert agent_acc(0.1, 0.9, 0.5) == pytest.approx(agent_acc(0.1, 0.1, 0.5)) == pytest.approx(0.1)
 
 
 # ---------------------------------------------------------------- switch
@@ -278,14 +300,18 @@ def test_chain_and_parallel_latency():
 def test_switch_matches_enumeration(seed, b):
     rng = np.random.default_rng(seed)
     w = rng.dirichlet(np.ones(b))
-    r, mis = rng.random(2)
+    r, r_lat = rng.random(), rng.random() * 10
     acc_b, lat_b = rng.random(b), rng.random(b) * 10
-    r_lat = rng.random()
-    # Outcomes: (branch j taken by traffic, router right/wrong).
-    acc = sum(w[j] * (r * acc_b[j] + (1 - r) * mis) for j in range(b))
+    route = one_choice("route", [Input()], r, r_lat)
+    branches = [one_choice(f"b{j}", [Input()], acc_b[j], lat_b[j], gates=[route]) for j in range(b)]
+    # Outcomes: (branch j taken by traffic, router right or wrong); a wrong
+    # route sends the query to a case that cannot answer it. Every case waits
+    # for the route.
+    acc = sum(w[j] * r * acc_b[j] for j in range(b))
     lat = sum(w[j] * (r_lat + lat_b[j]) for j in range(b))
-    assert switch_acc(w, r, acc_b, mis) == pytest.approx(acc, abs=1e-12)
-    assert switch_lat(w, r_lat, lat_b) == pytest.approx(lat, abs=1e-12)
+    got = evaluate(Switch(route, tuple(branches), tuple(w)), {"route": 0, **{f"b{j}": 0 for j in range(b)}})
+    assert got.acc == pytest.approx(acc, abs=1e-12)
+    assert got.t == pytest.approx(lat, abs=1e-9)
 
 
 # ---------------------------------------------------------------- loop
@@ -334,23 +360,14 @@ def bump(rng, x, hi=1.0):
     return np.minimum(x + rng.random(x.shape) * 0.3, hi)
 
 
-def test_monotone_sequence_and_chain():
+def test_monotone_sequence_and_parallel():
     rng = np.random.default_rng(1)
-    up, b = rng.random(N), rng.random(N)
-    rec = b * rng.random(N)  # recovery <= acc_b: the documented condition
-    base = sequence_acc(up, b, rec)
-    assert np.all(sequence_acc(bump(rng, up), b, rec) >= base - TOL)
-    b2 = bump(rng, b)
-    assert np.all(sequence_acc(up, b2, rec) >= base - TOL)
+    up, b, rec = rng.random(N), rng.random(N), rng.random(N)
+    base = agent_acc(b, up, rec)
+    assert np.all(agent_acc(b, bump(rng, up), rec) >= base - TOL)
+    assert np.all(agent_acc(bump(rng, b), up, rec) >= base - TOL)
     l1, l2 = rng.random(N), rng.random(N)
-    for fn in (chain_lat, parallel_lat):
-        assert np.all(fn([l1 + rng.random(N), l2]) >= fn([l1, l2]) - TOL)
-        assert np.all(fn([l1, l2 + rng.random(N)]) >= fn([l1, l2]) - TOL)
-
-
-def test_sequence_not_monotone_when_recovery_exceeds_acc():
-    # Documented condition is necessary, not just sufficient.
-    assert sequence_acc(0.9, 0.1, 0.5) < sequence_acc(0.1, 0.1, 0.5)
+    assert np.all(parallel_time([l1 + rng.random(N), l2], [None, None]) >= parallel_time([l1, l2], [None, None]) - TOL)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
@@ -374,24 +391,6 @@ def test_monotone_votes_and_aggregate(n):
         q[:, i] = bump(rng, p[:, i])
         assert np.all(aggregate_acc(q, sel) >= base_a - TOL)
     assert np.all(aggregate_acc(p, bump(rng, sel)) >= base_a - TOL)
-
-
-def test_monotone_switch():
-    rng = np.random.default_rng(7)
-    b = 3
-    w = rng.dirichlet(np.ones(b), size=N)
-    acc_b, lat_b = rng.random((N, b)), rng.random((N, b))
-    r, r_lat = rng.random(N), rng.random(N)
-    mis = np.sum(w * acc_b, axis=-1) * rng.random(N)  # misroute <= weighted branch acc
-    base_acc, base_lat = switch_acc(w, r, acc_b, mis), switch_lat(w, r_lat, lat_b)
-    assert np.all(switch_acc(w, bump(rng, r), acc_b, mis) >= base_acc - TOL)
-    assert np.all(switch_lat(w, r_lat + rng.random(N), lat_b) >= base_lat - TOL)
-    for j in range(b):
-        q, ql = acc_b.copy(), lat_b.copy()
-        q[:, j] = bump(rng, acc_b[:, j])
-        ql[:, j] += rng.random(N)
-        assert np.all(switch_acc(w, r, q, mis) >= base_acc - TOL)
-        assert np.all(switch_lat(w, r_lat, ql) >= base_lat - TOL)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 6])

@@ -9,15 +9,9 @@ from .rules import (
     aggregate_acc,
     any_correct_acc,
     binomial_plurality_acc,
-    chain_acc,
-    chain_lat,
     level_aggregate_acc,
-    parallel_lat,
     plurality_vote_acc,
     right_count_dist,
-    sequence_acc,
-    switch_acc,
-    switch_lat,
 )
 from .stats import acc_interval, isotonic, p95, rankdata, shrunk_acc, spearman
 
@@ -27,13 +21,10 @@ __all__ = [
     "aggregate_acc",
     "any_correct_acc",
     "binomial_plurality_acc",
-    "chain_acc",
-    "chain_lat",
     "hypervolume_2d",
     "isotonic",
     "level_aggregate_acc",
     "p95",
-    "parallel_lat",
     "pareto_indices",
     "pareto_mask",
     "plurality_vote_acc",
@@ -42,6 +33,4 @@ __all__ = [
     "select_k",
     "shrunk_acc",
     "spearman",
-    "switch_acc",
-    "switch_lat",
 ]

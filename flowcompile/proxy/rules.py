@@ -1,7 +1,11 @@
-"""Composition rules of the structure-aware accuracy/latency proxy.
+"""The numerical kernels of the proxy's composition rules: votes, aggregation
+by levels of right proposals, and the expected maximum of parallel latencies.
 
-Every rule is a plain numpy function that broadcasts over its arguments, so a
-caller can evaluate a whole cross product of child configurations in one call.
+`flowcompile.proxy.model` composes them (with its sequence, switch and loop
+rules) into the one definition of each rule that compose, enumerate, pareto
+and the tests use. Every kernel is a plain numpy function that broadcasts
+over its arguments, so a caller can evaluate a whole cross product of child
+configurations in one call.
 
 All accuracies are probabilities in [0, 1]; latencies are seconds >= 0.  Each
 rule is non-decreasing in every child accuracy and every child latency (the
@@ -14,17 +18,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from functools import reduce
 from math import lgamma
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "sequence_acc",
-    "chain_acc",
-    "chain_lat",
-    "parallel_lat",
     "expected_max_lat",
     "expected_max_of",
     "expected_max_curve",
@@ -38,58 +37,14 @@ __all__ = [
     "binomial_dist",
     "resample_levels",
     "level_aggregate_acc",
-    "switch_acc",
-    "switch_lat",
 ]
 
 Float = NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------
-# Sequence and parallel
+# Parallel latency
 # --------------------------------------------------------------------------
-
-
-def sequence_acc(acc_up: ArrayLike, acc_b: ArrayLike, recovery_b: ArrayLike = 0.0) -> Float:
-    """Accuracy of ``up -> b``: ``acc_up * acc_b + (1 - acc_up) * recovery_b``.
-
-    ``recovery_b`` is the probability that ``b`` still ends correct when its
-    input is wrong.  Non-decreasing in ``acc_b``; non-decreasing in ``acc_up``
-    iff ``acc_b >= recovery_b`` (a stage never does better on wrong input).
-    """
-    a = np.asarray(acc_up, dtype=float)
-    return a * np.asarray(acc_b, dtype=float) + (1.0 - a) * np.asarray(recovery_b, dtype=float)
-
-
-def chain_acc(accs: Sequence[ArrayLike], recoveries: Sequence[ArrayLike] | None = None) -> Float:
-    """Left fold of :func:`sequence_acc` along a chain (a product when no recovery).
-
-    ``recoveries[i]`` belongs to stage ``i``; the first stage's entry is ignored.
-    """
-    if len(accs) == 0:
-        raise ValueError("chain_acc needs at least one stage")
-    rec = [0.0] * len(accs) if recoveries is None else list(recoveries)
-    if len(rec) != len(accs):
-        raise ValueError("recoveries must have one entry per stage")
-    out = np.asarray(accs[0], dtype=float)
-    for a, r in zip(accs[1:], rec[1:]):
-        out = sequence_acc(out, a, r)
-    return out
-
-
-def chain_lat(lats: Sequence[ArrayLike]) -> Float:
-    """Latency of a chain: ``sum_i lat_i``."""
-    if len(lats) == 0:
-        raise ValueError("chain_lat needs at least one stage")
-    return reduce(np.add, (np.asarray(x, dtype=float) for x in lats))
-
-
-def parallel_lat(lats: Sequence[ArrayLike]) -> Float:
-    """Latency of parallel paths with fixed latencies: ``max_i lat_i`` (a lower
-    bound on the expected maximum of random ones: see `expected_max_lat`)."""
-    if len(lats) == 0:
-        raise ValueError("parallel_lat needs at least one path")
-    return reduce(np.maximum, (np.asarray(x, dtype=float) for x in lats))
 
 
 def expected_max_lat(atoms: Sequence[ArrayLike], chunk: int = 16384) -> Float:
@@ -395,37 +350,3 @@ def level_aggregate_acc(dist: ArrayLike, curve: ArrayLike) -> Float:
     dist = np.asarray(dist, dtype=float)
     levels = resample_levels(curve, dist.shape[-1] - 1)
     return dist @ levels
-
-
-# --------------------------------------------------------------------------
-# Switch
-# --------------------------------------------------------------------------
-
-
-def switch_acc(
-    branch_probs: ArrayLike,
-    router_acc: ArrayLike,
-    branch_acc: ArrayLike,
-    misroute_acc: ArrayLike = 0.0,
-) -> Float:
-    """Accuracy of a router followed by one of ``b`` branches.
-
-        acc = router_acc * sum_j w_j * branch_acc_j + (1 - router_acc) * misroute_acc
-
-    ``w = branch_probs[..., j]`` is the traffic share of branch ``j`` (should
-    sum to 1 over the last axis).  When the router is right the input goes to
-    its branch ``j``; when it is wrong the final answer is correct with
-    probability ``misroute_acc`` regardless of branch.  Non-decreasing in each
-    ``branch_acc_j``; non-decreasing in ``router_acc`` iff
-    ``misroute_acc <= sum_j w_j branch_acc_j``.
-    """
-    w = np.asarray(branch_probs, dtype=float)
-    r = np.asarray(router_acc, dtype=float)
-    mixed = np.sum(w * np.asarray(branch_acc, dtype=float), axis=-1)
-    return r * mixed + (1.0 - r) * np.asarray(misroute_acc, dtype=float)
-
-
-def switch_lat(branch_probs: ArrayLike, router_lat: ArrayLike, branch_lat: ArrayLike) -> Float:
-    """Expected latency of a switch: ``router_lat + sum_j w_j * branch_lat_j``."""
-    w = np.asarray(branch_probs, dtype=float)
-    return np.asarray(router_lat, dtype=float) + np.sum(w * np.asarray(branch_lat, dtype=float), axis=-1)
