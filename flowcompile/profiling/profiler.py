@@ -339,9 +339,9 @@ async def profile_workflow(
             entries = judged_calls(name, kinds[name], runs, good, frozenset(accepted), golds, kinds, proposers)
             # a wrong input measures recovery; a judge is measured on both kinds
             recorded[name] = [e for e in entries if e.right_input or recovery or kinds[name] == "verdict"]
-            if entries and not any(e.right_input for e in recorded[name]):
-                # only wrong inputs, no flips to make right ones: success is
-                # measured on what the agent had (stated in the summary)
+            if entries and not recovery and not any(e.right_input for e in entries):
+                # only wrong inputs, and no flips to make right ones: success
+                # is measured on what the agent had (stated in the summary)
                 recorded[name] = [replace(e, right_input=True) for e in entries]
                 out.fallback_agents.append(name)
         else:

@@ -8,11 +8,19 @@
 //   same counts for every candidate, with no recovery calls;
 // * the reviser revised no right draft in these runs, so it is measured on
 //   the inputs it had, and the summary says so.
+// With recovery on, its wrong inputs are flipped to right ones instead: it is
+// measured on both, and nothing falls back.
 // RUN: flowcompile-opt %examples/refine.mlir -p 'profile{samples=8 max-samples=0 recovery=false cache=none}' 2>%t.err | filecheck %s
 // RUN: filecheck %s --check-prefix=SUMMARY < %t.err
+// RUN: flowcompile-opt %examples/refine.mlir -p 'profile{samples=8 max-samples=0 cache=none}' 2>&1 >%t.flipped.mlir | filecheck %s --check-prefix=FLIPPED
+// RUN: filecheck %s --check-prefix=REVISER < %t.flipped.mlir
 
 // SUMMARY: {{^}}profile @refine: {{[0-9]+}} calls ({{[0-9]+}} reference on 8 queries, {{[0-9]+}} accepted; {{[0-9]+}} candidate calls for 3 agents; answers and verdicts judged by the reference answers);
 // SUMMARY-SAME: no input known right for reviser: profiled on the inputs it had{{$}}
+
+// FLIPPED: recovery calls; answers and verdicts judged by the reference answers); {{.*}} s{{$}}
+// REVISER: flow.agent @reviser
+// REVISER-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[FIXED:[1-9][0-9]*]], {{[^>]*}}, rec_n = [[FIXED]]>
 
 // CHECK: flow.workflow @refine
 // CHECK-SAME: judged = "reference answers"}
