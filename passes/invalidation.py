@@ -9,7 +9,7 @@ or not: otherwise a later pass reads a stale result, as `pareto` read the
 frontier `enumerate` had written before `compose` estimated again. This is
 MLIR's analysis invalidation, done in the IR. `TABLE` is the one statement of
 the dependencies; every pass invalidates through `invalidate`, and
-`strip-profiles` erases all of `TABLE`.
+`strip-profiles` erases every attribute `TABLE` names.
 
 Measured attributes come from the IR's structure and a backend, never from
 other attributes. `flow.config_set` ops are the pipeline's output, not derived

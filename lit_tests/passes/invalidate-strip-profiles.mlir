@@ -1,6 +1,6 @@
-// strip-profiles erases every derived attribute of the table in
-// flowcompile.passes.invalidation, on the ops that carry it: the workflow's
-// frontier, space, profiled and validated too, and the votes' wrong_agree.
+// strip-profiles erases every derived attribute named in the table of
+// flowcompile.passes.invalidation: the workflow's frontier, space, profiled
+// and validated too, and the votes' wrong_agree.
 // RUN: flowcompile-opt %s -p strip-profiles | filecheck %s
 // RUN: flowcompile-opt %s -p strip-profiles | filecheck %s --check-prefix=GONE
 
