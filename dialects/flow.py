@@ -432,6 +432,35 @@ def _parse_msg_operand(parser: Parser) -> SSAValue:
     return parser.resolve_operand(parser.parse_unresolved_operand(), msg)
 
 
+_NO_PROPERTIES = OpDictSpec()
+"""The dictionary of an op without properties: every entry is discardable."""
+
+TerminatorT = TypeVar("TerminatorT", bound=Operation)
+
+
+def _print_terminator(printer: Printer, op: Operation) -> None:
+    """` %a, %b {attrs}`: the operands, then any discardable attributes."""
+    if op.operands:
+        printer.print_string(" ")
+        printer.print_list(op.operands, printer.print_operand)
+    print_op_dict(printer, op.attributes, _NO_PROPERTIES)
+
+
+def _parse_terminator(
+    parser: Parser, cls: type[TerminatorT], *, needs_operand: bool
+) -> TerminatorT:
+    """The inverse of `_print_terminator`."""
+    values: list[SSAValue] = []
+    if needs_operand:
+        values.append(_parse_msg_operand(parser))
+    elif (first := parser.parse_optional_unresolved_operand()) is not None:
+        values.append(parser.resolve_operand(first, msg))
+    while values and parser.parse_optional_punctuation(","):
+        values.append(_parse_msg_operand(parser))
+    _, attributes = parse_op_dict(parser, _NO_PROPERTIES)
+    return cls.create(operands=values, attributes=attributes)
+
+
 def _terminator_operands(region: Region, kind: type[Operation]) -> Sequence[SSAValue]:
     block = region.block
     last = block.last_op
@@ -537,7 +566,7 @@ class WorkflowOp(IRDLOperation):
         entries = dict(self.attributes)
         if self.pool is not None:
             entries = {"pool": self.pool, **entries}
-        print_op_dict(printer, entries, keyword="attributes")
+        print_op_dict(printer, entries, self.DICT, keyword="attributes")
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
@@ -751,7 +780,7 @@ class AgentOp(IRDLOperation):
         printer.print_symbol_name(self.agent_name)
         _print_operand_list(printer, self.inputs)
         entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, ordered({**entries, **self.attributes}, self.ORDER))
+        print_op_dict(printer, ordered({**entries, **self.attributes}, self.ORDER), self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> AgentOp:
@@ -813,18 +842,11 @@ class YieldOp(IRDLOperation):
         super().__init__(operands=[values])
 
     def print(self, printer: Printer) -> None:
-        if self.values:
-            printer.print_string(" ")
-            printer.print_list(self.values, printer.print_operand)
+        _print_terminator(printer, self)
 
     @classmethod
     def parse(cls, parser: Parser) -> YieldOp:
-        values: list[SSAValue] = []
-        if (first := parser.parse_optional_unresolved_operand()) is not None:
-            values.append(parser.resolve_operand(first, msg))
-            while parser.parse_optional_punctuation(","):
-                values.append(_parse_msg_operand(parser))
-        return cls(*values)
+        return _parse_terminator(parser, cls, needs_operand=False)
 
 
 class _StructureOp(IRDLOperation):
@@ -937,7 +959,7 @@ class ForkOp(_StructureOp):
     def print(self, printer: Printer) -> None:
         self._print_name(printer)
         entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, {**entries, **self.attributes}, keyword="attributes")
+        print_op_dict(printer, {**entries, **self.attributes}, self.DICT, keyword="attributes")
         _print_regions(printer, self.branches)
 
     @classmethod
@@ -997,7 +1019,7 @@ class VoteOp(IRDLOperation):
 
     def print(self, printer: Printer) -> None:
         _print_operand_list(printer, self.inputs)
-        print_op_dict(printer, {**self.properties, **self.attributes})
+        print_op_dict(printer, {**self.properties, **self.attributes}, self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> VoteOp:
@@ -1083,7 +1105,7 @@ class SwitchOp(_StructureOp):
         self._print_name(printer)
         printer.print_string(" ")
         printer.print_operand(self.route[0])
-        print_op_dict(printer, dict(self.attributes), keyword="attributes")
+        print_op_dict(printer, self.attributes, self.DICT, keyword="attributes")
         for label, region in zip(self.label_names, self.cases, strict=False):
             printer.print_string(" case ")
             printer.print_string_literal(label)
@@ -1218,7 +1240,7 @@ class LoopOp(_StructureOp):
         )
         printer.print_string(")")
         entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, {**entries, **self.attributes}, keyword="attributes")
+        print_op_dict(printer, {**entries, **self.attributes}, self.DICT, keyword="attributes")
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
@@ -1261,16 +1283,11 @@ class UntilOp(IRDLOperation):
         super().__init__(operands=[[verdict, *next_values]])
 
     def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        printer.print_list(self.operands, printer.print_operand)
+        _print_terminator(printer, self)
 
     @classmethod
     def parse(cls, parser: Parser) -> UntilOp:
-        verdict = _parse_msg_operand(parser)
-        rest: list[SSAValue] = []
-        while parser.parse_optional_punctuation(","):
-            rest.append(_parse_msg_operand(parser))
-        return cls(verdict, *rest)
+        return _parse_terminator(parser, cls, needs_operand=True)
 
 
 @irdl_op_definition
@@ -1296,18 +1313,11 @@ class ReturnOp(IRDLOperation):
             )
 
     def print(self, printer: Printer) -> None:
-        if self.values:
-            printer.print_string(" ")
-            printer.print_list(self.values, printer.print_operand)
+        _print_terminator(printer, self)
 
     @classmethod
     def parse(cls, parser: Parser) -> ReturnOp:
-        values: list[SSAValue] = []
-        if (first := parser.parse_optional_unresolved_operand()) is not None:
-            values.append(parser.resolve_operand(first, msg))
-            while parser.parse_optional_punctuation(","):
-                values.append(_parse_msg_operand(parser))
-        return cls(*values)
+        return _parse_terminator(parser, cls, needs_operand=False)
 
 
 @irdl_op_definition
@@ -1382,7 +1392,7 @@ class ConfigSetOp(IRDLOperation):
         printer.print_symbol_name(self.sym_name.data)
         printer.print_string(" for ")
         printer.print_attribute(self.workflow)
-        print_op_dict(printer, {"points": self.points, **self.attributes})
+        print_op_dict(printer, {"points": self.points, **self.attributes}, self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConfigSetOp:

@@ -5,9 +5,10 @@ Two syntaxes recur in the dialect:
 * keyword structs, `#flow.profile<acc = 0.83, acc_n = 200, lat = 1.92>`, whose
   fields print by name, in a fixed order, optional ones only when present;
 * op dictionaries that mix inherent properties and discardable attributes,
-  `{role = "solver", budgets = [0, 1024], profiles = {...}}`, where integer and
-  float arrays print as plain lists rather than `array<i64: 0, 1024>` and floats
-  as the shortest literal that round-trips.
+  `{role = "solver", budgets = [0, 1024], profiles = {...}}`, where the integer
+  and float arrays an op declares print as plain lists rather than
+  `array<i64: 0, 1024>`, floats as the shortest literal that round-trips, and
+  every other attribute as MLIR prints it, so none is lost or changes type.
 
 Both stay valid MLIR: the generic form (`--print-op-generic`) still prints
 dense arrays and typed floats the way upstream tools expect.
@@ -232,7 +233,7 @@ def _as_float(attr: Attribute) -> Attribute:
 class OpDictSpec:
     """Which keys of an op's dictionary are properties, and how lists are stored."""
 
-    properties: frozenset[str]
+    properties: frozenset[str] = frozenset()
     int_arrays: frozenset[str] = frozenset()
     float_arrays: frozenset[str] = frozenset()
     floats: frozenset[str] = frozenset()
@@ -245,6 +246,11 @@ class OpDictSpec:
         if key in self.floats:
             return _as_float(value)
         return value
+
+    def bare_list(self, key: str) -> bool:
+        """Whether `key`'s dense array may print as `[1, 2]`: only where
+        `normalize` turns the parsed list back into a dense array."""
+        return key in self.int_arrays or key in self.float_arrays
 
 
 def parse_op_dict(
@@ -263,29 +269,37 @@ def parse_op_dict(
 def print_op_dict(
     printer: Printer,
     entries: Mapping[str, Attribute],
+    spec: OpDictSpec,
     *,
     keyword: str | None = None,
 ) -> None:
-    """Print ` {k = v, ...}` (or ` keyword {...}`), lists and floats in short form."""
+    """Print ` {k = v, ...}` (or ` keyword {...}`), floats in short form and the
+    dense arrays `spec` names as bare lists, so that `parse_op_dict` with the
+    same spec gives `entries` back."""
     if not entries:
         return
     printer.print_string(f" {keyword} " if keyword else " ")
     with printer.in_braces():
-        printer.print_list(entries.items(), lambda kv: _print_entry(printer, *kv))
+        printer.print_list(
+            entries.items(), lambda kv: _print_entry(printer, *kv, spec.bare_list(kv[0]))
+        )
 
 
-def _print_entry(printer: Printer, key: str, value: Attribute) -> None:
+def _print_entry(printer: Printer, key: str, value: Attribute, bare_list: bool = False) -> None:
     printer.print_identifier_or_string_literal(key)
     if isinstance(value, UnitAttr):
         return
     printer.print_string(" = ")
-    print_compact(printer, value)
+    print_compact(printer, value, bare_list)
 
 
-def print_compact(printer: Printer, value: Attribute) -> None:
-    """Print an attribute, with i64/f64 scalars and dense arrays as bare literals."""
+def print_compact(printer: Printer, value: Attribute, bare_list: bool = False) -> None:
+    """Print an attribute, with i64/f64 scalars as bare literals and, when
+    `bare_list`, an i64/f64 dense array as `[1, 2]`. Elsewhere a dense array
+    keeps `array<i64: 1, 2>`: a bare list would parse back as an `ArrayAttr`."""
     if (
-        isinstance(value, DenseArrayBase)
+        bare_list
+        and isinstance(value, DenseArrayBase)
         and value.elt_type in (i64, f64)
         and all(math.isfinite(v) for v in value.iter_values())
     ):
@@ -300,7 +314,7 @@ def print_compact(printer: Printer, value: Attribute) -> None:
     elif isinstance(value, IntegerAttr) and value.type == i64:
         printer.print_string(str(value.value.data))
     elif isinstance(value, ArrayAttr) and any(
-        isinstance(v, DenseArrayBase | FloatAttr | IntegerAttr) for v in value.data
+        isinstance(v, FloatAttr | IntegerAttr) for v in value.data
     ):
         printer.print_string("[")
         printer.print_list(value.data, lambda v: print_compact(printer, v))

@@ -26,6 +26,10 @@ switches. Writes:
   counts (absent when none was measured: then all wrong answers count as
   one, the strict-majority rule).
 The rules themselves are in `flowcompile.proxy.model`.
+
+Invalidates (erases, as `flowcompile.passes.invalidation` derives it): the
+`frontier`, `space` and `validated` of every workflow, computed from the
+estimates it rewrites.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from flowcompile.dialects.flow import (
     SwitchOp,
     VoteOp,
 )
+from flowcompile.passes.invalidation import invalidate
 from flowcompile.proxy.stats import acc_interval, isotonic, shrunk_acc
 
 
@@ -134,6 +139,7 @@ class ComposePass(ModulePass):
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
         if self.prior_strength < 0:
             raise ValueError("prior-strength must be >= 0")
+        invalidate(op, self.name)
         for nested in op.walk():
             if isinstance(nested, AgentOp):
                 self._estimate(nested)

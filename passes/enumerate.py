@@ -10,6 +10,9 @@ The search is bottom-up over the region tree with exact dominance pruning
 cross product would exceed `limit` points is an error that names the region
 and this option, never an out-of-memory. `exhaustive=true` evaluates the full
 cross product instead, to check the search on small spaces.
+
+Invalidates (erases, as `flowcompile.passes.invalidation` derives it): each
+workflow's `validated`, which describes the frontier this pass replaces.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from xdsl.passes import ModulePass
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import PointAttr, WorkflowOp
+from flowcompile.passes.invalidation import invalidate
 from flowcompile.passes.proxy_model import build_model, point_attr
 from flowcompile.proxy.search import DEFAULT_LIMIT, RegionLimitError, brute_force, frontier, space_size
 
@@ -60,5 +64,6 @@ class EnumeratePass(ModulePass):
             raise ValueError("limit must be >= 1")
         for workflow in op.walk():
             if isinstance(workflow, WorkflowOp):
+                invalidate(workflow, self.name)
                 points = enumerate_workflow(workflow, self.limit, self.exhaustive)
                 workflow.attributes["frontier"] = ArrayAttr(points)

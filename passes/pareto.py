@@ -8,6 +8,10 @@ points that meet the constraints `max-latency`, `min-acc` and `max-cost`,
 thinned to the `k` points that maximise the dominated hypervolume (exact, by
 dynamic programming; the reference point is accuracy 0 and the slowest
 candidate's latency), sorted by latency.
+
+Invalidates nothing (`flowcompile.passes.invalidation`): no attribute is
+derived from the space size it writes when it enumerates, and the config set
+it replaces is its own output.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from xdsl.passes import ModulePass
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import ConfigSetOp, PointAttr, WorkflowOp
 from flowcompile.passes.enumerate import enumerate_workflow
+from flowcompile.passes.invalidation import invalidate
 from flowcompile.proxy.hypervolume import select_k
 from flowcompile.proxy.search import DEFAULT_LIMIT
 
@@ -54,6 +59,7 @@ class ParetoPass(ModulePass):
         if self.k is not None and self.k < 1:
             raise ValueError("k must be >= 1")
         for workflow in [w for w in op.ops if isinstance(w, WorkflowOp)]:
+            invalidate(workflow, self.name)
             points = self._frontier(workflow)
             kept = [p for p in points if self._meets(p)]
             if not kept:

@@ -1,10 +1,14 @@
 """Remove every measurement and proxy annotation written into the IR.
 
 Profiling and the proxy passes record their results as discardable attributes
-(`profiles` on agents, `probs` on switches, loop statistics, estimates). This
-pass drops them all, so a workflow can be re-profiled from scratch or two
-workflows diffed by structure alone. Inherent properties (choice spaces, roles,
-prompts) and `flow.config_set` artifacts are kept.
+(`profiles` on agents, `probs` on switches, loop statistics, estimates,
+frontiers, provenance records). This pass drops them all: every attribute
+named in `flowcompile.passes.invalidation.TABLE`, on whichever op it is, so a
+workflow can be re-profiled from scratch or two workflows diffed by structure
+alone. Inherent properties (choice spaces, roles, prompts) and
+`flow.config_set` artifacts are kept.
+
+Invalidates everything derived, by erasing all of it.
 """
 
 from __future__ import annotations
@@ -15,13 +19,10 @@ from xdsl.context import Context
 from xdsl.dialects import builtin
 from xdsl.passes import ModulePass
 
-MEASUREMENT_ATTRS = frozenset(
-    {
-        "profiles", "probs", "pass_rate", "iters", "estimate", "estimates", "proxy", "frontier", "space",
-        "profiled", "validated", "wrong_agree", "wrong_agree_n",
-    }
-)
-"""Discardable attributes that profiling and the proxy passes write."""
+from flowcompile.passes.invalidation import TABLE
+
+MEASUREMENT_ATTRS = frozenset(entry.name for entry in TABLE)
+"""The names of the discardable attributes that profiling and the proxy passes write."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ candidate dominates, where acc combines the proxy's estimate (a prior worth
 measured mean; and `validated = {backend, simulation, queries = [ids], calls,
 candidates, kept, from_margin}` on the workflow (`from_margin`: points of the
 new frontier that were not on the proxy's own). `pareto` then emits from it.
+
+Invalidates nothing (`flowcompile.passes.invalidation`): the one attribute
+derived from the frontier is its own record, rewritten with it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import PointAttr, ProfileAttr, WorkflowOp
 from flowcompile.passes.backend_options import BackendPassOptions
+from flowcompile.passes.invalidation import invalidate
 from flowcompile.passes.profile import log, provenance_attr, recorded_ids
 from flowcompile.proxy.search import DEFAULT_LIMIT
 
@@ -190,6 +194,7 @@ class ValidatePass(BackendPassOptions):
             )
             for c in front
         ]
+        invalidate(workflow, self.name)
         workflow.attributes["frontier"] = ArrayAttr(points)
         from_margin = sum(1 for c in front if not c.on_proxy_front)
         record = session.backend_record()
