@@ -31,6 +31,11 @@ Every call goes through a content-addressed SQLite cache (`cache=PATH`), so a
 rerun, or a run after a crash, repeats no finished call, and a cache hit keeps
 the latency measured when the call was made. `dry-run=true` prints what the
 run would cost and calls nothing. A summary line goes to stderr.
+
+Invalidates (erases, as `flowcompile.passes.invalidation` derives it): what
+is derived from the profiles it rewrites, the `estimates` and the votes'
+`wrong_agree` (and an older IR's `estimate`), and each workflow's `frontier`,
+`space` and `validated`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from xdsl.ir import Attribute
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
 from flowcompile.dialects.syntax import float_array
 from flowcompile.passes.backend_options import BackendPassOptions
+from flowcompile.passes.invalidation import invalidate
 
 
 def _round(value: float) -> float:
@@ -126,6 +132,7 @@ class ProfilePass(BackendPassOptions):
                     )
                 else:
                     measured = session.profile(workflow)
+                invalidate(workflow, self.name)
                 write_measurements(workflow, measured)
                 write_provenance(workflow, session.provenance(measured))
         finally:

@@ -87,14 +87,7 @@ def _invalidates_paragraph(pass_name: str) -> str:
 @pytest.mark.parametrize(
     "pass_name",
     [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, reason="passes/profile.py does not state or erase what it invalidates yet"
-            ),
-        )
-        if name == "profile"
-        else name
+        name
         for name in FLOW_PASSES
         if name != "strip-profiles"
     ],
@@ -163,7 +156,6 @@ def test_passes_write_what_the_table_says_and_leave_nothing_stale(example: str) 
             assert not stale, (stage, op.name, stale)
 
 
-@pytest.mark.xfail(strict=True, reason="passes/profile.py does not call invalidation.invalidate yet")
 def test_profiling_again_erases_estimates_and_everything_downstream() -> None:
     module = load(ROOT / "examples" / "self_consistency.mlir")
     run_passes(module, f"{PROFILE},compose,enumerate")

@@ -1,9 +1,6 @@
 // Profiling again rewrites the profiles, so it must erase what was derived from
 // them: the estimates, the votes' wrong_agree, the frontier, space and
 // validated. The proxy rules stay: they depend on the structure alone.
-// XFAIL: *
-// passes/profile.py does not call flowcompile.passes.invalidation.invalidate
-// yet; remove the XFAIL line when it does.
 // RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=12 max-samples=0 cache=none},compose,enumerate' \
 // RUN:   | flowcompile-opt -p 'profile{samples=12 max-samples=0 cache=none seed=1}' | filecheck %s
 // RUN: flowcompile-opt %examples/self_consistency.mlir -p 'profile{samples=12 max-samples=0 cache=none},compose,enumerate' \
