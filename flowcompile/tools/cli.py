@@ -181,10 +181,25 @@ def _write_text(path: str | Path, text: str) -> Path:
     return path
 
 
+def _text_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A file option whose file, when it exists, must be UTF-8 text (the world
+    and trace readers would fail on it with no file name)."""
+    if value is not None and Path(value).is_file():
+        try:
+            Path(value).read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise click.BadParameter(f"{value}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except OSError as e:
+            raise click.BadParameter(f"{value}: {e.strerror or e}") from None
+    return value
+
+
 common_backend = [
     click.option("--backend", type=BACKENDS, default="sim", show_default=True, help="where calls go"),
-    click.option("--world", type=click.Path(dir_okay=False), help="sim world file (default: bundled Qwen3 world)"),
-    click.option("--trace", type=click.Path(dir_okay=False), help="with --backend replay: recorded JSONL trace"),
+    click.option("--world", type=click.Path(dir_okay=False), callback=_text_file,
+                 help="sim world file (default: bundled Qwen3 world)"),
+    click.option("--trace", type=click.Path(dir_okay=False), callback=_text_file,
+                 help="with --backend replay: recorded JSONL trace"),
 ]
 
 
@@ -451,7 +466,7 @@ def select(artifact, max_latency, min_acc, weight):
 @cli.command("sim-dataset")
 @click.option("-n", "count", type=click.IntRange(min=1), default=32, show_default=True, help="how many queries")
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds give disjoint query ids")
-@click.option("--world", type=click.Path(exists=True, dir_okay=False), help="sim world file")
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file, help="sim world file")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="JSONL file to write")
 def sim_dataset(count, seed, world, out):
     """Write a profiling dataset of SIMULATED queries (JSONL: id, input, reference)."""
@@ -471,7 +486,7 @@ def sim_dataset(count, seed, world, out):
 @cli.command("serve-sim")
 @click.option("--host", default="127.0.0.1", show_default=True, help="loopback only unless --allow-remote")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-@click.option("--world", type=click.Path(exists=True, dir_okay=False), help="sim world file")
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file, help="sim world file")
 @click.option("--time-scale", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="SIMULATION ONLY: sleep this fraction of each simulated latency (1: real time, 0: reply at once)")
 @click.option("--allow-remote", is_flag=True, help="allow binding a non-loopback address")
