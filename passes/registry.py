@@ -112,6 +112,9 @@ pass that has it (PASS_OPTION_BOUNDS holds the exceptions). The one place these
 rules live: the drivers check every pass against it before it runs, and the
 `flowcompile` commands derive their options' ranges from it."""
 
+UNBOUNDED_OPTIONS = frozenset({"seed"})
+"""Numeric options that take any value."""
+
 PASS_OPTION_BOUNDS: dict[tuple[str, str], Bound] = {
     ("validate", "samples"): Bound(1),  # validation needs a query; profile's 0 means "all"
 }
