@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import click
 import pytest
@@ -68,7 +69,6 @@ def test_check_options_names_the_option_as_the_pipeline_spells_it() -> None:
 
 def test_a_pass_run_through_the_library_is_checked_too() -> None:
     from flowcompile.compiler import CompileError, load, run_passes
-    from pathlib import Path
 
     module = load(Path(__file__).resolve().parent.parent / "examples" / "chain.mlir")
     with pytest.raises(CompileError, match="profile: option concurrency=0: must be >= 1"):

@@ -154,7 +154,6 @@ class ProfileStore:
 
     def _open(self) -> None:
         db = self._conn
-        db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         db.execute("PRAGMA journal_mode=WAL")
         # FULL: a call costs seconds and money, an fsync milliseconds.
         db.execute("PRAGMA synchronous=FULL")

@@ -250,7 +250,7 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
     from flowcompile.compiler import CompileError, run_passes, the_workflow, write
     from flowcompile.frontend.load import SpecError, load_spec
     from flowcompile.frontend.lower import lower_spec
-    from flowcompile.report import frontier_table, pareto_plot
+    from flowcompile.report import frontier_table
 
     try:
         # The frontend's own errors keep their `file:line:col` (compiler.import_spec drops it).
