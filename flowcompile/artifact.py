@@ -153,9 +153,13 @@ def load(path: str | Path) -> Artifact:
     try:
         return Artifact.model_validate(data)
     except ValidationError as e:
+        from flowcompile.frontend.load import Locator
+
         first = e.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ArtifactError(f"{path}: {where}: {first['msg']}") from None
+        line, col = Locator(path.read_text(encoding="utf-8")).find(tuple(first["loc"]))
+        at = f" (line {line}, column {col})" if line else ""
+        raise ArtifactError(f"{path}: {where}: {first['msg']}{at}") from None
 
 
 def check_weight(weight: float) -> None:

@@ -340,9 +340,19 @@ COMMANDS = [
              expect=("error: no point 99",)),
     cli_case("evaluate-samples-negative", "evaluate", "{compiled}", "--samples", "-2", expect=("'--samples'",)),
     cli_case("evaluate-without-config-set", "evaluate", "{chain}", expect=("{chain}:2:3: error: no flow.config_set",)),
-    cli_case("select-not-json", "select", "{compiled}", expect=("{compiled}:1:1: invalid JSON",)),
-    cli_case("select-missing-field", "select", "a.json", expect=("a.json: name: Field required",),
+    cli_case("select-not-json", "select", "{compiled}", expect=("error: {compiled}:1:1: invalid JSON",)),
+    cli_case("select-missing-field", "select", "a.json", expect=("error: a.json: name: Field required (line 1, column 1)",),
              files={"a.json": '{"format": "flowcompile.config-set", "version": 1}'}),
+    cli_case("select-other-version", "select", "a.json",
+             expect=("error: a.json: version: Input should be 1 (line 2, column 3)",),
+             files={"a.json": '{"format": "flowcompile.config-set",\n  "version": 2}'}),
+    cli_case("select-no-points", "select", "a.json", expect=("error: a.json: points: List should have at least 1 item",),
+             files={"a.json": '{"format": "flowcompile.config-set", "version": 1, "name": "s", "workflow": "w", '
+                              '"workflow_hash": "h", "pool": {}, "points": []}'}),
+    cli_case("run-no-workflow", "run", "m.mlir", expect=("m.mlir:1:1: error: expected one flow.workflow, found 0",),
+             files={"m.mlir": "builtin.module {\n}\n"}),
+    cli_case("run-empty-ir", "run", "m.mlir", expect=("m.mlir: error: expected one flow.workflow, found 0",),
+             files={"m.mlir": "// nothing here\n"}),
     cli_case("select-weight-above-one", "select", "{artifact}", "--weight", "3", expect=("'--weight'",)),
     cli_case("select-min-acc-above-one", "select", "{artifact}", "--min-acc", "2", expect=("'--min-acc'",)),
     cli_case("compile-concurrency-zero", "compile", "{examples}/chain.yaml", "--concurrency", "0",
@@ -459,7 +469,7 @@ def test_the_corpus_covers_every_category() -> None:
     for case in CASES:
         counts[case.category] = counts.get(case.category, 0) + 1
     assert len({c.id for c in CASES}) == len(CASES), "case ids are unique"
-    assert counts["spec"] >= 50 and counts["option"] >= 40 and counts["cli"] >= 50, counts
+    assert counts["spec"] >= 60 and counts["option"] >= 50 and counts["cli"] >= 60, counts
 
 
 @pytest.mark.parametrize(

@@ -161,9 +161,13 @@ def _compiled(path: str):
 
     try:
         module = load(path)
-        workflow = the_workflow(module)
     except CompileError as e:
         raise CommandError(str(e)) from None
+    try:
+        workflow = the_workflow(module)
+    except CompileError as e:  # not about one op: at the module, or the file
+        located = at_op(module, e.diagnostic.message)
+        raise CommandError(str(located) if located.file else f"{path}: error: {located.message}") from None
     try:
         points = list(config_set_of(module, workflow).points)
     except ValueError as e:  # no config set for the workflow
@@ -459,7 +463,7 @@ def select(artifact, max_latency, min_acc, weight):
     try:
         chosen = pick_point(load(artifact).points, max_latency=max_latency, min_acc=min_acc, weight=weight)
     except ArtifactError as e:
-        raise CommandError(str(e)) from None
+        fail(str(e))
     click.echo(json.dumps(chosen.model_dump(mode="json"), indent=2, sort_keys=True))
 
 
