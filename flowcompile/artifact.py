@@ -153,9 +153,19 @@ def load(path: str | Path) -> Artifact:
     try:
         return Artifact.model_validate(data)
     except ValidationError as e:
+        from flowcompile.frontend.load import Locator
+
         first = e.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ArtifactError(f"{path}: {where}: {first['msg']}") from None
+        line, col = Locator(path.read_text(encoding="utf-8")).find(tuple(first["loc"]))
+        at = f" (line {line}, column {col})" if line else ""
+        raise ArtifactError(f"{path}: {where}: {first['msg']}{at}") from None
+
+
+def check_weight(weight: float) -> None:
+    """A selection weight is in [0, 1]; ArtifactError otherwise."""
+    if not 0.0 <= weight <= 1.0:
+        raise ArtifactError(f"weight must be in [0, 1], got {weight:g}")
 
 
 def select(
@@ -186,8 +196,7 @@ def select(
             f"latency {min(p.lat for p in points):g}..{max(p.lat for p in points):g} s"
         )
     if weight is not None:
-        if not 0.0 <= weight <= 1.0:
-            raise ArtifactError("weight must be in [0, 1]")
+        check_weight(weight)
         acc_span = (max(p.acc for p in chosen) - min(p.acc for p in chosen)) or 1.0
         lat_span = (max(p.lat for p in chosen) - min(p.lat for p in chosen)) or 1.0
         low_acc, low_lat = min(p.acc for p in chosen), min(p.lat for p in chosen)

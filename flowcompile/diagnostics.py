@@ -147,9 +147,13 @@ def _first_line(error: Exception) -> str:
 
 
 def apply_located(pass_: ModulePass, ctx: Context, module: ModuleOp) -> Diagnostic | None:
-    """Apply one pass, then verify; a failure becomes a diagnostic located at
-    the op it concerns (a pass raises FlowError for that)."""
+    """Check the pass's options, apply it, then verify; a failure becomes a
+    diagnostic located at the op it concerns (a pass raises FlowError for that)."""
+    from flowcompile.passes.registry import check_options
+    from flowcompile.proxy.frontier import FrontierLimitError
+
     try:
+        check_options(pass_)
         pass_.apply(ctx, module)
     except FlowError as e:
         return at_op(e.op, f"{pass_.name}: {e.message}")
@@ -157,6 +161,8 @@ def apply_located(pass_: ModulePass, ctx: Context, module: ModuleOp) -> Diagnost
         return Diagnostic(f"{pass_.name}: {_first_line(e)}")
     except ValueError as e:  # our own option and input errors: every line counts
         return Diagnostic(f"{pass_.name}: {str(e).strip()}")
+    except FrontierLimitError as e:  # a search over the `limit` the user set
+        return at_op(module, f"{pass_.name}: {_first_line(e)}; raise it with {pass_.name}{{limit=N}}")
     if (problem := verify_located(module)) is not None:
         return Diagnostic(
             f"IR after {pass_.name} does not verify: {problem.message}",

@@ -7,11 +7,57 @@ evaluated points (joined to their estimates), and the heuristic baselines
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
+from flowcompile.diagnostics import Diagnostic
 from flowcompile.dialects.flow import PointAttr
 from flowcompile.evaluation import Evaluation, Row
+
+
+class EvaluationFileError(ValueError):
+    """An evaluation file that cannot be used; the message is a located diagnostic."""
+
+
+def load_evaluation(path: str | Path, workflow: str | None = None) -> Evaluation:
+    """Read an evaluation JSON (`flowcompile evaluate -o`), checked field by field;
+    with `workflow`, it must be an evaluation of that workflow. Problems are
+    EvaluationFileErrors at the field's `file:line:col`."""
+    from flowcompile.frontend.load import Locator, format_loc
+
+    name = str(path)
+
+    def problem(message: str, line: int | None = None, col: int | None = None) -> EvaluationFileError:
+        return EvaluationFileError(str(Diagnostic(message, name, line, col) if line else f"{name}: error: {message}"))
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise problem(f"cannot read: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise problem(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    if not isinstance(data, dict):
+        raise problem("not an evaluation: expected the JSON object `flowcompile evaluate -o` writes", 1, 1)
+    try:
+        evaluation = _EVALUATION.validate_json(text, strict=True)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        loc = tuple(first["loc"])
+        line, col = Locator(text).find(loc)
+        field = format_loc(loc)
+        raise problem(f"{field + ': ' if field else ''}{first['msg']}", line, col) from None
+    if workflow is not None and evaluation.workflow != workflow:
+        line, col = Locator(text).find(("workflow",))
+        raise problem(f"an evaluation of @{evaluation.workflow}, not of @{workflow}", line, col)
+    return evaluation
+
+
+_EVALUATION = TypeAdapter(Evaluation)
 
 
 def _assign_text(point: PointAttr) -> str:

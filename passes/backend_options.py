@@ -44,7 +44,18 @@ class BackendPassOptions(ModulePass, ABC):
     """Seconds per litellm call."""
 
     def cache_path(self) -> Path | None:
-        """The store the options name, or None for cache=none."""
+        """The store the options name (its folder created), or None for cache=none.
+
+        A path that cannot hold a store (a folder, a file that is not SQLite,
+        a folder that cannot be created) is a ValueError naming the option."""
+        from flowcompile.backends.store import StoreError, check_store_path
+
         if self.cache == "none":
             return None
-        return Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)
+        path = Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)
+        try:
+            check_store_path(path)
+        except StoreError as e:
+            named_by = "option cache" if self.cache or not os.environ.get("FLOWCOMPILE_CACHE") else "$FLOWCOMPILE_CACHE"
+            raise ValueError(f"{named_by}: {e}") from None
+        return path

@@ -8,13 +8,18 @@ module only when the pass is used, so `--help` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from xdsl.passes import ModulePass
+if TYPE_CHECKING:  # xdsl.passes costs half a second; the CLI reads the bounds below at startup
+    from xdsl.passes import ModulePass
 
-PassFactory = Callable[[], type[ModulePass]]
+PassFactory = Callable[[], "type[ModulePass]"]
 
 FLOW_PASSES: dict[str, str] = {
     "profile": "flowcompile.passes.profile:ProfilePass",
@@ -61,3 +66,78 @@ def available_passes() -> dict[str, PassFactory]:
         passes.setdefault(name, factory)
     passes.update((n, _lazy(t)) for n, t in GENERIC_PASSES.items())
     return passes
+
+
+# Option bounds ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The values a numeric option accepts: `low` (excluded when `low_open`) to `high`."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+
+    def problem(self, value: float) -> str | None:
+        """Why `value` is out of bounds, or None."""
+        if math.isnan(value):
+            return "must be a number"
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return f"must be {'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None and value > self.high:
+            return f"must be <= {self.high:g}"
+        return None
+
+
+OPTION_BOUNDS: dict[str, Bound] = {
+    "concurrency": Bound(1),
+    "retries": Bound(1),
+    "timeout": Bound(0, low_open=True),
+    "samples": Bound(0),
+    "max_samples": Bound(0),
+    "budget": Bound(0),
+    "draws": Bound(0),
+    "candidates": Bound(1),
+    "keep": Bound(1),
+    "prior_strength": Bound(0),
+    "limit": Bound(1),
+    "k": Bound(1),
+    "max_latency": Bound(0),
+    "min_acc": Bound(0, 1),
+    "max_cost": Bound(0),
+}
+"""The numeric options' bounds, by option: an option means the same in every
+pass that has it (PASS_OPTION_BOUNDS holds the exceptions). The one place these
+rules live: the drivers check every pass against it before it runs, and the
+`flowcompile` commands derive their options' ranges from it."""
+
+UNBOUNDED_OPTIONS = frozenset({"seed"})
+"""Numeric options that take any value."""
+
+PASS_OPTION_BOUNDS: dict[tuple[str, str], Bound] = {
+    ("validate", "samples"): Bound(1),  # validation needs a query; profile's 0 means "all"
+}
+
+
+class OptionError(ValueError):
+    """A pass option out of its bounds; the message names the option."""
+
+
+def option_bound(pass_name: str, option: str) -> Bound | None:
+    """The bound of `option` (a field name, snake_case) of the pass named `pass_name`."""
+    return PASS_OPTION_BOUNDS.get((pass_name, option), OPTION_BOUNDS.get(option))
+
+
+def check_options(pass_: ModulePass) -> None:
+    """Raise OptionError naming the first option of `pass_` out of its bounds."""
+    if not dataclasses.is_dataclass(pass_):
+        return
+    for field in dataclasses.fields(pass_):
+        value = getattr(pass_, field.name)
+        bound = option_bound(pass_.name, field.name)
+        if bound is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if (problem := bound.problem(value)) is not None:
+            option, shown = field.name.replace("_", "-"), value if isinstance(value, int) else f"{value:g}"
+            raise OptionError(f"option {option}={shown}: {problem}")

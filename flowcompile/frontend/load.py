@@ -70,7 +70,7 @@ class Locator:
     def __init__(self, text: str):
         try:
             self.root = yaml.compose(text)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             self.root = None
 
     def find(self, loc: Loc) -> tuple[int | None, int | None]:
@@ -99,17 +99,88 @@ def _child(node: Any, part: str | int) -> tuple[Any, Any] | None:
     return None
 
 
-def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
-    """Parse and validate a spec; raise SpecError with every problem found."""
-    locator = Locator(text)
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an
+    error at the second one (PyYAML keeps the last silently: a second agent of
+    the same name would replace the first). Merge keys (`<<: *anchor`) still
+    override, as YAML means them to."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key; the base class reports it
+                    continue
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"duplicate key {key!r} (first at line {first.start_mark.line + 1})",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)  # pyright: ignore[reportArgumentType]
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:map", _UniqueKeyLoader.construct_yaml_map)
+
+
+class _DuplicateJSONKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateJSONKey(key)
+        out[key] = value
+    return out
+
+
+def _parse_document(text: str, file: str) -> Any:
+    """The YAML (or, for `.json` files, JSON) document; SpecError at the
+    offending line and column when it does not parse or repeats a key."""
+    if file.endswith(".json"):
+        try:
+            return json.loads(text, object_pairs_hook=_unique_json_object)
+        except json.JSONDecodeError as e:
+            raise SpecError(file, [SpecProblem((), f"invalid JSON: {e.msg}", e.lineno, e.colno)]) from None
+        except _DuplicateJSONKey as e:
+            line, col = _second_json_key(text, e.key)
+            raise SpecError(file, [SpecProblem((), f"duplicate key {e.key!r}", line, col)]) from None
     try:
-        document = yaml.safe_load(text) if not file.endswith(".json") else json.loads(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SpecError(file, [SpecProblem((), f"invalid YAML: {e.problem}", line, col)]) from None
-    except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise SpecError(file, [SpecProblem((), f"invalid syntax: {e}")]) from None
+    except yaml.YAMLError as e:
+        raise SpecError(file, [SpecProblem((), f"invalid YAML: {e}", 1, 1)]) from None
+    except RecursionError:
+        raise SpecError(file, [SpecProblem((), "invalid YAML: nested too deeply", 1, 1)]) from None
+
+
+def _second_json_key(text: str, key: str) -> tuple[int | None, int | None]:
+    """Where `"key":` occurs for the second time (a good guess at the repeat)."""
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    if second < 0:
+        return None, None
+    line = text.count("\n", 0, second) + 1
+    return line, second - (text.rfind("\n", 0, second) + 1) + 1
+
+
+def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
+    """Parse and validate a spec; raise SpecError with every problem found."""
+    document = _parse_document(text, file)
+    locator = Locator(text)
     if not isinstance(document, dict):
         raise SpecError(file, [SpecProblem((), "the spec must be a mapping (workflow:, models:, agents:, steps:)", 1, 1)])
     try:
@@ -125,11 +196,13 @@ def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
 
 
 def _reason(error: Any) -> str:
-    message = str(error["msg"])
+    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "missing":
         return "required field is missing"
+    if isinstance(error.get("input"), bool) and error["type"] in ("int_type", "float_type"):
+        return f"{message}, not {str(error['input']).lower()}"
     return message
 
 

@@ -48,10 +48,25 @@ class _Lowering:
         line, col = self.locator.find(loc) if self.locator else (None, None)
         self.problems.append(SpecProblem(loc, message, line, col))
 
+    def unique(self, values: Sequence[object] | None, loc: Loc, what: str | None = None) -> bool:
+        """Whether `values` holds no value twice; a problem at the first repeat
+        otherwise (`what` names it, or the list is a choice space)."""
+        seen: set[object] = set()
+        for index, value in enumerate(values or ()):
+            if value in seen:
+                if what is None:
+                    self.problem(loc, "duplicate choices")
+                else:
+                    self.problem((*loc, index), f"'{value}' is already {what}")
+                return False
+            seen.add(value)
+        return True
+
     # Workflow ---------------------------------------------------------------
 
     def workflow(self) -> WorkflowOp:
         spec = self.spec
+        self.unique(spec.inputs, ("inputs",), "a workflow input")
         block = Block(arg_types=[msg] * len(spec.inputs))
         scope: Scope = dict(zip(spec.inputs, block.args, strict=True))
         for name, arg in scope.items():
@@ -133,9 +148,7 @@ class _Lowering:
                 where = (*agent_loc, "models", index) if spec.models else ("defaults", "models", index)
                 self.problem(where, f"model '{model}' is not in the pool ({', '.join(self.spec.models)})")
         for field in ("models", "budgets"):
-            values = getattr(spec, field)
-            if values and len(set(values)) != len(values):
-                self.problem((*agent_loc, field), "duplicate choices")
+            self.unique(getattr(spec, field), (*agent_loc, field))
         if resolved is None:
             return None
         inputs, args = resolved
@@ -170,6 +183,8 @@ class _Lowering:
             names = [_name_of(previous, scope)] if inputs else []
         else:
             names = list(spec.inputs)
+            if not self.unique(names, (*loc, "inputs"), "an input of the agent"):
+                return None
             inputs = []
             for index, name in enumerate(names):
                 if name not in scope:
@@ -196,6 +211,7 @@ class _Lowering:
         spec = step.fork
         if spec.samples is not None and len(spec.branches) != 1:
             self.problem((*loc, "samples"), "samples replicates a single branch; give one branch")
+        self.unique(spec.samples, (*loc, "samples"))
         regions = []
         branch_names = []
         for index, branch in enumerate(spec.branches):
@@ -243,6 +259,7 @@ class _Lowering:
         self, step: LoopStep, loc: Loc, block: Block, scope: Scope
     ) -> tuple[SSAValue | None, str]:
         spec = step.loop
+        self.unique(spec.max_iters, (*loc, "max_iters"))
         inits = []
         for name, initial in spec.carry.items():
             if initial not in scope:
@@ -261,6 +278,12 @@ class _Lowering:
         verdict = inner.get(spec.until)
         if verdict is None:
             self.problem((*loc, "until"), f"'{spec.until}' is not a value of the loop body")
+            return None, spec.as_
+        if not isinstance(verdict.owner, Operation) or verdict.owner.parent_block() is not body:
+            # A verdict from outside would be the same in every iteration: the loop
+            # would stop at once or never.
+            self.problem((*loc, "until"), f"'{spec.until}' is not a value of the loop body: "
+                         "the verdict must come from a step of the body")
             return None, spec.as_
         nexts = []
         for name in spec.carry:

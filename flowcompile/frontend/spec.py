@@ -31,6 +31,7 @@ from pydantic import (
     NonNegativeFloat,
     PositiveInt,
     Tag,
+    field_validator,
 )
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -38,7 +39,8 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_.$-]*$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a spec says what it means; `budgets: [true]` is not [1], `optional: 1` not true.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ModelSpec(Strict):
@@ -66,11 +68,36 @@ class AgentSpec(Strict):
     recovery: float | None = Field(None, ge=0.0, le=1.0)
     optional: bool = False
 
+    @field_validator("prompt")
+    @classmethod
+    def _template(cls, prompt: str | None) -> str | None:
+        if prompt is not None:
+            check_template(prompt)
+        return prompt
+
     def placeholders(self) -> list[str]:
         """The `{name}` fields of the prompt template."""
         if self.prompt is None:
             return []
         return [f for _, f, _, _ in string.Formatter().parse(self.prompt) if f]
+
+
+def check_template(prompt: str) -> None:
+    """A prompt template holds text and `{name}` placeholders, `{{` and `}}` for
+    literal braces; anything else (an unbalanced brace, `{name!r}`, `{name:>8}`)
+    is a ValueError, found here rather than when the agent is first called."""
+    try:
+        fields = list(string.Formatter().parse(prompt))
+    except ValueError as e:
+        raise ValueError(f"bad prompt template: {e}; write {{{{ and }}}} for literal braces") from None
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if not name:
+            raise ValueError("bad prompt template: '{}' names no input; write {{}} for literal braces")
+        if spec or conversion:
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(f"bad prompt template: '{{{shown}}}': placeholders are plain {{name}}")
 
 
 class ForkBlock(Strict):

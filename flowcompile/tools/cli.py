@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from flowcompile.passes.registry import option_bound
 from flowcompile.tools.common import guard_main
 
 BACKENDS = click.Choice(["sim", "litellm", "replay"])
@@ -24,6 +27,67 @@ BACKENDS = click.Choice(["sim", "litellm", "replay"])
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
+
+
+class CommandError(click.ClickException):
+    """A diagnostic, printed as it is (`file:line:col: error: message`); exit status 1."""
+
+    def show(self, file: object = None) -> None:
+        click.echo(self.message, err=True)
+
+
+def fail(message: str, where: str | None = None) -> NoReturn:
+    """Stop the command with `[where: ]error: message`."""
+    raise CommandError(f"{where}: error: {message}" if where else f"error: {message}")
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """What a bad input file or cache raises (all ValueErrors with the path in
+    the message): reported as they are, never as internal errors."""
+    from flowcompile.backends.replay import TraceError
+    from flowcompile.backends.store import StoreError
+    from flowcompile.profiling.dataset import DatasetError
+    from flowcompile.sim.world import WorldError
+
+    return (DatasetError, StoreError, TraceError, WorldError)
+
+
+def _fail_on_input(error: Exception) -> NoReturn:
+    from flowcompile.profiling.dataset import DatasetError
+
+    if isinstance(error, DatasetError):  # one `<path>:<line>: <reason>` per problem
+        raise CommandError("\n".join(_located(problem) for problem in error.problems)) from None
+    fail(str(error))
+
+
+def _located(problem: str) -> str:
+    """`path:line: reason` as `path:line: error: reason`."""
+    where, sep, reason = problem.partition(": ")
+    return f"{where}: error: {reason}" if sep and where.rsplit(":", 1)[-1].isdigit() else f"error: {problem}"
+
+
+def _bounded(pass_name: str, option: str, kind: type[int] | type[float] = int) -> click.ParamType:
+    """The click type of a command option that sets a pass option: the same
+    range as the pass option (passes/registry.py holds the bounds)."""
+    bound = option_bound(pass_name, option)
+    assert bound is not None, (pass_name, option)
+    if kind is int:
+        return click.IntRange(min=bound.low, max=bound.high, min_open=bound.low_open)  # pyright: ignore
+    return click.FloatRange(min=bound.low, max=bound.high, min_open=bound.low_open)
+
+
+def _check_weight(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    from flowcompile.artifact import ArtifactError, check_weight
+
+    if value is not None:
+        try:
+            check_weight(value)
+        except ArtifactError as e:
+            raise click.BadParameter(str(e)) from None
+    return value
+
+
+COUNT = click.IntRange(min=0)
 
 
 def _pipeline_option(name: str, value: object) -> str:
@@ -46,29 +110,32 @@ def _backend(backend: str, world: str | None, trace: str | None):
     from flowcompile.backends import get_backend
     from flowcompile.backends.middleware import RetryingBackend
 
-    if backend == "sim":
-        return RetryingBackend(get_backend("sim", world=world))
-    if backend == "replay":
-        if not trace:
-            raise click.ClickException("--backend replay needs --trace PATH")
-        return get_backend("replay", trace=trace)
-    return RetryingBackend(get_backend("litellm"))
+    try:
+        if backend == "sim":
+            return RetryingBackend(get_backend("sim", world=world))
+        if backend == "replay":
+            if not trace:
+                fail("--backend replay needs --trace PATH")
+            return get_backend("replay", trace=trace)
+        return RetryingBackend(get_backend("litellm"))
+    except _input_errors() as e:
+        _fail_on_input(e)
 
 
 def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: str | None):
-    from flowcompile.profiling.dataset import DatasetError, as_query, load_dataset
+    from flowcompile.profiling.dataset import as_query, load_dataset
 
-    if dataset:
-        try:
+    try:
+        if dataset:
             queries = load_dataset(dataset)
-        except DatasetError as e:
-            raise click.ClickException(str(e)) from None
-        return queries[:samples] if samples else queries
-    if backend != "sim":
-        raise click.ClickException(f"--backend {backend} needs --dataset PATH")
-    from flowcompile.sim import SimWorld, generate_dataset
+            return queries[:samples] if samples else queries
+        if backend != "sim":
+            fail(f"--backend {backend} needs --dataset PATH")
+        from flowcompile.sim import SimWorld, generate_dataset
 
-    return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
+        return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
+    except _input_errors() as e:
+        _fail_on_input(e)
 
 
 def _check_held_out(workflow, queries) -> None:
@@ -79,7 +146,7 @@ def _check_held_out(workflow, queries) -> None:
         seen = set(recorded_ids(workflow, record))
         shared = [q.id for q in queries if q.id in seen]
         if shared:
-            raise click.ClickException(
+            fail(
                 f"the held-out set shares {len(shared)} of its {len(queries)} queries with the {what} set "
                 f"recorded in the IR ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}); "
                 "evaluate on other queries (another --seed or --dataset)"
@@ -87,19 +154,56 @@ def _check_held_out(workflow, queries) -> None:
 
 
 def _compiled(path: str):
+    """The module of a compiled IR file, its one workflow and the points of its config set."""
     from flowcompile.compiler import CompileError, load, the_workflow
+    from flowcompile.diagnostics import at_op
+    from flowcompile.evaluation import config_set_of
 
     try:
         module = load(path)
-        return module, the_workflow(module)
     except CompileError as e:
-        raise click.ClickException(str(e)) from None
+        raise CommandError(str(e)) from None
+    try:
+        workflow = the_workflow(module)
+    except CompileError as e:  # not about one op: at the module, or the file
+        located = at_op(module, e.diagnostic.message)
+        raise CommandError(str(located) if located.file else f"{path}: error: {located.message}") from None
+    try:
+        points = list(config_set_of(module, workflow).points)
+    except ValueError as e:  # no config set for the workflow
+        raise CommandError(str(at_op(workflow, f"{e} (flowcompile compile, or the pareto pass)"))) from None
+    return module, workflow, points
+
+
+def _write_text(path: str | Path, text: str) -> Path:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write: {e.strerror or e}", str(path))
+    return path
+
+
+def _text_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A file option whose file, when it exists, must be UTF-8 text (the world
+    and trace readers would fail on it with no file name)."""
+    if value is not None and Path(value).is_file():
+        try:
+            Path(value).read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise click.BadParameter(f"{value}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except OSError as e:
+            raise click.BadParameter(f"{value}: {e.strerror or e}") from None
+    return value
 
 
 common_backend = [
     click.option("--backend", type=BACKENDS, default="sim", show_default=True, help="where calls go"),
-    click.option("--world", type=click.Path(dir_okay=False), help="sim world file (default: bundled Qwen3 world)"),
-    click.option("--trace", type=click.Path(dir_okay=False), help="with --backend replay: recorded JSONL trace"),
+    click.option("--world", type=click.Path(dir_okay=False), callback=_text_file,
+                 help="sim world file (default: bundled Qwen3 world)"),
+    click.option("--trace", type=click.Path(dir_okay=False), callback=_text_file,
+                 help="with --backend replay: recorded JSONL trace"),
 ]
 
 
@@ -120,35 +224,45 @@ def cli() -> None:
 @click.option("-o", "--out", type=click.Path(file_okay=False), help="output folder (default: out/<workflow>)")
 @backend_options
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="profiling set (JSONL)")
-@click.option("--samples", type=int, default=0, help="profiling queries (0: all, or 32 generated by the sim)")
-@click.option("--max-samples", type=int, default=None,
+@click.option("--samples", type=_bounded("profile", "samples"), default=0,
+              help="profiling queries (0: all, or 32 generated by the sim)")
+@click.option("--max-samples", type=_bounded("profile", "max_samples"), default=None,
               help="adaptive profiling: up to this many queries for the candidates that can reach the frontier "
               "(default 256; 0: uniform on --samples)")
-@click.option("--profile-budget", type=int, default=0, help="adaptive profiling: calls at most (0: no cap)")
+@click.option("--profile-budget", type=_bounded("profile", "budget"), default=0,
+              help="adaptive profiling: calls at most (0: no cap)")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--cache", type=click.Path(dir_okay=False), help="profile store (default: .flowcompile/profile-cache.sqlite)")
-@click.option("--concurrency", type=int, default=8, show_default=True)
+@click.option("--concurrency", type=_bounded("profile", "concurrency"), default=8, show_default=True)
 @click.option("--recovery/--no-recovery", default=True, show_default=True,
               help="also measure how often agents recover from a wrong input (sharper estimates, more calls)")
 @click.option("--validate/--no-validate", "validate", default=True, show_default=True,
               help="measure the frontier's candidates end to end on a validation split before emitting")
-@click.option("--validation-samples", type=int, default=64, show_default=True,
+@click.option("--validation-samples", type=_bounded("validate", "samples"), default=64, show_default=True,
               help="validation queries at most (disjoint from the profiling set)")
-@click.option("--validation-budget", type=int, default=0,
+@click.option("--validation-budget", type=_bounded("validate", "budget"), default=0,
               help="validation calls at most (0: as many as profiling made)")
-@click.option("-k", type=int, default=None, help="keep the k most diverse Pareto points")
-@click.option("--max-latency", type=float, help="keep points at most this slow (s)")
-@click.option("--min-acc", type=float, help="keep points at least this accurate")
-@click.option("--max-cost", type=float, help="keep points at most this expensive ($/query)")
+@click.option("-k", type=_bounded("pareto", "k"), default=None, help="keep the k most diverse Pareto points")
+@click.option("--max-latency", type=_bounded("pareto", "max_latency", float), help="keep points at most this slow (s)")
+@click.option("--min-acc", type=_bounded("pareto", "min_acc", float), help="keep points at least this accurate")
+@click.option("--max-cost", type=_bounded("pareto", "max_cost", float),
+              help="keep points at most this expensive ($/query)")
 def compile(spec, out, backend, world, trace, dataset, samples, max_samples, profile_budget, seed, cache,
             concurrency, recovery, validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
     from flowcompile.artifact import dumps, from_config_set
-    from flowcompile.compiler import CompileError, import_spec, run_passes, the_workflow, write
-    from flowcompile.report import frontier_table, pareto_plot
+    from flowcompile.compiler import CompileError, run_passes, the_workflow, write
+    from flowcompile.frontend.load import SpecError, load_spec
+    from flowcompile.frontend.lower import lower_spec
+    from flowcompile.report import frontier_table
 
     try:
-        module = import_spec(spec)
+        # The frontend's own errors keep their `file:line:col` (compiler.import_spec drops it).
+        spec_, locator = load_spec(spec)
+        module = lower_spec(spec_, locator, spec)
+    except SpecError as e:
+        raise CommandError(str(e)) from None
+    try:
         name = the_workflow(module).sym_name.data
         folder = Path(out or Path("out") / name)
         written = [write(module, folder / f"{name}.mlir")]
@@ -169,15 +283,14 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
         written.append(write(module, folder / f"{name}.compiled.mlir"))
         artifact = from_config_set(module)
     except CompileError as e:
-        raise click.ClickException(str(e)) from None
-    artifact_path = folder / f"{name}.artifact.json"
-    artifact_path.write_text(dumps(artifact), encoding="utf-8")
-    written.append(artifact_path)
+        raise CommandError(str(e)) from None
+    except OSError as e:  # the output folder
+        fail(f"cannot write: {e.strerror or e}", e.filename or str(folder))
+    written.append(_write_text(folder / f"{name}.artifact.json", dumps(artifact)))
     points = [p for p in _config_points(module)]
     table = frontier_table(points)
-    (folder / f"{name}.report.md").write_text(f"# @{name}: Pareto-optimal configurations\n\n{table}", encoding="utf-8")
-    written.append(folder / f"{name}.report.md")
-    written.append(pareto_plot(points, folder / f"{name}.pareto.png", title=f"@{name}: estimated frontier"))
+    written.append(_write_text(folder / f"{name}.report.md", f"# @{name}: Pareto-optimal configurations\n\n{table}"))
+    written.append(_plot(points, folder / f"{name}.pareto.png", title=f"@{name}: estimated frontier"))
     click.echo(table, nl=False)
     for path in written:
         _say(f"wrote {path}")
@@ -192,13 +305,22 @@ def _config_points(module):
     return []
 
 
+def _plot(points, path: Path, **options) -> Path:
+    from flowcompile.report import pareto_plot
+
+    try:
+        return pareto_plot(points, path, **options)
+    except OSError as e:
+        fail(f"cannot write: {e.strerror or e}", str(path))
+
+
 def _choose(points, point, max_latency, min_acc, weight):
     from flowcompile.artifact import ArtifactError, select
     from flowcompile.artifact import Point as APoint
 
     if point is not None:
         if not 0 <= point < len(points):
-            raise click.ClickException(f"no point {point}: the config set has {len(points)} points (0..{len(points) - 1})")
+            fail(f"--point {point}: no point {point}, the config set has {len(points)} points (0..{len(points) - 1})")
         return point
     proxies = [APoint(index=i, acc=p.get("acc"), lat=p.get("lat"), assign={}) for i, p in enumerate(points)]
     if max_latency is None and min_acc is None and weight is None:
@@ -206,35 +328,44 @@ def _choose(points, point, max_latency, min_acc, weight):
     try:
         return select(proxies, max_latency=max_latency, min_acc=min_acc, weight=weight).index
     except ArtifactError as e:
-        raise click.ClickException(str(e)) from None
+        fail(str(e))
+
+
+def _failed_runs(results, queries) -> None:
+    """A run that could not answer is an error of the command, not a result."""
+    failed = [(q.id, r.error) for r, q in zip(results, queries, strict=True) if r.error]
+    if failed:
+        first_id, first_error = failed[0]
+        fail(f"{len(failed)} of {len(queries)} queries failed (first: {first_id}: {first_error})")
 
 
 @cli.command()
 @click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
 @click.option("--query", "text", help="one query's input text")
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="queries (JSONL); accuracy is reported")
-@click.option("--samples", type=int, default=0, help="how many queries (0: all; 5 generated by the sim)")
-@click.option("--point", type=int, help="the point's index in the config set")
-@click.option("--max-latency", type=float, help="the most accurate point within this latency (s)")
-@click.option("--min-acc", type=float, help="the fastest point reaching this accuracy")
-@click.option("--weight", type=float, help="accuracy weight in [0, 1] (1: most accurate, 0: fastest)")
+@click.option("--samples", type=COUNT, default=0, help="how many queries (0: all; 5 generated by the sim)")
+@click.option("--point", type=COUNT, help="the point's index in the config set")
+@click.option("--max-latency", type=_bounded("pareto", "max_latency", float),
+              help="the most accurate point within this latency (s)")
+@click.option("--min-acc", type=_bounded("pareto", "min_acc", float), help="the fastest point reaching this accuracy")
+@click.option("--weight", type=float, callback=_check_weight,
+              help="accuracy weight in [0, 1] (1: most accurate, 0: fastest)")
 @backend_options
 @click.option("--seed", type=int, default=0, show_default=True)
 def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, backend, world, trace, seed):
     """Execute COMPILED (a .compiled.mlir) under one point of its config set."""
     import asyncio
 
-    from flowcompile.evaluation import config_set_of
     from flowcompile.profiling.dataset import Query
     from flowcompile.runtime import answer_key, run_many, score
 
-    module, workflow = _compiled(compiled)
-    points = list(config_set_of(module, workflow).points)
+    module, workflow, points = _compiled(compiled)
     index = _choose(points, point, max_latency, min_acc, weight)
     chosen = points[index]
     queries = [Query("q", text, "")] if text is not None else _queries(dataset, samples or 5, seed + 7919, backend, world)
+    calls = _backend(backend, world, trace)
     _say(f"point {index}: est. acc {chosen.get('acc'):.3f}, est. latency {chosen.get('lat'):.2f} s")
-    results = asyncio.run(run_many(workflow, dict(chosen.assign), _backend(backend, world, trace), queries, seed=seed))
+    results = asyncio.run(run_many(workflow, dict(chosen.assign), calls, queries, seed=seed))
     correct = 0
     for result, query in zip(results, queries, strict=True):
         if result.error:
@@ -250,13 +381,14 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
         )
     if any(q.reference for q in queries):
         click.echo(f"accuracy {correct}/{len(queries)} = {correct / len(queries):.3f}")
+    _failed_runs(results, queries)
 
 
 @cli.command()
 @click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
 @click.option("--points", "which", default="all", show_default=True, help="all, ends, or indices like 0,3")
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="held-out queries (JSONL)")
-@click.option("--samples", type=int, default=0, help="held-out queries (0: all, or 100 generated by the sim)")
+@click.option("--samples", type=COUNT, default=0, help="held-out queries (0: all, or 100 generated by the sim)")
 @backend_options
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-baselines", is_flag=True, help="skip the all-strongest and all-cheapest baselines")
@@ -264,11 +396,15 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
 @click.option("--write-ir", type=click.Path(dir_okay=False), help="write the IR with measured values on the points")
 def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_baselines, out, write_ir):
     """Measure points of COMPILED end to end: estimated vs measured, rank correlation."""
-    from flowcompile.compiler import write
-    from flowcompile.evaluation import evaluate_points, record_measurements
+    from flowcompile.evaluation import evaluate_points, pick, record_measurements
     from flowcompile.report import evaluation_table
+    from flowcompile.tools.common import print_module
 
-    module, workflow = _compiled(compiled)
+    module, workflow, points = _compiled(compiled)
+    try:
+        pick(points, which)  # a bad --points fails before any call
+    except ValueError as e:
+        fail(str(e))
     # Held-out: the sim draws from another seed than profiling's (disjoint ids).
     queries = _queries(dataset, samples or 100, seed + 1000, backend, world)
     _check_held_out(workflow, queries)
@@ -278,14 +414,14 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_
             which=which, baselines=not no_baselines, seed=seed,
         )
     except ValueError as e:
-        raise click.ClickException(str(e)) from None
+        fail(str(e))
     click.echo(evaluation_table(evaluation), nl=False)
     if out:
-        Path(out).write_text(json.dumps(evaluation.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _say(f"wrote {out}")
+        text = json.dumps(evaluation.to_json(), indent=2, sort_keys=True) + "\n"
+        _say(f"wrote {_write_text(out, text)}")
     if write_ir:
         record_measurements(module, workflow, evaluation)
-        _say(f"wrote {write(module, write_ir)}")
+        _say(f"wrote {_write_text(write_ir, print_module(module))}")
 
 
 @cli.command()
@@ -294,18 +430,19 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_
 @click.option("-o", "--out", type=click.Path(dir_okay=False), default=None, help="PNG path (default: <compiled>.png)")
 def report(compiled, evaluation, out):
     """The frontier table and a Pareto plot of estimates, measurements and baselines."""
-    from flowcompile.evaluation import Evaluation, config_set_of
-    from flowcompile.report import evaluation_table, frontier_table, pareto_plot
+    from flowcompile.report import EvaluationFileError, evaluation_table, frontier_table, load_evaluation
 
-    module, workflow = _compiled(compiled)
-    points = list(config_set_of(module, workflow).points)
-    loaded = Evaluation.from_json(json.loads(Path(evaluation).read_text())) if evaluation else None
+    module, workflow, points = _compiled(compiled)
+    try:
+        loaded = load_evaluation(evaluation, workflow.sym_name.data) if evaluation else None
+    except EvaluationFileError as e:
+        raise CommandError(str(e)) from None
     click.echo(frontier_table(points), nl=False)
     if loaded is not None:
         click.echo("")
         click.echo(evaluation_table(loaded), nl=False)
-    path = out or str(Path(compiled).with_suffix(".png"))
-    pareto_plot(
+    path = Path(out or Path(compiled).with_suffix(".png"))
+    _plot(
         points, path, title=f"@{workflow.sym_name.data}",
         evaluation=loaded, baselines=loaded.baselines if loaded else (),
     )
@@ -314,9 +451,10 @@ def report(compiled, evaluation, out):
 
 @cli.command()
 @click.argument("artifact", type=click.Path(exists=True, dir_okay=False))
-@click.option("--max-latency", type=float, help="the most accurate point within this latency (s)")
-@click.option("--min-acc", type=float, help="the fastest point reaching this accuracy")
-@click.option("--weight", type=float, help="accuracy weight in [0, 1]")
+@click.option("--max-latency", type=_bounded("pareto", "max_latency", float),
+              help="the most accurate point within this latency (s)")
+@click.option("--min-acc", type=_bounded("pareto", "min_acc", float), help="the fastest point reaching this accuracy")
+@click.option("--weight", type=float, callback=_check_weight, help="accuracy weight in [0, 1]")
 def select(artifact, max_latency, min_acc, weight):
     """Pick a point of a JSON ARTIFACT; prints it as JSON."""
     from flowcompile.artifact import ArtifactError, load
@@ -325,28 +463,35 @@ def select(artifact, max_latency, min_acc, weight):
     try:
         chosen = pick_point(load(artifact).points, max_latency=max_latency, min_acc=min_acc, weight=weight)
     except ArtifactError as e:
-        raise click.ClickException(str(e)) from None
+        fail(str(e))
     click.echo(json.dumps(chosen.model_dump(mode="json"), indent=2, sort_keys=True))
 
 
 @cli.command("sim-dataset")
-@click.option("-n", "count", type=int, default=32, show_default=True, help="how many queries")
+@click.option("-n", "count", type=click.IntRange(min=1), default=32, show_default=True, help="how many queries")
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds give disjoint query ids")
-@click.option("--world", type=click.Path(exists=True, dir_okay=False), help="sim world file")
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file, help="sim world file")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="JSONL file to write")
 def sim_dataset(count, seed, world, out):
     """Write a profiling dataset of SIMULATED queries (JSONL: id, input, reference)."""
     from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
 
-    write_jsonl(out, generate_dataset(SimWorld(world), count, seed))
+    try:
+        rows = generate_dataset(SimWorld(world), count, seed)
+    except _input_errors() as e:
+        _fail_on_input(e)
+    try:
+        write_jsonl(out, rows)
+    except OSError as e:
+        fail(f"cannot write: {e.strerror or e}", out)
     _say(f"wrote {count} simulated queries to {out}")
 
 
 @cli.command("serve-sim")
 @click.option("--host", default="127.0.0.1", show_default=True, help="loopback only unless --allow-remote")
-@click.option("--port", type=int, default=8765, show_default=True)
-@click.option("--world", type=click.Path(exists=True, dir_okay=False), help="sim world file")
-@click.option("--time-scale", type=float, default=0.0, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file, help="sim world file")
+@click.option("--time-scale", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="SIMULATION ONLY: sleep this fraction of each simulated latency (1: real time, 0: reply at once)")
 @click.option("--allow-remote", is_flag=True, help="allow binding a non-loopback address")
 def serve_sim(host, port, world, time_scale, allow_remote):
@@ -359,18 +504,20 @@ def serve_sim(host, port, world, time_scale, allow_remote):
             on_ready=lambda url: _say(f"serving the simulated world at {url} (Ctrl-C stops)"),
         )
     except (OSError, ValueError) as e:
-        raise click.ClickException(str(e)) from None
+        fail(str(e))
+
+
+def run_cli(args: Sequence[str] | None = None) -> int:
+    """`flowcompile ARGS`: the exit status; every error a one-line diagnostic, status 1."""
+    try:
+        cli.main(args=list(args) if args is not None else None, prog_name="flowcompile", standalone_mode=False)
+    except click.exceptions.Abort:
+        return 130
+    except click.exceptions.ClickException as e:
+        e.show()
+        return 1  # usage errors too: every error is status 1, as in the other tools
+    return 0
 
 
 def main() -> None:
-    def body() -> int:
-        try:
-            cli.main(standalone_mode=False)
-        except click.exceptions.Abort:
-            return 130
-        except click.exceptions.ClickException as e:
-            e.show()
-            return e.exit_code
-        return 0
-
-    sys.exit(guard_main("flowcompile", body))
+    sys.exit(guard_main("flowcompile", lambda: run_cli()))

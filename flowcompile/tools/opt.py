@@ -26,7 +26,13 @@ from flowcompile.diagnostics import (
     parse_located,
     verify_located,
 )
-from flowcompile.passes.registry import PassFactory, available_passes, flow_pass_names
+from flowcompile.passes.registry import (
+    OptionError,
+    PassFactory,
+    available_passes,
+    check_options,
+    flow_pass_names,
+)
 from flowcompile.tools.common import guard_main, print_module, read_input, write_output
 
 SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
@@ -143,6 +149,11 @@ class FlowOptMain(xDSLOptMain):
     def setup_pipeline(self) -> None:
         spec = ",".join(item for item in (self.args.pipeline or []) if item)
         self.pipeline = PassPipeline.parse_spec(self.available_passes, spec)
+        for pass_ in self.pipeline.passes:  # before any input is read
+            try:
+                check_options(pass_)
+            except OptionError as e:
+                raise ValueError(f"{pass_.name}: {e}") from None
 
     # Running ----------------------------------------------------------------
 
