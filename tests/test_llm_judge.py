@@ -51,3 +51,14 @@ def test_the_grader_decides_when_answers_differ() -> None:
     assert "Candidate answer:\nforty-two" in request.messages[-1].content
     rejected, _ = judge("NO", "forty-one", "42")
     assert not rejected
+
+
+def test_a_judge_outside_the_pool_is_an_error_before_any_call(capsys) -> None:
+    from flowcompile.tools import opt
+    from helpers.profiling import EXAMPLES
+
+    code = opt.run([str(EXAMPLES / "chain.mlir"), "-p", 'profile{judge="llm:ghost" samples=2 max-samples=0 cache=none}'])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "judge=llm:ghost: 'ghost' is not a model of the pool (qwen3-0.6b," in err
+    assert "reference runs" not in err  # refused before profiling started

@@ -37,11 +37,10 @@ class ProfileSession:
     def __init__(self, options: Any, cache: Path | None):
         self.options = options
         self.base = self._backend()
-        self.retrying = RetryingBackend(self.base, max_attempts=max(1, options.retries))
+        self.retrying = RetryingBackend(self.base, max_attempts=options.retries)
         self.store: ProfileStore | None = None
         self.backend: Backend = self.retrying
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
             self.store = ProfileStore(cache)
             self.backend = CachedBackend(self.retrying, self.store)
         self._queries: list[Query] | None = None
@@ -102,7 +101,7 @@ class ProfileSession:
                     queries,
                     self.backend,
                     seed=self.options.seed,
-                    concurrency=max(1, self.options.concurrency),
+                    concurrency=self.options.concurrency,
                     accept=self._judge(workflow),
                     progress=progress.update,
                     recovery=self.options.recovery,
@@ -166,7 +165,12 @@ class ProfileSession:
         if judge == "exact":
             return score
         if judge.startswith("llm:"):
-            return LLMJudge(workflow, judge.removeprefix("llm:"), self.backend)
+            model, pool = judge.removeprefix("llm:"), workflow.model_pool()
+            if pool and model not in pool:
+                raise ValueError(
+                    f"judge=llm:{model}: '{model}' is not a model of the pool ({', '.join(sorted(pool))})"
+                )
+            return LLMJudge(workflow, model, self.backend)
         raise ValueError(f"unknown judge {judge!r}: use exact or llm:MODEL")
 
     def dry_run(self, workflow: WorkflowOp) -> None:
