@@ -51,7 +51,16 @@ from flowcompile.dialects.flow import (
     YieldOp,
 )
 from flowcompile.profiling.dataset import Query
-from flowcompile.profiling.truth import APPROVE, Recorded, Upstream, flipped, judged_calls, judged_kinds, pick
+from flowcompile.profiling.truth import (
+    APPROVE,
+    Alternatives,
+    Recorded,
+    Upstream,
+    flipped,
+    judged_calls,
+    judged_kinds,
+    pick,
+)
 from flowcompile.proxy.rules import expected_max_curve, quantile_means
 from flowcompile.runtime import (
     REPLICA_STRIDE,
@@ -416,10 +425,9 @@ async def profile_workflow(
     return out
 
 
-Swaps = Callable[[int, Upstream, bool], list[str]]
-
-
-def _alternatives(scored: dict[Job, tuple[bool, CallResult]], kinds: dict[str, str], golds: Sequence[str]) -> Swaps:
+def _alternatives(
+    scored: dict[Job, tuple[bool, CallResult]], kinds: dict[str, str], golds: Sequence[str]
+) -> Alternatives:
     """`truth.Alternatives` from the candidate calls: the texts an upstream
     agent's candidates gave on the run's query, right or wrong as asked (an
     answer by the reference answer, a plan by the reference plan); a right
@@ -442,7 +450,7 @@ def _alternatives(scored: dict[Job, tuple[bool, CallResult]], kinds: dict[str, s
     return alternatives
 
 
-def _flips(entries: Sequence[Recorded], kind: str, golds: Sequence[str], swaps: Swaps) -> list[Recorded]:
+def _flips(entries: Sequence[Recorded], kind: str, golds: Sequence[str], swaps: Alternatives) -> list[Recorded]:
     """Every recorded input that can be flipped, flipped (`truth.flipped`)."""
     found = (flipped(e, kind, golds[e.run], swaps) for e in entries)
     return [e for e in found if e is not None]
