@@ -405,13 +405,13 @@ async def profile_workflow(
     out.queries_of = {
         (a.agent_name, c.key): min(len(queries), reach(a.agent_name, c.key)) for a in agents for c in a.candidates()
     }
+    candidate_calls, flip_calls = _by_candidate(scored), _by_candidate(rec_results)
     for agent in agents:
         name = agent.agent_name
         out.agents[name] = {}
         replicas, bins = _replicas(agent), LAT_BINS if ends_parallel_branch(agent) else 0
         for config in agent.candidates():
-            mine = [(j, v) for j, v in scored.items() if j.agent == name and j.config == config.key]
-            flips = [(j, v) for j, v in rec_results.items() if j.agent == name and j.config == config.key]
+            mine, flips = candidate_calls[name, config.key], flip_calls[name, config.key]
             stats = _stats(
                 [v for _, v in mine],
                 [v for j, v in [*mine, *flips] if j.right_input],
@@ -419,10 +419,20 @@ async def profile_workflow(
                 runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
             )
             if name in levels:
-                successes, counts = levels[name].tally(config.key, scored)
+                successes, counts = levels[name].tally(config.key, mine)
                 stats = replace(stats, level_successes=successes, level_n=counts)
             out.agents[name][config.key] = stats
     return out
+
+
+def _by_candidate(
+    results: dict[Job, tuple[bool, CallResult]],
+) -> defaultdict[tuple[str, str], list[tuple[Job, tuple[bool, CallResult]]]]:
+    """Calls and their outcomes grouped by (agent, config), in call order."""
+    grouped: defaultdict[tuple[str, str], list[tuple[Job, tuple[bool, CallResult]]]] = defaultdict(list)
+    for job, outcome in results.items():
+        grouped[job.agent, job.config].append((job, outcome))
+    return grouped
 
 
 def _alternatives(
@@ -586,16 +596,13 @@ class _Levels:
     results: list[tuple[Job, tuple[bool, CallResult]]] = field(default_factory=list)
 
     def tally(
-        self, config: str, scored: dict[Job, tuple[bool, CallResult]]
+        self, config: str, calls: Sequence[tuple[Job, tuple[bool, CallResult]]]
     ) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(successes, calls) per level j = 0..n for one candidate: its calls on
-        the recorded inputs at their own level plus those on rewritten inputs."""
+        the recorded inputs (`calls`) at their own level plus those on
+        rewritten inputs."""
         successes, counts = [0] * (self.n + 1), [0] * (self.n + 1)
-        outcomes = [
-            (self.recorded_level.get((job.run, job.request.messages)), outcome)
-            for job, outcome in scored.items()
-            if job.agent == self.agent and job.config == config
-        ]
+        outcomes = [(self.recorded_level.get((job.run, job.request.messages)), outcome) for job, outcome in calls]
         by_job = {id(job): j for job, j in zip(self.jobs, self.level_of, strict=True)}
         outcomes += [(by_job[id(job)], outcome) for job, outcome in self.results if job.config == config]
         for level, (good, result) in outcomes:
