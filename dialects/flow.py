@@ -215,6 +215,11 @@ class ProfileAttr(KeywordStructAttr):
     input, k = 1..K (K: the most replicas the forks around it run); at the end
     of one branch of a fork of several, `lat_q` is the latency distribution in
     equal-probability atoms (each the mean of its quantile bin, ascending).
+    Per query, in the order of the workflow's `profiled` query ids, for
+    estimates that compose agents query by query (correlated difficulty):
+    `hits[q]` counts its right calls on a right input ('.': none measured), of
+    `hits_k` calls (default 1); on an aggregator, `level_hits` holds one such
+    string of single calls per level j = 0..n, joined by '|'.
     """
 
     name = "flow.profile"
@@ -232,6 +237,9 @@ class ProfileAttr(KeywordStructAttr):
         Field("by_right_n", "ints", optional=True),
         Field("lat_max", "floats", optional=True),
         Field("lat_q", "floats", optional=True),
+        Field("hits", "str", optional=True),
+        Field("hits_k", "int", optional=True),
+        Field("level_hits", "str", optional=True),
     )
 
     acc_: Attribute
@@ -247,10 +255,14 @@ class ProfileAttr(KeywordStructAttr):
     by_right_n_: Attribute
     lat_max_: Attribute
     lat_q_: Attribute
+    hits_: Attribute
+    hits_k_: Attribute
+    level_hits_: Attribute
 
     def verify(self) -> None:
         check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
         check_range("rec", self.get("rec"), 0.0, 1.0)  # pyright: ignore
+        _check_hits(self)
         for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n"):
             check_range(name, self.get(name))  # pyright: ignore
         rates, counts = self.get("by_right"), self.get("by_right_n")
@@ -319,6 +331,27 @@ class EstimateAttr(KeywordStructAttr):
                         f"by_right[{j}] = {curve[j]} < by_right[{j - 1}] = {curve[j - 1]}"
                     )
         _check_latencies(self, ordered=("lat_max", "lat_q"))
+
+
+def _check_hits(profile: KeywordStructAttr) -> None:
+    """`hits` digits up to `hits_k` (or '.'); `level_hits` levels of '0', '1'
+    or '.', each as long as `hits` when both are given."""
+    hits, k, levels = profile.get("hits"), profile.get("hits_k"), profile.get("level_hits")
+    if k is not None and (hits is None or not 1 <= k <= 9):  # pyright: ignore[reportOperatorIssue]
+        raise VerifyException("hits_k needs hits and counts 1 to 9 calls per query")
+    if isinstance(hits, str):
+        top = str(k or 1)
+        if bad := [c for c in hits if not (c == "." or "0" <= c <= top)]:
+            raise VerifyException(f"hits: '{bad[0]}' is not '.' or a count of right calls from 0 to {top}")
+    if isinstance(levels, str):
+        rows = levels.split("|")
+        if bad := [c for c in levels if c not in "01.|"]:
+            raise VerifyException(f"level_hits: '{bad[0]}' is not '0', '1', '.' or the level separator '|'")
+        if len({len(r) for r in rows}) != 1 or (isinstance(hits, str) and len(rows[0]) != len(hits)):
+            raise VerifyException("level_hits: every level needs one entry per profiling query, as hits has")
+        counts = profile.get("by_right_n")
+        if isinstance(counts, list) and len(counts) != len(rows):
+            raise VerifyException(f"level_hits has {len(rows)} levels, by_right_n {len(counts)}")
 
 
 def _check_latencies(attr: KeywordStructAttr, ordered: Sequence[str] = ("lat_q",)) -> None:

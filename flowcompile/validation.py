@@ -86,22 +86,26 @@ def drawn_fronts(
     """The proxy's frontier, then its frontiers under `draws` posterior draws
     of the agents' accuracies (Beta, from each candidate's estimate and its
     profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
-    used as is). The model's accuracies are restored afterwards."""
+    used as is), and of the profiling queries' weights where an aggregator
+    composes query by query (the Bayesian bootstrap: Dirichlet(1, ..., 1)).
+    The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
-    nominal = {id(a): a.acc for a in agents}
+    nominal = {id(a): (a.acc, a.query_weights) for a in agents}
     rng = np.random.default_rng(seed)
     try:
         yield frontier(root, limit)
         for _ in range(draws):
             for agent in agents:
                 n = np.asarray(counts.get(agent.var.key, [0] * len(agent.acc)), dtype=float)
-                p = np.clip(np.asarray(nominal[id(agent)], dtype=float), 1e-6, 1 - 1e-6)
+                p = np.clip(np.asarray(nominal[id(agent)][0], dtype=float), 1e-6, 1 - 1e-6)
                 drawn = np.where(n > 0, rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0), p)
                 agent.acc = tuple(float(x) for x in drawn)
+                if agent.joint:
+                    agent.query_weights = rng.dirichlet(np.ones(len(agent.level_hits[0])))  # pyright: ignore
             yield frontier(root, limit)
     finally:
         for agent in agents:
-            agent.acc = nominal[id(agent)]
+            agent.acc, agent.query_weights = nominal[id(agent)]
 
 
 def plausible_front(

@@ -165,6 +165,9 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     by_right_n=None if s.level_n is None else list(s.level_n),
                     lat_max=None if s.lat_max is None else [_round(x) for x in s.lat_max],
                     lat_q=None if s.lat_q is None else [_round(x) for x in s.lat_q],
+                    hits=s.hits,
+                    hits_k=s.hits_k if s.hits is not None and s.hits_k > 1 else None,
+                    level_hits=s.level_hits,
                 )
                 for key, s in stats.items()
             }

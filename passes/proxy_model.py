@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute, Block, SSAValue
 
@@ -22,6 +23,7 @@ from flowcompile.dialects.flow import (
     ForkOp,
     LoopOp,
     PointAttr,
+    ProfileAttr,
     ReturnOp,
     SwitchOp,
     UntilOp,
@@ -127,6 +129,8 @@ class _Builder:
             else (),
             replicas=replicas,
             rejects=tuple(e.get("rec") for e in estimates) if output_kind(op) == "verdict" else (),  # pyright: ignore
+            hits=per_query_hits(op),
+            level_hits=per_query_levels(op) if proposals else (),
         )
 
     def fork(self, op: ForkOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...]) -> None:
@@ -195,6 +199,35 @@ class _Builder:
             self.node(until.operands[1]),
             pm.Var(op.knob_key, tuple(op.max_iter_values)),
         )
+
+
+def _profiles(op: AgentOp) -> list[ProfileAttr | None]:
+    return op.per_candidate("profiles", ProfileAttr) if "profiles" in op.attributes else []
+
+
+def per_query_hits(op: AgentOp) -> tuple[np.ndarray | None, ...]:
+    """Per candidate, its success rate on each profiling query (`hits` over
+    `hits_k`; NaN where not measured), None for a candidate without them."""
+    rows: list[np.ndarray | None] = []
+    for profile in _profiles(op):
+        hits = profile.get("hits") if profile is not None else None
+        k = (profile.get("hits_k") if profile is not None else None) or 1
+        rows.append(_rates(hits, int(k)) if isinstance(hits, str) else None)  # pyright: ignore[reportArgumentType]
+    return tuple(rows)
+
+
+def per_query_levels(op: AgentOp) -> tuple[np.ndarray | None, ...]:
+    """Per candidate of an aggregator, its outcome per profiling query (rows)
+    and level of right proposals (columns), NaN where not measured."""
+    rows: list[np.ndarray | None] = []
+    for profile in _profiles(op):
+        levels = profile.get("level_hits") if profile is not None else None
+        rows.append(np.stack([_rates(r, 1) for r in levels.split("|")], axis=1) if isinstance(levels, str) else None)
+    return tuple(rows)
+
+
+def _rates(hits: str, k: int) -> np.ndarray:
+    return np.array([np.nan if c == "." else int(c) / k for c in hits], dtype=float)
 
 
 def _deviations(estimates: list[EstimateAttr]) -> tuple[tuple[float, ...] | None, ...]:

@@ -99,6 +99,11 @@ class CandidateStats:
     lat_q: tuple[float, ...] | None = None
     """Agents ending a branch of a fork of several branches: the latency
     distribution in LAT_BINS equal-probability atoms (`rules.quantile_means`)."""
+    hits: str | None = None
+    """Per query: its right calls on the recorded right input (of `hits_k`), '.' unmeasured."""
+    hits_k: int = 1
+    level_hits: str | None = None
+    """Aggregators: per level j, per query, right ('1') or not, joined by '|'."""
 
     @property
     def by_right(self) -> list[float] | None:
@@ -198,6 +203,8 @@ def request_for(workflow: WorkflowOp, config: ConfigAttr, messages: tuple[Messag
 
 
 LAT_BINS = 8
+MAX_HITS_K = 9
+"""Per-query hits are one digit per query: kept for up to 9 replicas."""
 """Atoms of `lat_q`: with 8 bin means, the expected maximum of three
 independent calls keeps about 97 % of its excess over the mean."""
 
@@ -418,11 +425,27 @@ async def profile_workflow(
                 [v for j, v in [*mine, *flips] if not j.right_input],
                 runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
             )
+            if replicas <= MAX_HITS_K:
+                stats = replace(stats, hits=query_hits(mine, len(queries), replicas), hits_k=replicas)
             if name in levels:
                 successes, counts = levels[name].tally(config.key, mine)
-                stats = replace(stats, level_successes=successes, level_n=counts)
+                per_query = levels[name].per_query(config.key, mine, len(queries))
+                stats = replace(stats, level_successes=successes, level_n=counts, level_hits=per_query)
             out.agents[name][config.key] = stats
     return out
+
+
+def query_hits(calls: Sequence[tuple[Job, tuple[bool, CallResult]]], queries: int, k: int) -> str | None:
+    """Per query (run index), how many of its first `k` calls on a right
+    input were right ('.' with fewer than k); None when no call counts. What
+    composing agents query by query needs: which queries each one solves."""
+    outcomes: dict[int, list[bool]] = defaultdict(list)
+    for job, (good, result) in calls:
+        if job.right_input and result.ok:
+            outcomes[job.run].append(good)
+    if not outcomes:
+        return None
+    return "".join(str(sum(got[:k])) if len(got := outcomes.get(q, [])) >= k else "." for q in range(queries))
 
 
 def _by_candidate(
@@ -595,6 +618,16 @@ class _Levels:
     level_of: list[int]
     results: list[tuple[Job, tuple[bool, CallResult]]] = field(default_factory=list)
 
+    def _outcomes(
+        self, config: str, calls: Sequence[tuple[Job, tuple[bool, CallResult]]]
+    ) -> list[tuple[int | None, Job, tuple[bool, CallResult]]]:
+        """(level, job, outcome) of one candidate's calls: on the recorded
+        inputs at their own level (None: not placed), then on rewritten ones."""
+        found = [(self.recorded_level.get((job.run, job.request.messages)), job, outcome) for job, outcome in calls]
+        by_job = {id(job): j for job, j in zip(self.jobs, self.level_of, strict=True)}
+        found += [(by_job[id(job)], job, outcome) for job, outcome in self.results if job.config == config]
+        return found
+
     def tally(
         self, config: str, calls: Sequence[tuple[Job, tuple[bool, CallResult]]]
     ) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -602,15 +635,21 @@ class _Levels:
         the recorded inputs (`calls`) at their own level plus those on
         rewritten inputs."""
         successes, counts = [0] * (self.n + 1), [0] * (self.n + 1)
-        outcomes = [(self.recorded_level.get((job.run, job.request.messages)), outcome) for job, outcome in calls]
-        by_job = {id(job): j for job, j in zip(self.jobs, self.level_of, strict=True)}
-        outcomes += [(by_job[id(job)], outcome) for job, outcome in self.results if job.config == config]
-        for level, (good, result) in outcomes:
+        for level, _, (good, result) in self._outcomes(config, calls):
             if level is None or not result.ok:
                 continue
             counts[level] += 1
             successes[level] += good
         return tuple(successes), tuple(counts)
+
+    def per_query(self, config: str, calls: Sequence[tuple[Job, tuple[bool, CallResult]]], queries: int) -> str:
+        """`level_hits` for one candidate: per level, per query, the first
+        outcome measured there ('.' for none)."""
+        grid = [["."] * queries for _ in range(self.n + 1)]
+        for level, job, (good, result) in self._outcomes(config, calls):
+            if level is not None and result.ok and job.run < queries and grid[level][job.run] == ".":
+                grid[level][job.run] = "1" if good else "0"
+        return "|".join("".join(row) for row in grid)
 
 
 def _aggregate_levels(

@@ -22,7 +22,12 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
   Poisson-binomial of the proposals' accuracies (a replicated fork's k samples
   count k times) against its profiled success rate with exactly j right
   proposals; without level data (older IR) by `p_c` times the chance that at
-  least one proposal is right. A skipped optional agent passes its input on.
+  least one proposal is right. When every proposal is a leaf agent (it reads
+  only workflow inputs) measured query by query, and so is the aggregator at
+  every level, the Poisson-binomial is taken per profiling query from the
+  proposals' outcomes there, against the aggregator's outcome there
+  (`joint_proposal_acc`): proposers that fail on the same hard queries get
+  no credit for independence. A skipped optional agent passes its input on.
   The proposals are ready, in expectation, at `parallel_time` of theirs, and
   `t_x` is the largest of that and the other inputs' (and the gate's) times.
 * parallel (`parallel_time`): the branches of a fork of different agents end
@@ -60,6 +65,7 @@ from flowcompile.proxy.rules import (
     expected_max_lat,
     level_aggregate_acc,
     plurality_vote_acc,
+    resample_levels,
     right_count_dist,
 )
 
@@ -147,9 +153,42 @@ class Agent(Node):
     """Verdict agents: per choice, the measured chance of rejecting a wrong
     draft, or None (or no entries): taken to be `acc`, the chance of
     approving a right one."""
+    hits: tuple[np.ndarray | None, ...] = ()
+    """Per choice, its success rate on each profiling query (NaN: not
+    measured there), or None (or no entries): composed by `acc` alone."""
+    level_hits: tuple[np.ndarray | None, ...] = ()
+    """Aggregators: per choice, its outcome per profiling query (rows) and
+    level j of right proposals (columns), NaN where not measured."""
+    query_weights: np.ndarray | None = None
+    """Aggregators composed query by query: the profiling queries' weights
+    (None: equal), which posterior draws resample."""
 
     def children(self) -> Sequence[Node]:
         return (*self.inputs, *self.proposals, *self.gates)
+
+    @property
+    def is_leaf(self) -> bool:
+        """Reads only workflow inputs and always runs: its per-query outcomes
+        depend on its own choice alone."""
+        return not (self.proposals or self.gates or self.skippable) and all(isinstance(x, Input) for x in self.inputs)
+
+    @functools.cached_property
+    def joint(self) -> bool:
+        """An aggregator composed query by query: every proposal a leaf agent
+        with per-query hits for every choice, itself with per-query levels for
+        every choice (see `joint_proposal_acc`)."""
+        def complete(rows: tuple[np.ndarray | None, ...], n: int) -> bool:
+            return len(rows) == n and all(r is not None for r in rows)
+
+        if not (
+            self.proposals
+            and complete(self.level_hits, len(self.acc))
+            and complete(self.by_right, len(self.acc))
+            and all(isinstance(x, Agent) and x.is_leaf and complete(x.hits, len(x.acc)) for x in self.proposals)
+        ):
+            return False
+        queries = {len(r) for r in self.level_hits} | {len(h) for x in self.proposals for h in x.hits}  # pyright: ignore
+        return len(queries) == 1  # profiled on the same queries
 
     def judge_rates(self, choice: int) -> tuple[float, float]:
         """(true-approve, false-approve) rates of a verdict agent's choice."""
@@ -308,6 +347,42 @@ def proposal_acc(
     arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in accs])
     drawn = [a for a, k in zip(arrays, copies, strict=True) for _ in range(k)]
     return aggregate_acc(np.stack(drawn, -1), p)
+
+
+def joint_proposal_acc(
+    curve: Sequence[float],
+    levels: np.ndarray,
+    hits: Sequence[np.ndarray],
+    accs: Sequence[np.ndarray | float],
+    copies: Sequence[int],
+    weights: np.ndarray | None = None,
+):
+    """An aggregator's success on correct other inputs, composed query by
+    query (correlated difficulty: proposers fail together on hard queries).
+
+    On profiling query q, proposal i is right w.p. `hits[i][..., q]` (its
+    measured rate there; where NaN, its accuracy `accs[i]`), drawn
+    `copies[i]` times, independently given the query; the aggregator succeeds
+    with j right w.p. `levels[q, j]`, measured on that query (where NaN, the
+    level curve `curve[j]`; for a proposal count other than the measured
+    one, the resampled curve). The estimate is the (`weights`-) mean over
+    every profiling query: a candidate measured on fewer of them (adaptive
+    profiling) still composes its proposers query by query, with its level
+    curve where its own outcome is missing. Broadcasts over the leading
+    axes of `hits` and `accs`; not monotone in the proposals' accuracies, so
+    the search enumerates the proposals' choices rather than their fronts."""
+    rates = [
+        np.where(np.isnan(h), np.asarray(a, dtype=float)[..., None], h)
+        for h, a in zip(np.broadcast_arrays(*[np.asarray(h, dtype=float) for h in hits]), accs, strict=True)
+    ]
+    dist = right_count_dist(rates, copies)  # [..., queries, n + 1]
+    if dist.shape[-1] == levels.shape[1]:
+        table = np.where(np.isnan(levels), np.asarray(curve, dtype=float)[None, :], levels)
+    else:
+        table = np.broadcast_to(resample_levels(curve, dist.shape[-1] - 1), (len(levels), dist.shape[-1]))
+    per_query = (dist * table).sum(-1)
+    w = np.ones(len(levels)) if weights is None else np.asarray(weights, dtype=float)
+    return per_query @ (w / w.sum())
 
 
 def parallel_time(ts: Sequence[np.ndarray | float], spreads: Sequence[np.ndarray | None]):
@@ -473,7 +548,14 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
             k = var.labels[assign[var.key]] if var is not None else 1
             copies.append(int(k))  # pyright: ignore[reportArgumentType]
             cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
-        p = float(proposal_acc(p, node.levels_of(choice), [v.acc for v in proposal_values], copies))
+        accs = [v.acc for v in proposal_values]
+        if node.joint:
+            hits = [x.hits[assign[x.var.key]] for x in node.proposals]  # pyright: ignore
+            p = float(joint_proposal_acc(
+                node.by_right[choice] or (), node.level_hits[choice], hits, accs, copies, node.query_weights  # pyright: ignore
+            ))
+        else:
+            p = float(proposal_acc(p, node.levels_of(choice), accs, copies))
         t_in = max(t_in, _joined(node.proposals, proposal_values, assign))
     for gate in node.gates:
         t_in = max(t_in, ev(gate).t)

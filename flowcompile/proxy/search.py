@@ -66,6 +66,7 @@ from flowcompile.proxy.model import (
     assignments,
     effective_inputs,
     evaluate,
+    joint_proposal_acc,
     parallel_time,
     proposal_acc,
     refine_loop,
@@ -228,14 +229,19 @@ class _Search:
         because every rule is monotone in its inputs' (acc, t), so a dominated
         value of the pinned node can only give dominated results. Variables
         still reachable by two paths that avoid every pin, and those of values
-        a loop body reads from outside, are conditioned on by configuration."""
+        a loop body reads from outside, are conditioned on by configuration
+        (so are those of a joint aggregator's proposals, which are not read
+        by front)."""
         users: dict[int, int] = defaultdict(int)
         for node in walk(self.root):
             for child in self._join_children(node):
                 users[id(child)] += 1
+        # a joint aggregator reads its proposals choice by choice, not by front
+        enumerated = {id(x) for a in walk(self.root) if isinstance(a, Agent) and a.joint for x in a.proposals}
         pins = [
             n for n in walk(self.root)
             if users[id(n)] >= 2
+            and id(n) not in enumerated
             and not isinstance(n, (Input, Carried))
             and not self.open[id(n)]  # its front depends on a knob chosen above it
             and not any(k.startswith("carried:") for k in self.sup[id(n)])
@@ -525,7 +531,7 @@ class _Search:
                 for (index, var), choice in zip(knobs, setting, strict=True):
                     copies[index] = int(var.labels[choice])  # pyright: ignore[reportArgumentType]
                     fixed.enter_context(self._knob(var, choice))
-                fronts = [self.front(x) for x in node.proposals]
+                fronts = [self._choices_front(x) if node.joint else self.front(x) for x in node.proposals]
             combos = math.prod(len(f) for f in fronts)
             self._check(region, [len(upstream), combos, len(settings), len(choices)])
             idx = self._product(region, [upstream, *fronts])
@@ -538,7 +544,16 @@ class _Search:
             for choice in choices:
                 if choice == node.skip_index:
                     continue  # added once below: skipping reads no proposal
-                p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
+                if node.joint:
+                    hits = [
+                        np.stack(x.hits)[f.assign[i, self.column[x.var.key]]]  # pyright: ignore
+                        for x, f, i in zip(node.proposals, fronts, idx[1:], strict=True)
+                    ]
+                    p = joint_proposal_acc(
+                        node.by_right[choice], node.level_hits[choice], hits, accs, copies, node.query_weights  # pyright: ignore
+                    )
+                else:
+                    p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
                 parts_acc.append(np.asarray(agent_acc(p, u, node.recovery_of(choice)), dtype=float))
                 parts_t.append(t_in + self._call_lat(node, choice))
                 parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
@@ -548,6 +563,18 @@ class _Search:
             parts_t.append(skipped.t)
             parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), node.skip_index)))
         return self._prune_agent(node, np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+
+    def _choices_front(self, node: Node) -> Front:
+        """Every choice of a leaf agent, unpruned: under a rule composed query
+        by query, a choice dominated on average may still solve the queries
+        the others miss."""
+        assert isinstance(node, Agent) and node.is_leaf
+        if id(node) in self.pin_point:
+            return self.pin_point[id(node)]
+        choices = np.array(self._choices(node.var))
+        acc = np.array([node.acc[c] for c in choices], dtype=float)
+        t = np.array([self._call_lat(node, c) for c in choices], dtype=float)
+        return Front(acc, t, self._with_choice(self._unset(len(choices)), node.var, choices))
 
     def _proposal_hits(self, region: str, node: Agent) -> Front:
         """Front of P(at least one proposal is right), as acc, and its time."""

@@ -2,7 +2,8 @@
 // reference answers on every reference run's calls, accepted or not, each by
 // its own input's state. On refine, 8 simulated queries, recovery off:
 // * the drafter reads only the query, always a right input: every candidate
-//   is measured on all 8 queries (the paper's rule takes the accepted runs);
+//   is measured on all 8 queries (the paper's rule takes the accepted runs),
+//   and its per-query outcomes (`hits`) have no gap;
 // * the critic is a judge, measured on every draft it read: approving the
 //   right ones (acc, acc_n) and rejecting the wrong ones (rec, rec_n), the
 //   same counts for every candidate, with no recovery calls;
@@ -25,9 +26,9 @@
 // CHECK: flow.workflow @refine
 // CHECK-SAME: judged = "reference answers"}
 // CHECK: flow.agent @drafter
-// CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8,
-// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8,
+// CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8, {{[^>]*}}, hits = "{{[01][01][01][01][01][01][01][01]}}">
+// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8, {{[^>]*}}, hits = "{{[01][01][01][01][01][01][01][01]}}">
 // CHECK: flow.agent @critic
-// CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT:[0-9]+]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG:[0-9]+]]>
-// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG]]>
+// CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT:[0-9]+]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG:[0-9]+]], hits = "{{[01.]+}}">
+// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG]], hits = "{{[01.]+}}">
 // CHECK: flow.agent @reviser
