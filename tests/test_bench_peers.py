@@ -4,8 +4,8 @@ invariants its metrics rest on.
 `bench/peers.py --only self_consistency --worlds default --quick` compiles the
 example, runs every peer and the oracle on held-out queries and writes its
 rows. Nothing here pins a number that only copies the simulator: the checks
-are relations that must hold whatever the world (the oracle bounds every
-single-configuration method, budgets are respected, the sets are disjoint).
+are relations that must hold whatever the world (the oracle's front on its
+own split, budgets are respected, the sets are disjoint).
 """
 
 from __future__ import annotations
@@ -46,14 +46,16 @@ def test_every_method_is_measured(rows: list[dict]) -> None:
         assert r["heldout"] >= 100 and r["points"] == len(r["measured"]) >= 1
 
 
-def test_oracle_bounds_every_configuration_method(rows: list[dict]) -> None:
+def test_oracle_is_chosen_on_its_own_split(rows: list[dict]) -> None:
+    """The oracle keeps the configurations non-dominated on its selection
+    split (every configuration measured there), and is scored on held-out."""
     oracle = next(r for r in rows if r["method"] == "oracle")
     assert oracle["hv_ratio"] == pytest.approx(1.0)
-    for r in rows:
-        if r["method"] == "routellm":  # mixes configurations per query: may leave the oracle's front
-            continue
-        assert r["hv_ratio"] <= 1.0 + 1e-9, r["method"]
-        assert r["best_acc"] <= oracle["best_acc"] + 1e-9, r["method"]
+    assert oracle["configs_measured"] == oracle["space_size"]
+    chosen = sorted(oracle["measured"], key=lambda p: p["sel_lat"])
+    assert all(a["sel_acc"] < b["sel_acc"] for a, b in zip(chosen, chosen[1:]))
+    # scored on other queries: not, in general, the same numbers
+    assert any((p["acc"], p["lat"]) != (p["sel_acc"], p["sel_lat"]) for p in chosen)
 
 
 def test_all_strongest_is_the_speedup_baseline(rows: list[dict]) -> None:
