@@ -87,10 +87,11 @@ def drawn_fronts(
     of the agents' accuracies (Beta, from each candidate's estimate and its
     profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
     used as is), and of the profiling queries' weights where an aggregator
-    composes query by query (the Bayesian bootstrap: Dirichlet(1, ..., 1)).
+    or a vote composes query by query (the Bayesian bootstrap: Dirichlet(1, ..., 1)).
     The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
     nominal = {id(a): (a.acc, a.query_weights) for a in agents}
+    votes = [n for n in pm.walk(root) if isinstance(n, pm.Vote) and n.joint]
     rng = np.random.default_rng(seed)
     try:
         yield frontier(root, limit)
@@ -102,10 +103,14 @@ def drawn_fronts(
                 agent.acc = tuple(float(x) for x in drawn)
                 if agent.joint:
                     agent.query_weights = rng.dirichlet(np.ones(len(agent.level_hits[0])))  # pyright: ignore
+            for vote in votes:
+                vote.query_weights = rng.dirichlet(np.ones(len(vote.inputs[0].hits[0])))  # pyright: ignore
             yield frontier(root, limit)
     finally:
         for agent in agents:
             agent.acc, agent.query_weights = nominal[id(agent)]
+        for vote in votes:
+            vote.query_weights = None
 
 
 def plausible_front(

@@ -33,6 +33,7 @@ from flowcompile.dialects.flow import (
 )
 from flowcompile.profiling.profiler import output_kind
 from flowcompile.proxy import model as pm
+from flowcompile.proxy.difficulty import smooth
 from flowcompile.proxy.search import Point
 
 
@@ -130,6 +131,7 @@ class _Builder:
             replicas=replicas,
             rejects=tuple(e.get("rec") for e in estimates) if output_kind(op) == "verdict" else (),  # pyright: ignore
             hits=per_query_hits(op),
+            hits_k=max((int(p.get("hits_k") or 1) for p in _profiles(op) if p is not None), default=1),  # pyright: ignore
             level_hits=per_query_levels(op) if proposals else (),
         )
 
@@ -246,8 +248,12 @@ def _deviations(estimates: list[EstimateAttr]) -> tuple[tuple[float, ...] | None
 
 
 def build_model(workflow: WorkflowOp) -> pm.Node:
-    """The proxy model of a workflow whose agents carry estimates."""
-    return _Builder(workflow).build()
+    """The proxy model of a workflow whose agents carry estimates; the
+    per-query outcomes of its leaf agents smoothed by the query-difficulty
+    model (`flowcompile.proxy.difficulty`)."""
+    root = _Builder(workflow).build()
+    smooth(root)
+    return root
 
 
 def label_attr(label: object) -> Attribute:

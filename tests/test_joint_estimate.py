@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from xdsl.dialects.builtin import IntegerAttr, i64
 
 from flowcompile.compiler import import_spec, parse, run_passes, the_workflow
 from flowcompile.dialects.flow import ProfileAttr
@@ -51,15 +53,39 @@ def test_missing_outcomes_fall_back_to_rates_and_curve():
     assert got == pytest.approx((1.0 + 0.5 * 0.6) / 2)
 
 
-def test_replicated_proposal_draws_per_query_rate_and_weights_count():
-    # one proposal drawn 3 times, right w.p. 2/3 on query 0 and 0 on query 1;
-    # the curve (measured at 3 proposals) scores 1 for two or more right
-    levels = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
+def test_replicated_proposal_draws_from_its_profiled_samples():
+    # one proposal right on 2 of its 3 profiled samples of query 0, none of
+    # query 1; the aggregator succeeds with two or more right
     hits = [np.array([2 / 3, 0.0])]
-    p2 = 3 * (2 / 3) ** 2 * (1 / 3) + (2 / 3) ** 3
-    assert pm.joint_proposal_acc([0, 0, 1, 1], levels, hits, [0.3], [3]) == pytest.approx(p2 / 2)
-    weighted = pm.joint_proposal_acc([0, 0, 1, 1], levels, hits, [0.3], [3], np.array([3.0, 1.0]))
-    assert weighted == pytest.approx(p2 * 3 / 4)
+    curve = [0.0, 0.0, 1.0, 1.0]
+    levels = np.full((2, 4), NAN)
+    # 3 draws of 3 profiled: exactly the 2 right ones on query 0
+    assert pm.joint_proposal_acc(curve, levels, hits, [0.3], [3], calls=[3]) == pytest.approx(0.5)
+    weighted = pm.joint_proposal_acc(curve, levels, hits, [0.3], [3], np.array([3.0, 1.0]), calls=[3])
+    assert weighted == pytest.approx(0.75)
+    # 2 draws without replacement: both right w.p. (2/3)(1/2)
+    curve2 = [0.0, 0.0, 1.0]
+    assert pm.joint_proposal_acc(curve2, np.full((2, 3), NAN), hits, [0.3], [2], calls=[3]) == pytest.approx(1 / 6)
+
+
+def test_sample_counts_are_hypergeometric_up_to_the_profiled_count():
+    from flowcompile.proxy.rules import sample_count_dist
+
+    assert sample_count_dist(np.array([2]), 5, 3)[0] == pytest.approx([0.1, 0.6, 0.3, 0.0])
+    assert sample_count_dist(np.array([2]), 5, 5)[0] == pytest.approx([0, 0, 1, 0, 0, 0])
+    past = sample_count_dist(np.array([2]), 5, 7)[0]  # more draws than profiled: binomial at 2/5
+    assert past.sum() == pytest.approx(1.0) and past[7] == pytest.approx(0.4**7)
+
+
+def test_joint_vote_counts_one_querys_samples_together():
+    # a solver right on 3 of 5 profiled samples of query 0 and 1 of 5 of query 1
+    hits = [np.array([0.6, 0.2])]
+    one = pm.joint_vote_acc(hits, [5], [0.4], 1)
+    assert one == pytest.approx(0.4)
+    five = pm.joint_vote_acc(hits, [5], [0.4], 5)  # strict majority: query 0 only
+    assert five == pytest.approx(0.5)
+    independent = pm.vote_acc([0.4], 5)
+    assert independent == pytest.approx(sum(math.comb(5, j) * 0.4**j * 0.6 ** (5 - j) for j in (3, 4, 5)))
 
 
 def _mixture(rng: np.random.Generator, proposers: int, queries: int, sampled: bool) -> pm.Agent:
@@ -192,3 +218,96 @@ def test_joint_estimate_is_closer_to_the_executor_on_a_correlated_world():
             choice = {v.key: v.labels.index(assign[v.key]) for v in pm.all_vars(root)}
             errors[rule].append(abs(pm.evaluate(root, choice).acc - measured))
     assert np.mean(errors["joint"]) < np.mean(errors["independent"]), errors
+
+
+def _votes(rng: np.random.Generator, queries: int, sampled: bool) -> pm.Vote:
+    """A random vote over leaf agents measured per query: the samples of one
+    (5 profiled per query) or one call each of three."""
+    query = pm.Input()
+
+    def leaf(name: str, calls: int, knob: pm.Var | None) -> pm.Agent:
+        n = int(rng.integers(2, 6))
+        hits = tuple(rng.integers(0, calls + 1, queries) / calls for _ in range(n))
+        for h in hits:
+            h[rng.random(queries) < 0.1] = NAN
+        lat = rng.uniform(1, 10, n)
+        return pm.Agent(
+            pm.Var(name, tuple(range(n))), (query,), tuple(float(np.nanmean(h)) for h in hits), tuple(lat),
+            (0.0,) * n, hits=hits, hits_k=calls, replicas=(knob,) if knob else (),
+            lat_max=tuple((x, x * 1.2, x * 1.3, x * 1.4, x * 1.5) for x in lat) if knob else (),
+        )
+
+    if sampled:
+        knob = pm.Var("k", (1, 3, 5))
+        return pm.Vote((leaf("solver", 5, knob),), knob, wrong_agree=float(rng.uniform(0.2, 1.0)))
+    return pm.Vote(tuple(leaf(f"s{i}", 1, None) for i in range(3)), None, wrong_agree=float(rng.uniform(0.2, 1.0)))
+
+
+@pytest.mark.parametrize("seed,sampled", [(s, s % 2 == 0) for s in range(6)])
+def test_search_is_exact_for_the_joint_vote(seed, sampled):
+    root = _votes(np.random.default_rng(seed), 16, sampled)
+    assert root.joint
+    found = sorted((round(p.estimate.acc, 9), round(p.estimate.t, 9)) for p in frontier(root))
+    truth = sorted((round(p.estimate.acc, 9), round(p.estimate.t, 9)) for p in brute_force(root))
+    assert found == truth
+
+
+def test_joint_vote_is_closer_to_the_executor_on_a_correlated_world():
+    """Self-consistency on the correlated world: a solver's samples of one
+    query share its difficulty. Over every configuration with 3 or 5
+    samples, the joint estimate's mean absolute error against 200 held-out
+    queries is below the independent binomial's."""
+    world = str(correlated_world_path())
+    module = import_spec(EXAMPLES / "self_consistency.yaml")
+    run_passes(module, f"profile{{samples=64 max-samples=0 cache=none world=\"{world}\"}},compose")
+    wf = the_workflow(module)
+    (solver,) = wf.agents
+    assert all(p is not None and p.get("hits_k") == 5 for p in solver.per_candidate("profiles", ProfileAttr))
+    queries = generate_dataset(SimWorld(world), 200, 1000)
+    errors = {"joint": [], "independent": []}
+    for config, samples in itertools.product(solver.candidates(), (3, 5)):
+        assign = {"solver": config}
+        knob = {v.key: v for v in pm.all_vars(build_model(wf)) if v.key != "solver"}
+        (key,) = knob
+        runs = asyncio.run(run_many(wf, {**assign, key: IntegerAttr(samples, i64)}, SimBackend(SimWorld(world)), queries, concurrency=16))
+        measured = sum(score(r, q) for r, q in zip(runs, queries, strict=True)) / len(queries)
+        for rule in errors:
+            root = build_model(wf)
+            if rule == "independent":
+                for node in pm.walk(root):
+                    if isinstance(node, pm.Agent):
+                        node.hits = ()
+            assert root.joint == (rule == "joint")
+            choice = {"solver": root.inputs[0].var.labels.index(config), key: knob[key].labels.index(samples)}
+            errors[rule].append(abs(pm.evaluate(root, choice).acc - measured))
+    assert np.mean(errors["joint"]) < np.mean(errors["independent"]), errors
+
+
+def test_difficulty_model_recovers_abilities_and_difficulties():
+    from flowcompile.proxy.difficulty import fit
+
+    rng = np.random.default_rng(1)
+    ability, difficulty = np.array([-1.0, 0.0, 1.5, 2.5]), rng.normal(0.0, 1.2, 400)
+    p = 1.0 / (1.0 + np.exp(-(ability[:, None] - difficulty[None, :])))
+    calls = [5, 5, 5, 5]
+    rows = [rng.binomial(5, row) / 5 for row in p]
+    rows[0][:50] = NAN  # not measured there
+    got_ability, got_difficulty = fit(rows, calls)
+    shift = np.mean(got_difficulty) - np.mean(difficulty)  # the scale's origin is free
+    assert np.abs(got_ability - shift - ability).max() < 0.3
+    assert np.corrcoef(got_difficulty, difficulty)[0, 1] > 0.85
+
+
+def test_smoothing_keeps_each_candidates_mean_and_shares_the_queries_difficulty():
+    from flowcompile.proxy.difficulty import smooth
+
+    root = _mixture(np.random.default_rng(4), 3, 200, False)
+    raw = {id(a): [np.nanmean(h) for h in a.hits] for a in root.proposals}  # pyright: ignore
+    smooth(root)
+    for agent in root.proposals:
+        assert agent.hits_k == 0 and all(not np.isnan(h).any() for h in agent.hits)  # pyright: ignore
+        assert np.allclose([h.mean() for h in agent.hits], raw[id(agent)], atol=0.05)  # pyright: ignore
+    # one difficulty per query: every candidate's rates rank the queries alike
+    rates = np.array([h for a in root.proposals for h in a.hits])  # pyright: ignore
+    order = np.argsort(rates[0])
+    assert all((np.diff(row[order]) >= -1e-12).all() for row in rates)

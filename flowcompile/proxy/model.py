@@ -61,12 +61,16 @@ import numpy as np
 
 from flowcompile.proxy.rules import (
     aggregate_acc,
+    binomial_dist,
     binomial_plurality_acc,
+    convolve_counts,
     expected_max_lat,
     level_aggregate_acc,
     plurality_vote_acc,
+    plurality_win,
     resample_levels,
     right_count_dist,
+    sample_count_dist,
 )
 
 Assignment = Mapping[str, int]
@@ -156,6 +160,9 @@ class Agent(Node):
     hits: tuple[np.ndarray | None, ...] = ()
     """Per choice, its success rate on each profiling query (NaN: not
     measured there), or None (or no entries): composed by `acc` alone."""
+    hits_k: int = 1
+    """Profiled calls per query behind each entry of `hits` (replicas); 0:
+    the entries are modeled rates (`difficulty.smooth`)."""
     level_hits: tuple[np.ndarray | None, ...] = ()
     """Aggregators: per choice, its outcome per profiling query (rows) and
     level j of right proposals (columns), NaN where not measured."""
@@ -172,23 +179,24 @@ class Agent(Node):
         depend on its own choice alone."""
         return not (self.proposals or self.gates or self.skippable) and all(isinstance(x, Input) for x in self.inputs)
 
+    @property
+    def measured_per_query(self) -> bool:
+        """A leaf with per-query hits for every choice."""
+        return self.is_leaf and _complete(self.hits, len(self.acc))
+
     @functools.cached_property
     def joint(self) -> bool:
         """An aggregator composed query by query: every proposal a leaf agent
         with per-query hits for every choice, itself with per-query levels for
         every choice (see `joint_proposal_acc`)."""
-        def complete(rows: tuple[np.ndarray | None, ...], n: int) -> bool:
-            return len(rows) == n and all(r is not None for r in rows)
-
         if not (
             self.proposals
-            and complete(self.level_hits, len(self.acc))
-            and complete(self.by_right, len(self.acc))
-            and all(isinstance(x, Agent) and x.is_leaf and complete(x.hits, len(x.acc)) for x in self.proposals)
+            and _complete(self.level_hits, len(self.acc))
+            and _complete(self.by_right, len(self.acc))
+            and all(isinstance(x, Agent) and x.measured_per_query for x in self.proposals)
         ):
             return False
-        queries = {len(r) for r in self.level_hits} | {len(h) for x in self.proposals for h in x.hits}  # pyright: ignore
-        return len(queries) == 1  # profiled on the same queries
+        return _same_queries([*self.level_hits, *(h for x in self.proposals for h in x.hits)])  # pyright: ignore
 
     def judge_rates(self, choice: int) -> tuple[float, float]:
         """(true-approve, false-approve) rates of a verdict agent's choice."""
@@ -246,9 +254,18 @@ class Vote(Node):
     inputs: tuple[Node, ...]
     samples: Var | None = None
     wrong_agree: float = 1.0
+    query_weights: np.ndarray | None = None
+    """Composed query by query: the profiling queries' weights (None: equal)."""
 
     def children(self) -> Sequence[Node]:
         return self.inputs
+
+    @functools.cached_property
+    def joint(self) -> bool:
+        """Composed query by query (`joint_vote_acc`): every input a leaf
+        agent measured per query (samples of one query share its difficulty)."""
+        voters = [x for x in self.inputs if isinstance(x, Agent) and x.measured_per_query]
+        return len(voters) == len(self.inputs) and _same_queries([h for x in voters for h in x.hits])  # pyright: ignore
 
     def own_vars(self) -> Sequence[Var]:
         return (self.samples,) if self.samples is not None else ()
@@ -349,6 +366,57 @@ def proposal_acc(
     return aggregate_acc(np.stack(drawn, -1), p)
 
 
+def _complete(rows: Sequence[object], n: int) -> bool:
+    return len(rows) == n and all(r is not None for r in rows)
+
+
+def _same_queries(rows: Sequence[np.ndarray]) -> bool:
+    """Per-query rows of one profiling run: one length."""
+    return len({len(r) for r in rows}) == 1
+
+
+def query_count_dist(hits: np.ndarray, calls: int, draws: int, acc: np.ndarray | float) -> np.ndarray:
+    """Per profiling query, the distribution of right answers among `draws`
+    calls of an agent right on `hits[..., q]` of its `calls` profiled ones
+    there (`rules.sample_count_dist`; `calls` 0: `hits` are modeled rates,
+    drawn independently); where not measured (NaN), `draws`
+    independent calls at its accuracy `acc` (broadcast over leading axes).
+    Shape: hits' shape + (draws + 1,)."""
+    hits = np.asarray(hits, dtype=float)
+    measured = ~np.isnan(hits)
+    fallback = binomial_dist(np.broadcast_to(np.asarray(acc, dtype=float)[..., None], hits.shape), draws)
+    if calls == 0:  # modeled rates (`difficulty.smooth`): independent draws given the query
+        return np.where(measured[..., None], binomial_dist(np.where(measured, hits, 0.0), draws), fallback)
+    right = np.rint(np.where(measured, hits, 0.0) * calls).astype(int)
+    return np.where(measured[..., None], sample_count_dist(right, calls, draws), fallback)
+
+
+def _query_mean(per_query: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    w = np.ones(per_query.shape[-1]) if weights is None else np.asarray(weights, dtype=float)
+    return per_query @ (w / w.sum())
+
+
+def joint_vote_acc(
+    hits: Sequence[np.ndarray],
+    calls: Sequence[int],
+    accs: Sequence[np.ndarray | float],
+    samples: int | None,
+    wrong_agree: float = 1.0,
+    weights: np.ndarray | None = None,
+):
+    """`flow.vote` composed query by query: over the `samples` replicas of
+    `hits[0]`'s agent, or one call of each input's agent; per profiling query
+    the count of right answers (`query_count_dist`; the inputs independent
+    given the query) against `rules.plurality_win`, then the (`weights`-)
+    mean over the queries. Broadcasts over leading axes."""
+    if samples is not None:
+        dist = query_count_dist(hits[0], calls[0], samples, accs[0])
+    else:
+        parts = [query_count_dist(h, k, 1, a) for h, k, a in zip(hits, calls, accs, strict=True)]
+        dist = functools.reduce(convolve_counts, parts)
+    return _query_mean(dist @ plurality_win(dist.shape[-1] - 1, wrong_agree), weights)
+
+
 def joint_proposal_acc(
     curve: Sequence[float],
     levels: np.ndarray,
@@ -356,13 +424,15 @@ def joint_proposal_acc(
     accs: Sequence[np.ndarray | float],
     copies: Sequence[int],
     weights: np.ndarray | None = None,
+    calls: Sequence[int] | None = None,
 ):
     """An aggregator's success on correct other inputs, composed query by
     query (correlated difficulty: proposers fail together on hard queries).
 
-    On profiling query q, proposal i is right w.p. `hits[i][..., q]` (its
-    measured rate there; where NaN, its accuracy `accs[i]`), drawn
-    `copies[i]` times, independently given the query; the aggregator succeeds
+    On profiling query q, proposal i's `copies[i]` draws hold as many right
+    answers as `query_count_dist` gives from its `calls[i]` (default 1)
+    profiled calls there (where NaN, independent draws at its accuracy
+    `accs[i]`), the proposals independent given the query; the aggregator succeeds
     with j right w.p. `levels[q, j]`, measured on that query (where NaN, the
     level curve `curve[j]`; for a proposal count other than the measured
     one, the resampled curve). The estimate is the (`weights`-) mean over
@@ -371,18 +441,14 @@ def joint_proposal_acc(
     curve where its own outcome is missing. Broadcasts over the leading
     axes of `hits` and `accs`; not monotone in the proposals' accuracies, so
     the search enumerates the proposals' choices rather than their fronts."""
-    rates = [
-        np.where(np.isnan(h), np.asarray(a, dtype=float)[..., None], h)
-        for h, a in zip(np.broadcast_arrays(*[np.asarray(h, dtype=float) for h in hits]), accs, strict=True)
-    ]
-    dist = right_count_dist(rates, copies)  # [..., queries, n + 1]
+    calls = [1] * len(hits) if calls is None else calls
+    parts = [query_count_dist(h, c, k, a) for h, c, k, a in zip(hits, calls, copies, accs, strict=True)]
+    dist = functools.reduce(convolve_counts, parts)  # [..., queries, n + 1]
     if dist.shape[-1] == levels.shape[1]:
         table = np.where(np.isnan(levels), np.asarray(curve, dtype=float)[None, :], levels)
     else:
         table = np.broadcast_to(resample_levels(curve, dist.shape[-1] - 1), (len(levels), dist.shape[-1]))
-    per_query = (dist * table).sum(-1)
-    w = np.ones(len(levels)) if weights is None else np.asarray(weights, dtype=float)
-    return per_query @ (w / w.sum())
+    return _query_mean((dist * table).sum(-1), weights)
 
 
 def parallel_time(ts: Sequence[np.ndarray | float], spreads: Sequence[np.ndarray | None]):
@@ -511,7 +577,14 @@ def _eval(
     elif isinstance(node, Vote):
         values = [ev(x) for x in node.inputs]
         k = node.samples.labels[assign[node.samples.key]] if node.samples else None
-        acc = float(vote_acc([v.acc for v in values], k, node.wrong_agree))  # pyright: ignore[reportArgumentType]
+        if node.joint:
+            voters: list[Agent] = list(node.inputs)  # pyright: ignore[reportAssignmentType]
+            acc = float(joint_vote_acc(
+                [x.hits[assign[x.var.key]] for x in voters], [x.hits_k for x in voters],  # pyright: ignore
+                [v.acc for v in values], k, node.wrong_agree, node.query_weights,  # pyright: ignore
+            ))
+        else:
+            acc = float(vote_acc([v.acc for v in values], k, node.wrong_agree))  # pyright: ignore[reportArgumentType]
         cost = sum(v.cost for v in values) * (k or 1)  # pyright: ignore[reportOperatorIssue]
         result = Estimate(acc, _joined(node.inputs, values, assign), cost)
     elif isinstance(node, Switch):
@@ -552,7 +625,8 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
         if node.joint:
             hits = [x.hits[assign[x.var.key]] for x in node.proposals]  # pyright: ignore
             p = float(joint_proposal_acc(
-                node.by_right[choice] or (), node.level_hits[choice], hits, accs, copies, node.query_weights  # pyright: ignore
+                node.by_right[choice] or (), node.level_hits[choice], hits, accs, copies, node.query_weights,  # pyright: ignore
+                [x.hits_k for x in node.proposals],  # pyright: ignore
             ))
         else:
             p = float(proposal_acc(p, node.levels_of(choice), accs, copies))

@@ -292,6 +292,31 @@ def binomial_dist(p: ArrayLike, n: int) -> Float:
     return np.exp(log_comb + t_hit + t_miss)
 
 
+def sample_count_dist(right: ArrayLike, calls: int, draws: int) -> Float:
+    """``P(J = j)``, j = 0..draws, on a new last axis: right answers among
+    `draws` samples of a query on which `right` of `calls` profiled samples
+    were right. Samples of one query are exchangeable, so for ``draws <=
+    calls`` J is hypergeometric (drawing without replacement from the
+    profiled ones: unbiased, and what the profiled samples themselves show at
+    ``draws = calls``); past `calls`, binomial at the rate ``right / calls``."""
+    right = np.asarray(right, dtype=int)
+    if draws > calls:
+        return binomial_dist(right / calls, draws)
+    j = np.arange(draws + 1)
+    r = right[..., None]
+    log_p = _log_comb_array(r, j) + _log_comb_array(calls - r, draws - j) - _log_comb(calls, draws)
+    return np.exp(log_p)
+
+
+def _log_comb_array(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """log C(n, k) elementwise for integer arrays; -inf where k < 0 or k > n."""
+    n, k = np.broadcast_arrays(np.asarray(n, dtype=int), np.asarray(k, dtype=int))
+    ok = (k >= 0) & (k <= n) & (n >= 0)
+    safe_n, safe_k = np.where(ok, n, 0), np.where(ok, k, 0)
+    log_fact = np.array([lgamma(i + 1) for i in range(int(safe_n.max(initial=0)) + 1)])
+    return np.where(ok, log_fact[safe_n] - log_fact[safe_k] - log_fact[safe_n - safe_k], -np.inf)
+
+
 def right_count_dist(p: Sequence[ArrayLike], copies: Sequence[int] | None = None) -> Float:
     """Distribution of how many inputs are right, on a new last axis.
 
@@ -305,12 +330,13 @@ def right_count_dist(p: Sequence[ArrayLike], copies: Sequence[int] | None = None
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in p]) if p else []
     dist = np.ones((arrays[0].shape if arrays else ()) + (1,))
     for x, k in zip(arrays, copies):
-        dist = _convolve_last(dist, binomial_dist(x, k))
+        dist = convolve_counts(dist, binomial_dist(x, k))
     return dist
 
 
-def _convolve_last(a: Float, b: Float) -> Float:
-    """Convolution of two count distributions along the last axis."""
+def convolve_counts(a: Float, b: Float) -> Float:
+    """The count distribution of a sum of two independent counts (last
+    axis), broadcasting the leading axes."""
     out = np.zeros(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (a.shape[-1] + b.shape[-1] - 1,))
     for j in range(b.shape[-1]):
         out[..., j : j + a.shape[-1]] += a * b[..., j, None]

@@ -67,6 +67,7 @@ from flowcompile.proxy.model import (
     effective_inputs,
     evaluate,
     joint_proposal_acc,
+    joint_vote_acc,
     parallel_time,
     proposal_acc,
     refine_loop,
@@ -230,14 +231,18 @@ class _Search:
         value of the pinned node can only give dominated results. Variables
         still reachable by two paths that avoid every pin, and those of values
         a loop body reads from outside, are conditioned on by configuration
-        (so are those of a joint aggregator's proposals, which are not read
-        by front)."""
+        (so are those of a joint aggregator's proposals and a joint vote's
+        inputs, which are not read by front)."""
         users: dict[int, int] = defaultdict(int)
         for node in walk(self.root):
             for child in self._join_children(node):
                 users[id(child)] += 1
-        # a joint aggregator reads its proposals choice by choice, not by front
-        enumerated = {id(x) for a in walk(self.root) if isinstance(a, Agent) and a.joint for x in a.proposals}
+        # a joint aggregator or vote reads its inputs choice by choice, not by front
+        enumerated = {
+            id(x) for a in walk(self.root)
+            if isinstance(a, (Agent, Vote)) and a.joint
+            for x in (a.proposals if isinstance(a, Agent) else a.inputs)
+        }
         pins = [
             n for n in walk(self.root)
             if users[id(n)] >= 2
@@ -550,7 +555,8 @@ class _Search:
                         for x, f, i in zip(node.proposals, fronts, idx[1:], strict=True)
                     ]
                     p = joint_proposal_acc(
-                        node.by_right[choice], node.level_hits[choice], hits, accs, copies, node.query_weights  # pyright: ignore
+                        node.by_right[choice], node.level_hits[choice], hits, accs, copies, node.query_weights,  # pyright: ignore
+                        [x.hits_k for x in node.proposals],  # pyright: ignore
                     )
                 else:
                     p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
@@ -607,19 +613,30 @@ class _Search:
             parts.append((hit, front.t, self._with_choice(front.assign, var, np.full(len(front), choice))))
         return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
+    def _vote_acc(self, node: Vote, fronts: Sequence[Front], idx: Sequence[np.ndarray], samples: int | None):
+        """The vote's accuracy over a cross product of its inputs' fronts."""
+        accs = [f.acc[i] for f, i in zip(fronts, idx, strict=True)]
+        if not node.joint:
+            return vote_acc(accs, samples, node.wrong_agree)
+        voters: list[Agent] = list(node.inputs)  # pyright: ignore[reportAssignmentType]
+        hits = [np.stack(x.hits)[f.assign[i, self.column[x.var.key]]] for x, f, i in zip(voters, fronts, idx, strict=True)]  # pyright: ignore
+        return joint_vote_acc(hits, [x.hits_k for x in voters], accs, samples, node.wrong_agree, node.query_weights)
+
     def _vote(self, node: Vote) -> Front:
         region = "flow.vote"
+        # composed query by query, an input's choices are not read by front
+        front_of = self._choices_front if node.joint else self.front
         if node.samples is not None:
             parts = []
             for c in self._choices(node.samples):
                 with self._knob(node.samples, c):
-                    front = self.front(node.inputs[0])
-                parts.append((vote_acc([front.acc], node.samples.labels[c], node.wrong_agree), front.t,
-                              self._with_choice(front.assign, node.samples, np.full(len(front), c))))
+                    front = front_of(node.inputs[0])
+                acc = self._vote_acc(node, [front], [np.arange(len(front))], int(node.samples.labels[c]))  # pyright: ignore
+                parts.append((acc, front.t, self._with_choice(front.assign, node.samples, np.full(len(front), c))))
             return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
-        fronts = [self.front(x) for x in node.inputs]
+        fronts = [front_of(x) for x in node.inputs]
         idx = self._product(region, fronts)
-        acc = vote_acc([f.acc[i] for f, i in zip(fronts, idx, strict=True)], None, node.wrong_agree)
+        acc = self._vote_acc(node, fronts, idx, None)
         t = self._parallel(node.inputs, fronts, idx)
         assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
         return _prune(acc, t, assign)
