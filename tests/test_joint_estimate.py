@@ -195,17 +195,13 @@ def _configs(wf, rng: np.random.Generator, n: int) -> list[dict]:
     return [{a.agent_name: g[i] for a, g, i in zip(agents, grid, pick, strict=True)} for pick in sorted(picks)]
 
 
-def test_joint_estimate_is_closer_to_the_executor_on_a_correlated_world():
-    """Mixture on the correlated world (proposers share hard queries): over 12
-    configurations, the joint estimate's mean absolute error against 200
-    held-out queries is below the independent rule's."""
-    world = str(correlated_world_path())
-    module = import_spec(EXAMPLES / "mixture.yaml")
-    run_passes(module, f"profile{{samples=64 max-samples=0 cache=none world=\"{world}\"}},compose")
-    wf = the_workflow(module)
+def _held_out_errors(wf, world: str, assigns: list[dict]) -> dict[str, list[float]]:
+    """Per rule (joint; independent: the per-query outcomes dropped), the
+    absolute error of each configuration's estimate against its accuracy on
+    200 held-out queries, run by the executor."""
     queries = generate_dataset(SimWorld(world), 200, 1000)
-    errors = {"joint": [], "independent": []}
-    for assign in _configs(wf, np.random.default_rng(0), 12):
+    errors: dict[str, list[float]] = {"joint": [], "independent": []}
+    for assign in assigns:
         runs = asyncio.run(run_many(wf, assign, SimBackend(SimWorld(world)), queries, concurrency=16))
         measured = sum(score(r, q) for r, q in zip(runs, queries, strict=True)) / len(queries)
         for rule in errors:
@@ -215,8 +211,21 @@ def test_joint_estimate_is_closer_to_the_executor_on_a_correlated_world():
                     if isinstance(node, pm.Agent):
                         node.hits = ()
             assert root.joint == (rule == "joint")
-            choice = {v.key: v.labels.index(assign[v.key]) for v in pm.all_vars(root)}
+            labels = {k: v.value.data if isinstance(v, IntegerAttr) else v for k, v in assign.items()}
+            choice = {v.key: v.labels.index(labels[v.key]) for v in pm.all_vars(root)}
             errors[rule].append(abs(pm.evaluate(root, choice).acc - measured))
+    return errors
+
+
+def test_joint_estimate_is_closer_to_the_executor_on_a_correlated_world():
+    """Mixture on the correlated world (proposers share hard queries): over 12
+    configurations, the joint estimate's mean absolute error against 200
+    held-out queries is below the independent rule's."""
+    world = str(correlated_world_path())
+    module = import_spec(EXAMPLES / "mixture.yaml")
+    run_passes(module, f"profile{{samples=64 max-samples=0 cache=none world=\"{world}\"}},compose")
+    wf = the_workflow(module)
+    errors = _held_out_errors(wf, world, _configs(wf, np.random.default_rng(0), 12))
     assert np.mean(errors["joint"]) < np.mean(errors["independent"]), errors
 
 
@@ -263,23 +272,12 @@ def test_joint_vote_is_closer_to_the_executor_on_a_correlated_world():
     wf = the_workflow(module)
     (solver,) = wf.agents
     assert all(p is not None and p.get("hits_k") == 5 for p in solver.per_candidate("profiles", ProfileAttr))
-    queries = generate_dataset(SimWorld(world), 200, 1000)
-    errors = {"joint": [], "independent": []}
-    for config, samples in itertools.product(solver.candidates(), (3, 5)):
-        assign = {"solver": config}
-        knob = {v.key: v for v in pm.all_vars(build_model(wf)) if v.key != "solver"}
-        (key,) = knob
-        runs = asyncio.run(run_many(wf, {**assign, key: IntegerAttr(samples, i64)}, SimBackend(SimWorld(world)), queries, concurrency=16))
-        measured = sum(score(r, q) for r, q in zip(runs, queries, strict=True)) / len(queries)
-        for rule in errors:
-            root = build_model(wf)
-            if rule == "independent":
-                for node in pm.walk(root):
-                    if isinstance(node, pm.Agent):
-                        node.hits = ()
-            assert root.joint == (rule == "joint")
-            choice = {"solver": root.inputs[0].var.labels.index(config), key: knob[key].labels.index(samples)}
-            errors[rule].append(abs(pm.evaluate(root, choice).acc - measured))
+    (key,) = wf.knobs()
+    assigns = [
+        {"solver": config, key: IntegerAttr(samples, i64)}
+        for config, samples in itertools.product(solver.candidates(), (3, 5))
+    ]
+    errors = _held_out_errors(wf, world, assigns)
     assert np.mean(errors["joint"]) < np.mean(errors["independent"]), errors
 
 
@@ -289,10 +287,9 @@ def test_difficulty_model_recovers_abilities_and_difficulties():
     rng = np.random.default_rng(1)
     ability, difficulty = np.array([-1.0, 0.0, 1.5, 2.5]), rng.normal(0.0, 1.2, 400)
     p = 1.0 / (1.0 + np.exp(-(ability[:, None] - difficulty[None, :])))
-    calls = [5, 5, 5, 5]
     rows = [rng.binomial(5, row) / 5 for row in p]
     rows[0][:50] = NAN  # not measured there
-    got_ability, got_difficulty = fit(rows, calls)
+    got_ability, got_difficulty = fit(rows, [5, 5, 5, 5])
     shift = np.mean(got_difficulty) - np.mean(difficulty)  # the scale's origin is free
     assert np.abs(got_ability - shift - ability).max() < 0.3
     assert np.corrcoef(got_difficulty, difficulty)[0, 1] > 0.85
