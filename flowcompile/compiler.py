@@ -69,7 +69,9 @@ def import_spec(path: str | Path) -> ModuleOp:
         spec, locator = load_spec(path)
         module = lower_spec(spec, locator, str(path))
     except SpecError as e:
-        raise CompileError(Diagnostic(str(e).split(": error: ", 1)[-1], file=None)) from None
+        first = e.problems[0]  # the same location flowcompile-translate prints
+        message = "\n".join(p.format(e.file) for p in e.problems).split(": error: ", 1)[1]
+        raise CompileError(Diagnostic(message, e.file if first.line else None, first.line, first.col)) from None
     return module
 
 

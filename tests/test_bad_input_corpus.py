@@ -304,11 +304,11 @@ COMMANDS = [
     cli_case("run-without-config-set", "run", "{chain}", "--query", "hi",
              expect=("{chain}:2:3: error: no flow.config_set for @chain",)),
     cli_case("run-world-garbage", "run", "{compiled}", "--world", "world.yaml",
-             expect=("error: world.yaml: <root>: expected a mapping",), files={"world.yaml": "garbage\n"}),
+             expect=("world.yaml: error: <root>: expected a mapping",), files={"world.yaml": "garbage\n"}),
     cli_case("run-world-bad-field", "run", "{compiled}", "--world", "world.yaml",
-             expect=("error: world.yaml: models: Input should be a valid list",), files={"world.yaml": "models: 3\n"}),
+             expect=("world.yaml: error: models: Input should be a valid list",), files={"world.yaml": "models: 3\n"}),
     cli_case("run-world-bad-yaml", "run", "{compiled}", "--world", "world.yaml",
-             expect=("error: world.yaml: line 2: invalid YAML",), files={"world.yaml": "models: [\n"}),
+             expect=("world.yaml: error: line 2: invalid YAML",), files={"world.yaml": "models: [\n"}),
     cli_case("run-world-binary", "run", "{compiled}", "--world", "world.yaml",
              expect=("'--world'", "world.yaml: not UTF-8 text"), files={"world.yaml": b"\x00\x01\xff"}),
     cli_case("run-dataset-bad-line", "run", "{compiled}", "--dataset", "d.jsonl",
@@ -332,8 +332,28 @@ COMMANDS = [
     cli_case("run-calls-fail", "run", "{compiled}", "--backend", "replay", "--trace", "t.jsonl", "--query", "q",
              expect=("error: 1 of 1 queries failed (first: q: agent @planner failed: no recorded reply)",),
              files={"t.jsonl": ""}),
-    cli_case("run-a-spec-not-ir", "run", "spec.yaml", expect=("spec.yaml:1:",),
+    cli_case("run-a-spec-not-ir", "run", "spec.yaml",
+             expect=("spec.yaml: error: this is a workflow spec; `flowcompile run` takes compiled IR: compile the spec "
+                     "first with `flowcompile compile spec.yaml`, then `flowcompile run out/w/w.compiled.mlir`",),
              files={"spec.yaml": agents("a: {role: solver}")}),
+    cli_case("run-a-spec-without-suffix", "run", "spec.txt", expect=("spec.txt: error: this is a workflow spec",),
+             files={"spec.txt": "# a comment first\n" + agents("a: {role: solver}")}),
+    cli_case("evaluate-a-spec", "evaluate", "spec.yaml", expect=("spec.yaml: error: this is a workflow spec; "
+             "`flowcompile evaluate` takes compiled IR",), files={"spec.yaml": agents("a: {role: solver}")}),
+    cli_case("run-an-artifact", "run", "{artifact}", expect=("{artifact}: error: this is a JSON artifact; "
+             "`flowcompile run` takes the compiled IR the artifact came from",)),
+    cli_case("compile-ir", "compile", "{chain}", "-o", "out", expect=("{chain}: error: this is flow IR; "
+             "`flowcompile compile` takes a YAML workflow spec",)),
+    cli_case("select-a-spec", "select", "spec.yaml", expect=("spec.yaml: error: this is a workflow spec; "
+             "`flowcompile select` takes a JSON artifact",), files={"spec.yaml": agents("a: {role: solver}")}),
+    cli_case("compile-unknown-sim-model", "compile", "spec.yaml", "-o", "out",
+             expect=("spec.yaml:2:10: error: models.big: 'big' is not a model of the sim backend (its models: "
+                     "qwen3-0.6b,", "; rename the pool entry, or compile with another --backend"),
+             files={"spec.yaml": "workflow: w\nmodels: {big: {litellm: openai/big}}\nagents: {a: {role: solver}}\n"
+                                 "steps: [a]\n"}),
+    cli_case("compile-spec-error-located-once", "compile", "spec.yaml", "-o", "out",
+             expect=("spec.yaml:4:37: error: agents.a.inputs[1]: 'nope' is not a value in scope here",),
+             files={"spec.yaml": agents("a: {role: solver, inputs: [query, nope]}")}),
     cli_case("run-missing-file", "run", "nowhere.mlir", expect=("'COMPILED'", "nowhere.mlir")),
     cli_case("run-unknown-option", "run", "{compiled}", "--concurrency", "0", expect=("No such option",)),
     cli_case("report-evaluation-not-json", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",
@@ -356,13 +376,15 @@ COMMANDS = [
              expect=("error: no point 99",)),
     cli_case("evaluate-samples-negative", "evaluate", "{compiled}", "--samples", "-2", expect=("'--samples'",)),
     cli_case("evaluate-without-config-set", "evaluate", "{chain}", expect=("{chain}:2:3: error: no flow.config_set",)),
-    cli_case("select-not-json", "select", "{compiled}", expect=("error: {compiled}:1:1: invalid JSON",)),
-    cli_case("select-missing-field", "select", "a.json", expect=("error: a.json: name: Field required (line 1, column 1)",),
+    cli_case("select-ir", "select", "{compiled}", expect=("{compiled}: error: this is flow IR; `flowcompile select` "
+             "takes the JSON artifact",)),
+    cli_case("select-not-json", "select", "a.json", expect=("a.json:1:1: error: invalid JSON",), files={"a.json": "nope"}),
+    cli_case("select-missing-field", "select", "a.json", expect=("a.json:1:1: error: name: Field required",),
              files={"a.json": '{"format": "flowcompile.config-set", "version": 1}'}),
     cli_case("select-other-version", "select", "a.json",
-             expect=("error: a.json: version: Input should be 1 (line 2, column 3)",),
+             expect=("a.json:2:3: error: version: Input should be 1",),
              files={"a.json": '{"format": "flowcompile.config-set",\n  "version": 2}'}),
-    cli_case("select-no-points", "select", "a.json", expect=("error: a.json: points: List should have at least 1 item",),
+    cli_case("select-no-points", "select", "a.json", expect=("a.json:1:116: error: points: List should have at least 1 item",),
              files={"a.json": '{"format": "flowcompile.config-set", "version": 1, "name": "s", "workflow": "w", '
                               '"workflow_hash": "h", "pool": {}, "points": []}'}),
     cli_case("run-no-workflow", "run", "m.mlir", expect=("m.mlir:1:1: error: expected one flow.workflow, found 0",),
@@ -399,7 +421,7 @@ COMMANDS = [
     cli_case("sim-dataset-out-unwritable", "sim-dataset", "-o", "/proc/no-such/d.jsonl",
              expect=("/proc/no-such/d.jsonl: error: cannot write",)),
     cli_case("sim-dataset-world-garbage", "sim-dataset", "-o", "d.jsonl", "--world", "world.yaml",
-             expect=("error: world.yaml: <root>",), files={"world.yaml": "[1, 2]\n"}),
+             expect=("world.yaml: error: <root>",), files={"world.yaml": "[1, 2]\n"}),
     cli_case("serve-sim-port-negative", "serve-sim", "--port", "-1", expect=("'--port'",)),
     cli_case("serve-sim-port-too-large", "serve-sim", "--port", "70000", expect=("'--port'",)),
     cli_case("serve-sim-time-scale-negative", "serve-sim", "--time-scale", "-1", expect=("'--time-scale'",)),
@@ -476,6 +498,7 @@ def test_bad_input_is_a_located_error(
     out, err = capsys.readouterr()
     assert code == 1, err
     assert "Traceback" not in out + err and "internal error" not in out + err, err
+    assert "rror: error:" not in err, f"one diagnostic format, one 'error:': {err}"
     for expected in case.expect:
         assert fill(expected, inputs) in err, err
 

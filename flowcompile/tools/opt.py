@@ -191,6 +191,13 @@ class FlowOptMain(xDSLOptMain):
 
     def process_chunk(self, text: str, name: str) -> ChunkResult:
         result = ChunkResult()
+        if name.lower().endswith((".yaml", ".yml")):  # the commonest wrong file: a spec
+            result.diagnostics.append(Diagnostic(
+                f"this is a workflow spec; flowcompile-opt reads flow IR: lower it first with "
+                f"`flowcompile-translate --import-yaml {name} -o {name.rsplit('.', 1)[0]}.mlir`",
+                name, 1, 1,
+            ))
+            return result
         try:
             module = parse_located(self.ctx, text, name)
         except ParseError as e:
