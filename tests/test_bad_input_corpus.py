@@ -10,6 +10,7 @@ the option's name where an option is wrong.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -326,7 +327,7 @@ COMMANDS = [
     cli_case("run-replay-without-trace", "run", "{compiled}", "--backend", "replay", "--query", "q",
              expect=("error: --backend replay needs --trace PATH",)),
     cli_case("run-replay-trace-garbage", "run", "{compiled}", "--backend", "replay", "--trace", "t.jsonl",
-             "--query", "q", expect=("t.jsonl",), files={"t.jsonl": "garbage\n"}),
+             "--query", "q", expect=("t.jsonl:1: error: bad trace line",), files={"t.jsonl": "garbage\n"}),
     cli_case("run-litellm-without-dataset", "run", "{compiled}", "--backend", "litellm",
              expect=("error: --backend litellm needs --dataset PATH",)),
     cli_case("run-calls-fail", "run", "{compiled}", "--backend", "replay", "--trace", "t.jsonl", "--query", "q",
@@ -355,7 +356,7 @@ COMMANDS = [
              expect=("spec.yaml:4:37: error: agents.a.inputs[1]: 'nope' is not a value in scope here",),
              files={"spec.yaml": agents("a: {role: solver, inputs: [query, nope]}")}),
     cli_case("run-missing-file", "run", "nowhere.mlir", expect=("'COMPILED'", "nowhere.mlir")),
-    cli_case("run-unknown-option", "run", "{compiled}", "--concurrency", "0", expect=("No such option",)),
+    cli_case("run-unknown-option", "run", "{compiled}", "--concurrency", "0", expect=("error: no such option", "usage: flowcompile run [OPTIONS] COMPILED")),
     cli_case("report-evaluation-not-json", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",
              expect=("e.json:1:1: error: invalid JSON",), files={"e.json": "not json"}),
     cli_case("report-evaluation-a-list", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",
@@ -426,7 +427,10 @@ COMMANDS = [
     cli_case("serve-sim-port-too-large", "serve-sim", "--port", "70000", expect=("'--port'",)),
     cli_case("serve-sim-time-scale-negative", "serve-sim", "--time-scale", "-1", expect=("'--time-scale'",)),
     cli_case("serve-sim-remote-host", "serve-sim", "--host", "0.0.0.0", expect=("error: refusing to bind", "'0.0.0.0'")),
-    cli_case("unknown-command", "frobnicate", expect=("No such command 'frobnicate'",)),
+    cli_case("unknown-command", "frobnicate", expect=("error: no such command 'frobnicate'",)),
+    cli_case("compile-missing-spec", "compile", "nowhere.yaml",
+             expect=("error: invalid value for 'SPEC': File 'nowhere.yaml' does not exist",
+                     "usage: flowcompile compile [OPTIONS] SPEC")),
     Case("cli:translate-export-without-config-set", "translate", ("--export-json", "{chain}"),
          ("error: no flow.config_set in the input: run the pareto pass first",)),
     Case("cli:translate-export-not-ir", "translate", ("--export-json", "spec.yaml"), ("spec.yaml:1:",),
@@ -499,6 +503,7 @@ def test_bad_input_is_a_located_error(
     assert code == 1, err
     assert "Traceback" not in out + err and "internal error" not in out + err, err
     assert "rror: error:" not in err, f"one diagnostic format, one 'error:': {err}"
+    assert not re.search(r"^Error: ", err, re.MULTILINE), f"click's own format is not the tools' one: {err}"
     for expected in case.expect:
         assert fill(expected, inputs) in err, err
 

@@ -43,7 +43,7 @@ def fail(message: str, where: str | None = None) -> NoReturn:
     raise CommandError(f"{where}: error: {message}" if where else _diagnostic(message))
 
 
-_LOCATED = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): (?P<rest>.*)", re.DOTALL)
+_LOCATED = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<rest>.*)", re.DOTALL)
 _FILE_FIRST = re.compile(r"(?P<file>[^\s:]+): (?P<rest>.*)", re.DOTALL)
 _LINE_COLUMN = re.compile(r"^(?P<rest>.*) \(line (?P<line>\d+), column (?P<col>\d+)\)$", re.DOTALL)
 
@@ -52,7 +52,8 @@ def _diagnostic(message: str) -> str:
     """`message` as `path:line:col: error: ...` when it names an existing file
     first (the readers' messages do), else `error: message`: one format for all."""
     if (m := _LOCATED.fullmatch(message)) and Path(m["file"]).exists():
-        return f"{m['file']}:{m['line']}:{m['col']}: error: {m['rest']}"
+        where = f"{m['file']}:{m['line']}" + (f":{m['col']}" if m["col"] else "")
+        return f"{where}: error: {m['rest']}"
     if (m := _FILE_FIRST.fullmatch(message)) and Path(m["file"]).exists():
         rest = m["rest"]
         if at := _LINE_COLUMN.match(rest):
@@ -608,12 +609,24 @@ def serve_sim(host, port, world, time_scale, allow_remote):
         fail(str(e))
 
 
+def _show_usage_error(error: click.exceptions.UsageError) -> None:
+    """A usage error in the tools' one format, `error: message`, then the usage line."""
+    message = error.format_message()
+    click.echo(f"error: {message[:1].lower()}{message[1:]}", err=True)
+    if error.ctx is not None:
+        usage = error.ctx.get_usage().strip().removeprefix("Usage: ")
+        click.echo(f"usage: {usage} ('{error.ctx.command_path} --help' for more)", err=True)
+
+
 def run_cli(args: Sequence[str] | None = None) -> int:
     """`flowcompile ARGS`: the exit status; every error a one-line diagnostic, status 1."""
     try:
         cli.main(args=list(args) if args is not None else None, prog_name="flowcompile", standalone_mode=False)
     except click.exceptions.Abort:
         return 130
+    except click.exceptions.UsageError as e:
+        _show_usage_error(e)
+        return 1
     except click.exceptions.ClickException as e:
         e.show()
         return 1  # usage errors too: every error is status 1, as in the other tools
