@@ -7,6 +7,7 @@ the YAML file, and a one-line reason.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from flowcompile.frontend.spec import STEP_KINDS, WorkflowSpec
+from flowcompile.frontend.spec import (
+    STEP_KINDS,
+    AgentSpec,
+    ChoiceDefaults,
+    ForkBlock,
+    LoopBlock,
+    ModelSpec,
+    SwitchBlock,
+    WorkflowSpec,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -255,15 +265,6 @@ def _shape_hint(loc: Loc, given: Any) -> str | None:
 
 def _fields_of(loc: Loc) -> tuple[str, list[str]] | None:
     """What the mapping at `loc` is (`a switch`) and its fields, for "unknown field" hints."""
-    from flowcompile.frontend.spec import (
-        AgentSpec,
-        ChoiceDefaults,
-        ForkBlock,
-        LoopBlock,
-        ModelSpec,
-        SwitchBlock,
-    )
-
     blocks = {"fork": ("a fork", ForkBlock), "switch": ("a switch", SwitchBlock), "loop": ("a loop", LoopBlock)}
     found: tuple[str, type] | None = None
     if not loc:
@@ -291,8 +292,6 @@ def _unknown_field(loc: Loc) -> str:
     fields = _fields_of(loc[:-1])
     if fields is None:
         return "unknown field"
-    import difflib
-
     what, names = fields
     given = str(loc[-1])
     close = [_SYNONYMS[given]] if _SYNONYMS.get(given) in names else difflib.get_close_matches(given, names, 1, 0.6)

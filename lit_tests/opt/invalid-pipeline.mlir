@@ -5,12 +5,12 @@
 // RUN: not flowcompile-opt %s -p 'profile{sampels=4}' 2>&1 | filecheck %s --check-prefix=CLOSE
 // RUN: not flowcompile-opt %s -p 'profile{samples=many}' 2>&1 | filecheck %s --check-prefix=TYPE
 
-// CHECK:     error: unknown pass 'profil'; did you mean 'profile'? (passes: profile, compose,
+// CHECK:     error: invalid pass pipeline: unknown pass 'profil'; did you mean 'profile'? (passes: profile, compose,
 // CHECK-NOT: Traceback
-// OPTION:     error: strip-profiles: unknown option 'depth' (options: none)
+// OPTION:     error: invalid pass pipeline: strip-profiles: unknown option 'depth' (options: none)
 // OPTION-NOT: Traceback
-// CLOSE:      error: profile: unknown option 'sampels'; did you mean 'samples'? (options: {{.*}} by-answers, dry-run, max-samples,
-// TYPE:       error: profile: option samples="many": expected int
+// CLOSE:      error: invalid pass pipeline: profile: unknown option 'sampels'; did you mean 'samples'? (options: {{.*}} by-answers, dry-run, max-samples,
+// TYPE:       error: invalid pass pipeline: profile: option samples="many": expected int
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   flow.return %q
 }
