@@ -11,7 +11,6 @@ from pathlib import Path
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, ModuleOp
-from xdsl.passes import PassPipeline
 from xdsl.utils.exceptions import ParseError
 
 from flowcompile.diagnostics import (
@@ -22,7 +21,7 @@ from flowcompile.diagnostics import (
     verify_located,
 )
 from flowcompile.dialects.flow import Flow, WorkflowOp
-from flowcompile.passes.registry import available_passes
+from flowcompile.passes.registry import PipelineError, parse_pipeline
 from flowcompile.tools.common import print_module
 
 
@@ -70,17 +69,17 @@ def import_spec(path: str | Path) -> ModuleOp:
         spec, locator = load_spec(path)
         module = lower_spec(spec, locator, str(path))
     except SpecError as e:
-        raise CompileError(Diagnostic(str(e).split(": error: ", 1)[-1], file=None)) from None
+        first = e.problems[0]  # the same location flowcompile-translate prints
+        message = "\n".join(p.format(e.file) for p in e.problems).split(": error: ", 1)[1]
+        raise CompileError(Diagnostic(message, e.file if first.line else None, first.line, first.col)) from None
     return module
 
 
 def run_passes(module: ModuleOp, pipeline: str) -> ModuleOp:
     """Apply a pass pipeline (the `-p` syntax) in place, verifying after each pass."""
     try:
-        passes = PassPipeline.parse_spec(available_passes(), pipeline).passes
-    except (ValueError, BaseException) as e:  # ArgSpecParseError is a BaseException
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
+        passes = parse_pipeline(pipeline)
+    except PipelineError as e:
         raise CompileError(Diagnostic(f"invalid pass pipeline: {e}")) from None
     ctx = context()
     for pass_ in passes:

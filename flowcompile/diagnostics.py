@@ -73,6 +73,8 @@ def from_parse_error(error: ParseError) -> Diagnostic:
     location = error.span.get_location()
     context = error.span.print_with_context().split("\n", 1)[1].rstrip("\n")
     message = error.msg.strip().splitlines()[0] if error.msg.strip() else "parse error"
+    # xDSL 0.74's lexer leaves this placeholder unformatted; it means the culprit's first character.
+    message = message.replace("{first_char}", f"'{error.span.text[:1]}'")
     return Diagnostic(message, location.file, location.line, location.col, context=context)
 
 

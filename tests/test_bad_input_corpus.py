@@ -10,6 +10,7 @@ the option's name where an option is wrong.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -113,13 +114,22 @@ SPECS = [
     spec_case("prompt-not-a-string", agents("a: {role: solver, prompt: [x]}"),
               "spec.yaml:4:21: error: agents.a.prompt: Input should be a valid string"),
     spec_case("agent-spec-null", agents("a:"),
-              "spec.yaml:4:3: error: agents.a: Input should be a valid dictionary"),
+              "spec.yaml:4:3: error: agents.a: expected an agent, a mapping such as a: {role: solver}, not nothing"),
     spec_case("agent-name-integer", agents("1: {role: solver}", steps="['1']"),
               "spec.yaml:4:3: error: agents[1]"),
     spec_case("agent-name-pattern", agents("'a b': {role: solver}", steps="['a b']"),
               "spec.yaml:4:3: error: agents.a b.[key]: String should match pattern"),
     spec_case("agents-a-list", HEAD + "agents: [a]\nsteps: [a]\n",
-              "spec.yaml:3:1: error: agents: Input should be a valid dictionary"),
+              "spec.yaml:3:1: error: agents: expected a mapping from agent name to agent, e.g. agents: {a: {role: solver}}, not a list"),
+    spec_case("models-a-list", "workflow: w\nmodels: [qwen3-8b]\nagents: {a: {role: solver}}\nsteps: [a]\n",
+              "spec.yaml:2:1: error: models: expected a mapping from pool name to model, e.g. models: "
+              "{qwen3-8b: {litellm: <provider>/qwen3-8b}}, not a list"),
+    spec_case("switch-on-key", agents("r: {role: router}", "b: {role: solver}",
+                                      steps="[r, {switch: {on: r, as: x, cases: {y: [b]}}}]"),
+              "spec.yaml:6:22: error: steps[1].switch.on: YAML reads the key `on` as a boolean",
+              "a switch names its router's value with `route:` (route: r)"),
+    spec_case("misspelled-agent-field", agents("a: {role: solver, budget: [0]}"),
+              "spec.yaml:4:21: error: agents.a.budget: unknown field; did you mean 'budgets'?"),
     spec_case("unknown-agent-in-steps", agents("a: {role: solver}", steps="[a, ghost]"),
               "spec.yaml:5:12: error: steps[1]: unknown agent 'ghost' (agents: a)"),
     spec_case("agent-used-twice", agents("a: {role: solver}", steps="[a, a]"),
@@ -227,12 +237,19 @@ OPTIONS = [
     ),
     option_case("later-pass-checked-first", "strip-profiles,profile{concurrency=0}",
                 "invalid pass pipeline: profile: option concurrency=0"),
-    option_case("unknown-pass", "profile,nosuch", "invalid pass pipeline: Unrecognized passes: ['nosuch']"),
-    option_case("unknown-option", "pareto{kk=3}", "invalid pass pipeline:", '["kk"] not found'),
-    option_case("wrong-type", "pareto{k=abc}", "invalid pass pipeline: Incompatible types: given ('abc',)"),
-    option_case("list-for-int", "profile{concurrency=1,2}", "invalid pass pipeline: Incompatible types: given (1, 2)"),
-    option_case("unclosed-brace", "pareto{", "invalid pass pipeline: pass-pipeline:1:8"),
-    option_case("nested-module", "builtin.module(profile)", "invalid pass pipeline:"),
+    option_case("unknown-pass", "profile,nosuch", "invalid pass pipeline: unknown pass 'nosuch' (passes: profile,"),
+    option_case("misspelled-pass", "profle", "invalid pass pipeline: unknown pass 'profle'; did you mean 'profile'?"),
+    option_case("unknown-option", "pareto{kk=3}", "invalid pass pipeline: pareto: unknown option 'kk'",
+                "(options: max-latency, min-acc, max-cost, k, limit)"),
+    option_case("misspelled-option", "profile{sampels=4}",
+                "invalid pass pipeline: profile: unknown option 'sampels'; did you mean 'samples'?"),
+    option_case("underscored-option-shown-dashed", "profile{dry_runn}",
+                "invalid pass pipeline: profile: unknown option 'dry-runn'; did you mean 'dry-run'?"),
+    option_case("wrong-type", "pareto{k=abc}", 'invalid pass pipeline: pareto: option k="abc": expected int'),
+    option_case("list-for-int", "profile{concurrency=1,2}", "invalid pass pipeline: profile: option concurrency=1,2: expected int"),
+    option_case("unclosed-brace", "pareto{", "invalid pass pipeline: column 8 of 'pareto{': Expected argument name"),
+    option_case("nested-module", "builtin.module(profile)", "invalid pass pipeline: column 8 of 'builtin.module(profile)'",
+                "a pipeline is pass names, comma-separated"),
     option_case("cache-is-a-folder", 'profile{cache="folder" samples=2 max-samples=0}',
                 "profile: option cache: folder: is a folder; name a file", files={"folder/keep": ""}),
     option_case("cache-not-sqlite", 'profile{cache="junk.sqlite" samples=2 max-samples=0}',
@@ -288,11 +305,11 @@ COMMANDS = [
     cli_case("run-without-config-set", "run", "{chain}", "--query", "hi",
              expect=("{chain}:2:3: error: no flow.config_set for @chain",)),
     cli_case("run-world-garbage", "run", "{compiled}", "--world", "world.yaml",
-             expect=("error: world.yaml: <root>: expected a mapping",), files={"world.yaml": "garbage\n"}),
+             expect=("world.yaml: error: <root>: expected a mapping",), files={"world.yaml": "garbage\n"}),
     cli_case("run-world-bad-field", "run", "{compiled}", "--world", "world.yaml",
-             expect=("error: world.yaml: models: Input should be a valid list",), files={"world.yaml": "models: 3\n"}),
+             expect=("world.yaml: error: models: Input should be a valid list",), files={"world.yaml": "models: 3\n"}),
     cli_case("run-world-bad-yaml", "run", "{compiled}", "--world", "world.yaml",
-             expect=("error: world.yaml: line 2: invalid YAML",), files={"world.yaml": "models: [\n"}),
+             expect=("world.yaml: error: line 2: invalid YAML",), files={"world.yaml": "models: [\n"}),
     cli_case("run-world-binary", "run", "{compiled}", "--world", "world.yaml",
              expect=("'--world'", "world.yaml: not UTF-8 text"), files={"world.yaml": b"\x00\x01\xff"}),
     cli_case("run-dataset-bad-line", "run", "{compiled}", "--dataset", "d.jsonl",
@@ -310,16 +327,36 @@ COMMANDS = [
     cli_case("run-replay-without-trace", "run", "{compiled}", "--backend", "replay", "--query", "q",
              expect=("error: --backend replay needs --trace PATH",)),
     cli_case("run-replay-trace-garbage", "run", "{compiled}", "--backend", "replay", "--trace", "t.jsonl",
-             "--query", "q", expect=("t.jsonl",), files={"t.jsonl": "garbage\n"}),
+             "--query", "q", expect=("t.jsonl:1: error: bad trace line",), files={"t.jsonl": "garbage\n"}),
     cli_case("run-litellm-without-dataset", "run", "{compiled}", "--backend", "litellm",
              expect=("error: --backend litellm needs --dataset PATH",)),
     cli_case("run-calls-fail", "run", "{compiled}", "--backend", "replay", "--trace", "t.jsonl", "--query", "q",
              expect=("error: 1 of 1 queries failed (first: q: agent @planner failed: no recorded reply)",),
              files={"t.jsonl": ""}),
-    cli_case("run-a-spec-not-ir", "run", "spec.yaml", expect=("spec.yaml:1:",),
+    cli_case("run-a-spec-not-ir", "run", "spec.yaml",
+             expect=("spec.yaml: error: this is a workflow spec; `flowcompile run` takes compiled IR: compile the spec "
+                     "first with `flowcompile compile spec.yaml`, then `flowcompile run out/w/w.compiled.mlir`",),
              files={"spec.yaml": agents("a: {role: solver}")}),
+    cli_case("run-a-spec-without-suffix", "run", "spec.txt", expect=("spec.txt: error: this is a workflow spec",),
+             files={"spec.txt": "# a comment first\n" + agents("a: {role: solver}")}),
+    cli_case("evaluate-a-spec", "evaluate", "spec.yaml", expect=("spec.yaml: error: this is a workflow spec; "
+             "`flowcompile evaluate` takes compiled IR",), files={"spec.yaml": agents("a: {role: solver}")}),
+    cli_case("run-an-artifact", "run", "{artifact}", expect=("{artifact}: error: this is a JSON artifact; "
+             "`flowcompile run` takes the compiled IR the artifact came from",)),
+    cli_case("compile-ir", "compile", "{chain}", "-o", "out", expect=("{chain}: error: this is flow IR; "
+             "`flowcompile compile` takes a YAML workflow spec",)),
+    cli_case("select-a-spec", "select", "spec.yaml", expect=("spec.yaml: error: this is a workflow spec; "
+             "`flowcompile select` takes a JSON artifact",), files={"spec.yaml": agents("a: {role: solver}")}),
+    cli_case("compile-unknown-sim-model", "compile", "spec.yaml", "-o", "out",
+             expect=("spec.yaml:2:10: error: models.big: 'big' is not a model of the sim backend (its models: "
+                     "qwen3-0.6b,", "; rename the pool entry, or compile with another --backend"),
+             files={"spec.yaml": "workflow: w\nmodels: {big: {litellm: openai/big}}\nagents: {a: {role: solver}}\n"
+                                 "steps: [a]\n"}),
+    cli_case("compile-spec-error-located-once", "compile", "spec.yaml", "-o", "out",
+             expect=("spec.yaml:4:37: error: agents.a.inputs[1]: 'nope' is not a value in scope here",),
+             files={"spec.yaml": agents("a: {role: solver, inputs: [query, nope]}")}),
     cli_case("run-missing-file", "run", "nowhere.mlir", expect=("'COMPILED'", "nowhere.mlir")),
-    cli_case("run-unknown-option", "run", "{compiled}", "--concurrency", "0", expect=("No such option",)),
+    cli_case("run-unknown-option", "run", "{compiled}", "--concurrency", "0", expect=("error: no such option", "usage: flowcompile run [OPTIONS] COMPILED")),
     cli_case("report-evaluation-not-json", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",
              expect=("e.json:1:1: error: invalid JSON",), files={"e.json": "not json"}),
     cli_case("report-evaluation-a-list", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",
@@ -340,13 +377,15 @@ COMMANDS = [
              expect=("error: no point 99",)),
     cli_case("evaluate-samples-negative", "evaluate", "{compiled}", "--samples", "-2", expect=("'--samples'",)),
     cli_case("evaluate-without-config-set", "evaluate", "{chain}", expect=("{chain}:2:3: error: no flow.config_set",)),
-    cli_case("select-not-json", "select", "{compiled}", expect=("error: {compiled}:1:1: invalid JSON",)),
-    cli_case("select-missing-field", "select", "a.json", expect=("error: a.json: name: Field required (line 1, column 1)",),
+    cli_case("select-ir", "select", "{compiled}", expect=("{compiled}: error: this is flow IR; `flowcompile select` "
+             "takes the JSON artifact",)),
+    cli_case("select-not-json", "select", "a.json", expect=("a.json:1:1: error: invalid JSON",), files={"a.json": "nope"}),
+    cli_case("select-missing-field", "select", "a.json", expect=("a.json:1:1: error: name: Field required",),
              files={"a.json": '{"format": "flowcompile.config-set", "version": 1}'}),
     cli_case("select-other-version", "select", "a.json",
-             expect=("error: a.json: version: Input should be 1 (line 2, column 3)",),
+             expect=("a.json:2:3: error: version: Input should be 1",),
              files={"a.json": '{"format": "flowcompile.config-set",\n  "version": 2}'}),
-    cli_case("select-no-points", "select", "a.json", expect=("error: a.json: points: List should have at least 1 item",),
+    cli_case("select-no-points", "select", "a.json", expect=("a.json:1:116: error: points: List should have at least 1 item",),
              files={"a.json": '{"format": "flowcompile.config-set", "version": 1, "name": "s", "workflow": "w", '
                               '"workflow_hash": "h", "pool": {}, "points": []}'}),
     cli_case("run-no-workflow", "run", "m.mlir", expect=("m.mlir:1:1: error: expected one flow.workflow, found 0",),
@@ -383,12 +422,15 @@ COMMANDS = [
     cli_case("sim-dataset-out-unwritable", "sim-dataset", "-o", "/proc/no-such/d.jsonl",
              expect=("/proc/no-such/d.jsonl: error: cannot write",)),
     cli_case("sim-dataset-world-garbage", "sim-dataset", "-o", "d.jsonl", "--world", "world.yaml",
-             expect=("error: world.yaml: <root>",), files={"world.yaml": "[1, 2]\n"}),
+             expect=("world.yaml: error: <root>",), files={"world.yaml": "[1, 2]\n"}),
     cli_case("serve-sim-port-negative", "serve-sim", "--port", "-1", expect=("'--port'",)),
     cli_case("serve-sim-port-too-large", "serve-sim", "--port", "70000", expect=("'--port'",)),
     cli_case("serve-sim-time-scale-negative", "serve-sim", "--time-scale", "-1", expect=("'--time-scale'",)),
     cli_case("serve-sim-remote-host", "serve-sim", "--host", "0.0.0.0", expect=("error: refusing to bind", "'0.0.0.0'")),
-    cli_case("unknown-command", "frobnicate", expect=("No such command 'frobnicate'",)),
+    cli_case("unknown-command", "frobnicate", expect=("error: no such command 'frobnicate'",)),
+    cli_case("compile-missing-spec", "compile", "nowhere.yaml",
+             expect=("error: invalid value for 'SPEC': File 'nowhere.yaml' does not exist",
+                     "usage: flowcompile compile [OPTIONS] SPEC")),
     Case("cli:translate-export-without-config-set", "translate", ("--export-json", "{chain}"),
          ("error: no flow.config_set in the input: run the pareto pass first",)),
     Case("cli:translate-export-not-ir", "translate", ("--export-json", "spec.yaml"), ("spec.yaml:1:",),
@@ -460,6 +502,8 @@ def test_bad_input_is_a_located_error(
     out, err = capsys.readouterr()
     assert code == 1, err
     assert "Traceback" not in out + err and "internal error" not in out + err, err
+    assert "rror: error:" not in err, f"one diagnostic format, one 'error:': {err}"
+    assert not re.search(r"^Error: ", err, re.MULTILINE), f"click's own format is not the tools' one: {err}"
     for expected in case.expect:
         assert fill(expected, inputs) in err, err
 

@@ -149,3 +149,31 @@ def test_values_inside_a_branch_are_not_visible_after_it() -> None:
     agents = {"s": {"role": "solver"}, "t": {"role": "solver", "inputs": ["s"]}}
     steps = [{"fork": {"as": "f", "branches": [["s"]]}}, "t"]
     assert any("'s' is not a value in scope" in p for p in problems(spec_text(agents=agents, steps=steps)))
+
+
+def test_import_spec_keeps_the_location_translate_prints(tmp_path):
+    from flowcompile.compiler import CompileError, import_spec
+    from flowcompile.tools.translate import import_yaml
+
+    path = tmp_path / "spec.yaml"
+    text = "workflow: w\nmodels: {m: {litellm: x/m}}\nagents:\n  a: {role: solver, inputs: [query, nope]}\nsteps: [a]\n"
+    path.write_text(text)
+    with pytest.raises(CompileError) as error:
+        import_spec(path)
+    _, translated = import_yaml(text, str(path))
+    assert str(error.value) == translated
+    assert str(error.value).startswith(f"{path}:4:37: error: agents.a.inputs[1]: ")
+    assert (error.value.diagnostic.line, error.value.diagnostic.col) == (4, 37)
+
+
+def test_the_sim_pool_check_names_each_unknown_entry_at_its_line():
+    from flowcompile.frontend.load import SpecError, load_spec_text
+    from flowcompile.frontend.lower import check_pool
+
+    text = ("workflow: w\nmodels:\n  qwen3-8b: {litellm: x/a}\n  big: {litellm: x/b}\n  unused: {litellm: x/c}\n"
+            "agents:\n  a: {role: solver, models: [qwen3-8b, big]}\nsteps: [a]\n")
+    spec, locator = load_spec_text(text, "s.yaml")
+    check_pool(spec, locator, "s.yaml", ["QWEN3-8B", "Big"])  # case-insensitive, as the sim; unused: unchecked
+    with pytest.raises(SpecError) as error:
+        check_pool(spec, locator, "s.yaml", ["qwen3-8b"])
+    assert [(p.loc, p.line, p.col) for p in error.value.problems] == [(("models", "big"), 4, 3)]

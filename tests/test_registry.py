@@ -123,3 +123,58 @@ def test_passes_and_dialects_are_not_top_level_modules(tmp_path):
     assert no_passes and no_dialects
     assert Path(passes_dir).resolve() == REPO / "passes"
     assert Path(dialects_dir).resolve() == REPO / "dialects"
+
+
+# Pipelines, as users type them ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "lexed"),
+    [
+        ("profile{cache=out/x.db}", 'profile{cache="out/x.db"}'),
+        ('profile{cache="out/x.db"}', 'profile{cache="out/x.db"}'),
+        ("profile{samples=4 seed=-1 timeout=1.5}", "profile{samples=4 seed=-1 timeout=1.5}"),
+        ("profile{world=a/w.yaml dataset=d.jsonl},compose", 'profile{world="a/w.yaml" dataset="d.jsonl"},compose'),
+        ('p{x=a.b,"c d",7}', 'p{x="a.b","c d",7}'),
+        ("pareto{k=8},strip-profiles", "pareto{k=8},strip-profiles"),
+    ],
+)
+def test_bare_option_values_are_quoted_as_mlir_opt_reads_them(typed, lexed):
+    assert registry.quote_bare_values(typed) == lexed
+
+
+def test_a_bare_path_and_a_lone_flag_parse():
+    (pass_,) = registry.parse_pipeline("profile{cache=out/x.db dry-run}")
+    assert (pass_.cache, pass_.dry_run) == ("out/x.db", True)
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "message"),
+    [
+        ("profle", "unknown pass 'profle'; did you mean 'profile'?"),
+        ("profile{sampels=4}", "profile: unknown option 'sampels'; did you mean 'samples'?"),
+        ("profile{max_sample=4}", "profile: unknown option 'max-sample'; did you mean 'max-samples'?"),
+        ("pareto{k=x}", 'pareto: option k="x": expected int'),
+        ("pareto{k=0}", "pareto: option k=0: must be >= 1"),
+    ],
+)
+def test_pipeline_errors_name_the_culprit_and_the_closest_name(pipeline, message):
+    with pytest.raises(registry.PipelineError) as error:
+        registry.parse_pipeline(pipeline)
+    assert str(error.value).startswith(message)
+
+
+def test_options_are_documented_dashed_with_type_default_and_help():
+    options = {o.name: o for o in registry.pass_options(available_passes()["profile"]())}
+    assert options["dry-run"] == registry.OptionDoc("dry-run", "bool", "false", options["dry-run"].help)
+    assert options["samples"].type == "int" and options["samples"].default == "0"
+    assert options["backend"].default == '"sim"'
+    assert not [name for name in options if "_" in name]
+    pareto = {o.name: o for o in registry.pass_options(available_passes()["pareto"]())}
+    assert (pareto["min-acc"].type, pareto["min-acc"].default) == ("float", "unset")
+
+
+@pytest.mark.parametrize("name", sorted(FLOW_PASSES))
+def test_every_flow_pass_option_has_a_one_line_help(name):
+    undocumented = [o.name for o in registry.pass_options(available_passes()[name]()) if not o.help]
+    assert undocumented == []

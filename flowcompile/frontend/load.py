@@ -7,6 +7,7 @@ the YAML file, and a one-line reason.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from flowcompile.frontend.spec import STEP_KINDS, WorkflowSpec
+from flowcompile.frontend.spec import (
+    STEP_KINDS,
+    AgentSpec,
+    ChoiceDefaults,
+    ForkBlock,
+    LoopBlock,
+    ModelSpec,
+    SwitchBlock,
+    WorkflowSpec,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -183,6 +193,8 @@ def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
     locator = Locator(text)
     if not isinstance(document, dict):
         raise SpecError(file, [SpecProblem((), "the spec must be a mapping (workflow:, models:, agents:, steps:)", 1, 1)])
+    if boolean_keys := _boolean_keys(locator.root, ()):
+        raise SpecError(file, boolean_keys)
     try:
         spec = WorkflowSpec.model_validate(document)
     except ValidationError as e:
@@ -195,12 +207,107 @@ def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
     return spec, locator
 
 
+_BOOLEAN_WORDS = {"on", "off", "yes", "no", "true", "false", "y", "n"}
+
+
+def _boolean_keys(node: Any, loc: Loc) -> list[SpecProblem]:
+    """A problem at every mapping key YAML 1.1 read as a boolean (`on:`, `yes:`):
+    pydantic would only say "Keys should be strings", with no hint why."""
+    problems: list[SpecProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.tag == "tag:yaml.org,2002:bool" and key.value.lower() in _BOOLEAN_WORDS:
+                problems.append(SpecProblem(
+                    (*loc, key.value), _boolean_key_reason(key.value, loc, value),
+                    key.start_mark.line + 1, key.start_mark.column + 1,
+                ))
+            else:
+                problems += _boolean_keys(value, (*loc, str(key.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _boolean_keys(item, (*loc, index))
+    return problems
+
+
+def _boolean_key_reason(word: str, loc: Loc, value: Any) -> str:
+    reason = f"YAML reads the key `{word}` as a boolean, not as a name"
+    if loc and loc[-1] == "switch":
+        route = value.value if isinstance(value, yaml.ScalarNode) and value.value else "router"
+        return f"{reason}; a switch names its router's value with `route:` (route: {route})"
+    return f'{reason}; quote it ("{word}": ...) if you mean the word'
+
+
+_SHAPES: dict[Loc, str] = {
+    ("models",): "a mapping from pool name to model, e.g. models: {{{examples}}}",
+    ("agents",): "a mapping from agent name to agent, e.g. agents: {{{examples}}}",
+}
+"""What a top-level mapping looks like, for a spec that gives it as a list."""
+
+
+def _shape_hint(loc: Loc, given: Any) -> str | None:
+    """The expected shape of a mapping given as something else, from the names given."""
+    given_text = "nothing" if given is None else f"a {type(given).__name__}"
+    if len(loc) == 2 and loc[0] == "agents":
+        return f"expected an agent, a mapping such as {loc[1]}: {{role: solver}}, not {given_text}"
+    if len(loc) == 2 and loc[0] == "models":
+        return f"expected a model, a mapping such as {loc[1]}: {{litellm: <provider>/{loc[1]}}}, not {given_text}"
+    if loc not in _SHAPES:
+        return None
+    names = [g for g in given if isinstance(g, str)][:2] if isinstance(given, list) else []
+    if loc == ("models",):
+        names = names or ["qwen3-8b"]
+        examples = ", ".join(f"{n}: {{litellm: <provider>/{n}}}" for n in names)
+    else:
+        names = names or ["solver"]
+        examples = ", ".join(f"{n}: {{role: solver}}" for n in names)
+    return f"expected {_SHAPES[loc].format(examples=examples)}, not {given_text}"
+
+
+def _fields_of(loc: Loc) -> tuple[str, list[str]] | None:
+    """What the mapping at `loc` is (`a switch`) and its fields, for "unknown field" hints."""
+    blocks = {"fork": ("a fork", ForkBlock), "switch": ("a switch", SwitchBlock), "loop": ("a loop", LoopBlock)}
+    found: tuple[str, type] | None = None
+    if not loc:
+        found = ("the top level", WorkflowSpec)
+    elif loc == ("defaults",):
+        found = ("defaults", ChoiceDefaults)
+    elif len(loc) == 2 and loc[0] == "models":
+        found = ("a model", ModelSpec)
+    elif len(loc) == 2 and loc[0] == "agents":
+        found = ("an agent", AgentSpec)
+    elif len(loc) >= 2 and isinstance(loc[-2], int) and loc[-1] in blocks:
+        found = blocks[str(loc[-1])]
+    if found is None:
+        return None
+    what, model = found
+    return what, [info.alias or name for name, info in model.model_fields.items()]
+
+
+_SYNONYMS = {"on": "route", "when": "route", "router": "route", "name": "as", "prompts": "prompt",
+             "input": "inputs", "model": "models", "budget": "budgets", "max_iter": "max_iters"}
+"""Field names people try first, and the field they mean."""
+
+
+def _unknown_field(loc: Loc) -> str:
+    fields = _fields_of(loc[:-1])
+    if fields is None:
+        return "unknown field"
+    what, names = fields
+    given = str(loc[-1])
+    close = [_SYNONYMS[given]] if _SYNONYMS.get(given) in names else difflib.get_close_matches(given, names, 1, 0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown field{hint} (the fields of {what}: {', '.join(names)})"
+
+
 def _reason(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
+    loc = _clean_loc(tuple(error["loc"]))
     if error["type"] == "extra_forbidden":
-        return "unknown field"
+        return _unknown_field(loc)
     if error["type"] == "missing":
         return "required field is missing"
+    if error["type"] in ("dict_type", "model_type") and (shape := _shape_hint(loc, error.get("input"))):
+        return shape
     if isinstance(error.get("input"), bool) and error["type"] in ("int_type", "float_type"):
         return f"{message}, not {str(error['input']).lower()}"
     return message

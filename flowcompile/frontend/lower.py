@@ -322,3 +322,29 @@ def lower_spec(spec: WorkflowSpec, locator: Locator | None = None, file: str = "
         raise SpecError(file, lowering.problems)
     module = ModuleOp([workflow])
     return module
+
+
+def check_pool(
+    spec: WorkflowSpec,
+    locator: Locator | None,
+    file: str,
+    known: Sequence[str],
+    backend: str = "sim",
+) -> None:
+    """SpecError at each pool entry an agent chooses that `backend` does not
+    serve (`known`: its model names, matched case-insensitively as the sim
+    does), so a bad name stops the compile before any call is made."""
+    used = {m for agent in spec.agents.values() for m in (agent.models or spec.defaults.models or spec.models)}
+    names = {name.lower() for name in known}
+    problems = []
+    for name in spec.models:
+        if name in used and name.lower() not in names:
+            line, col = locator.find(("models", name)) if locator else (None, None)
+            problems.append(SpecProblem(
+                ("models", name),
+                f"'{name}' is not a model of the {backend} backend (its models: {', '.join(known)}); "
+                f"rename the pool entry, or compile with another --backend",
+                line, col,
+            ))
+    if problems:
+        raise SpecError(file, problems)

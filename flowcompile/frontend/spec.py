@@ -44,29 +44,69 @@ class Strict(BaseModel):
 
 
 class ModelSpec(Strict):
-    """One model of the pool."""
+    """One model of the pool, under the name agents choose it by."""
 
-    litellm: str = Field(min_length=1, description="litellm model string")
-    api_base: str | None = None
-    price_in: NonNegativeFloat | None = Field(None, description="$ per input token")
-    price_out: NonNegativeFloat | None = Field(None, description="$ per output token")
+    litellm: str = Field(
+        min_length=1,
+        description="The model as litellm names it (`provider/model`, e.g. "
+        "`hosted_vllm/Qwen/Qwen3-8B`, `openai/gpt-4o-mini`). The sim backend "
+        "ignores it and answers by the pool name.",
+    )
+    api_base: str | None = Field(None, description="The endpoint litellm calls (an OpenAI-compatible server's `/v1` URL).")
+    price_in: NonNegativeFloat | None = Field(None, description="Dollars per input token, for cost estimates.")
+    price_out: NonNegativeFloat | None = Field(None, description="Dollars per output token, for cost estimates.")
 
 
 class ChoiceDefaults(Strict):
-    models: list[Name] | None = Field(None, min_length=1)
-    budgets: list[NonNegativeInt] | None = Field(None, min_length=1)
+    """The choice space of every agent that does not give its own."""
+
+    models: list[Name] | None = Field(
+        None, min_length=1,
+        description="Pool names an agent without `models` chooses from (default: the whole pool).",
+    )
+    budgets: list[NonNegativeInt] | None = Field(
+        None, min_length=1,
+        description="Reasoning budgets (thinking tokens; 0: no reasoning) an agent without "
+        "`budgets` chooses from (default: [0]).",
+    )
 
 
 class AgentSpec(Strict):
     """One sub-agent: its role, prompt template, inputs and choice space."""
 
-    role: Name
-    prompt: str | None = None
-    inputs: list[Name] | None = Field(None, min_length=1)
-    models: list[Name] | None = Field(None, min_length=1)
-    budgets: list[NonNegativeInt] | None = Field(None, min_length=1)
-    recovery: float | None = Field(None, ge=0.0, le=1.0)
-    optional: bool = False
+    role: Name = Field(
+        description="What the agent does (planner, solver, verifier, critic, router, aggregator, ...): "
+        "it names the agent's part in the system prompt, and the sim world's behaviour "
+        "for it. Verdict roles (verifier, critic) end loops; a router's answer picks a switch case.",
+    )
+    prompt: str | None = Field(
+        None,
+        description="The user message, a template whose `{name}` placeholders are the agent's "
+        "inputs (`{{` and `}}` for literal braces). Default: the inputs, one after another.",
+    )
+    inputs: list[Name] | None = Field(
+        None, min_length=1,
+        description="The values the agent reads: workflow inputs (`query`) and earlier steps, by name. "
+        "Default: the previous step's value (in a fork's `combine`, the branches' values).",
+    )
+    models: list[Name] | None = Field(
+        None, min_length=1,
+        description="Pool names this agent chooses from, weakest first (default: `defaults.models`). "
+        "The last one with the largest budget is the reference configuration profiling starts from.",
+    )
+    budgets: list[NonNegativeInt] | None = Field(
+        None, min_length=1, description="Reasoning budgets this agent chooses from (default: `defaults.budgets`)."
+    )
+    recovery: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Prior chance that the agent answers right from a wrong input; profiling's "
+        "measured rate is shrunk toward it (default: the measured rates pooled).",
+    )
+    optional: bool = Field(
+        False,
+        description="The agent may be skipped (its one input passes on unchanged): a structure "
+        "choice of the design space.",
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -103,18 +143,33 @@ def check_template(prompt: str) -> None:
 class ForkBlock(Strict):
     """Parallel branches combined by a vote or by an aggregator agent."""
 
-    as_: Name = Field(alias="as")
-    branches: list[list[Step]] = Field(min_length=1)
-    samples: list[PositiveInt] | None = Field(None, min_length=1)
-    combine: Literal["vote"] | Name = "vote"
+    as_: Name = Field(alias="as", description="The name of the fork's combined value, for later steps.")
+    branches: list[list[Step]] = Field(
+        min_length=1, description="The parallel branches, each a list of steps; a branch's value is its last step's."
+    )
+    samples: list[PositiveInt] | None = Field(
+        None, min_length=1,
+        description="Run the one branch this many times (self-consistency); several counts make "
+        "the number of samples a structure choice.",
+    )
+    combine: Literal["vote"] | Name = Field(
+        "vote",
+        description="`vote`: the plurality answer of the branches (`flow.vote`), or the name of an "
+        "aggregator agent that reads every branch's value.",
+    )
 
 
 class SwitchBlock(Strict):
     """The output of a router (`route`) picks one labelled case."""
 
-    as_: Name = Field(alias="as")
-    route: Name
-    cases: dict[Name, list[Step]] = Field(min_length=1)
+    as_: Name = Field(alias="as", description="The name of the switch's value (the chosen case's), for later steps.")
+    route: Name = Field(
+        description="The value that picks the case, usually a router agent's: its answer names a "
+        "case label (the first case when it names none)."
+    )
+    cases: dict[Name, list[Step]] = Field(
+        min_length=1, description="Case label -> the steps run when the route names that label."
+    )
 
 
 class LoopBlock(Strict):
@@ -124,24 +179,33 @@ class LoopBlock(Strict):
     `next` names the value carried into the next iteration.
     """
 
-    as_: Name = Field(alias="as")
-    carry: dict[Name, Name] = Field(min_length=1, max_length=1)
-    body: list[Step] = Field(min_length=1)
-    until: Name
-    next: dict[Name, Name]
-    max_iters: list[PositiveInt] = Field(min_length=1)
+    as_: Name = Field(alias="as", description="The name of the loop's final value (the carried message), for later steps.")
+    carry: dict[Name, Name] = Field(
+        min_length=1, max_length=1,
+        description="`{name: initial}`: the message carried across iterations, under the name the "
+        "body reads it by, and the value it starts from.",
+    )
+    body: list[Step] = Field(min_length=1, description="The steps of one iteration.")
+    until: Name = Field(description="A verdict step of the body: the loop ends when it approves.")
+    next: dict[Name, Name] = Field(
+        description="`{name: value}`: the body's value carried into the next iteration (and out of "
+        "the loop) for each carried name."
+    )
+    max_iters: list[PositiveInt] = Field(
+        min_length=1, description="The most iterations; several counts make the bound a structure choice."
+    )
 
 
 class ForkStep(Strict):
-    fork: ForkBlock
+    fork: ForkBlock = Field(description="Parallel branches and how they are combined.")
 
 
 class SwitchStep(Strict):
-    switch: SwitchBlock
+    switch: SwitchBlock = Field(description="One case of several, chosen by a route value.")
 
 
 class LoopStep(Strict):
-    loop: LoopBlock
+    loop: LoopBlock = Field(description="A body repeated until a verdict approves.")
 
 
 def step_kind(step: Any) -> str | None:
@@ -177,14 +241,29 @@ Step = Annotated[
 class WorkflowSpec(Strict):
     """A whole workflow spec file."""
 
-    workflow: Name
-    description: str | None = None
-    inputs: list[Name] = Field(default_factory=lambda: ["query"], min_length=1)
-    models: dict[Name, ModelSpec] = Field(min_length=1)
-    defaults: ChoiceDefaults = ChoiceDefaults()
-    agents: dict[Name, AgentSpec] = Field(min_length=1)
-    steps: list[Step] = Field(min_length=1)
-    output: Name | None = None
+    workflow: Name = Field(description="The workflow's name: `@name` in the IR, `out/<name>/` for `compile`.")
+    description: str | None = Field(None, description="A sentence for people; not used by the compiler.")
+    inputs: list[Name] = Field(
+        default_factory=lambda: ["query"], min_length=1,
+        description="The workflow's input messages, by name (each query of a dataset is `query`).",
+    )
+    models: dict[Name, ModelSpec] = Field(
+        min_length=1,
+        description="The model pool: pool name -> model. Agents choose models by pool name; with "
+        "the sim backend the names must be simulated models.",
+    )
+    defaults: ChoiceDefaults = Field(
+        ChoiceDefaults(), description="The choice space of agents that do not give their own."
+    )
+    agents: dict[Name, AgentSpec] = Field(
+        min_length=1, description="Agent name -> agent. Each agent is used by exactly one step."
+    )
+    steps: list[Step] = Field(
+        min_length=1,
+        description="The structure, in order: each step an agent name or a `fork`, `switch` or "
+        "`loop` block; each produces a value named after the agent or the block's `as`.",
+    )
+    output: Name | None = Field(None, description="The value the workflow returns (default: the last step's).")
 
 
 for _block in (ForkBlock, SwitchBlock, LoopBlock, ForkStep, SwitchStep, LoopStep):

@@ -12,6 +12,7 @@ sim-dataset  a profiling dataset of simulated queries
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,8 +38,95 @@ class CommandError(click.ClickException):
 
 
 def fail(message: str, where: str | None = None) -> NoReturn:
-    """Stop the command with `[where: ]error: message`."""
-    raise CommandError(f"{where}: error: {message}" if where else f"error: {message}")
+    """Stop the command with `[where: ]error: message`; a message that starts
+    with its own location (`path:line:col: ...`, `path: ...`) keeps it in front."""
+    raise CommandError(f"{where}: error: {message}" if where else _diagnostic(message))
+
+
+_LOCATED = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<rest>.*)", re.DOTALL)
+_FILE_FIRST = re.compile(r"(?P<file>[^\s:]+): (?P<rest>.*)", re.DOTALL)
+_LINE_COLUMN = re.compile(r"^(?P<rest>.*) \(line (?P<line>\d+), column (?P<col>\d+)\)$", re.DOTALL)
+
+
+def _diagnostic(message: str) -> str:
+    """`message` as `path:line:col: error: ...` when it names an existing file
+    first (the readers' messages do), else `error: message`: one format for all."""
+    if (m := _LOCATED.fullmatch(message)) and Path(m["file"]).exists():
+        where = f"{m['file']}:{m['line']}" + (f":{m['col']}" if m["col"] else "")
+        return f"{where}: error: {m['rest']}"
+    if (m := _FILE_FIRST.fullmatch(message)) and Path(m["file"]).exists():
+        rest = m["rest"]
+        if at := _LINE_COLUMN.match(rest):
+            return f"{m['file']}:{at['line']}:{at['col']}: error: {at['rest']}"
+        return f"{m['file']}: error: {rest}"
+    return f"error: {message}"
+
+
+def _file_kind(path: str) -> str:
+    """`spec`, `ir`, `artifact`, `evaluation` or `unknown`, from the name and the first bytes."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "spec"
+    if suffix == ".mlir":
+        return "ir"
+    try:
+        head = Path(path).read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return "unknown"
+    body = "\n".join(line for line in head.splitlines() if not line.lstrip().startswith(("#", "//")))
+    text = body.lstrip()
+    if text.startswith("{"):
+        if '"format"' in head and "config-set" in head:
+            return "artifact"
+        if '"agents"' in head and '"steps"' in head:
+            return "spec"
+        return "evaluation" if '"baselines"' in head else "unknown"
+    if re.match(r"(workflow|models|agents|steps|description)\s*:", text):
+        return "spec"
+    if re.match(r'(flow\.|builtin\.|module\b|"flow\.|"builtin\.)', text):
+        return "ir"
+    return "unknown"
+
+
+def _workflow_name(spec: str) -> str:
+    """The spec's `workflow:` name, or the file's stem (for the paths compile writes)."""
+    match = re.search(r"^workflow:\s*['\"]?([A-Za-z_][A-Za-z0-9_.$-]*)", Path(spec).read_text(errors="replace"), re.M)
+    return match.group(1) if match else Path(spec).stem
+
+
+def _expect_kind(path: str, command: str, wanted: str) -> None:
+    """Stop with what `command` expected and how to get it, when `path` is another kind of file."""
+    kind = _file_kind(path)
+    if kind in (wanted, "unknown"):
+        return
+    if kind == "spec" and wanted == "ir":
+        name = _workflow_name(path)
+        hint = (f"`flowcompile {command}` takes compiled IR: compile the spec first with "
+                f"`flowcompile compile {path}`, then `flowcompile {command} out/{name}/{name}.compiled.mlir`")
+    elif kind == "spec":  # an artifact was wanted
+        name = _workflow_name(path)
+        hint = (f"`flowcompile {command}` takes a JSON artifact: `flowcompile compile {path}` "
+                f"writes out/{name}/{name}.artifact.json")
+    elif kind == "ir" and wanted == "artifact":
+        hint = (f"`flowcompile {command}` takes the JSON artifact (`<name>.artifact.json`, written by "
+                f"`flowcompile compile`, or `flowcompile-translate --export-json {path} -o a.json`)")
+    elif kind == "ir":  # a spec was wanted
+        hint = (f"`flowcompile {command}` takes a YAML workflow spec; to compile flow IR, run its passes: "
+                f"`flowcompile-opt {path} --profile --compose --pareto`")
+    elif kind == "artifact":
+        hint = (f"`flowcompile {command}` takes the compiled IR the artifact came from "
+                "(out/<name>/<name>.compiled.mlir); `flowcompile select` reads artifacts")
+    else:
+        hint = f"`flowcompile {command}` takes {'compiled IR' if wanted == 'ir' else 'a ' + wanted}"
+    fail(f"this is {_KINDS[kind]}; {hint}", path)
+
+
+_KINDS = {
+    "spec": "a workflow spec",
+    "ir": "flow IR",
+    "artifact": "a JSON artifact",
+    "evaluation": "an evaluation (from `flowcompile evaluate -o`)",
+}
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
@@ -159,6 +247,7 @@ def _compiled(path: str):
     from flowcompile.diagnostics import at_op
     from flowcompile.evaluation import config_set_of
 
+    _expect_kind(path, click.get_current_context().info_name or "run", "ir")
     try:
         module = load(path)
     except CompileError as e:
@@ -250,16 +339,19 @@ def cli() -> None:
 def compile(spec, out, backend, world, trace, dataset, samples, max_samples, profile_budget, seed, cache,
             concurrency, recovery, validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
+    _expect_kind(spec, "compile", "spec")
     from flowcompile.artifact import dumps, from_config_set
     from flowcompile.compiler import CompileError, run_passes, the_workflow, write
     from flowcompile.frontend.load import SpecError, load_spec
-    from flowcompile.frontend.lower import lower_spec
+    from flowcompile.frontend.lower import check_pool, lower_spec
     from flowcompile.report import frontier_table
 
     try:
-        # The frontend's own errors keep their `file:line:col` (compiler.import_spec drops it).
+        # The frontend's own errors keep their `file:line:col`.
         spec_, locator = load_spec(spec)
         module = lower_spec(spec_, locator, spec)
+        if backend == "sim":  # pool names checked at their line, before any call
+            check_pool(spec_, locator, spec, _sim_model_names(world))
     except SpecError as e:
         raise CommandError(str(e)) from None
     try:
@@ -294,6 +386,15 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
     click.echo(table, nl=False)
     for path in written:
         _say(f"wrote {path}")
+
+
+def _sim_model_names(world: str | None) -> list[str]:
+    from flowcompile.sim.world import default_world_path, load_world
+
+    try:
+        return load_world(world or default_world_path()).model_names()
+    except _input_errors() as e:
+        _fail_on_input(e)
 
 
 def _config_points(module):
@@ -457,6 +558,7 @@ def report(compiled, evaluation, out):
 @click.option("--weight", type=float, callback=_check_weight, help="accuracy weight in [0, 1]")
 def select(artifact, max_latency, min_acc, weight):
     """Pick a point of a JSON ARTIFACT; prints it as JSON."""
+    _expect_kind(artifact, "select", "artifact")
     from flowcompile.artifact import ArtifactError, load
     from flowcompile.artifact import select as pick_point
 
@@ -507,12 +609,24 @@ def serve_sim(host, port, world, time_scale, allow_remote):
         fail(str(e))
 
 
+def _show_usage_error(error: click.exceptions.UsageError) -> None:
+    """A usage error in the tools' one format, `error: message`, then the usage line."""
+    message = error.format_message()
+    click.echo(f"error: {message[:1].lower()}{message[1:]}", err=True)
+    if error.ctx is not None:
+        usage = error.ctx.get_usage().strip().removeprefix("Usage: ")
+        click.echo(f"usage: {usage} ('{error.ctx.command_path} --help' for more)", err=True)
+
+
 def run_cli(args: Sequence[str] | None = None) -> int:
     """`flowcompile ARGS`: the exit status; every error a one-line diagnostic, status 1."""
     try:
         cli.main(args=list(args) if args is not None else None, prog_name="flowcompile", standalone_mode=False)
     except click.exceptions.Abort:
         return 130
+    except click.exceptions.UsageError as e:
+        _show_usage_error(e)
+        return 1
     except click.exceptions.ClickException as e:
         e.show()
         return 1  # usage errors too: every error is status 1, as in the other tools

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.utils.exceptions import ArgSpecParseError, ParseError
+from xdsl.utils.exceptions import ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from flowcompile.diagnostics import (
@@ -27,11 +27,13 @@ from flowcompile.diagnostics import (
     verify_located,
 )
 from flowcompile.passes.registry import (
-    OptionError,
+    GENERIC_SUMMARIES,
     PassFactory,
+    PipelineError,
     available_passes,
-    check_options,
     flow_pass_names,
+    parse_pipeline,
+    pass_options,
 )
 from flowcompile.tools.common import guard_main, print_module, read_input, write_output
 
@@ -49,8 +51,20 @@ class _AppendPipeline(argparse.Action):
 
 def pass_summary(factory: PassFactory) -> str:
     """The first line of a pass's docstring, for --help."""
-    doc = (factory().__doc__ or "").strip()
-    return doc.splitlines()[0].rstrip(".") if doc else "run this pass"
+    cls = factory()
+    doc = (cls.__doc__ or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else GENERIC_SUMMARIES.get(cls.name, "run this pass")
+
+
+def pass_reference(passes: dict[str, PassFactory]) -> str:
+    """Every pass with its options (as typed in `-p`), type, default and help."""
+    lines = ["passes and their options (-p 'name{option=value ...}', e.g. 'profile{samples=32 dry-run}'):"]
+    for name, factory in passes.items():
+        lines.append(f"  {name:<16} {pass_summary(factory)}")
+        for option in pass_options(factory()):
+            typed = f"{option.name}={option.type}"
+            lines.append(f"      {typed:<24} default {option.default:<10} {option.help}".rstrip())
+    return "\n".join(lines) + "\n"
 
 
 class FlowOptMain(xDSLOptMain):
@@ -82,6 +96,9 @@ class FlowOptMain(xDSLOptMain):
         self.available_targets["mlir"] = lambda: MLIRTarget
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        # The pass reference imports every pass: built only when --help prints it.
+        usage = arg_parser.format_help
+        arg_parser.format_help = lambda: usage() + "\n" + pass_reference(self.available_passes)
         arg_parser.add_argument("input_file", nargs="?", help="input .mlir (default: stdin)")
         arg_parser.add_argument("-o", "--output-file", help="write the output here")
         arg_parser.add_argument(
@@ -148,12 +165,8 @@ class FlowOptMain(xDSLOptMain):
 
     def setup_pipeline(self) -> None:
         spec = ",".join(item for item in (self.args.pipeline or []) if item)
-        self.pipeline = PassPipeline.parse_spec(self.available_passes, spec)
-        for pass_ in self.pipeline.passes:  # before any input is read
-            try:
-                check_options(pass_)
-            except OptionError as e:
-                raise ValueError(f"{pass_.name}: {e}") from None
+        # Options are checked here, before any input is read.
+        self.pipeline = PassPipeline(tuple(parse_pipeline(spec, self.available_passes)))
 
     # Running ----------------------------------------------------------------
 
@@ -178,6 +191,13 @@ class FlowOptMain(xDSLOptMain):
 
     def process_chunk(self, text: str, name: str) -> ChunkResult:
         result = ChunkResult()
+        if name.lower().endswith((".yaml", ".yml")):  # the commonest wrong file: a spec
+            result.diagnostics.append(Diagnostic(
+                f"this is a workflow spec; flowcompile-opt reads flow IR: lower it first with "
+                f"`flowcompile-translate --import-yaml {name} -o {name.rsplit('.', 1)[0]}.mlir`",
+                name, 1, 1,
+            ))
+            return result
         try:
             module = parse_located(self.ctx, text, name)
         except ParseError as e:
@@ -304,18 +324,10 @@ def report(diagnostics: Sequence[Diagnostic], stream: IO[str] | None = None) -> 
 def run(args: Sequence[str] | None = None) -> int:
     try:
         tool = FlowOptMain(args)
-    except ArgSpecParseError as e:
-        report([Diagnostic(f"invalid pass pipeline: {_spec_error(e)}")])
-        return 1
-    except ValueError as e:  # unknown pass or bad option, from PassPipeline.parse_spec
+    except PipelineError as e:  # unknown pass or option, bad value
         report([Diagnostic(f"invalid pass pipeline: {e}")])
         return 1
     return tool.run()
-
-
-def _spec_error(error: ArgSpecParseError) -> str:
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    return " ".join(line.strip() for line in (lines[1:2] + lines[-1:])) if lines else "?"
 
 
 def main() -> None:

@@ -83,9 +83,24 @@ def export_json(text: str, name: str, config_set: str | None) -> tuple[str | Non
         return None, f"{name}: error: {e}"
 
 
+def _wrong_kind(name: str, export: bool) -> str | None:
+    """A diagnostic for a spec given to --export-json or IR given to --import-yaml."""
+    lower = name.lower()
+    if export and lower.endswith((".yaml", ".yml")):
+        return (f"{name}:1:1: error: this is a workflow spec; --export-json reads compiled flow IR: "
+                f"`flowcompile compile {name}` writes the IR and the artifact")
+    if not export and lower.endswith(".mlir"):
+        return (f"{name}:1:1: error: this is flow IR; --import-yaml reads a YAML workflow spec "
+                "(flowcompile-opt reads IR)")
+    return None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name, text = read_input(args.input_file)
+    if (hint := _wrong_kind(name, args.export_json)) is not None:
+        sys.stderr.write(hint + "\n")
+        return 1
     if args.export_json:
         output, errors = export_json(text, name, args.config_set)
     else:
