@@ -124,6 +124,14 @@ class CallResult:
         """True when the failure is transient and the same request may be retried."""
         return self.error in RETRYABLE_ERRORS
 
+    def failure_text(self) -> str:
+        """A failed call's one-line message: the provider's (as the backend gave
+        it, "kind: ...") or else the error kind; anything key-like masked."""
+        from flowcompile.backends.litellm_backend import scrub  # import-light: no litellm
+
+        said = self.text if self.text and self.text.startswith(f"{self.error}:") else ""
+        return scrub(said or str(self.error))
+
 
 @runtime_checkable
 class Backend(Protocol):
