@@ -113,6 +113,9 @@ class CallResult:
     cached: bool = field(default=False, compare=False)
     #: Where `reasoning_tokens` came from ("usage", "estimate", "none"; "" = not said).
     reasoning_source: str = ""
+    #: Seconds the service asked the client to wait before retrying (its
+    #: Retry-After / retry-after-ms header on a failure); None when it said nothing.
+    retry_after: float | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
