@@ -32,6 +32,8 @@ from flowcompile.tools.common import guard_main
 from flowcompile.tools.opt import run
 from helpers.profiling import EXAMPLES, one_summary, pointed_at, profiles, reset_stats, stats
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning", "ignore:coroutine.*never awaited")
+
 OPT = Path(sys.executable).with_name("flowcompile-opt")
 QUERIES = 6
 CANARY = "sk-canary-0123456789abcdef"
