@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import DictionaryAttr, StringAttr
 
-from flowcompile.backends.base import CallResult
+from flowcompile.backends.base import Backend, CallRequest, CallResult
 from flowcompile.backends.litellm_backend import scrub
 
 FAILED_ATTR = "failed"
@@ -53,6 +53,7 @@ class StageGuard:
         self.stage, self.total, self.max_failures, self.unit = stage, total, max_failures, unit
         self.lost: list[str] = []
         self.last_error = ""
+        self.stopped = False
 
     def observe(self, what: str, error: str | None) -> None:
         """Note one finished call (`error` None when it succeeded); raise
@@ -62,6 +63,13 @@ class StageGuard:
         self.lost.append(what)
         self.last_error = scrub(error)
         if len(self.lost) > allowed(self.total, self.max_failures):
+            self.stopped = True
+        self.check()
+
+    def check(self) -> None:
+        """Raise `ProfilingStopped` if the stage has stopped (before starting a call:
+        calls that return at once would otherwise all run before the stop is seen)."""
+        if self.stopped:
             raise ProfilingStopped(self.message())
 
     def message(self) -> str:
@@ -72,6 +80,17 @@ class StageGuard:
             f"the provider said: {self.last_error}; lost: {shown}; "
             "every finished call is in the cache: rerun to resume"
         )
+
+
+class GuardedBackend:
+    """`inner`, refusing to start a call once `guard`'s stage has stopped."""
+
+    def __init__(self, inner: Backend, guard: StageGuard) -> None:
+        self.inner, self.guard, self.name = inner, guard, inner.name
+
+    async def call(self, request: CallRequest) -> CallResult:
+        self.guard.check()
+        return await self.inner.call(request)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ from flowcompile.dialects.flow import (
     YieldOp,
 )
 from flowcompile.profiling.dataset import Query
-from flowcompile.profiling.failures import ProfileFailures, ProfilingStopped, StageGuard
+from flowcompile.profiling.failures import GuardedBackend, ProfileFailures, ProfilingStopped, StageGuard
 from flowcompile.profiling.truth import (
     APPROVE,
     Alternatives,
@@ -329,7 +329,8 @@ async def profile_workflow(
     report("reference runs", 0, len(queries))
     guard = StageGuard("reference", len(queries), max_failures, unit="runs")
     runs = await run_many(
-        workflow, reference_assignment(workflow), backend, queries, concurrency=concurrency, seed=seed,
+        workflow, reference_assignment(workflow), GuardedBackend(backend, guard), queries,
+        concurrency=concurrency, seed=seed,
         on_done=lambda r: guard.observe(f"run {r.query_id}", r.error),
     )
     out.failures.runs = [f"run {r.query_id}: {r.error}" for r in runs if r.error]
@@ -530,6 +531,8 @@ async def _call_all(
 
     async def one(job: Job) -> tuple[bool, CallResult]:
         nonlocal done
+        if guard is not None:
+            guard.check()
         result = await backend.call(job.request)
         done += 1
         if guard is not None:  # may stop the stage: the calls not finished are cancelled
