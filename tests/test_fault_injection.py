@@ -213,3 +213,15 @@ def test_tolerated_losses_are_named_and_not_measured(case, server) -> None:
             assert config not in got[agent]
             assert f'"{config}" = "{failed} of {calls} calls failed' in ir
     assert CANARY not in ir and CANARY not in err
+
+
+def test_no_file_written_holds_the_key(case, server) -> None:
+    """Every file the runs above wrote (caches, IR), and a failing run's, is free of the key."""
+    srv, _ = server
+    set_faults(srv, server_error=1.0)
+    rc, err, _ = profile(case, "canary", "canary.sqlite", "retries=1")
+    assert rc == 1 and CANARY not in err
+    written = [p for p in Path(case["dir"]).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite" for p in written) and any(p.suffix == ".mlir" for p in written)
+    for path in written:
+        assert CANARY.encode() not in path.read_bytes(), path

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from flowcompile.backends.base import CallRequest, as_message
+from flowcompile.sim.backend import RATE_LIMIT_RETRY_AFTER
 from flowcompile.sim.engine import SimWorld, content_hash
 from flowcompile.sim.world import World
 
@@ -260,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         if result.error in _STATUS_OF_FAULT:
             status = _STATUS_OF_FAULT[result.error]
             self._count(status)
-            extra = {"retry-after-ms": "50"} if status == 429 else {}
+            extra = {"retry-after-ms": f"{RATE_LIMIT_RETRY_AFTER * 1000:g}"} if status == 429 else {}
             self._error(RequestError(status, f"simulated {result.error}", result.error, result.error), extra)
             return
         reply = {
