@@ -27,6 +27,11 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * `probs = [...]` on every switch (how often the reference run took each case);
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
   every loop.
+A call that fails after retries is never a measurement
+(`flowcompile.profiling.failures`): a candidate more than `max-failures` of
+whose calls failed gets no profile, `failed = {"model@budget" = "why"}` on its
+agent instead (the search leaves it out); a stage with more failures than that
+stops profiling with the provider's message.
 Every call goes through a content-addressed SQLite cache (`cache=PATH`), so a
 rerun, or a run after a crash, repeats no finished call, and a cache hit keeps
 the latency measured when the call was made. `dry-run=true` prints what the
