@@ -120,12 +120,16 @@ def spec(steps: object) -> str:
     })
 
 
+def deep_mapping(depth: int) -> str:
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [
         ("forks", lambda: spec([fork_step(300)])),
         ("lists", lambda: spec("[" * 5000 + "]" * 5000).replace('"[', "[").replace(']"', "]")),
-        ("mappings", lambda: spec(["solver"]).replace('"defaults"', '"x": ' + '{"a": ' * 3000 + "1" + "}" * 3000 + ', "defaults"')),
+        ("mappings", lambda: spec(["solver"]).replace('"defaults"', f'"x": {deep_mapping(3000)}, "defaults"')),
     ],
 )
 def test_deep_yaml_is_a_located_error(tmp_path, name, text) -> None:

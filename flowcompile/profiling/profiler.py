@@ -379,7 +379,8 @@ async def profile_workflow(
     jobs = within([job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)])
     out.candidate_calls = len(jobs)
     ids = [q.id for q in queries]
-    results = await _call_all(backend, jobs, concurrency, "candidates", report, StageGuard("candidate", len(jobs), max_failures), ids)
+    candidate_guard = StageGuard("candidate", len(jobs), max_failures)
+    results = await _call_all(backend, jobs, concurrency, "candidates", report, candidate_guard, ids)
     scored = dict(zip(jobs, results, strict=True))
     for agent in agents:
         if output_kind(agent) == "answer" and (pairs := _wrong_pairs(agent.agent_name, scored))[1]:
@@ -417,7 +418,9 @@ async def profile_workflow(
     out.aggregate_calls = len(level_jobs)
     level_guard = StageGuard("aggregate-level", len(level_jobs), max_failures)
     level_results = (
-        await _call_all(backend, level_jobs, concurrency, "aggregate levels", report, level_guard, ids) if level_jobs else []
+        await _call_all(backend, level_jobs, concurrency, "aggregate levels", report, level_guard, ids)
+        if level_jobs
+        else []
     )
     for job, outcome in zip(level_jobs, level_results, strict=True):
         levels[job.agent].results.append((job, outcome))
