@@ -67,17 +67,24 @@ def test_300_nested_forks_are_a_located_error(tmp_path, capsys) -> None:
     assert out == ""
 
 
-def test_200_nested_forks_parse_print_and_profile(tmp_path, capsys) -> None:
+def test_forks_nested_up_to_the_bound_parse_print_and_profile(tmp_path, capsys) -> None:
+    depth = MAX_NESTING - 8  # room for the module, the workflow and the profiled agent's attributes
     path = tmp_path / "forks.mlir"
-    path.write_text(nested_forks(200))
+    path.write_text(nested_forks(depth))
     rc, out, err = opt(capsys, path, "-p", "profile{samples=3 max-samples=0 cache=none recovery=false},compose,pareto")
     assert rc == 0, err
-    assert out.count("flow.fork") == 200 and "flow.config_set" in out
+    assert out.count("flow.fork") == depth and "flow.config_set" in out
     again = tmp_path / "again.mlir"
     again.write_text(out)
     rc, out2, err = opt(capsys, again)
     assert rc == 0, err
     assert out2 == out  # round trips at that depth
+    rc, generic, err = opt(capsys, again, "--print-op-generic")
+    assert rc == 0, err
+    again.write_text(generic)
+    rc, out3, err = opt(capsys, again)  # the generic form nests as deep: it reads back
+    assert rc == 0, err
+    assert out3 == out
 
 
 def test_deep_attributes_work_up_to_the_bound_and_are_located_past_it(tmp_path, capsys) -> None:
@@ -103,21 +110,23 @@ def test_brackets_in_strings_and_comments_do_not_count(tmp_path, capsys) -> None
     assert rc == 0, err
 
 
-def fork_step(depth: int, index: int = 0) -> object:
-    step: object = "solver"
+def fork_steps(depth: int) -> str:
+    """JSON (which YAML reads) for a steps list: one agent inside `depth` nested forks."""
+    step = '"solver"'
     for i in reversed(range(depth)):
-        step = {"fork": {"as": f"f{index + i}", "branches": [[step]], "combine": "vote"}}
-    return step
+        step = f'{{"fork": {{"as": "f{i}", "branches": [[{step}]], "combine": "vote"}}}}'
+    return f"[{step}]"
 
 
-def spec(steps: object) -> str:
-    return json.dumps({
+def spec(steps: str) -> str:
+    """A spec whose `steps` is the JSON text `steps`."""
+    head = json.dumps({
         "workflow": "w",
         "models": {"qwen3-8b": {"litellm": "hosted_vllm/Qwen/Qwen3-8B"}},
         "defaults": {"budgets": [0]},
         "agents": {"solver": {"role": "solver", "prompt": "{query}"}},
-        "steps": steps,
     })
+    return head[:-1] + f', "steps": {steps}}}'
 
 
 def deep_mapping(depth: int) -> str:
@@ -127,9 +136,9 @@ def deep_mapping(depth: int) -> str:
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        ("forks", lambda: spec([fork_step(300)])),
-        ("lists", lambda: spec("[" * 5000 + "]" * 5000).replace('"[', "[").replace(']"', "]")),
-        ("mappings", lambda: spec(["solver"]).replace('"defaults"', f'"x": {deep_mapping(3000)}, "defaults"')),
+        ("forks", lambda: spec(fork_steps(300))),
+        ("lists", lambda: spec("[" * 5000 + "]" * 5000)),
+        ("mappings", lambda: spec('["solver"]').replace('"defaults"', f'"x": {deep_mapping(3000)}, "defaults"')),
     ],
 )
 def test_deep_yaml_is_a_located_error(tmp_path, name, text) -> None:
@@ -142,7 +151,7 @@ def test_deep_yaml_is_a_located_error(tmp_path, name, text) -> None:
 
 def test_moderately_deep_yaml_forks_import(tmp_path) -> None:
     path = tmp_path / "forks.yaml"
-    path.write_text(spec([fork_step(100)]))
+    path.write_text(spec(fork_steps(MAX_NESTING // 2)))
     proc = subprocess.run([str(TRANSLATE), "--import-yaml", str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("flow.fork") == 100
+    assert proc.stdout.count("flow.fork") == MAX_NESTING // 2

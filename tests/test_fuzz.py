@@ -17,20 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowcompile.nesting import RECURSION_LIMIT
 from flowcompile.tools import opt, translate
 from flowcompile.tools.common import guard_main
-
-# The parser raises the limit on first use; doing it first keeps hypothesis from
-# warning that a test changed it.
-sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 IR = {p.name: p.read_text() for p in sorted(EXAMPLES.glob("*.mlir"))}
