@@ -121,6 +121,9 @@ def parse_located(ctx: Context, text: str, name: str) -> ModuleOp:
     """Parse a module, every op located; attribute verifier failures (and the
     ValueErrors xDSL raises for malformed attributes) become parse errors at
     the position where parsing stopped."""
+    from flowcompile.nesting import check_nesting
+
+    check_nesting(text, name)  # deep valid IR: a located error, never a RecursionError
     parser = LocatingParser(ctx, text, name)
     try:
         return parser.parse_module()

@@ -43,6 +43,8 @@ class Row:
     n: int
     errors: int
     assign: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    """The first failed run ("q00012: agent @solver failed: ..."); empty when none failed."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ async def _measure(
         n=n,
         errors=n - len(ok),
         assign=_describe(assignment),
+        error=next((f"{q.id}: {r.error}" for r, q in zip(results, queries, strict=True) if r.error), ""),
     )
 
 

@@ -45,6 +45,7 @@ from xdsl.passes import ModulePass
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import (
     AgentOp,
+    ConfigAttr,
     EstimateAttr,
     ForkOp,
     LoopOp,
@@ -53,19 +54,29 @@ from flowcompile.dialects.flow import (
     VoteOp,
 )
 from flowcompile.passes.invalidation import invalidate
+from flowcompile.profiling.failures import failed_candidates
 from flowcompile.proxy.stats import acc_interval, isotonic, shrunk_acc
 
 
-def _profiles(agent: AgentOp) -> list[ProfileAttr]:
-    profiles = agent.per_candidate("profiles", ProfileAttr)
-    for config, profile in zip(agent.candidates(), profiles, strict=True):
+def _profiles(agent: AgentOp) -> list[tuple[ConfigAttr, ProfileAttr]]:
+    """The searched candidates and their profiles: those profiling marked
+    failed have none and are left out (`profiling.failures`)."""
+    failed = failed_candidates(agent)
+    live = [
+        (c, p) for c, p in zip(agent.candidates(), agent.per_candidate("profiles", ProfileAttr), strict=True)
+        if c.key not in failed
+    ]
+    if not live:
+        key, why = next(iter(failed.items()))
+        raise FlowError(agent, f"agent @{agent.agent_name}: every candidate failed in profiling ('{key}': {why})")
+    for config, profile in live:
         if profile is None:
             raise FlowError(
                 agent,
                 f"agent @{agent.agent_name} has no profile for '{config.key}': "
                 "run the profile pass first",
             )
-    return profiles  # pyright: ignore[reportReturnType]
+    return live  # pyright: ignore[reportReturnType]
 
 
 def _slowest_of(profile: ProfileAttr) -> list[float] | None:
@@ -154,7 +165,8 @@ class ComposePass(ModulePass):
                 _vote_parameter(nested)
 
     def _estimate(self, agent: AgentOp) -> None:
-        profiles = _profiles(agent)
+        live = _profiles(agent)
+        profiles = [p for _, p in live]
         n = np.array([p.get("acc_n") for p in profiles], dtype=float)
         successes = np.round(np.array([p.get("acc") for p in profiles]) * n)
         pooled = successes.sum() / n.sum() if n.sum() > 0 else 0.5
@@ -163,7 +175,7 @@ class ComposePass(ModulePass):
         rec = self._recovery(agent, profiles)
         curves = self._by_right(profiles)
         estimates = {}
-        for i, (config, profile) in enumerate(zip(agent.candidates(), profiles, strict=True)):
+        for i, (config, profile) in enumerate(live):
             estimates[config.key] = EstimateAttr.build(
                 acc=round(float(acc[i]), 6),
                 lat=profile.get("lat"),

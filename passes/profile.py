@@ -27,6 +27,11 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * `probs = [...]` on every switch (how often the reference run took each case);
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
   every loop.
+A call that fails after retries is never a measurement
+(`flowcompile.profiling.failures`): a candidate more than `max-failures` of
+whose calls failed gets no profile, `failed = {"model@budget" = "why"}` on its
+agent instead (the search leaves it out); a stage with more failures than that
+stops profiling with the provider's message.
 Every call goes through a content-addressed SQLite cache (`cache=PATH`), so a
 rerun, or a run after a crash, repeats no finished call, and a cache hit keeps
 the latency measured when the call was made. `dry-run=true` prints what the
@@ -49,10 +54,12 @@ from xdsl.dialects import builtin
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
 from xdsl.ir import Attribute
 
+from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
 from flowcompile.dialects.syntax import float_array
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
+from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
 
 
 def _round(value: float) -> float:
@@ -105,6 +112,12 @@ class ProfilePass(BackendPassOptions):
     """Adaptive profiling: posterior draws of the accuracies that decide which
     candidates are in play."""
 
+    max_failures: float | int = 0.05
+    """The share of a stage's calls (reference runs, candidate, recovery,
+    aggregate-level calls) that may fail after retries: past it profiling
+    stops with the provider's message (a rerun resumes from the cache); a
+    candidate past it on its own calls is excluded from the search."""
+
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
         from flowcompile.profiling.session import GENERATED_QUERIES, ProfileSession
 
@@ -124,14 +137,17 @@ class ProfilePass(BackendPassOptions):
                 if self.dry_run:
                     session.dry_run(workflow)
                     continue
-                if adaptive:
-                    measured = session.profile_adaptively(
-                        workflow,
-                        lambda m, w=workflow: frontier_candidates(w, m, self.draws, self.seed),
-                        first, self.budget,
-                    )
-                else:
-                    measured = session.profile(workflow)
+                try:
+                    if adaptive:
+                        measured = session.profile_adaptively(
+                            workflow,
+                            lambda m, w=workflow: frontier_candidates(w, m, self.draws, self.seed),
+                            first, self.budget,
+                        )
+                    else:
+                        measured = session.profile(workflow)
+                except ProfilingStopped as e:
+                    raise FlowError(workflow, str(e)) from None
                 invalidate(workflow, self.name)
                 write_measurements(workflow, measured)
                 write_provenance(workflow, session.provenance(measured))
@@ -143,10 +159,17 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
     """Annotate the workflow with what profiling measured (in each profile,
     what a fork's latency needs: `lat_max` inside replicated forks, `lat_q` at
     the end of a branch of a fork of several)."""
+    excluded = measured.failures.excluded
     for agent in workflow.walk():
         if not isinstance(agent, AgentOp):
             continue
         stats = measured.agents[agent.agent_name]
+        # a failed candidate has no profile: a failed call is never a measurement
+        failed = {key: why for (name, key), why in excluded.items() if name == agent.agent_name}
+        if failed:
+            agent.attributes[FAILED_ATTR] = failed_attr(failed)
+        else:
+            agent.attributes.pop(FAILED_ATTR, None)
         agent.attributes["profiles"] = DictionaryAttr(
             {
                 key: ProfileAttr.build(
@@ -170,6 +193,7 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     level_hits=s.level_hits,
                 )
                 for key, s in stats.items()
+                if key not in failed
             }
         )
         if agent.agent_name in measured.wrong_agree:
@@ -211,7 +235,11 @@ def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -
     write_measurements(scratch, measured)
     ComposePass().apply(context(), builtin.ModuleOp([scratch]))
     root = build_model(scratch)
-    counts = {agent: [s.n for s in stats.values()] for agent, stats in measured.agents.items()}
+    excluded = measured.failures.excluded  # not searched, so not counted (the labels' order)
+    counts = {
+        agent: [s.n for key, s in stats.items() if (agent, key) not in excluded]
+        for agent, stats in measured.agents.items()
+    }
     labels = {v.key: v.labels for v in pm.all_vars(root)}
     found: set[tuple[str, str]] = set()
     for candidate in plausible_front(root, counts, draws, seed, DEFAULT_LIMIT):

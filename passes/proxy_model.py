@@ -31,6 +31,7 @@ from flowcompile.dialects.flow import (
     WorkflowOp,
     YieldOp,
 )
+from flowcompile.profiling.failures import failed_candidates
 from flowcompile.profiling.profiler import output_kind
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.difficulty import smooth
@@ -42,10 +43,18 @@ def estimates_of(agent: AgentOp) -> list[EstimateAttr]:
     if "estimates" not in agent.attributes:
         raise FlowError(agent, f"agent @{agent.agent_name} has no estimates: run compose first")
     estimates = agent.per_candidate("estimates", EstimateAttr)
-    for config, estimate in zip(agent.candidates(), estimates, strict=True):
+    failed = failed_candidates(agent)
+    live = [(c, e) for c, e in zip(agent.candidates(), estimates, strict=True) if c.key not in failed]
+    for config, estimate in live:
         if estimate is None:
             raise FlowError(agent, f"agent @{agent.agent_name} has no estimate for '{config.key}'")
-    return estimates  # pyright: ignore[reportReturnType]
+    return [e for _, e in live]  # pyright: ignore[reportReturnType]
+
+
+def searched_candidates(agent: AgentOp) -> list[ConfigAttr]:
+    """The candidates the search chooses from: all but those profiling marked failed."""
+    failed = failed_candidates(agent)
+    return [c for c in agent.candidates() if c.key not in failed]
 
 
 class _Builder:
@@ -85,7 +94,7 @@ class _Builder:
 
     def agent(self, op: AgentOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...] = ()) -> pm.Agent:
         estimates = estimates_of(op)
-        labels: tuple[object, ...] = tuple(op.candidates())
+        labels: tuple[object, ...] = tuple(searched_candidates(op))
         if op.optional is not None:
             labels += (SKIP,)
         inputs, proposals, samples_of = [], [], {}

@@ -139,7 +139,7 @@ class ValidatePass(BackendPassOptions):
             raise FlowError(workflow, f"@{name} has no estimates: run compose before validate")
         queries = self._queries(workflow)
         root = build_model(workflow)
-        counts = {a.agent_name: [p.get("acc_n") if p else 0 for p in a.per_candidate("profiles", ProfileAttr)]
+        counts = {a.agent_name: [p.get("acc_n") for p in a.per_candidate("profiles", ProfileAttr) if p is not None]
                   for a in workflow.agents}
         found = plausible_front(root, counts, self.draws, self.seed, self.limit)
         variables = {v.key: v for v in pm.all_vars(root)}

@@ -9,6 +9,7 @@ Calls are counted at the server (/stats) and in the cache file.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -160,3 +161,72 @@ def test_kill_9_then_rerun_repeats_no_finished_call(tmp_path, server):
                 assert got[agent][key][field] == p[field], (agent, key, field)
             assert got[agent][key]["lat"] > 0
     assert structure(resumed_out.read_text()) == structure((tmp_path / "fresh.mlir").read_text())
+
+
+def kill_when(cmd: list[str], url: str, reached: int) -> None:
+    """Start `cmd` and SIGKILL it once the server has received `reached` requests."""
+    victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while stats(url)["total"] < reached:
+            assert victim.poll() is None, f"the profiler ended before {reached} requests"
+            assert time.monotonic() < deadline, "the profiler made too few calls in time"
+            time.sleep(0.005)
+        os.kill(victim.pid, signal.SIGKILL)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+
+
+def test_sigkill_at_random_points_then_rerun_repeats_no_finished_call(tmp_path, server):
+    """Killed twice, at points drawn at random (the seed is in any failure message),
+    then run to the end: only calls in flight at a kill are asked again, and the
+    result is the uninterrupted run's, printed byte for byte the same on every rerun."""
+    url = server
+    seed = int.from_bytes(os.urandom(4), "little")
+    rng = random.Random(seed)
+    source = tmp_path / "chain.mlir"
+    source.write_text(pointed_at((EXAMPLES / "chain.mlir").read_text(), url))
+    dataset = write_jsonl(tmp_path / "dataset.jsonl", generate_dataset(SimWorld(), QUERIES, 1))
+
+    reset_stats(url)
+    fresh_out = tmp_path / "fresh.mlir"
+    run_to_end(command(source, dataset, tmp_path / "fresh.sqlite", fresh_out))
+    expected_total = stats(url)["total"]
+
+    reset_stats(url)
+    cache = tmp_path / "cache.sqlite"
+    first, second = sorted(rng.uniform(0.1, 0.8) for _ in range(2))
+    kills = 0
+    for fraction in (first, second):
+        committed = rows(cache) if cache.exists() else 0
+        # `fraction` of the calls this run has left to make, counted from the requests so far
+        target = settled_total(url) + max(1, int(fraction * (expected_total - committed)))
+        kill_when(command(source, dataset, cache, tmp_path / "killed.mlir"), url, target)
+        kills += 1
+    at_kill = settled_total(url)
+    committed = rows(cache)
+    assert 0 < committed < expected_total, (seed, committed)
+    lost = at_kill - committed  # requests that reached the server but not the cache
+    assert 0 <= lost <= kills * CONCURRENCY, (seed, at_kill, committed)
+
+    resumed_out = tmp_path / "resumed.mlir"
+    resumed = run_to_end(command(source, dataset, cache, resumed_out))
+    assert (resumed["made"], resumed["hits"]) == (expected_total - committed, committed), seed
+    served = stats(url)
+    assert len(served["by_content"]) == expected_total, seed
+    repeated = sum(n - 1 for n in served["by_content"].values())
+    assert repeated == lost, (seed, repeated, lost)  # no finished call was asked again
+
+    again_out = tmp_path / "again.mlir"
+    again = run_to_end(command(source, dataset, cache, again_out))
+    assert (again["made"], again["hits"]) == (0, expected_total), seed
+    assert again_out.read_bytes() == resumed_out.read_bytes(), seed
+    got, want = profiles(resumed_out.read_text()), profiles(fresh_out.read_text())
+    for agent, table in want.items():
+        for key, p in table.items():
+            for field in ("acc", "acc_n", "tok_in", "tok_out", "cost"):
+                assert got[agent][key][field] == p[field], (seed, agent, key, field)
+    assert structure(resumed_out.read_text()) == structure(fresh_out.read_text()), seed

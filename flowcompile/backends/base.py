@@ -113,6 +113,9 @@ class CallResult:
     cached: bool = field(default=False, compare=False)
     #: Where `reasoning_tokens` came from ("usage", "estimate", "none"; "" = not said).
     reasoning_source: str = ""
+    #: Seconds the service asked the client to wait before retrying (its
+    #: Retry-After / retry-after-ms header on a failure); None when it said nothing.
+    retry_after: float | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -123,6 +126,14 @@ class CallResult:
     def retryable(self) -> bool:
         """True when the failure is transient and the same request may be retried."""
         return self.error in RETRYABLE_ERRORS
+
+    def failure_text(self) -> str:
+        """A failed call's one-line message: the provider's (as the backend gave
+        it, "kind: ...") or else the error kind; anything key-like masked."""
+        from flowcompile.backends.litellm_backend import scrub  # import-light: no litellm
+
+        said = self.text if self.text and self.text.startswith(f"{self.error}:") else ""
+        return scrub(said or str(self.error))
 
 
 @runtime_checkable

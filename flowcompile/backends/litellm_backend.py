@@ -16,6 +16,7 @@ import json
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -217,7 +218,41 @@ def error_kind(exc: BaseException, litellm: ModuleType | None = None) -> str:
 def failure(kind: str, exc: BaseException | str, latency_s: float = 0.0) -> CallResult:
     """A failed result whose `text` is a scrubbed one-line message."""
     detail = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
-    return CallResult(error=kind, text=scrub(f"{kind}: {detail}"), latency_s=latency_s)
+    wait = None if isinstance(exc, str) else retry_after(exc)
+    return CallResult(error=kind, text=scrub(f"{kind}: {detail}"), latency_s=latency_s, retry_after=wait)
+
+
+#: The longest Retry-After taken as said; a longer one is read as this (a bad
+#: header must not park a profiler for hours).
+MAX_RETRY_AFTER = 300.0
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds a failed call's response asks to wait: `retry-after-ms`, else
+    `retry-after` (seconds or an HTTP date); None when it says nothing."""
+    headers: Any = getattr(exc, "litellm_response_headers", None)
+    if not headers:
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        found = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+    except (TypeError, ValueError):
+        return None
+    seconds: float | None = None
+    try:
+        if "retry-after-ms" in found:
+            seconds = float(found["retry-after-ms"]) / 1000.0
+        elif "retry-after" in found:
+            seconds = float(found["retry-after"])
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = parsedate_to_datetime(found["retry-after"]).timestamp() - time.time()
+        except (KeyError, TypeError, ValueError):
+            return None
+    if seconds is None or seconds != seconds:  # absent or NaN
+        return None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 # -- the backend -------------------------------------------------------------------------
@@ -233,6 +268,9 @@ def load_litellm() -> ModuleType:
         import litellm
 
         litellm.suppress_debug_info = True
+        # A call cancelled mid-way (a profiler stopping a stage, a time-out) leaves
+        # litellm's inner coroutine unawaited; its warning at exit is noise, not ours.
+        warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning)
         # litellm 1.110 has no telemetry flag any more (verified); older versions read this one.
         litellm.telemetry = False
         _litellm = litellm

@@ -101,7 +101,10 @@ class RetryingBackend:
 
     The wait before retry k (k = 1, 2, ...) is ``min(max_delay, base_delay * 2**(k-1))``
     shortened by a random fraction of at most `jitter`, so it never exceeds the cap
-    and concurrent callers spread out. After `max_attempts` the last failure is returned.
+    and concurrent callers spread out; when the service said how long to wait
+    (`CallResult.retry_after`, its Retry-After header), exactly that, since
+    retrying sooner only earns another refusal. After `max_attempts` the last
+    failure is returned.
     """
 
     def __init__(
@@ -151,7 +154,8 @@ class RetryingBackend:
                 return result
             self.counters["retries"] += 1
             self.counters[f"retry:{result.error}"] += 1
-            await self.sleep(self.delay(attempt))
+            wait = self.delay(attempt)  # drawn even when unused: the jitter sequence stays the same
+            await self.sleep(result.retry_after if result.retry_after is not None else wait)
         raise AssertionError("unreachable")  # the loop always returns
 
 

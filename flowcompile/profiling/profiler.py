@@ -51,6 +51,7 @@ from flowcompile.dialects.flow import (
     YieldOp,
 )
 from flowcompile.profiling.dataset import Query
+from flowcompile.profiling.failures import GuardedBackend, ProfileFailures, ProfilingStopped, StageGuard
 from flowcompile.profiling.truth import (
     APPROVE,
     Alternatives,
@@ -140,6 +141,9 @@ class Measurements:
     """Aggregator candidates on inputs rewritten to other levels of right proposals."""
     failed_calls: int = 0
     failed_runs: int = 0
+    failures: ProfileFailures = field(default_factory=ProfileFailures)
+    """The calls that failed after retries (never measured) and the candidates
+    they leave unmeasured (`flowcompile.profiling.failures`)."""
     fallback_agents: list[str] = field(default_factory=list)
     """Agents with no input known to be right (no accepted run, or judged by
     the answers only wrong ones): profiled on the inputs they had."""
@@ -296,8 +300,14 @@ async def profile_workflow(
     recovery: bool = False,
     horizon: Callable[[str, str], int] | None = None,
     by_answers: bool = False,
+    max_failures: float = 1.0,
 ) -> Measurements:
     """Profile every agent of `workflow` under every candidate configuration.
+
+    A call that fails after the backend's retries is no measurement: a stage
+    stops (`failures.ProfilingStopped`) once more than `max_failures` of its
+    calls failed, and a candidate more than that share of whose calls failed
+    is excluded (`Measurements.failures`).
 
     With `recovery`, also measure each agent's recovery rate: its candidates
     run again on recorded inputs in which one upstream agent's output is
@@ -324,9 +334,15 @@ async def profile_workflow(
     def within(jobs: list[Job]) -> list[Job]:
         return [job for job in jobs if allowed(job)]
     report("reference runs", 0, len(queries))
+    guard = StageGuard("reference", len(queries), max_failures, unit="runs")
     runs = await run_many(
-        workflow, reference_assignment(workflow), backend, queries, concurrency=concurrency, seed=seed
+        workflow, reference_assignment(workflow), GuardedBackend(backend, guard), queries,
+        concurrency=concurrency, seed=seed,
+        on_done=lambda r: guard.observe(f"run {r.query_id}", r.error),
     )
+    out.failures.runs = [f"run {r.query_id}: {r.error}" for r in runs if r.error]
+    if queries and all(r.error for r in runs):  # nothing to profile on, whatever the threshold
+        raise ProfilingStopped(f"profiling stopped: every reference run failed; the last: {runs[-1].error}")
     report("reference runs", len(queries), len(queries))
     out.reference_calls = sum(len(r.calls) for r in runs)
     out.failed_runs = sum(1 for r in runs if r.error)
@@ -369,7 +385,9 @@ async def profile_workflow(
 
     jobs = within([job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)])
     out.candidate_calls = len(jobs)
-    results = await _call_all(backend, jobs, concurrency, "candidates", report)
+    ids = [q.id for q in queries]
+    candidate_guard = StageGuard("candidate", len(jobs), max_failures)
+    results = await _call_all(backend, jobs, concurrency, "candidates", report, candidate_guard, ids)
     scored = dict(zip(jobs, results, strict=True))
     for agent in agents:
         if output_kind(agent) == "answer" and (pairs := _wrong_pairs(agent.agent_name, scored))[1]:
@@ -388,7 +406,9 @@ async def profile_workflow(
         }
         rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed)])
         out.recovery_calls = len(rec_jobs)
-        rec_results = dict(zip(rec_jobs, await _call_all(backend, rec_jobs, concurrency, "recovery", report), strict=True))
+        rec_results = dict(zip(rec_jobs, await _call_all(
+            backend, rec_jobs, concurrency, "recovery", report, StageGuard("recovery", len(rec_jobs), max_failures), ids
+        ), strict=True))
 
     # Aggregators: every candidate at every level of right proposals. The
     # candidate calls above already measured each recorded input's own level.
@@ -403,11 +423,18 @@ async def profile_workflow(
             levels[agent.agent_name] = found
             level_jobs += found.jobs
     out.aggregate_calls = len(level_jobs)
-    level_results = await _call_all(backend, level_jobs, concurrency, "aggregate levels", report) if level_jobs else []
+    level_guard = StageGuard("aggregate-level", len(level_jobs), max_failures)
+    level_results = (
+        await _call_all(backend, level_jobs, concurrency, "aggregate levels", report, level_guard, ids)
+        if level_jobs
+        else []
+    )
     for job, outcome in zip(level_jobs, level_results, strict=True):
         levels[job.agent].results.append((job, outcome))
 
     out.failed_calls = sum(1 for _, r in [*results, *rec_results.values(), *level_results] if not r.ok)
+    outcomes = [*zip(jobs, results), *rec_results.items(), *zip(level_jobs, level_results)]
+    out.failures.count(((job.agent, job.config, r) for job, (_, r) in outcomes), max_failures)
     out.calls_of.update((job.agent, job.config) for job in [*jobs, *level_jobs])
     out.queries_of = {
         (a.agent_name, c.key): min(len(queries), reach(a.agent_name, c.key)) for a in agents for c in a.candidates()
@@ -518,14 +545,25 @@ def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed
 
 
 async def _call_all(
-    backend: Backend, jobs: Sequence[Job], concurrency: int, stage: str, report: Progress
+    backend: Backend,
+    jobs: Sequence[Job],
+    concurrency: int,
+    stage: str,
+    report: Progress,
+    guard: StageGuard | None = None,
+    ids: Sequence[str] = (),
 ) -> list[tuple[bool, CallResult]]:
     done = 0
 
     async def one(job: Job) -> tuple[bool, CallResult]:
         nonlocal done
+        if guard is not None:
+            guard.check()
         result = await backend.call(job.request)
         done += 1
+        if guard is not None:  # may stop the stage: the calls not finished are cancelled
+            query = ids[job.run] if job.run < len(ids) else job.run
+            guard.observe(f"@{job.agent} {job.config} on {query}", None if result.ok else result.failure_text())
         if done % max(1, len(jobs) // 20) == 0 or done == len(jobs):
             report(stage, done, len(jobs))
         return (result.ok and job.correct(result.text), result)

@@ -20,6 +20,7 @@ from flowcompile.backends.store import ProfileStore
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query, load_dataset
 from flowcompile.profiling.adaptive import Candidate, profile_adaptively, spending
+from flowcompile.profiling.failures import ProfilingStopped
 from flowcompile.profiling.profiler import (
     Measurements,
     aggregate_calls_bound,
@@ -107,10 +108,13 @@ class ProfileSession:
                     recovery=self.options.recovery,
                     horizon=horizon,
                     by_answers=self.options.judge == "exact" and getattr(self.options, "by_answers", True),
+                    max_failures=float(getattr(self.options, "max_failures", 1.0)),
                 )
             )
         counts = {k: v - counts_before.get(k, 0) for k, v in self._counters().items()}
         log(summary(name, measured, counts, elapsed))
+        for line in measured.failures.lines(name):
+            log(line)
         if measured.accepted == 0:
             log(
                 f"profile @{name}: warning: the judge accepted no reference run; "
@@ -261,7 +265,9 @@ class LLMJudge:
             **self.request,  # pyright: ignore[reportArgumentType]
         )
         reply = await self.backend.call(request)
-        return reply.ok and reply.text.strip().upper().startswith("YES")
+        if not reply.ok:  # a failed grading is no verdict: never read it as "NO"
+            raise ProfilingStopped(f"profiling stopped: the judge's call failed: {reply.failure_text()}")
+        return reply.text.strip().upper().startswith("YES")
 
 
 class Progress:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import ChainMap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -173,20 +173,25 @@ async def run_many(
     seed: int = 0,
     sample: int = 0,
     max_tokens: int | None = None,
+    on_done: Callable[[RunResult], None] | None = None,
 ) -> list[RunResult]:
     """Run every query, at most `concurrency` runs at once; results in query order.
 
     The assignment is validated once for the whole dataset (an invalid one raises
-    ValueError before any call)."""
+    ValueError before any call). `on_done(result)` sees each run as it ends; an
+    exception it raises stops the others (a profiler's failure threshold)."""
     assign = _resolve(workflow, assignment)
     _check_settings(sample, None)
-    return await bounded_gather(
-        (
-            _run_one(workflow, assign, backend, q, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=None)
-            for q in queries
-        ),
-        concurrency,
-    )
+
+    async def one(q: QueryLike) -> RunResult:
+        result = await _run_one(
+            workflow, assign, backend, q, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=None
+        )
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    return await bounded_gather((one(q) for q in queries), concurrency)
 
 
 def score(result: RunResult, query: QueryLike) -> bool:

@@ -209,7 +209,7 @@ class Interpreter:
         end = start + result.latency_s
         self.horizon = max(self.horizon, end)
         if not result.ok:
-            raise CallFailed(f"agent @{name} failed: {result.error}")
+            raise CallFailed(f"agent @{name} failed: {result.failure_text()}")
         return Value((result.text,), end)
 
     def request(self, config: ConfigAttr, messages: tuple[Message, ...], replica: int) -> CallRequest:

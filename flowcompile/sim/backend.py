@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from flowcompile.backends.base import CallRequest, CallResult
 from flowcompile.sim.engine import SimWorld, content_hash
 from flowcompile.sim.world import World
+
+
+RATE_LIMIT_RETRY_AFTER = 0.05
+"""Seconds a simulated 429 asks the client to wait (the HTTP server's `retry-after-ms`)."""
 
 
 class SimBackend:
@@ -37,7 +42,10 @@ class SimBackend:
         with self._lock:
             attempt = self.calls[key]
             self.calls[key] += 1
-        return self.sim.respond(request, attempt=attempt)
+        result = self.sim.respond(request, attempt=attempt)
+        if result.error == "rate_limit":  # as the simulated server says it, in its header
+            result = replace(result, retry_after=RATE_LIMIT_RETRY_AFTER)
+        return result
 
     @property
     def total_calls(self) -> int:

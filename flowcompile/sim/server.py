@@ -14,10 +14,14 @@ must be 1 and ``stream`` false. The reasoning budget comes from either
 ``usage.cost`` is the simulated price of the call (world prices), as some
 OpenAI-compatible services report it; litellm's `completion_cost` reads it.
 
-Injected faults become HTTP 429 (rate_limit), 500 (server_error), 504 after an
-optional sleep (timeout) and a 200 whose body is truncated JSON (malformed). The
-k-th repeat of an identical request draws its fault as attempt k, so client
-retries can succeed.
+Injected faults become HTTP 429 (rate_limit, with ``retry-after-ms``), 500
+(server_error), 504 after an optional sleep (timeout) and a 200 whose body is
+truncated JSON (malformed). The k-th repeat of an identical request draws its
+fault as attempt k, so client retries can succeed.
+
+A client that hangs up while its reply is being "generated" (the sleep below)
+stops the generation, as a real server frees a slot: the request is counted
+under status 499 (nginx's "client closed request") and nothing is sent.
 
 ``time_scale`` is a simulation-only knob: 0 replies at once, 1.0 sleeps the
 simulated latency, 0.01 runs 100x faster than the simulated clock.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import select
 import socket
 import sys
 import threading
@@ -38,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from flowcompile.backends.base import CallRequest, as_message
+from flowcompile.sim.backend import RATE_LIMIT_RETRY_AFTER
 from flowcompile.sim.engine import SimWorld, content_hash
 from flowcompile.sim.world import World
 
@@ -47,6 +53,10 @@ EFFORT_BUDGETS: dict[str, int] = {"none": 0, "minimal": 512, "low": 1024, "mediu
 SAMPLE_HEADER = "x-flowcompile-sample"
 FINGERPRINT = "flowcompile-sim"
 _STATUS_OF_FAULT = {"rate_limit": 429, "server_error": 500, "timeout": 504}
+CLIENT_CLOSED = 499
+"""The status counted for a request whose client hung up before the reply."""
+POLL_S = 0.01
+"""How often a generating request checks that its client is still there."""
 
 
 class RequestError(Exception):
@@ -171,6 +181,13 @@ class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished mid-request is normal (time-outs, a killed
+        # profiler); anything else is a bug worth the stdlib's report.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     def __init__(self, address: tuple[str, int], state: _State) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -232,16 +249,19 @@ class _Handler(BaseHTTPRequestHandler):
         trace = state.sim.trace(request, attempt=attempt)
         result = trace.result
         if result.error == "timeout":
+            if not self._wait(state.timeout_sleep_s):
+                self._hung_up()
+                return
             self._count(504)
-            if state.timeout_sleep_s > 0:
-                time.sleep(state.timeout_sleep_s)
             self._error(RequestError(504, "simulated upstream timeout", "timeout", "timeout"))
             return
-        self._sleep(result.latency_s)
+        if not self._wait(result.latency_s * state.time_scale):
+            self._hung_up()
+            return
         if result.error in _STATUS_OF_FAULT:
             status = _STATUS_OF_FAULT[result.error]
             self._count(status)
-            extra = {"retry-after-ms": "50"} if status == 429 else {}
+            extra = {"retry-after-ms": f"{RATE_LIMIT_RETRY_AFTER * 1000:g}"} if status == 429 else {}
             self._error(RequestError(status, f"simulated {result.error}", result.error, result.error), extra)
             return
         reply = {
@@ -282,9 +302,27 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(200, reply)
 
-    def _sleep(self, latency_s: float) -> None:
-        if self.server.state.time_scale > 0:
-            time.sleep(latency_s * self.server.state.time_scale)
+    def _wait(self, seconds: float) -> bool:
+        """Sleep `seconds` (the generation); False as soon as the client hangs up."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._client_gone():
+                return False
+            time.sleep(min(POLL_S, left))
+        return True
+
+    def _client_gone(self) -> bool:
+        # A readable socket with nothing to read is a closed one; an HTTP/1.1
+        # client sends nothing else on a connection before its reply comes.
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    def _hung_up(self) -> None:
+        self._count(CLIENT_CLOSED)
+        self.close_connection = True
 
     def _count(self, status: int) -> None:
         with self.server.state.lock:

@@ -485,6 +485,15 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
     _failed_runs(results, queries)
 
 
+def _failed_rows(evaluation) -> None:
+    """Runs that failed are no measurement: the evaluation is an error, not a result."""
+    rows = [r for r in [*evaluation.points, *evaluation.baselines] if r.errors]
+    if rows:
+        lost = sum(r.errors for r in rows)
+        total = sum(r.n for r in [*evaluation.points, *evaluation.baselines])
+        fail(f"{lost} of {total} runs failed, so nothing was written (first: {rows[0].label}: {rows[0].error})")
+
+
 @cli.command()
 @click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
 @click.option("--points", "which", default="all", show_default=True, help="all, ends, or indices like 0,3")
@@ -517,6 +526,7 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_
     except ValueError as e:
         fail(str(e))
     click.echo(evaluation_table(evaluation), nl=False)
+    _failed_rows(evaluation)
     if out:
         text = json.dumps(evaluation.to_json(), indent=2, sort_keys=True) + "\n"
         _say(f"wrote {_write_text(out, text)}")
