@@ -213,7 +213,12 @@ class _Builder:
 
 
 def _profiles(op: AgentOp) -> list[ProfileAttr | None]:
-    return op.per_candidate("profiles", ProfileAttr) if "profiles" in op.attributes else []
+    """The profiles of the searched candidates, in their order."""
+    if "profiles" not in op.attributes:
+        return []
+    found = op.attributes["profiles"]
+    entries = found.data if isinstance(found, DictionaryAttr) else {}
+    return [p if isinstance(p := entries.get(c.key), ProfileAttr) else None for c in searched_candidates(op)]
 
 
 def per_query_hits(op: AgentOp) -> tuple[np.ndarray | None, ...]:

@@ -308,3 +308,26 @@ def test_smoothing_keeps_each_candidates_mean_and_shares_the_queries_difficulty(
     rates = np.array([h for a in root.proposals for h in a.hits])  # pyright: ignore
     order = np.argsort(rates[0])
     assert all((np.diff(row[order]) >= -1e-12).all() for row in rates)
+
+
+def test_a_failed_candidate_leaves_the_joint_rule_aligned():
+    """A proposer candidate profiling marked failed has no profile: the
+    per-query outcomes the model reads are those of the searched candidates."""
+    from xdsl.dialects.builtin import DictionaryAttr, StringAttr
+
+    from flowcompile.profiling.failures import FAILED_ATTR
+
+    module = import_spec(EXAMPLES / "mixture.yaml")
+    run_passes(module, "profile{samples=12 max-samples=0 cache=none}")
+    wf = the_workflow(module)
+    proposer = next(a for a in wf.agents if a.agent_name == "proposer_a")
+    lost = proposer.candidates()[1].key
+    profiles = dict(proposer.attributes["profiles"].data)  # pyright: ignore[reportAttributeAccessIssue]
+    del profiles[lost]
+    proposer.attributes["profiles"] = DictionaryAttr(profiles)
+    proposer.attributes[FAILED_ATTR] = DictionaryAttr({lost: StringAttr("12 of 12 calls failed")})
+    run_passes(module, "compose")
+    root = build_model(wf)
+    (node,) = [x for x in root.proposals if x.var.key == "proposer_a"]  # pyright: ignore
+    assert len(node.hits) == len(node.acc) == len(proposer.candidates()) - 1
+    assert root.joint
