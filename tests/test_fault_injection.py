@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,11 +25,11 @@ from pathlib import Path
 import pytest
 
 from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
-from flowcompile.sim.server import SimHTTPServer, start_server
+from flowcompile.sim.server import SimHTTPServer
 from flowcompile.sim.world import FaultSpec
 from flowcompile.tools.common import guard_main
 from flowcompile.tools.opt import run
-from helpers.profiling import EXAMPLES, one_summary, pointed_at, profiles, reset_stats, stats
+from helpers.profiling import EXAMPLES, cache_rows, one_summary, pointed_at, profiles, serving, stats
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning", "ignore:coroutine.*never awaited")
 
@@ -42,13 +41,8 @@ LATENCY = re.compile(r"\b(lat|lat_p95|lat_max|lat_q) = (\[[^\]]*\]|[-0-9.e]+)")
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[SimHTTPServer, str]]:
-    srv, thread, url = start_server(time_scale=0.0)
-    try:
-        yield srv, url
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
+    with serving(time_scale=0.0) as served:
+        yield served
 
 
 def set_faults(srv: SimHTTPServer, **rates: float) -> None:
@@ -124,14 +118,6 @@ def masked(ir: str) -> str:
     return LATENCY.sub(lambda m: f"{m[1]} = _", ir)
 
 
-def rows(cache: Path) -> int:
-    db = sqlite3.connect(str(cache))
-    try:
-        return int(db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
-    finally:
-        db.close()
-
-
 def test_20_percent_faults_are_absorbed_by_retries(case, server, clean) -> None:
     srv, url = server
     set_faults(srv, rate_limit=0.1, server_error=0.1)
@@ -159,7 +145,7 @@ def test_50_percent_faults_give_the_clean_result_or_exit_1_naming_the_lost_calls
         assert re.search(r"lost: (run q\d+|@\w+ [\w.-]+@\d+ on q\d+)", err), err
         assert "Traceback" not in err, err
     # A rerun, faults gone, resumes: every finished call is a cache hit, none is repeated.
-    finished = rows(cache)
+    finished = cache_rows(cache)
     set_faults(srv)
     rc2, err2, ir2 = profile(case, "half-rerun", "half.sqlite", "retries=3")
     assert rc2 == 0, err2
@@ -179,7 +165,7 @@ def test_100_percent_faults_stop_with_the_providers_message(case, server) -> Non
     assert "simulated rate_limit" in first  # the server's own words
     assert "rerun to resume" in first
     assert "Traceback" not in err and CANARY not in err
-    assert rows(Path(case["dir"]) / "dead.sqlite") == 0  # nothing failed was stored
+    assert cache_rows(Path(case["dir"]) / "dead.sqlite") == 0  # nothing failed was stored
 
 
 def test_a_dead_port_stops_with_the_connection_error(case, tmp_path: Path) -> None:

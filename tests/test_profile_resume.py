@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
-from helpers.profiling import EXAMPLES, one_summary, pointed_at, profiles, reset_stats, stats, structure
+from helpers.profiling import EXAMPLES, cache_rows, one_summary, pointed_at, profiles, reset_stats, stats, structure
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
 OPT = Path(sys.executable).with_name("flowcompile-opt")
@@ -65,14 +64,6 @@ def run_to_end(cmd: list[str]) -> dict:
     return one_summary(proc.stderr)
 
 
-def rows(cache: Path) -> int:
-    db = sqlite3.connect(str(cache))
-    try:
-        return int(db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
-    finally:
-        db.close()
-
-
 def settled_total(url: str, quiet: float = 0.5, limit: float = 20.0) -> int:
     """The server's request count once it has not moved for `quiet` seconds."""
     deadline = time.monotonic() + limit
@@ -103,27 +94,10 @@ def test_kill_9_then_rerun_repeats_no_finished_call(tmp_path, server):
     # The run we kill: SIGKILL once about half of the calls have reached the server.
     reset_stats(url)
     cache = tmp_path / "cache.sqlite"
-    victim = subprocess.Popen(
-        command(source, dataset, cache, tmp_path / "killed.mlir"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while stats(url)["total"] < expected_total // 2:
-            assert victim.poll() is None, "the profiler ended before half of its calls"
-            assert time.monotonic() < deadline, "the profiler made too few calls in time"
-            time.sleep(0.01)
-        assert victim.poll() is None, "the profiler finished before it could be killed"
-        os.kill(victim.pid, signal.SIGKILL)
-    finally:
-        if victim.poll() is None:
-            victim.kill()
-        victim.wait(timeout=30)
-    assert victim.returncode == -signal.SIGKILL
+    kill_when(command(source, dataset, cache, tmp_path / "killed.mlir"), url, expected_total // 2)
 
     at_kill = settled_total(url)
-    rows_before = rows(cache)
+    rows_before = cache_rows(cache)
     # Each finished call is one committed row; calls in flight at the kill reached the
     # server but not the cache, and there are at most `concurrency` of them.
     assert 0 < rows_before < expected_total
@@ -142,7 +116,7 @@ def test_kill_9_then_rerun_repeats_no_finished_call(tmp_path, server):
     repeated = {key: n for key, n in served["by_content"].items() if n > 1}
     assert len(served["by_content"]) == expected_total
     assert sum(n - 1 for n in repeated.values()) == in_flight <= CONCURRENCY
-    assert rows(cache) == expected_total
+    assert cache_rows(cache) == expected_total
 
     # A third run on the same cache is all cache hits and prints the same IR, byte for byte.
     again_out = tmp_path / "again.mlir"
@@ -201,13 +175,13 @@ def test_sigkill_at_random_points_then_rerun_repeats_no_finished_call(tmp_path, 
     first, second = sorted(rng.uniform(0.1, 0.8) for _ in range(2))
     kills = 0
     for fraction in (first, second):
-        committed = rows(cache) if cache.exists() else 0
+        committed = cache_rows(cache) if cache.exists() else 0
         # `fraction` of the calls this run has left to make, counted from the requests so far
         target = settled_total(url) + max(1, int(fraction * (expected_total - committed)))
         kill_when(command(source, dataset, cache, tmp_path / "killed.mlir"), url, target)
         kills += 1
     at_kill = settled_total(url)
-    committed = rows(cache)
+    committed = cache_rows(cache)
     assert 0 < committed < expected_total, (seed, committed)
     lost = at_kill - committed  # requests that reached the server but not the cache
     assert 0 <= lost <= kills * CONCURRENCY, (seed, at_kill, committed)

@@ -21,9 +21,9 @@ from flowcompile.backends import CallRequest, CallResult
 from flowcompile.backends.litellm_backend import MAX_RETRY_AFTER, LiteLLMBackend, retry_after
 from flowcompile.backends.middleware import RetryingBackend
 from flowcompile.sim import build_messages
-from flowcompile.sim.server import CLIENT_CLOSED, SimHTTPServer, start_server
+from flowcompile.sim.server import CLIENT_CLOSED, SimHTTPServer
 from flowcompile.sim.world import FaultSpec
-from helpers.profiling import stats
+from helpers.profiling import serving, stats
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning", "ignore:coroutine.*never awaited")
 
@@ -33,13 +33,8 @@ MESSAGES = build_messages("solver", "solve", "[sim-query q00007] Solve it.")
 @pytest.fixture()
 def slow_server() -> Iterator[tuple[SimHTTPServer, str]]:
     """A server in real simulated time: a 32B model thinking 4096 tokens takes many seconds."""
-    srv, thread, url = start_server(time_scale=1.0)
-    try:
-        yield srv, url
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
+    with serving(time_scale=1.0) as served:
+        yield served
 
 
 def request(url: str, budget: int = 4096) -> CallRequest:
@@ -67,17 +62,12 @@ def test_a_timed_out_call_hangs_up_and_the_server_stops_generating(slow_server) 
 
 
 def test_the_server_stops_a_timeout_fault_sleep_on_hang_up() -> None:
-    srv, thread, url = start_server(time_scale=0.0, timeout_sleep_s=30.0)
-    try:
+    with serving(time_scale=0.0, timeout_sleep_s=30.0) as (srv, url):
         srv.state.sim.world = srv.state.sim.world.model_copy(update={"faults": FaultSpec(timeout=1.0)})
         result = asyncio.run(LiteLLMBackend(timeout=0.5).call(request(url, 0)))
         assert result.error == "timeout"
         assert wait_for(lambda: stats(url)["by_status"].get(str(CLIENT_CLOSED), 0) == 1), stats(url)
         assert "504" not in stats(url)["by_status"]  # the 30 s sleep did not run to its end
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
 
 
 class Scripted:
@@ -132,13 +122,8 @@ def test_retry_after_headers_are_read() -> None:
 
 
 def test_the_servers_retry_after_reaches_the_result() -> None:
-    srv, thread, url = start_server(time_scale=0.0)
-    try:
+    with serving(time_scale=0.0) as (srv, url):
         srv.state.sim.world = srv.state.sim.world.model_copy(update={"faults": FaultSpec(rate_limit=1.0)})
         result = asyncio.run(LiteLLMBackend(timeout=10).call(request(url, 0)))
         assert result.error == "rate_limit"
         assert result.retry_after == pytest.approx(0.05)  # the sim's retry-after-ms: 50
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)

@@ -39,8 +39,12 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
   Poisson-binomial of the inputs' accuracies, the binomial over the k samples
   of a replicated fork, against the chance that j right answers beat the
   wrong ones when those agree pairwise w.p. `wrong_agree`; see
-  `rules.plurality_win`); `t = parallel_time` of the inputs (of a replicated
+  `rules.plurality_win`), per profiling query when every input is a leaf
+  agent measured query by query (`joint_vote_acc`: one query's samples share
+  its difficulty); `t = parallel_time` of the inputs (of a replicated
   fork: its one input, whose agents took the slowest-of-k latency).
+  Per-query outcomes reach these rules through the query-difficulty model
+  (`flowcompile.proxy.difficulty`), not raw.
 * switch: `acc = acc_route * sum(w_i * acc_i)`, `t = sum(w_i * max(t_route, t_i))`;
   every agent inside a case waits for the route (its gate).
 * refine loop: a Markov chain over the carried draft's correctness; see
@@ -188,7 +192,7 @@ class Agent(Node):
     def joint(self) -> bool:
         """An aggregator composed query by query: every proposal a leaf agent
         with per-query hits for every choice, itself with per-query levels for
-        every choice (see `joint_proposal_acc`)."""
+        every choice (see `joint_proposal_acc`). Decided on first use."""
         if not (
             self.proposals
             and _complete(self.level_hits, len(self.acc))

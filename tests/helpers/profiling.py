@@ -3,9 +3,12 @@ pointing an example at a simulated server, and talking to that server."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import sqlite3
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +114,26 @@ def reset_stats(url: str) -> None:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as resp:
         resp.read()
+
+
+@contextlib.contextmanager
+def serving(**options: Any) -> Iterator[tuple[Any, str]]:
+    """A sim HTTP server (`start_server(**options)`) and its URL, shut down after."""
+    from flowcompile.sim.server import start_server
+
+    srv, thread, url = start_server(**options)
+    try:
+        yield srv, url
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+
+
+def cache_rows(cache: Path) -> int:
+    """How many calls a profiling cache holds."""
+    db = sqlite3.connect(str(cache))
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+    finally:
+        db.close()
