@@ -55,9 +55,11 @@ PROBS = Derived("probs", (SwitchOp,), ("profile",))
 ITERS = Derived("iters", (LoopOp,), ("profile",))
 PASS_RATE = Derived("pass_rate", (LoopOp,), ("profile",))
 PROFILED = Derived("profiled", (WorkflowOp,), ("profile",))
+FAILED = Derived("failed", (AgentOp,), ("profile",))
+"""The candidates whose calls failed: no profile, left out of the search."""
 
 # The proxy, by `compose`.
-ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES,))
+ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES, FAILED))
 PROXY = Derived("proxy", (), ("compose",))
 """Each op's rule: from the structure alone, so re-profiling keeps it."""
 VOTE_WRONG_AGREE = Derived(
@@ -89,6 +91,7 @@ TABLE: tuple[Derived, ...] = (
     ITERS,
     PASS_RATE,
     PROFILED,
+    FAILED,
     ESTIMATES,
     PROXY,
     VOTE_WRONG_AGREE,

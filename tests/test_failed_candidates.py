@@ -146,3 +146,18 @@ def test_max_failures_is_bounded(tmp_path, capsys, value) -> None:
     rc = opt.run([str(source), "-p", f"profile{{max-failures={value} dry-run=true}}"])
     assert rc == 1
     assert "max-failures" in capsys.readouterr().err
+
+
+def test_strip_profiles_drops_the_failed_record() -> None:
+    """`failed` is a measurement like `profiles`: strip-profiles erases it, so a
+    stripped workflow is profiled from scratch."""
+    from xdsl.dialects.builtin import DictionaryAttr, StringAttr
+
+    from flowcompile.compiler import import_spec, run_passes, the_workflow
+    from flowcompile.profiling.failures import FAILED_ATTR
+
+    module = import_spec(EXAMPLES / "chain.yaml")
+    (agent, *_) = the_workflow(module).agents
+    agent.attributes[FAILED_ATTR] = DictionaryAttr({agent.candidates()[0].key: StringAttr("3 of 3 calls failed")})
+    run_passes(module, "strip-profiles")
+    assert FAILED_ATTR not in agent.attributes
