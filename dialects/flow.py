@@ -218,8 +218,9 @@ class ProfileAttr(KeywordStructAttr):
     Per query, in the order of the workflow's `profiled` query ids, for
     estimates that compose agents query by query (correlated difficulty):
     `hits[q]` counts its right calls on a right input ('.': none measured), of
-    `hits_k` calls (default 1); on an aggregator, `level_hits` holds one such
-    string of single calls per level j = 0..n, joined by '|'.
+    `hits_k` calls (default 1), and `rec_hits[q]` ('0', '1' or '.') whether
+    its first call on a wrong input was right; on an aggregator, `level_hits`
+    holds one such string of single calls per level j = 0..n, joined by '|'.
     """
 
     name = "flow.profile"
@@ -239,6 +240,7 @@ class ProfileAttr(KeywordStructAttr):
         Field("lat_q", "floats", optional=True),
         Field("hits", "str", optional=True),
         Field("hits_k", "int", optional=True),
+        Field("rec_hits", "str", optional=True),
         Field("level_hits", "str", optional=True),
     )
 
@@ -257,6 +259,7 @@ class ProfileAttr(KeywordStructAttr):
     lat_q_: Attribute
     hits_: Attribute
     hits_k_: Attribute
+    rec_hits_: Attribute
     level_hits_: Attribute
 
     def verify(self) -> None:
@@ -334,9 +337,15 @@ class EstimateAttr(KeywordStructAttr):
 
 
 def _check_hits(profile: KeywordStructAttr) -> None:
-    """`hits` digits up to `hits_k` (or '.'); `level_hits` levels of '0', '1'
-    or '.', each as long as `hits` when both are given."""
+    """`hits` digits up to `hits_k` (or '.'); `rec_hits` and `level_hits`
+    levels of '0', '1' or '.', each as long as `hits` when both are given."""
     hits, k, levels = profile.get("hits"), profile.get("hits_k"), profile.get("level_hits")
+    rec = profile.get("rec_hits")
+    if isinstance(rec, str):
+        if bad := [c for c in rec if c not in "01."]:
+            raise VerifyException(f"rec_hits: '{bad[0]}' is not '0', '1' or '.'")
+        if isinstance(hits, str) and len(rec) != len(hits):
+            raise VerifyException("rec_hits needs one entry per profiling query, as hits has")
     if k is not None and (hits is None or not 1 <= k <= 9):  # pyright: ignore[reportOperatorIssue]
         raise VerifyException("hits_k needs hits and counts 1 to 9 calls per query")
     if isinstance(hits, str):

@@ -86,12 +86,13 @@ def drawn_fronts(
     """The proxy's frontier, then its frontiers under `draws` posterior draws
     of the agents' accuracies (Beta, from each candidate's estimate and its
     profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
-    used as is), and of the profiling queries' weights where an aggregator
-    or a vote composes query by query (the Bayesian bootstrap: Dirichlet(1, ..., 1)).
+    used as is), and of the profiling queries' weights where an aggregator,
+    a vote or a refine loop composes query by query (the Bayesian bootstrap:
+    Dirichlet(1, ..., 1)).
     The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
     nominal = {id(a): (a.acc, a.query_weights) for a in agents}
-    votes = [n for n in pm.walk(root) if isinstance(n, pm.Vote) and n.joint]
+    weighted = [n for n in pm.walk(root) if isinstance(n, (pm.Vote, pm.Loop)) and n.joint]
     rng = np.random.default_rng(seed)
     try:
         yield frontier(root, limit)
@@ -103,14 +104,20 @@ def drawn_fronts(
                 agent.acc = tuple(float(x) for x in drawn)
                 if agent.joint:
                     agent.query_weights = rng.dirichlet(np.ones(len(agent.level_hits[0])))  # pyright: ignore
-            for vote in votes:
-                vote.query_weights = rng.dirichlet(np.ones(len(vote.inputs[0].hits[0])))  # pyright: ignore
+            for node in weighted:
+                node.query_weights = rng.dirichlet(np.ones(_queries(node)))
             yield frontier(root, limit)
     finally:
         for agent in agents:
             agent.acc, agent.query_weights = nominal[id(agent)]
-        for vote in votes:
-            vote.query_weights = None
+        for node in weighted:
+            node.query_weights = None
+
+
+def _queries(node: pm.Vote | pm.Loop) -> int:
+    """The profiling queries a node composed query by query averages over."""
+    first = node.inputs[0] if isinstance(node, pm.Vote) else node.init
+    return len(first.hits[0])  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def plausible_front(

@@ -190,6 +190,7 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     lat_q=None if s.lat_q is None else [_round(x) for x in s.lat_q],
                     hits=s.hits,
                     hits_k=s.hits_k if s.hits is not None and s.hits_k > 1 else None,
+                    rec_hits=s.rec_hits,
                     level_hits=s.level_hits,
                 )
                 for key, s in stats.items()

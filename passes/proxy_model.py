@@ -140,6 +140,7 @@ class _Builder:
             replicas=replicas,
             rejects=tuple(e.get("rec") for e in estimates) if output_kind(op) == "verdict" else (),  # pyright: ignore
             hits=per_query_hits(op),
+            rec_hits=per_query_hits(op, "rec_hits"),
             hits_k=max((int(p.get("hits_k") or 1) for p in _profiles(op) if p is not None), default=1),  # pyright: ignore
             level_hits=per_query_levels(op) if proposals else (),
         )
@@ -221,13 +222,14 @@ def _profiles(op: AgentOp) -> list[ProfileAttr | None]:
     return [p if isinstance(p := entries.get(c.key), ProfileAttr) else None for c in searched_candidates(op)]
 
 
-def per_query_hits(op: AgentOp) -> tuple[np.ndarray | None, ...]:
+def per_query_hits(op: AgentOp, field: str = "hits") -> tuple[np.ndarray | None, ...]:
     """Per candidate, its success rate on each profiling query (`hits` over
-    `hits_k`; NaN where not measured), None for a candidate without them."""
+    `hits_k`, or `rec_hits`: from a wrong input; NaN where not measured), None
+    for a candidate without them."""
     rows: list[np.ndarray | None] = []
     for profile in _profiles(op):
-        hits = profile.get("hits") if profile is not None else None
-        k = (profile.get("hits_k") if profile is not None else None) or 1
+        hits = profile.get(field) if profile is not None else None
+        k = (profile.get("hits_k") if profile is not None and field == "hits" else None) or 1
         rows.append(_rates(hits, int(k)) if isinstance(hits, str) else None)  # pyright: ignore[reportArgumentType]
     return tuple(rows)
 

@@ -101,8 +101,10 @@ class CandidateStats:
     """Agents ending a branch of a fork of several branches: the latency
     distribution in LAT_BINS equal-probability atoms (`rules.quantile_means`)."""
     hits: str | None = None
-    """Per query: its right calls on the recorded right input (of `hits_k`), '.' unmeasured."""
+    """Per query: its right calls on a right input (of `hits_k`: the first ones), '.' unmeasured."""
     hits_k: int = 1
+    rec_hits: str | None = None
+    """Per query: whether its first call on a wrong input was right ('1'), '.' unmeasured."""
     level_hits: str | None = None
     """Aggregators: per level j, per query, right ('1') or not, joined by '|'."""
 
@@ -453,7 +455,9 @@ async def profile_workflow(
                 runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
             )
             if replicas <= MAX_HITS_K:
-                stats = replace(stats, hits=query_hits(mine, len(queries), replicas), hits_k=replicas)
+                stats = replace(stats, hits=query_hits([*mine, *flips], len(queries), replicas), hits_k=replicas)
+            if flips or any(not j.right_input for j, _ in mine):
+                stats = replace(stats, rec_hits=query_hits([*mine, *flips], len(queries), 1, right_input=False))
             if name in levels:
                 successes, counts = levels[name].tally(config.key, mine)
                 per_query = levels[name].per_query(config.key, mine, len(queries))
@@ -462,13 +466,16 @@ async def profile_workflow(
     return out
 
 
-def query_hits(calls: Sequence[tuple[Job, tuple[bool, CallResult]]], queries: int, k: int) -> str | None:
+def query_hits(
+    calls: Sequence[tuple[Job, tuple[bool, CallResult]]], queries: int, k: int, right_input: bool = True
+) -> str | None:
     """Per query (run index), how many of its first `k` calls on a right
-    input were right ('.' with fewer than k); None when no call counts. What
-    composing agents query by query needs: which queries each one solves."""
+    input (with `right_input` False: on a wrong one) were right ('.' with
+    fewer than k); None when no call counts. What composing agents query by
+    query needs: which queries each one solves (or recovers)."""
     outcomes: dict[int, list[bool]] = defaultdict(list)
     for job, (good, result) in calls:
-        if job.right_input and result.ok:
+        if job.right_input == right_input and result.ok:
             outcomes[job.run].append(good)
     if not outcomes:
         return None

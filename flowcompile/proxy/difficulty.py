@@ -10,6 +10,15 @@ query and one per candidate: candidate c is right on query q w.p.
 ``sigmoid(ability_c - difficulty_q)``. Difficulties get a normal prior whose
 spread is estimated from the data (empirical Bayes, Laplace approximation), so
 queries every candidate solves or fails stay finite, and nothing is tuned.
+
+Agents that read other agents' outputs are measured per query twice, on a
+right input (`hits`) and on a wrong one (`rec_hits`). How strongly each of
+those outcomes follows the queries' difficulty is not one for all: a reviser
+may fix a wrong draft as often on hard queries as on easy ones. So, with the
+difficulties the leaf agents fixed, each (agent, kind of input) gets its own
+slope, shared by the agent's candidates: right w.p.
+``sigmoid(ability_c - slope * difficulty_q)``, the slope's prior centred on 0
+(outcomes independent of the query, the rule without per-query data).
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from flowcompile.proxy.model import Agent, Node, walk
 
 ABILITY_PRIOR = 4.0
 """Spread (logits) of the weak prior that keeps an always-right candidate's ability finite."""
+SLOPE_PRIOR = 1.0
+"""Spread of the prior on how strongly a downstream outcome follows difficulty."""
 SPREAD_ROUNDS = 8
 NEWTON_STEPS = 40
 
@@ -57,6 +68,30 @@ def _newton(right, weight, ability, difficulty, spread):
     return ability, difficulty, (weight * p * (1.0 - p)).sum(0)
 
 
+def fit_slope(rows: Sequence[np.ndarray], difficulty: np.ndarray) -> tuple[np.ndarray, float]:
+    """(ability per row, shared slope) of `rows[i][q]`, one call's outcome of
+    candidate i on query q (NaN: not measured), against known difficulties:
+    right w.p. ``sigmoid(ability_i - slope * difficulty_q)`` (Newton on the
+    penalized log-likelihood; concave, so full steps)."""
+    rates = np.array(rows, dtype=float)
+    weight = (~np.isnan(rates)).astype(float)
+    right = np.nan_to_num(rates)
+    n = len(rates)
+    params = np.zeros(n + 1)
+    prior = np.array([ABILITY_PRIOR**-2] * n + [SLOPE_PRIOR**-2])
+    for _ in range(NEWTON_STEPS):
+        ability, slope = params[:n], params[n]
+        p = _sigmoid(ability[:, None] - slope * difficulty[None, :])
+        residual, curvature = right - weight * p, weight * p * (1.0 - p)
+        gradient = np.append(residual.sum(1), -(residual * difficulty).sum()) - prior * params
+        hessian = np.zeros((n + 1, n + 1))
+        hessian[np.arange(n), np.arange(n)] = curvature.sum(1)
+        hessian[:n, n] = hessian[n, :n] = -(curvature * difficulty).sum(1)
+        hessian[n, n] = (curvature * difficulty**2).sum()
+        params = params + np.linalg.solve(hessian + np.diag(prior), gradient)
+    return params[:n], float(params[n])
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -79,3 +114,27 @@ def smooth(root: Node) -> None:
         agent.hits = tuple(rates[start + i] for i in range(len(agent.hits)))
         agent.hits_k = 0
         start += len(agent.hits)
+    for agent in walk(root):
+        if isinstance(agent, Agent) and not agent.is_leaf and agent.hits_k == 1:
+            _smooth_downstream(agent, difficulty)
+
+
+def _smooth_downstream(agent: Agent, difficulty: np.ndarray) -> None:
+    """An agent reading other agents' outputs: both kinds of its per-query
+    outcomes as modeled rates (`fit_slope`), when every candidate has some
+    of each kind on the leaves' queries; otherwise its rows are left alone."""
+    kinds = [agent.hits, agent.rec_hits]
+    if not all(_measured_rows(rows, len(agent.acc), len(difficulty)) for rows in kinds):
+        return
+    modeled = []
+    for rows in kinds:
+        ability, slope = fit_slope(rows, difficulty)  # pyright: ignore[reportArgumentType]
+        modeled.append(tuple(_sigmoid(ability[:, None] - slope * difficulty[None, :])))
+    agent.hits, agent.rec_hits = modeled
+    agent.hits_k = 0
+
+
+def _measured_rows(rows: Sequence[np.ndarray | None], choices: int, queries: int) -> bool:
+    return len(rows) == choices and all(
+        r is not None and len(r) == queries and not np.isnan(r).all() for r in rows
+    )

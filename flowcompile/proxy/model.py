@@ -48,7 +48,12 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
 * switch: `acc = acc_route * sum(w_i * acc_i)`, `t = sum(w_i * max(t_route, t_i))`;
   every agent inside a case waits for the route (its gate).
 * refine loop: a Markov chain over the carried draft's correctness; see
-  `refine_loop`.
+  `refine_loop`. Per profiling query (`joint_refine_loop`) when the first
+  draft comes from a leaf agent measured query by query and the verdict and
+  the reviser were measured per query from right and wrong drafts
+  (`rec_hits`): a critic lenient on the hard queries, where drafts are
+  wrong, ends the loop on them; the marginal rule would spread that over
+  every query.
 Costs add over executed agents, weighted by branch probabilities and expected
 loop iterations; cost is reported, not optimised.
 """
@@ -167,6 +172,9 @@ class Agent(Node):
     hits_k: int = 1
     """Profiled calls per query behind each entry of `hits` (replicas); 0:
     the entries are modeled rates (`difficulty.smooth`)."""
+    rec_hits: tuple[np.ndarray | None, ...] = ()
+    """Agents reading other agents' outputs: per choice, its success rate on
+    each profiling query from a wrong input (NaN: not measured), or None."""
     level_hits: tuple[np.ndarray | None, ...] = ()
     """Aggregators: per choice, its outcome per profiling query (rows) and
     level j of right proposals (columns), NaN where not measured."""
@@ -187,6 +195,15 @@ class Agent(Node):
     def measured_per_query(self) -> bool:
         """A leaf with per-query hits for every choice."""
         return self.is_leaf and _complete(self.hits, len(self.acc))
+
+    @property
+    def modeled_per_query(self) -> bool:
+        """Per-query rates from the difficulty model, from a right input and
+        from a wrong one, for every choice (no query unmeasured)."""
+        return self.hits_k == 0 and all(
+            _complete(rows, len(self.acc)) and not any(np.isnan(r).any() for r in rows)  # pyright: ignore
+            for rows in (self.hits, self.rec_hits)
+        )
 
     @functools.cached_property
     def joint(self) -> bool:
@@ -295,9 +312,44 @@ class Loop(Node):
     verdict: Agent
     next: Node
     max_iters: Var
+    query_weights: np.ndarray | None = None
+    """Composed query by query: the profiling queries' weights (None: equal)."""
 
     def children(self) -> Sequence[Node]:
         return (self.init,)
+
+    @functools.cached_property
+    def joint(self) -> bool:
+        """Composed query by query (`joint_refine_loop`): the first draft a
+        leaf agent's with modeled per-query rates, the verdict and the
+        reviser modeled per query from right and wrong drafts, both reading
+        only the carried draft and workflow inputs (the reviser waiting for
+        the verdict). Decided on first use."""
+        init, verdict, reviser = self.init, self.verdict, self.next
+        if not (isinstance(init, Agent) and init.measured_per_query and init.hits_k == 0):
+            return False
+        if not (isinstance(reviser, Agent) and not reviser.proposals and not reviser.skippable):
+            return False
+        for agent, gates in ((verdict, ()), (reviser, (verdict,))):
+            if not agent.modeled_per_query or tuple(agent.gates) != gates:
+                return False
+            if not all(isinstance(x, Input) or x is self.carried for x in agent.inputs):
+                return False
+        return _same_queries([*init.hits, *verdict.hits, *verdict.rec_hits, *reviser.hits, *reviser.rec_hits])  # pyright: ignore
+
+    def query_rates(self, assign: Assignment) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A joint loop's body under `assign`, per profiling query: (rho1,
+        rho0, tpr, fpr) of `refine_loop`. A revision of a wrong draft is
+        never more often right than of a right one (`agent_acc`'s rule,
+        which keeps more skilful revisers better per query)."""
+        verdict, reviser = self.verdict, self.next
+        assert isinstance(reviser, Agent)
+        v, r = assign[verdict.var.key], assign[reviser.var.key]
+        rho1 = np.asarray(reviser.hits[r], dtype=float)
+        rho0 = np.minimum(np.asarray(reviser.rec_hits[r], dtype=float), rho1)
+        tpr = np.asarray(verdict.hits[v], dtype=float)
+        fpr = 1.0 - np.asarray(verdict.rec_hits[v], dtype=float)
+        return rho1, rho0, tpr, fpr
 
     def own_vars(self) -> Sequence[Var]:
         return (self.max_iters,)
@@ -355,6 +407,15 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int):
         if step == n - 1:
             acc = acc + correct
     return acc, lat, checks, revisions
+
+
+def joint_refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, weights: np.ndarray | None = None):
+    """`refine_loop` query by query: its probabilities per profiling query on
+    the last axis (the draft's, the verdict's and the reviser's chances there:
+    a judge lenient on hard queries ends the loop on the drafts that are
+    wrong there), then the (`weights`-) mean of each result over the
+    queries. Broadcasts over the leading axes."""
+    return tuple(_query_mean(x, weights) for x in refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n))
 
 
 def proposal_acc(
@@ -677,12 +738,18 @@ def _eval_loop(node: Loop, assign: Assignment, sup, ev, carried) -> Estimate:
         nxt = _eval(node.next, assign, sup, memo, inner)
         outcomes.append((verdict, nxt))
     (verdict, next1), (_, next0) = outcomes
-    tpr, fpr = node.verdict.judge_rates(assign[node.verdict.var.key])
     n = node.max_iters.labels[assign[node.max_iters.key]]
     t_revise = max(next1.t - verdict.t, 0.0)
-    acc, lat, checks, revisions = refine_loop(
-        init.acc, next1.acc, next0.acc, tpr, fpr, verdict.t, t_revise, n  # pyright: ignore
-    )
+    if node.joint:
+        q0 = node.init.hits[assign[node.init.var.key]]  # pyright: ignore[reportAttributeAccessIssue]
+        acc, lat, checks, revisions = joint_refine_loop(
+            q0, *node.query_rates(assign), verdict.t, t_revise, n, node.query_weights  # pyright: ignore
+        )
+    else:
+        tpr, fpr = node.verdict.judge_rates(assign[node.verdict.var.key])
+        acc, lat, checks, revisions = refine_loop(
+            init.acc, next1.acc, next0.acc, tpr, fpr, verdict.t, t_revise, n  # pyright: ignore
+        )
     revise_cost = max(next1.cost - verdict.cost, 0.0)
     cost = init.cost + float(checks) * verdict.cost + float(revisions) * revise_cost
     return Estimate(float(acc), init.t + float(lat), cost)

@@ -67,6 +67,7 @@ from flowcompile.proxy.model import (
     effective_inputs,
     evaluate,
     joint_proposal_acc,
+    joint_refine_loop,
     joint_vote_acc,
     parallel_time,
     proposal_acc,
@@ -143,21 +144,26 @@ def _all_children(node: Node) -> Sequence[Node]:
 def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     """Indices of loop-body rows not dominated by another with the same judge.
 
-    With the judge's rates fixed (tpr >= fpr), the loop's accuracy rises with
-    rho1 and rho0 and its latency rises with t_check and t_revise and falls
+    With the judge's rates fixed, the loop's accuracy rises with rho1 and
+    rho0 (a revision never more often right from a wrong draft than from a
+    right one) and its latency rises with t_check and t_revise and falls
     with rho1 and rho0, so a row that another beats or ties on all four can
-    never give a better loop; ties keep the first row."""
-    n = len(rho1)
-    if n > 2000:  # the pairwise test is O(n^2) in memory; large bodies stay whole
-        return np.arange(n)
-    better = (
-        (tpr[:, None] == tpr[None, :]) & (fpr[:, None] == fpr[None, :])
-        & (rho1[:, None] >= rho1[None, :]) & (rho0[:, None] >= rho0[None, :])
-        & (t_check[:, None] <= t_check[None, :]) & (t_revise[:, None] <= t_revise[None, :])
-    )  # better[i, j]: row i is at least as good as row j
-    strictly = better & ~better.T
-    tie_first = better & better.T & (np.arange(n)[:, None] < np.arange(n)[None, :])
-    dominated = (strictly | tie_first).any(axis=0)
+    never give a better loop; ties keep the first row. The rates may be per
+    query (a last axis): then a row must be beaten on every query."""
+    judges = np.concatenate([np.reshape(tpr, (len(tpr), -1)), np.reshape(fpr, (len(fpr), -1))], axis=1)
+    _, judge = np.unique(judges, axis=0, return_inverse=True)
+    rates = [np.reshape(rho1, (len(rho1), -1)), np.reshape(rho0, (len(rho0), -1))]
+    dominated = np.zeros(len(tpr), dtype=bool)
+    for group in np.unique(judge):
+        rows = np.flatnonzero(judge.ravel() == group)
+        better = (
+            (t_check[rows, None] <= t_check[None, rows]) & (t_revise[rows, None] <= t_revise[None, rows])
+        )  # better[i, j]: row i is at least as good as row j
+        for r in rates:
+            better &= (r[rows, None, :] >= r[None, rows, :]).all(-1)
+        strictly = better & ~better.T
+        tie_first = better & better.T & (np.arange(len(rows))[:, None] < np.arange(len(rows))[None, :])
+        dominated[rows] = (strictly | tie_first).any(axis=0)
     return np.flatnonzero(~dominated)
 
 
@@ -653,7 +659,8 @@ class _Search:
 
     def _loop(self, node: Loop) -> Front:
         region = f"flow.loop @{node.name}"
-        init = self.front(node.init)
+        # composed query by query, the first draft's choices are not read by front
+        init = self._choices_front(node.init) if node.joint else self.front(node.init)
         free = [
             v for v in self.vars
             if v.key in self._body_vars(node) and v.key not in self.fixed and v.key != node.max_iters.key
@@ -661,12 +668,21 @@ class _Search:
         iters = self._choices(node.max_iters)
         self._check(region, [len(init), *(len(v) for v in free), len(iters)])
         choices, rho1, rho0, tpr, fpr, t_check, t_revise = self._loop_body(node, free)
+        if node.joint:
+            q0 = np.stack(node.init.hits)[init.assign[:, self.column[node.init.var.key]]][:, None, :]  # pyright: ignore
+            rho1, rho0, tpr, fpr = (x[None] for x in (rho1, rho0, tpr, fpr))
+            t_check, t_revise = t_check[:, None], t_revise[:, None]
         accs, lats = [], []
         for choice in iters:
             n = node.max_iters.labels[choice]
-            acc, lat, _, _ = refine_loop(
-                init.acc[:, None], rho1, rho0, tpr, fpr, t_check, t_revise, n  # pyright: ignore
-            )
+            if node.joint:
+                acc, lat, _, _ = joint_refine_loop(
+                    q0, rho1, rho0, tpr, fpr, t_check, t_revise, n, node.query_weights  # pyright: ignore
+                )
+            else:
+                acc, lat, _, _ = refine_loop(
+                    init.acc[:, None], rho1, rho0, tpr, fpr, t_check, t_revise, n  # pyright: ignore
+                )
             accs.append(acc.ravel())
             lats.append((init.t[:, None] + lat).ravel())
         acc, lat = np.concatenate(accs), np.concatenate(lats)
@@ -700,8 +716,11 @@ class _Search:
                     (_eval(node.verdict, assign, self.sup, memo, carried), _eval(node.next, assign, self.sup, memo, carried))
                 )
             (verdict, next1), (_, next0) = outcomes
-            tpr, fpr = node.verdict.judge_rates(assign[node.verdict.var.key])
-            rows.append(([body[v.key] for v in free], next1.acc, next0.acc, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
+            if node.joint:
+                rho1, rho0, tpr, fpr = node.query_rates(assign)
+            else:
+                (tpr, fpr), rho1, rho0 = node.verdict.judge_rates(assign[node.verdict.var.key]), next1.acc, next0.acc
+            rows.append(([body[v.key] for v in free], rho1, rho0, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
         choices = np.array([r[0] for r in rows], dtype=np.int32).reshape(len(rows), len(free))
         columns = [np.array([r[i] for r in rows], dtype=float) for i in range(1, 7)]
         keep = _useful_bodies(*columns)
