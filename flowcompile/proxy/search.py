@@ -141,6 +141,17 @@ def _all_children(node: Node) -> Sequence[Node]:
     return node.children()
 
 
+def _read_by_choice(node: Node) -> Sequence[Node]:
+    """The inputs a rule composed query by query reads choice by choice."""
+    if isinstance(node, Agent) and node.joint:
+        return node.proposals
+    if isinstance(node, Vote) and node.joint:
+        return node.inputs
+    if isinstance(node, Loop) and node.joint:
+        return (node.init,)
+    return ()
+
+
 def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     """Indices of loop-body rows not dominated by another with the same judge.
 
@@ -237,18 +248,14 @@ class _Search:
         value of the pinned node can only give dominated results. Variables
         still reachable by two paths that avoid every pin, and those of values
         a loop body reads from outside, are conditioned on by configuration
-        (so are those of a joint aggregator's proposals and a joint vote's
-        inputs, which are not read by front)."""
+        (so are those of a joint aggregator's proposals, a joint vote's
+        inputs and a joint loop's first draft, which are not read by front)."""
         users: dict[int, int] = defaultdict(int)
         for node in walk(self.root):
             for child in self._join_children(node):
                 users[id(child)] += 1
-        # a joint aggregator or vote reads its inputs choice by choice, not by front
-        enumerated = {
-            id(x) for a in walk(self.root)
-            if isinstance(a, (Agent, Vote)) and a.joint
-            for x in (a.proposals if isinstance(a, Agent) else a.inputs)
-        }
+        # a joint aggregator, vote or loop reads its inputs choice by choice, not by front
+        enumerated = {id(x) for a in walk(self.root) for x in _read_by_choice(a)}
         pins = [
             n for n in walk(self.root)
             if users[id(n)] >= 2
