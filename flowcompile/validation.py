@@ -91,7 +91,7 @@ def drawn_fronts(
     Dirichlet(1, ..., 1)).
     The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
-    nominal = {id(a): (a.acc, a.query_weights) for a in agents}
+    nominal = {id(a): (a.acc, a.query_weights, a.hits, a.rec_hits) for a in agents}
     weighted = [n for n in pm.walk(root) if isinstance(n, (pm.Vote, pm.Loop)) and n.joint]
     rng = np.random.default_rng(seed)
     try:
@@ -102,6 +102,9 @@ def drawn_fronts(
                 p = np.clip(np.asarray(nominal[id(agent)][0], dtype=float), 1e-6, 1 - 1e-6)
                 drawn = np.where(n > 0, rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0), p)
                 agent.acc = tuple(float(x) for x in drawn)
+                if agent.hits_k == 0:  # modeled per-query rates: the same uncertainty, on the logit scale
+                    _, _, hits, rec_hits = nominal[id(agent)]
+                    agent.hits, agent.rec_hits = _drawn_rates(hits, n, rng), _drawn_rates(rec_hits, n, rng)
                 if agent.joint:
                     agent.query_weights = rng.dirichlet(np.ones(len(agent.level_hits[0])))  # pyright: ignore
             for node in weighted:
@@ -109,9 +112,26 @@ def drawn_fronts(
             yield frontier(root, limit)
     finally:
         for agent in agents:
-            agent.acc, agent.query_weights = nominal[id(agent)]
+            agent.acc, agent.query_weights, agent.hits, agent.rec_hits = nominal[id(agent)]
         for node in weighted:
             node.query_weights = None
+
+
+def _drawn_rates(rows: Sequence[np.ndarray | None], counts: np.ndarray, rng: np.random.Generator) -> tuple:
+    """Modeled per-query rates with each candidate's logit shifted by a draw
+    of its ability's uncertainty, `1 / sqrt(n p (1 - p))` from its `n`
+    profiled calls at mean rate p (the normal approximation of the Beta draw
+    of its accuracy); candidates with no calls, or no rates, as they are."""
+    drawn = []
+    for row, n in zip(rows, counts, strict=False):
+        if row is None or n <= 0:
+            drawn.append(row)
+            continue
+        rate = np.clip(row, 1e-6, 1 - 1e-6)
+        mean = float(rate.mean())
+        shift = rng.normal(0.0, 1.0 / np.sqrt(n * mean * (1.0 - mean)))
+        drawn.append(1.0 / (1.0 + np.exp(-(np.log(rate / (1.0 - rate)) + shift))))
+    return tuple(drawn)
 
 
 def _queries(node: pm.Vote | pm.Loop) -> int:

@@ -149,3 +149,20 @@ def test_verifier_checks_outcomes_on_wrong_inputs(fields, message):
         return
     with pytest.raises(Exception, match=message):
         parse(text, "t.mlir")
+
+
+def test_drawn_fronts_draw_the_modeled_rates_by_their_profiled_counts():
+    """Rules composed query by query read per-query rates, not `acc`: a
+    posterior draw must move those rates too (by the candidate's calls), or a
+    noisy candidate's front would look certain to adaptive profiling."""
+    root = _refine(np.random.default_rng(8))
+    critic = root.verdict
+    nominal = [h.copy() for h in critic.hits]
+    seen = []
+    counts = {"critic": [400, 0, 20]}
+    for _ in drawn_fronts(root, counts, 40, seed=1, limit=10**6):
+        seen.append([h.copy() for h in critic.hits])
+    draws = np.array([[h.mean() for h in s] for s in seen[1:]])
+    assert np.ptp(draws[:, 1]) == 0.0  # no calls: as it is
+    assert 0.0 < np.std(draws[:, 0]) < np.std(draws[:, 2])  # fewer calls, wider draws
+    assert all(np.array_equal(a, b) for a, b in zip(critic.hits, nominal))
