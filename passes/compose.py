@@ -20,7 +20,11 @@ switches. Writes:
   on its inputs, with its recovery rate), `aggregate` (an agent reading fork
   results), `plurality` / `binomial-plurality` (votes: the most common answer,
   as `flow.vote` decides), `parallel` (forks: the expected latency of the
-  slowest branch or replica), `switch`, `refine-loop`;
+  slowest branch or replica), `switch`, `refine-loop`; an aggregate, a vote
+  or a refine loop composed query by query (its profiles carry per-query
+  outcomes, see `flowcompile.proxy.model`) ends in `-per-query`, and the
+  search reads the rule: edited to drop the suffix, the op is composed
+  from marginal rates;
 * on every vote, its rule's parameter `wrong_agree`: how often two wrong
   inputs agree, the pooled rate that profiling measured on the agents it
   counts (absent when none was measured: then all wrong answers count as
@@ -52,8 +56,10 @@ from flowcompile.dialects.flow import (
     ProfileAttr,
     SwitchOp,
     VoteOp,
+    WorkflowOp,
 )
 from flowcompile.passes.invalidation import invalidate
+from flowcompile.passes.proxy_model import PER_QUERY, per_query_ops
 from flowcompile.profiling.failures import failed_candidates
 from flowcompile.proxy.stats import acc_interval, isotonic, shrunk_acc
 
@@ -105,6 +111,15 @@ def _rule(op: builtin.Operation) -> str | None:
     if isinstance(op, LoopOp):
         return "refine-loop"
     return None
+
+
+def _name_rules(workflow: WorkflowOp) -> None:
+    """`proxy = "<rule>"` on every op the proxy composes, with PER_QUERY
+    where its rule composes query by query (what the search then reads)."""
+    joint = per_query_ops(workflow)
+    for nested in workflow.walk():
+        if (rule := _rule(nested)) is not None:
+            nested.attributes["proxy"] = StringAttr(rule + (PER_QUERY if nested in joint else ""))
 
 
 def voted_agents(vote: VoteOp) -> list[AgentOp]:
@@ -159,10 +174,12 @@ class ComposePass(ModulePass):
                     nested,
                     "flow.switch has no branch probabilities (probs): run the profile pass first",
                 )
-            if (rule := _rule(nested)) is not None:
-                nested.attributes["proxy"] = StringAttr(rule)
+            nested.attributes.pop("proxy", None)  # the data decides afresh
             if isinstance(nested, VoteOp):
                 _vote_parameter(nested)
+        for workflow in op.walk():
+            if isinstance(workflow, WorkflowOp):
+                _name_rules(workflow)
 
     def _estimate(self, agent: AgentOp) -> None:
         live = _profiles(agent)

@@ -4,6 +4,10 @@
 `compose`) and returns the model's output node; `point_attr` turns a point of
 the search back into a `#flow.point`. Not a pass: the `enumerate` and `pareto`
 passes share it.
+
+An op's `proxy` rule (written by `compose`) says whether it is composed query
+by query: a rule name ending in PER_QUERY is, one without it is not, even
+where its profiles would allow it. `per_query_ops` is what compose names.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, i64
-from xdsl.ir import Attribute, Block, SSAValue
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import (
@@ -57,11 +61,24 @@ def searched_candidates(agent: AgentOp) -> list[ConfigAttr]:
     return [c for c in agent.candidates() if c.key not in failed]
 
 
+PER_QUERY = "-per-query"
+"""The suffix of a `proxy` rule composed query by query."""
+
+
 class _Builder:
     def __init__(self, workflow: WorkflowOp):
         self.workflow = workflow
         self.nodes: dict[SSAValue, pm.Node] = {}
         self.sampled: dict[SSAValue, pm.Var] = {}
+        self.of_op: dict[Operation, pm.Agent | pm.Vote | pm.Loop] = {}
+        """The nodes whose rule may compose query by query, by op."""
+
+    def _ruled(self, op: Operation, node: pm.Agent | pm.Vote | pm.Loop):
+        """`node`, allowed to compose query by query unless its op's rule says not."""
+        rule = op.attributes.get("proxy")
+        node.per_query = not isinstance(rule, StringAttr) or rule.data.endswith(PER_QUERY)
+        self.of_op[op] = node
+        return node
 
     def build(self) -> pm.Node:
         block = self.workflow.body.block
@@ -82,15 +99,15 @@ class _Builder:
         replicated forks the block is in (outer first)."""
         for op in block.ops:
             if isinstance(op, AgentOp):
-                self.nodes[op.output[0]] = self.agent(op, gate, replicas)
+                self.nodes[op.output[0]] = self._ruled(op, self.agent(op, gate, replicas))
             elif isinstance(op, ForkOp):
                 self.fork(op, gate, replicas)
             elif isinstance(op, VoteOp):
-                self.nodes[op.output[0]] = self.vote(op)
+                self.nodes[op.output[0]] = self._ruled(op, self.vote(op))
             elif isinstance(op, SwitchOp):
                 self.nodes[op.res[0]] = self.switch(op, replicas)
             elif isinstance(op, LoopOp):
-                self.nodes[op.res[0]] = self.loop(op, replicas)
+                self.nodes[op.res[0]] = self._ruled(op, self.loop(op, replicas))
 
     def agent(self, op: AgentOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...] = ()) -> pm.Agent:
         estimates = estimates_of(op)
@@ -267,9 +284,20 @@ def build_model(workflow: WorkflowOp) -> pm.Node:
     """The proxy model of a workflow whose agents carry estimates; the
     per-query outcomes of its leaf agents smoothed by the query-difficulty
     model (`flowcompile.proxy.difficulty`)."""
-    root = _Builder(workflow).build()
+    return _built(workflow)[0]
+
+
+def per_query_ops(workflow: WorkflowOp) -> set[Operation]:
+    """The ops whose rule composes query by query, as their profiles allow
+    (and their `proxy` rules, where given)."""
+    return {op for op, node in _built(workflow)[1].items() if node.joint}
+
+
+def _built(workflow: WorkflowOp) -> tuple[pm.Node, dict[Operation, pm.Agent | pm.Vote | pm.Loop]]:
+    builder = _Builder(workflow)
+    root = builder.build()
     smooth(root)
-    return root
+    return root, builder.of_op
 
 
 def label_attr(label: object) -> Attribute:

@@ -166,3 +166,25 @@ def test_drawn_fronts_draw_the_modeled_rates_by_their_profiled_counts():
     assert np.ptp(draws[:, 1]) == 0.0  # no calls: as it is
     assert 0.0 < np.std(draws[:, 0]) < np.std(draws[:, 2])  # fewer calls, wider draws
     assert all(np.array_equal(a, b) for a, b in zip(critic.hits, nominal))
+
+
+def test_compose_names_the_per_query_rule_and_the_search_reads_it():
+    """The IR says which rule composes the loop; edited back to the marginal
+    rule, the search composes it from marginal rates."""
+    from xdsl.dialects.builtin import StringAttr
+
+    from flowcompile.dialects.flow import LoopOp
+    from flowcompile.passes.proxy_model import per_query_ops
+
+    module = import_spec(EXAMPLES / "refine.yaml")
+    run_passes(module, "profile{samples=12 max-samples=0 cache=none},compose")
+    wf = the_workflow(module)
+    loop_op = next(op for op in wf.walk() if isinstance(op, LoopOp))
+    assert loop_op.attributes["proxy"] == StringAttr("refine-loop-per-query")
+    assert per_query_ops(wf) == {loop_op}
+    joint = {tuple(sorted(p.assignment.items())): p.estimate.acc for p in frontier(build_model(wf))}
+    loop_op.attributes["proxy"] = StringAttr("refine-loop")
+    root = build_model(wf)
+    assert not next(n for n in pm.walk(root) if isinstance(n, pm.Loop)).joint
+    marginal = {tuple(sorted(p.assignment.items())): p.estimate.acc for p in frontier(root)}
+    assert joint != marginal

@@ -181,6 +181,9 @@ class Agent(Node):
     query_weights: np.ndarray | None = None
     """Aggregators composed query by query: the profiling queries' weights
     (None: equal), which posterior draws resample."""
+    per_query: bool = True
+    """Whether its rule may compose query by query (the IR's `proxy` rule
+    says; `joint` tells whether it does)."""
 
     def children(self) -> Sequence[Node]:
         return (*self.inputs, *self.proposals, *self.gates)
@@ -211,7 +214,8 @@ class Agent(Node):
         with per-query hits for every choice, itself with per-query levels for
         every choice (see `joint_proposal_acc`). Decided on first use."""
         if not (
-            self.proposals
+            self.per_query
+            and self.proposals
             and _complete(self.level_hits, len(self.acc))
             and _complete(self.by_right, len(self.acc))
             and all(isinstance(x, Agent) and x.measured_per_query for x in self.proposals)
@@ -277,6 +281,8 @@ class Vote(Node):
     wrong_agree: float = 1.0
     query_weights: np.ndarray | None = None
     """Composed query by query: the profiling queries' weights (None: equal)."""
+    per_query: bool = True
+    """Whether its rule may compose query by query (see `Agent.per_query`)."""
 
     def children(self) -> Sequence[Node]:
         return self.inputs
@@ -286,7 +292,7 @@ class Vote(Node):
         """Composed query by query (`joint_vote_acc`): every input a leaf
         agent measured per query (samples of one query share its difficulty)."""
         voters = [x for x in self.inputs if isinstance(x, Agent) and x.measured_per_query]
-        return len(voters) == len(self.inputs) and _same_queries([h for x in voters for h in x.hits])  # pyright: ignore
+        return self.per_query and len(voters) == len(self.inputs) and _same_queries([h for x in voters for h in x.hits])  # pyright: ignore
 
     def own_vars(self) -> Sequence[Var]:
         return (self.samples,) if self.samples is not None else ()
@@ -314,6 +320,8 @@ class Loop(Node):
     max_iters: Var
     query_weights: np.ndarray | None = None
     """Composed query by query: the profiling queries' weights (None: equal)."""
+    per_query: bool = True
+    """Whether its rule may compose query by query (see `Agent.per_query`)."""
 
     def children(self) -> Sequence[Node]:
         return (self.init,)
@@ -326,7 +334,7 @@ class Loop(Node):
         only the carried draft and workflow inputs (the reviser waiting for
         the verdict). Decided on first use."""
         init, verdict, reviser = self.init, self.verdict, self.next
-        if not (isinstance(init, Agent) and init.measured_per_query and init.hits_k == 0):
+        if not (self.per_query and isinstance(init, Agent) and init.measured_per_query and init.hits_k == 0):
             return False
         if not (isinstance(reviser, Agent) and not reviser.proposals and not reviser.skippable):
             return False
