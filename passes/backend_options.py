@@ -40,8 +40,8 @@ class BackendPassOptions(ModulePass, ABC):
     retries: int = 6
     """Attempts per call on 429, 5xx, time-outs and malformed replies."""
 
-    timeout: float | int = 60.0
-    """Seconds per litellm call."""
+    timeout: float | int = 0.0
+    """Seconds per litellm call; 0: each call's own, from its reasoning budget and the model's measured pace."""
 
     def cache_path(self) -> Path | None:
         """The store the options name (its folder created), or None for cache=none.

@@ -102,7 +102,7 @@ class Bound:
 OPTION_BOUNDS: dict[str, Bound] = {
     "concurrency": Bound(1),
     "retries": Bound(1),
-    "timeout": Bound(0, low_open=True),
+    "timeout": Bound(0),
     "samples": Bound(0),
     "max_samples": Bound(0),
     "budget": Bound(0),

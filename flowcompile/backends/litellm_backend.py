@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.timeouts import CallTimeouts
 
 #: Header carrying the sample index (read by the sim server, ignored by real services).
 SAMPLE_HEADER = "x-flowcompile-sample"
@@ -308,10 +309,9 @@ class LiteLLMBackend:
 
     name = "litellm"
 
-    def __init__(self, timeout: float = 60.0, num_retries: int = 0) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0, got {timeout}")
-        self.timeout = timeout
+    def __init__(self, timeout: float = 0.0, num_retries: int = 0) -> None:
+        self.timeouts = CallTimeouts(timeout)
+        """Seconds per call: `timeout`, or (0) derived from the call's tokens and the model's pace."""
         self.num_retries = num_retries
 
     def kwargs(self, request: CallRequest) -> dict[str, Any]:
@@ -322,7 +322,7 @@ class LiteLLMBackend:
             "model": request.provider_model,
             "messages": request.to_openai_messages(),
             "temperature": request.temperature,
-            "timeout": self.timeout,
+            "timeout": self.timeouts.for_request(request),
             "num_retries": self.num_retries,
         }
         if request.api_base:
@@ -347,9 +347,11 @@ class LiteLLMBackend:
             return failure(error_kind(exc, litellm), exc, time.perf_counter() - start)
         latency = time.perf_counter() - start
         try:
-            return self._result(litellm, request, response, latency)
+            result = self._result(litellm, request, response, latency)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
             return failure("malformed", exc, latency)
+        self.timeouts.observe(request, result)
+        return result
 
     @staticmethod
     def _result(litellm: ModuleType, request: CallRequest, response: Any, latency: float) -> CallResult:
