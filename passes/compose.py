@@ -113,15 +113,6 @@ def _rule(op: builtin.Operation) -> str | None:
     return None
 
 
-def _name_rules(workflow: WorkflowOp) -> None:
-    """`proxy = "<rule>"` on every op the proxy composes, with PER_QUERY
-    where its rule composes query by query (what the search then reads)."""
-    joint = per_query_ops(workflow)
-    for nested in workflow.walk():
-        if (rule := _rule(nested)) is not None:
-            nested.attributes["proxy"] = StringAttr(rule + (PER_QUERY if nested in joint else ""))
-
-
 def voted_agents(vote: VoteOp) -> list[AgentOp]:
     """The agents whose answers a vote counts (through fork results)."""
     found = []
@@ -174,12 +165,13 @@ class ComposePass(ModulePass):
                     nested,
                     "flow.switch has no branch probabilities (probs): run the profile pass first",
                 )
-            nested.attributes.pop("proxy", None)  # the data decides afresh
+        # which rules compose query by query needs every agent's estimates
+        joint = set().union(*(per_query_ops(w) for w in op.walk() if isinstance(w, WorkflowOp)))
+        for nested in op.walk():
+            if (rule := _rule(nested)) is not None:
+                nested.attributes["proxy"] = StringAttr(rule + (PER_QUERY if nested in joint else ""))
             if isinstance(nested, VoteOp):
                 _vote_parameter(nested)
-        for workflow in op.walk():
-            if isinstance(workflow, WorkflowOp):
-                _name_rules(workflow)
 
     def _estimate(self, agent: AgentOp) -> None:
         live = _profiles(agent)

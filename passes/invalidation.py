@@ -60,8 +60,9 @@ FAILED = Derived("failed", (AgentOp,), ("profile",))
 
 # The proxy, by `compose`.
 ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES, FAILED))
-PROXY = Derived("proxy", (), ("compose",))
-"""Each op's rule: from the structure alone, so re-profiling keeps it."""
+PROXY = Derived("proxy", (), ("compose",), (PROFILES, FAILED))
+"""Each op's rule: from the structure, and from the profiles whether it
+composes query by query."""
 VOTE_WRONG_AGREE = Derived(
     "wrong_agree", (VoteOp,), ("compose",), (AGENT_WRONG_AGREE, AGENT_WRONG_AGREE_N)
 )
@@ -69,7 +70,7 @@ VOTE_WRONG_AGREE = Derived(
 ESTIMATE = Derived("estimate", (), (), (PROFILES,))
 """A single `#flow.estimate`, which no pass writes any more; older IR may hold one."""
 
-PROXY_MODEL = (ESTIMATES, PROBS, VOTE_WRONG_AGREE)
+PROXY_MODEL = (ESTIMATES, PROXY, PROBS, VOTE_WRONG_AGREE)
 """What the proxy model reads (`passes.proxy_model.build_model`)."""
 
 # The search and its validation.

@@ -66,8 +66,9 @@ PER_QUERY = "-per-query"
 
 
 class _Builder:
-    def __init__(self, workflow: WorkflowOp):
+    def __init__(self, workflow: WorkflowOp, read_rules: bool = True):
         self.workflow = workflow
+        self.read_rules = read_rules
         self.nodes: dict[SSAValue, pm.Node] = {}
         self.sampled: dict[SSAValue, pm.Var] = {}
         self.of_op: dict[Operation, pm.Agent | pm.Vote | pm.Loop] = {}
@@ -75,7 +76,7 @@ class _Builder:
 
     def _ruled(self, op: Operation, node: pm.Agent | pm.Vote | pm.Loop):
         """`node`, allowed to compose query by query unless its op's rule says not."""
-        rule = op.attributes.get("proxy")
+        rule = op.attributes.get("proxy") if self.read_rules else None
         node.per_query = not isinstance(rule, StringAttr) or rule.data.endswith(PER_QUERY)
         self.of_op[op] = node
         return node
@@ -288,13 +289,15 @@ def build_model(workflow: WorkflowOp) -> pm.Node:
 
 
 def per_query_ops(workflow: WorkflowOp) -> set[Operation]:
-    """The ops whose rule composes query by query, as their profiles allow
-    (and their `proxy` rules, where given)."""
-    return {op for op, node in _built(workflow)[1].items() if node.joint}
+    """The ops whose rule can compose query by query, as their profiles
+    allow (whatever `proxy` rules the IR names now: what compose decides)."""
+    return {op for op, node in _built(workflow, read_rules=False)[1].items() if node.joint}
 
 
-def _built(workflow: WorkflowOp) -> tuple[pm.Node, dict[Operation, pm.Agent | pm.Vote | pm.Loop]]:
-    builder = _Builder(workflow)
+def _built(
+    workflow: WorkflowOp, read_rules: bool = True
+) -> tuple[pm.Node, dict[Operation, pm.Agent | pm.Vote | pm.Loop]]:
+    builder = _Builder(workflow, read_rules)
     root = builder.build()
     smooth(root)
     return root, builder.of_op

@@ -21,7 +21,7 @@
 
 // FLIPPED: recovery calls; answers and verdicts judged by the reference answers); {{.*}} s{{$}}
 // REVISER: flow.agent @reviser
-// REVISER-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[FIXED:[1-9][0-9]*]], {{[^>]*}}, rec_n = [[FIXED]]>
+// REVISER-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[FIXED:[1-9][0-9]*]], {{[^>]*}}, rec_n = [[FIXED]], hits = "{{[01.]+}}", rec_hits = "{{[01.]+}}">
 
 // CHECK: flow.workflow @refine
 // CHECK-SAME: judged = "reference answers"}
@@ -29,6 +29,6 @@
 // CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8, {{[^>]*}}, hits = "{{[01][01][01][01][01][01][01][01]}}">
 // CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8, {{[^>]*}}, hits = "{{[01][01][01][01][01][01][01][01]}}">
 // CHECK: flow.agent @critic
-// CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT:[0-9]+]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG:[0-9]+]], hits = "{{[01.]+}}">
-// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG]], hits = "{{[01.]+}}">
+// CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT:[0-9]+]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG:[0-9]+]], hits = "{{[01.]+}}", rec_hits = "{{[01.]+}}">
+// CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[RIGHT]], {{[^>]*}}, rec = {{[0-9.]+}}, rec_n = [[WRONG]], hits = "{{[01.]+}}", rec_hits = "{{[01.]+}}">
 // CHECK: flow.agent @reviser

@@ -14,5 +14,5 @@
 // CHECK-SAME: "qwen3-0.6b@0" = #flow.profile<acc = 0.333333, acc_n = 6, lat = 0.953934, lat_p95 = 1.581192, tok_in = 50.5, tok_out = 381.666667, cost = 1.1854e-05, hits = "{{[01.]+}}">
 // CHECK-SAME: "qwen3-0.6b@0" = #flow.estimate<acc = 0.402778, lat = 0.953934, acc_lo = 0.096771, acc_hi = 0.700007, cost = 1.1854e-05>
 // CHECK-LABEL: %checker = flow.agent @checker
-// CHECK-SAME: "qwen3-0.6b@0" = #flow.profile<{{[^>]*}}, rec = 0.5, rec_n = 6, hits = "{{[01.]+}}">
+// CHECK-SAME: "qwen3-0.6b@0" = #flow.profile<{{[^>]*}}, rec = 0.5, rec_n = 6, hits = "{{[01.]+}}", rec_hits = "{{[01.]+}}">
 // CHECK-SAME: "qwen3-0.6b@0" = #flow.estimate<{{[^>]*}}, rec = 0.465278>
