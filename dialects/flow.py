@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
+    I64,
     FloatAttr,
+    FloatData,
+    Float64Type,
     FunctionType,
+    IntAttr,
     IntegerAttr,
+    NoneAttr,
     StringAttr,
     SymbolRefAttr,
     UnitAttr,
@@ -62,6 +67,8 @@ from xdsl.utils.exceptions import VerifyException
 from flowcompile.dialects.syntax import (
     Field,
     OpDictSpec,
+    list_values,
+    struct_fields,
     array_values,
     attr_to_field,
     check_list,
@@ -100,40 +107,40 @@ SKIP = "skip"
 class KeywordStructAttr(ParametrizedAttribute):
     """An attribute printed as `<field = value, ...>`, fields by name.
 
-    Subclasses list their `FIELDS`; parameters are stored in that order, absent
-    optional ones as `#builtin.none`. A value that fails `verify` while parsing
-    is reported at its location in the source.
+    The fields are the typed parameters, in order (see `syntax.Field`); a
+    parameter typed `... | NoneAttr` is optional and absent as `#builtin.none`,
+    and a trailing `_` leaves the field's name to a Python-valued property. A
+    value that fails `verify` while parsing is reported at its location.
     """
 
-    FIELDS: ClassVar[tuple[Field, ...]] = ()
+    @classmethod
+    def fields(cls) -> Mapping[str, Field]:
+        return struct_fields(cls)
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
         start = parser.pos
-        params = parse_keyword_struct(parser, cls.FIELDS, cls.name)
+        params = parse_keyword_struct(parser, cls.fields(), cls.name)
         try:
-            cls.new(params).verify()
+            cls.new(params)
         except VerifyException as e:
             parser.raise_error(f"#{cls.name}: {e}", start, parser.pos)
         return params
 
     def print_parameters(self, printer: Printer) -> None:
-        print_keyword_struct(printer, self.FIELDS, self.parameters)
+        print_keyword_struct(printer, self.fields(), self.parameters)
 
-    def get(self, field: str) -> object:
+    def get(self, field: str) -> Any:
         """The Python value of a field (None when an optional field is absent)."""
-        index = next(i for i, f in enumerate(self.FIELDS) if f.name == field)
-        return attr_to_field(self.parameters[index])
+        return attr_to_field(getattr(self, self.fields()[field].param))
 
     @classmethod
-    def build(cls, **values: object):
+    def build(cls, **values: Any):
         """Build from Python values, verifying them."""
-        unknown = set(values) - {f.name for f in cls.FIELDS}
-        if unknown:
+        fields = cls.fields()
+        if unknown := set(values) - set(fields):
             raise ValueError(f"#{cls.name} has no field(s) {sorted(unknown)}")
-        attr = cls.new([field_to_attr(f.kind, values.get(f.name)) for f in cls.FIELDS])
-        attr.verify()
-        return attr
+        return cls.new([field_to_attr(f.kind, values.get(f.name)) for f in fields.values()])
 
 
 @irdl_attr_definition
@@ -144,10 +151,9 @@ class ConfigAttr(KeywordStructAttr):
     """
 
     name = "flow.config"
-    FIELDS = (Field("model", "str"), Field("budget", "int"))
 
-    model_: Attribute
-    budget_: Attribute
+    model_: StringAttr
+    budget_: IntAttr
 
     @staticmethod
     def of(model: str, budget: int) -> ConfigAttr:
@@ -155,11 +161,11 @@ class ConfigAttr(KeywordStructAttr):
 
     @property
     def model(self) -> str:
-        return self.get("model")  # pyright: ignore[reportReturnType]
+        return self.model_.data
 
     @property
     def budget(self) -> int:
-        return self.get("budget")  # pyright: ignore[reportReturnType]
+        return self.budget_.data
 
     @property
     def key(self) -> str:
@@ -181,23 +187,21 @@ class ModelAttr(KeywordStructAttr):
     """
 
     name = "flow.model"
-    FIELDS = (
-        Field("provider", "str"),
-        Field("api_base", "str", optional=True),
-        Field("price_in", "float", optional=True),
-        Field("price_out", "float", optional=True),
-    )
 
-    provider_: Attribute
-    api_base_: Attribute
-    price_in_: Attribute
-    price_out_: Attribute
+    provider: StringAttr
+    api_base: StringAttr | NoneAttr
+    price_in: FloatData | NoneAttr
+    price_out: FloatData | NoneAttr
 
     def verify(self) -> None:
-        if not self.get("provider"):
+        if not self.provider.data:
             raise VerifyException("provider model string must not be empty")
-        check_range("price_in", self.get("price_in"))  # pyright: ignore
-        check_range("price_out", self.get("price_out"))  # pyright: ignore
+        check_range("price_in", self.price_in)
+        check_range("price_out", self.price_out)
+
+
+FloatList = DenseArrayBase[Float64Type]
+IntList = DenseArrayBase[I64]
 
 
 @irdl_attr_definition
@@ -223,53 +227,34 @@ class ProfileAttr(KeywordStructAttr):
     """
 
     name = "flow.profile"
-    FIELDS = (
-        Field("acc", "float"),
-        Field("acc_n", "int"),
-        Field("lat", "float"),
-        Field("lat_p95", "float", optional=True),
-        Field("tok_in", "float", optional=True),
-        Field("tok_out", "float", optional=True),
-        Field("cost", "float", optional=True),
-        Field("rec", "float", optional=True),
-        Field("rec_n", "int", optional=True),
-        Field("by_right", "floats", optional=True),
-        Field("by_right_n", "ints", optional=True),
-        Field("lat_max", "floats", optional=True),
-        Field("lat_q", "floats", optional=True),
-        Field("hits", "str", optional=True),
-        Field("hits_k", "int", optional=True),
-        Field("level_hits", "str", optional=True),
-    )
 
-    acc_: Attribute
-    acc_n_: Attribute
-    lat_: Attribute
-    lat_p95_: Attribute
-    tok_in_: Attribute
-    tok_out_: Attribute
-    cost_: Attribute
-    rec_: Attribute
-    rec_n_: Attribute
-    by_right_: Attribute
-    by_right_n_: Attribute
-    lat_max_: Attribute
-    lat_q_: Attribute
-    hits_: Attribute
-    hits_k_: Attribute
-    level_hits_: Attribute
+    acc: FloatData
+    acc_n: IntAttr
+    lat: FloatData
+    lat_p95: FloatData | NoneAttr
+    tok_in: FloatData | NoneAttr
+    tok_out: FloatData | NoneAttr
+    cost: FloatData | NoneAttr
+    rec: FloatData | NoneAttr
+    rec_n: IntAttr | NoneAttr
+    by_right: FloatList | NoneAttr
+    by_right_n: IntList | NoneAttr
+    lat_max: FloatList | NoneAttr
+    lat_q: FloatList | NoneAttr
+    hits: StringAttr | NoneAttr
+    hits_k: IntAttr | NoneAttr
+    level_hits: StringAttr | NoneAttr
 
     def verify(self) -> None:
-        check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
-        check_range("rec", self.get("rec"), 0.0, 1.0)  # pyright: ignore
+        check_range("acc", self.acc, 0.0, 1.0)
+        check_range("rec", self.rec, 0.0, 1.0)
         _check_hits(self)
         for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n"):
-            check_range(name, self.get(name))  # pyright: ignore
-        rates, counts = self.get("by_right"), self.get("by_right_n")
+            check_range(name, getattr(self, name))
+        rates, counts = list_values(self.by_right), list_values(self.by_right_n)
         if (rates is None) != (counts is None):
             raise VerifyException("by_right and by_right_n go together: give both or neither")
-        if rates is not None:
-            assert isinstance(rates, list) and isinstance(counts, list)
+        if rates is not None and counts is not None:
             if not rates or len(rates) != len(counts):
                 raise VerifyException(
                     f"by_right and by_right_n need one entry per level, the same number: "
@@ -291,36 +276,24 @@ class EstimateAttr(KeywordStructAttr):
     in ascending equal-probability atoms, as in `#flow.profile`."""
 
     name = "flow.estimate"
-    FIELDS = (
-        Field("acc", "float"),
-        Field("lat", "float"),
-        Field("acc_lo", "float", optional=True),
-        Field("acc_hi", "float", optional=True),
-        Field("cost", "float", optional=True),
-        Field("rec", "float", optional=True),
-        Field("by_right", "floats", optional=True),
-        Field("lat_max", "floats", optional=True),
-        Field("lat_q", "floats", optional=True),
-    )
 
-    acc_: Attribute
-    lat_: Attribute
-    acc_lo_: Attribute
-    acc_hi_: Attribute
-    cost_: Attribute
-    rec_: Attribute
-    by_right_: Attribute
-    lat_max_: Attribute
-    lat_q_: Attribute
+    acc: FloatData
+    lat: FloatData
+    acc_lo: FloatData | NoneAttr
+    acc_hi: FloatData | NoneAttr
+    cost: FloatData | NoneAttr
+    rec: FloatData | NoneAttr
+    by_right: FloatList | NoneAttr
+    lat_max: FloatList | NoneAttr
+    lat_q: FloatList | NoneAttr
 
     def verify(self) -> None:
         for name in ("acc", "acc_lo", "acc_hi", "rec"):
-            check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
-        check_range("lat", self.get("lat"))  # pyright: ignore
-        check_range("cost", self.get("cost"))  # pyright: ignore
-        curve = self.get("by_right")
+            check_range(name, getattr(self, name), 0.0, 1.0)
+        check_range("lat", self.lat)
+        check_range("cost", self.cost)
+        curve = list_values(self.by_right)
         if curve is not None:
-            assert isinstance(curve, list)
             if not curve:
                 raise VerifyException("by_right needs at least one level")
             check_list("by_right", curve, 0.0, 1.0)
@@ -333,11 +306,11 @@ class EstimateAttr(KeywordStructAttr):
         _check_latencies(self, ordered=("lat_max", "lat_q"))
 
 
-def _check_hits(profile: KeywordStructAttr) -> None:
+def _check_hits(profile: ProfileAttr) -> None:
     """`hits` digits up to `hits_k` (or '.'); `level_hits` levels of '0', '1'
     or '.', each as long as `hits` when both are given."""
     hits, k, levels = profile.get("hits"), profile.get("hits_k"), profile.get("level_hits")
-    if k is not None and (hits is None or not 1 <= k <= 9):  # pyright: ignore[reportOperatorIssue]
+    if k is not None and (hits is None or not 1 <= k <= 9):
         raise VerifyException("hits_k needs hits and counts 1 to 9 calls per query")
     if isinstance(hits, str):
         top = str(k or 1)
@@ -349,20 +322,20 @@ def _check_hits(profile: KeywordStructAttr) -> None:
             raise VerifyException(f"level_hits: '{bad[0]}' is not '0', '1', '.' or the level separator '|'")
         if len({len(r) for r in rows}) != 1 or (isinstance(hits, str) and len(rows[0]) != len(hits)):
             raise VerifyException("level_hits: every level needs one entry per profiling query, as hits has")
-        counts = profile.get("by_right_n")
-        if isinstance(counts, list) and len(counts) != len(rows):
+        counts = list_values(profile.by_right_n)
+        if counts is not None and len(counts) != len(rows):
             raise VerifyException(f"level_hits has {len(rows)} levels, by_right_n {len(counts)}")
 
 
-def _check_latencies(attr: KeywordStructAttr, ordered: Sequence[str] = ("lat_q",)) -> None:
+def _check_latencies(
+    attr: ProfileAttr | EstimateAttr, ordered: Sequence[str] = ("lat_q",)
+) -> None:
     """`lat_max` and `lat_q`, when given: latencies (>= 0), at least one, and
     non-decreasing where `ordered` names them (atoms ascend; the slowest of
     k + 1 replicas is never faster, in expectation, than the slowest of k)."""
-    for name in ("lat_max", "lat_q"):
-        values = attr.get(name)
+    for name, values in (("lat_max", list_values(attr.lat_max)), ("lat_q", list_values(attr.lat_q))):
         if values is None:
             continue
-        assert isinstance(values, list)
         if not values:
             raise VerifyException(f"{name} needs at least one entry")
         check_list(name, values)
@@ -389,41 +362,29 @@ class PointAttr(KeywordStructAttr):
     """
 
     name = "flow.point"
-    FIELDS = (
-        Field("acc", "float"),
-        Field("lat", "float"),
-        Field("cost", "float", optional=True),
-        Field("proxy_acc", "float", optional=True),
-        Field("proxy_lat", "float", optional=True),
-        Field("val_acc", "float", optional=True),
-        Field("val_lat", "float", optional=True),
-        Field("val_n", "int", optional=True),
-        Field("measured_acc", "float", optional=True),
-        Field("measured_lat", "float", optional=True),
-        Field("assign", "attr"),
-    )
 
-    acc_: Attribute
-    lat_: Attribute
-    cost_: Attribute
-    proxy_acc_: Attribute
-    proxy_lat_: Attribute
-    val_acc_: Attribute
-    val_lat_: Attribute
-    val_n_: Attribute
-    measured_acc_: Attribute
-    measured_lat_: Attribute
+    acc: FloatData
+    lat: FloatData
+    cost: FloatData | NoneAttr
+    proxy_acc: FloatData | NoneAttr
+    proxy_lat: FloatData | NoneAttr
+    val_acc: FloatData | NoneAttr
+    val_lat: FloatData | NoneAttr
+    val_n: IntAttr | NoneAttr
+    measured_acc: FloatData | NoneAttr
+    measured_lat: FloatData | NoneAttr
     assign_: Attribute
 
     @property
     def assign(self) -> Mapping[str, Attribute]:
-        return self.assign_.data  # pyright: ignore[reportAttributeAccessIssue]
+        assert isinstance(self.assign_, DictionaryAttr)
+        return self.assign_.data
 
     def verify(self) -> None:
         for name in ("acc", "proxy_acc", "val_acc", "measured_acc"):
-            check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
+            check_range(name, getattr(self, name), 0.0, 1.0)
         for name in ("lat", "proxy_lat", "val_lat", "measured_lat", "cost", "val_n"):
-            check_range(name, self.get(name))  # pyright: ignore
+            check_range(name, getattr(self, name))
         if not isinstance(self.assign_, DictionaryAttr):
             raise VerifyException("assign must be a dictionary")
         for key, value in self.assign.items():
