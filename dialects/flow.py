@@ -51,6 +51,7 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
+    operand_def,
     opt_prop_def,
     prop_def,
     region_def,
@@ -426,35 +427,6 @@ def _parse_msg_operand(parser: Parser) -> SSAValue:
     return parser.resolve_operand(parser.parse_unresolved_operand(), msg)
 
 
-_NO_PROPERTIES = OpDictSpec()
-"""The dictionary of an op without properties: every entry is discardable."""
-
-TerminatorT = TypeVar("TerminatorT", bound=Operation)
-
-
-def _print_terminator(printer: Printer, op: Operation) -> None:
-    """` %a, %b {attrs}`: the operands, then any discardable attributes."""
-    if op.operands:
-        printer.print_string(" ")
-        printer.print_list(op.operands, printer.print_operand)
-    print_op_dict(printer, op.attributes, _NO_PROPERTIES)
-
-
-def _parse_terminator(
-    parser: Parser, cls: type[TerminatorT], *, needs_operand: bool
-) -> TerminatorT:
-    """The inverse of `_print_terminator`."""
-    values: list[SSAValue] = []
-    if needs_operand:
-        values.append(_parse_msg_operand(parser))
-    elif (first := parser.parse_optional_unresolved_operand()) is not None:
-        values.append(parser.resolve_operand(first, msg))
-    while values and parser.parse_optional_punctuation(","):
-        values.append(_parse_msg_operand(parser))
-    _, attributes = parse_op_dict(parser, _NO_PROPERTIES)
-    return cls.create(operands=values, attributes=attributes)
-
-
 def _terminator_operands(region: Region, kind: type[Operation]) -> Sequence[SSAValue]:
     block = region.block
     last = block.last_op
@@ -828,19 +800,14 @@ class YieldOp(IRDLOperation):
 
     name = "flow.yield"
 
-    values = var_operand_def(MsgType)
+    values = var_operand_def(msg)
 
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(ForkOp, SwitchOp)))
 
+    assembly_format = "$values attr-dict"
+
     def __init__(self, *values: SSAValue | Operation):
         super().__init__(operands=[values])
-
-    def print(self, printer: Printer) -> None:
-        _print_terminator(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> YieldOp:
-        return _parse_terminator(parser, cls, needs_operand=False)
 
 
 class _StructureOp(IRDLOperation):
@@ -1269,19 +1236,15 @@ class UntilOp(IRDLOperation):
 
     name = "flow.until"
 
-    verdict = var_operand_def(MsgType)
+    verdict = operand_def(msg)
+    next_values = var_operand_def(msg)
 
     traits = traits_def(IsTerminator(), HasParent(LoopOp))
 
+    assembly_format = "$verdict (`,` $next_values^)? attr-dict"
+
     def __init__(self, verdict: SSAValue | Operation, *next_values: SSAValue | Operation):
-        super().__init__(operands=[[verdict, *next_values]])
-
-    def print(self, printer: Printer) -> None:
-        _print_terminator(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> UntilOp:
-        return _parse_terminator(parser, cls, needs_operand=True)
+        super().__init__(operands=[verdict, next_values])
 
 
 @irdl_op_definition
@@ -1290,9 +1253,11 @@ class ReturnOp(IRDLOperation):
 
     name = "flow.return"
 
-    values = var_operand_def(MsgType)
+    values = var_operand_def(msg)
 
     traits = traits_def(IsTerminator(), HasParent(WorkflowOp))
+
+    assembly_format = "$values attr-dict"
 
     def __init__(self, *values: SSAValue | Operation):
         super().__init__(operands=[values])
@@ -1305,13 +1270,6 @@ class ReturnOp(IRDLOperation):
             raise VerifyException(
                 f"returns {len(self.values)} value(s), the workflow declares {expected}"
             )
-
-    def print(self, printer: Printer) -> None:
-        _print_terminator(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> ReturnOp:
-        return _parse_terminator(parser, cls, needs_operand=False)
 
 
 @irdl_op_definition
