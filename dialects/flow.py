@@ -32,6 +32,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     NoneAttr,
     StringAttr,
+    SymbolNameConstraint,
     SymbolRefAttr,
     UnitAttr,
     i64,
@@ -51,6 +52,7 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
+    ParsePropInAttrDict,
     operand_def,
     opt_prop_def,
     prop_def,
@@ -1281,13 +1283,15 @@ class ConfigSetOp(IRDLOperation):
 
     name = "flow.config_set"
 
-    sym_name = prop_def(StringAttr)
+    sym_name = prop_def(SymbolNameConstraint())
     workflow = prop_def(SymbolRefAttr)
     points = prop_def(ArrayAttr[PointAttr])
 
     traits = traits_def(SymbolOpInterface())
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"points"}))
+    assembly_format = "$sym_name `for` $workflow attr-dict"
+
+    irdl_options = (ParsePropInAttrDict(),)
 
     def __init__(self, name: str, workflow: str, points: Sequence[PointAttr]):
         super().__init__(
@@ -1338,29 +1342,6 @@ class ConfigSetOp(IRDLOperation):
                     raise VerifyException(
                         f"point #{index}: {value.key} is not a candidate of @{key}"
                     )
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        printer.print_symbol_name(self.sym_name.data)
-        printer.print_string(" for ")
-        printer.print_attribute(self.workflow)
-        print_op_dict(printer, {"points": self.points, **self.attributes}, self.DICT)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> ConfigSetOp:
-        start = parser.pos
-        name = parser.parse_symbol_name()
-        parser.parse_keyword("for")
-        workflow = parser.parse_attribute()
-        if not isinstance(workflow, SymbolRefAttr):
-            parser.raise_error("expected a workflow symbol such as @chain")
-        props, attrs = parse_op_dict(parser, cls.DICT)
-        if "points" not in props:
-            parser.raise_error("flow.config_set needs {points = [...]}", start)
-        return cls.create(
-            properties={"sym_name": name, "workflow": workflow, **props},
-            attributes=attrs,
-        )
 
 
 def new_block_region(*ops: Operation, arg_count: int = 0) -> Region:
