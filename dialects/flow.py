@@ -401,12 +401,6 @@ class PointAttr(KeywordStructAttr):
 # Ops ------------------------------------------------------------------------
 
 
-def _msg_results(op: Operation) -> None:
-    for result in op.results:
-        if result.type != msg:
-            raise VerifyException(f"results must be !flow.msg, got {result.type}")
-
-
 def _print_operand_list(printer: Printer, operands: Sequence[SSAValue]) -> None:
     printer.print_string("(")
     printer.print_list(operands, printer.print_operand)
@@ -451,7 +445,7 @@ class WorkflowOp(IRDLOperation):
 
     name = "flow.workflow"
 
-    sym_name = prop_def(StringAttr)
+    sym_name = prop_def(SymbolNameConstraint())
     function_type = prop_def(FunctionType)
     pool = opt_prop_def(DictionaryAttr)
     body = region_def("single_block")
@@ -587,7 +581,7 @@ class AgentOp(IRDLOperation):
 
     inputs = var_operand_def(MsgType)
     output = var_result_def(MsgType)
-    sym_name = prop_def(StringAttr)
+    sym_name = prop_def(SymbolNameConstraint())
     role = prop_def(StringAttr)
     prompt = opt_prop_def(StringAttr)
     args = opt_prop_def(ArrayAttr[StringAttr])
@@ -882,7 +876,7 @@ class ForkOp(_StructureOp):
 
     branches = var_region_def("single_block")
     res = var_result_def(MsgType)
-    sym_name = opt_prop_def(StringAttr)
+    sym_name = opt_prop_def(SymbolNameConstraint())
     samples = opt_prop_def(DenseArrayBase)
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
@@ -1009,7 +1003,7 @@ class SwitchOp(_StructureOp):
 
     route = var_operand_def(MsgType)
     res = var_result_def(MsgType)
-    sym_name = opt_prop_def(StringAttr)
+    sym_name = opt_prop_def(SymbolNameConstraint())
     labels = prop_def(ArrayAttr[StringAttr])
     cases = var_region_def("single_block")
 
@@ -1134,7 +1128,7 @@ class LoopOp(_StructureOp):
 
     init = var_operand_def(MsgType)
     res = var_result_def(MsgType)
-    sym_name = opt_prop_def(StringAttr)
+    sym_name = opt_prop_def(SymbolNameConstraint())
     max_iters = prop_def(DenseArrayBase)
     body = region_def("single_block")
 
