@@ -62,6 +62,7 @@ from xdsl.irdl import (
     var_region_def,
     var_result_def,
 )
+from xdsl.dialects.utils import parse_assignment, print_assignment
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, SymbolOpInterface, SymbolTable
@@ -78,7 +79,6 @@ from flowcompile.dialects.syntax import (
     check_range,
     field_to_attr,
     int_array,
-    ordered,
     parse_keyword_struct,
     parse_op_dict,
     print_keyword_struct,
@@ -452,8 +452,6 @@ class WorkflowOp(IRDLOperation):
 
     traits = traits_def(SymbolOpInterface())
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"sym_name", "function_type", "pool"}))
-
     def __init__(
         self,
         name: str,
@@ -518,47 +516,30 @@ class WorkflowOp(IRDLOperation):
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         printer.print_symbol_name(self.sym_name.data)
-        printer.print_string("(")
-        printer.print_list(self.body.block.args, printer.print_block_argument)
-        printer.print_string(")")
-        outputs = self.function_type.outputs.data
-        if outputs:
+        with printer.in_parens():
+            printer.print_list(self.body.block.args, printer.print_block_argument)
+        if outputs := self.function_type.outputs.data:
             printer.print_string(" -> ")
             printer.print_list(outputs, printer.print_attribute)
-        entries = dict(self.attributes)
-        if self.pool is not None:
-            entries = {"pool": self.pool, **entries}
-        print_op_dict(printer, entries, self.DICT, keyword="attributes")
+        print_op_dict(printer, self, keyword="attributes", skip=("sym_name", "function_type"))
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> WorkflowOp:
-        name = parser.parse_symbol_name().data
-        args = parser.parse_comma_separated_list(
-            parser.Delimiter.PAREN, lambda: parser.parse_argument()
-        )
+        name = parser.parse_symbol_name()
+        args = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_argument)
         outputs: list[Attribute] = []
         if parser.parse_optional_punctuation("->"):
-            outputs = [parser.parse_type()]
-            while parser.parse_optional_punctuation(","):
-                outputs.append(parser.parse_type())
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
+            outputs = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_type)
+        props, attrs = parse_op_dict(parser, cls, keyword="attributes")
         body = parser.parse_region(args)
-        op = cls.create(
-            properties={
-                "sym_name": StringAttr(name),
-                "function_type": FunctionType.from_lists(
-                    [a.type for a in args], outputs
-                ),
-                **props,
-            },
+        signature = FunctionType.from_lists([a.type for a in args], outputs)
+        return cls.create(
+            properties={"sym_name": name, "function_type": signature, **props},
             attributes=attrs,
             regions=[body],
         )
-        return op
 
 
 @irdl_op_definition
@@ -590,13 +571,8 @@ class AgentOp(IRDLOperation):
     recovery = opt_prop_def(FloatAttr)
     optional = opt_prop_def(UnitAttr)
 
-    ORDER: ClassVar[tuple[str, ...]] = (
-        "role", "prompt", "args", "models", "budgets", "recovery", "optional"
-    )
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", *ORDER}),
-        int_arrays=frozenset({"budgets"}),
-        floats=frozenset({"recovery", "wrong_agree"}),
+        int_arrays=frozenset({"budgets"}), floats=frozenset({"recovery", "wrong_agree"})
     )
 
     def __init__(
@@ -741,14 +717,13 @@ class AgentOp(IRDLOperation):
         printer.print_string(" ")
         printer.print_symbol_name(self.agent_name)
         _print_operand_list(printer, self.inputs)
-        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, ordered({**entries, **self.attributes}, self.ORDER), self.DICT)
+        print_op_dict(printer, self, self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> AgentOp:
         name = parser.parse_symbol_name()
         inputs = _parse_operand_list(parser)
-        props, attrs = parse_op_dict(parser, cls.DICT)
+        props, attrs = parse_op_dict(parser, cls, cls.DICT)
         return cls.create(
             operands=inputs,
             result_types=[msg],
@@ -879,9 +854,7 @@ class ForkOp(_StructureOp):
     sym_name = opt_prop_def(SymbolNameConstraint())
     samples = opt_prop_def(DenseArrayBase)
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", "samples"}), int_arrays=frozenset({"samples"})
-    )
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(int_arrays=frozenset({"samples"}))
     KNOB: ClassVar[str | None] = "samples"
 
     def __init__(
@@ -915,24 +888,20 @@ class ForkOp(_StructureOp):
 
     def print(self, printer: Printer) -> None:
         self._print_name(printer)
-        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, {**entries, **self.attributes}, self.DICT, keyword="attributes")
+        print_op_dict(printer, self, self.DICT, keyword="attributes")
         _print_regions(printer, self.branches)
 
     @classmethod
     def parse(cls, parser: Parser) -> ForkOp:
         name = cls._parse_name(parser)
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
-        props = {**name, **props}
+        props, attrs = parse_op_dict(parser, cls, cls.DICT, keyword="attributes")
         regions: list[Region] = []
         while (region := parser.parse_optional_region()) is not None:
             regions.append(region)
         return cls.create(
             result_types=[msg] * len(regions),
             regions=regions,
-            properties=props,
+            properties={**name, **props},
             attributes=attrs,
         )
 
@@ -954,7 +923,7 @@ class VoteOp(IRDLOperation):
     method = prop_def(StringAttr)
 
     METHODS: ClassVar[tuple[str, ...]] = ("majority",)
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"method"}), floats=frozenset({"wrong_agree"}))
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(floats=frozenset({"wrong_agree"}))
 
     def __init__(self, inputs: Sequence[SSAValue | Operation], method: str = "majority"):
         super().__init__(
@@ -976,12 +945,12 @@ class VoteOp(IRDLOperation):
 
     def print(self, printer: Printer) -> None:
         _print_operand_list(printer, self.inputs)
-        print_op_dict(printer, {**self.properties, **self.attributes}, self.DICT)
+        print_op_dict(printer, self, self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> VoteOp:
         inputs = _parse_operand_list(parser)
-        props, attrs = parse_op_dict(parser, cls.DICT)
+        props, attrs = parse_op_dict(parser, cls, cls.DICT)
         return cls.create(
             operands=inputs, result_types=[msg], properties=props, attributes=attrs
         )
@@ -1007,9 +976,7 @@ class SwitchOp(_StructureOp):
     labels = prop_def(ArrayAttr[StringAttr])
     cases = var_region_def("single_block")
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", "labels"}), float_arrays=frozenset({"probs"})
-    )
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(float_arrays=frozenset({"probs"}))
 
     def __init__(
         self,
@@ -1062,7 +1029,7 @@ class SwitchOp(_StructureOp):
         self._print_name(printer)
         printer.print_string(" ")
         printer.print_operand(self.route[0])
-        print_op_dict(printer, self.attributes, self.DICT, keyword="attributes")
+        print_op_dict(printer, self, self.DICT, keyword="attributes", skip=("sym_name", "labels"))
         for label, region in zip(self.label_names, self.cases, strict=False):
             printer.print_string(" case ")
             printer.print_string_literal(label)
@@ -1074,13 +1041,11 @@ class SwitchOp(_StructureOp):
         start = parser.pos
         name = cls._parse_name(parser)
         route = _parse_msg_operand(parser)
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
-        labels: list[str] = []
+        props, attrs = parse_op_dict(parser, cls, cls.DICT, keyword="attributes")
+        labels: list[StringAttr] = []
         regions: list[Region] = []
         while parser.parse_optional_keyword("case"):
-            labels.append(parser.parse_str_literal())
+            labels.append(StringAttr(parser.parse_str_literal()))
             regions.append(parser.parse_region())
         if not regions:
             parser.raise_error("expected at least one 'case \"label\" { ... }'", start)
@@ -1089,11 +1054,7 @@ class SwitchOp(_StructureOp):
             operands=[route],
             result_types=[msg] * num_results,
             regions=regions,
-            properties={
-                "labels": ArrayAttr([StringAttr(label) for label in labels]),
-                **name,
-                **props,
-            },
+            properties={"labels": ArrayAttr(labels), **name, **props},
             attributes=attrs,
         )
 
@@ -1133,9 +1094,7 @@ class LoopOp(_StructureOp):
     body = region_def("single_block")
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", "max_iters"}),
-        int_arrays=frozenset({"max_iters"}),
-        floats=frozenset({"pass_rate", "iters"}),
+        int_arrays=frozenset({"max_iters"}), floats=frozenset({"pass_rate", "iters"})
     )
     KNOB: ClassVar[str | None] = "max_iters"
 
@@ -1186,18 +1145,11 @@ class LoopOp(_StructureOp):
 
     def print(self, printer: Printer) -> None:
         self._print_name(printer)
-        printer.print_string(" iter(")
-        printer.print_list(
-            zip(self.body.block.args, self.init, strict=True),
-            lambda pair: (
-                printer.print_block_argument(pair[0], print_type=False),
-                printer.print_string(" = "),
-                printer.print_operand(pair[1]),
-            ),
-        )
-        printer.print_string(")")
-        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, {**entries, **self.attributes}, self.DICT, keyword="attributes")
+        printer.print_string(" iter")
+        with printer.in_parens():
+            pairs = zip(self.body.block.args, self.init, strict=True)
+            printer.print_list(pairs, lambda pair: print_assignment(printer, *pair))
+        print_op_dict(printer, self, self.DICT, keyword="attributes")
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
@@ -1206,19 +1158,13 @@ class LoopOp(_StructureOp):
         name = cls._parse_name(parser)
         parser.parse_keyword("iter")
         pairs = parser.parse_comma_separated_list(
-            parser.Delimiter.PAREN,
-            lambda: (
-                parser.parse_argument(expect_type=False),
-                parser.parse_punctuation("="),
-                _parse_msg_operand(parser),
-            ),
+            parser.Delimiter.PAREN, lambda: parse_assignment(parser)
         )
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
-        body = parser.parse_region([arg.resolve(msg) for arg, _, _ in pairs])
+        init = [parser.resolve_operand(value, msg) for _, value in pairs]
+        props, attrs = parse_op_dict(parser, cls, cls.DICT, keyword="attributes")
+        body = parser.parse_region([arg.resolve(msg) for arg, _ in pairs])
         return cls.create(
-            operands=[init for _, _, init in pairs],
+            operands=init,
             result_types=[msg] * len(pairs),
             regions=[body],
             properties={**name, **props},

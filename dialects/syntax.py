@@ -37,7 +37,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.ir import Attribute, ParametrizedAttribute
-from xdsl.irdl import AnyAttr, AttrConstraint, VerificationContext
+from xdsl.irdl import AnyAttr, AttrConstraint, IRDLOperation, VerificationContext
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
@@ -280,9 +280,8 @@ def _as_float(attr: Attribute) -> Attribute:
 
 @dataclass(frozen=True)
 class OpDictSpec:
-    """Which keys of an op's dictionary are properties, and how lists are stored."""
+    """How the lists and numbers an op's dictionary declares are stored."""
 
-    properties: frozenset[str] = frozenset()
     int_arrays: frozenset[str] = frozenset()
     float_arrays: frozenset[str] = frozenset()
     floats: frozenset[str] = frozenset()
@@ -302,29 +301,44 @@ class OpDictSpec:
         return key in self.int_arrays or key in self.float_arrays
 
 
+NO_LISTS = OpDictSpec()
+
+
 def parse_op_dict(
-    parser: Parser, spec: OpDictSpec
+    parser: Parser,
+    op_type: type[IRDLOperation],
+    spec: OpDictSpec = NO_LISTS,
+    *,
+    keyword: str | None = None,
 ) -> tuple[dict[str, Attribute], dict[str, Attribute]]:
-    """Parse an optional `{...}` and split it into (properties, attributes)."""
-    entries = parser.parse_optional_attr_dict()
+    """Parse an optional `{...}` (after `keyword`, if one is given) and split it
+    into the properties `op_type` declares and discardable attributes."""
+    if keyword is not None and not parser.parse_optional_keyword(keyword):
+        return {}, {}
+    declared = op_type.get_irdl_definition().properties
     properties: dict[str, Attribute] = {}
     attributes: dict[str, Attribute] = {}
-    for key, value in entries.items():
-        target = properties if key in spec.properties else attributes
+    for key, value in parser.parse_optional_attr_dict().items():
+        target = properties if key in declared else attributes
         target[key] = spec.normalize(key, value)
     return properties, attributes
 
 
 def print_op_dict(
     printer: Printer,
-    entries: Mapping[str, Attribute],
-    spec: OpDictSpec,
+    op: IRDLOperation,
+    spec: OpDictSpec = NO_LISTS,
     *,
     keyword: str | None = None,
+    skip: Sequence[str] = ("sym_name",),
 ) -> None:
-    """Print ` {k = v, ...}` (or ` keyword {...}`), floats in short form and the
-    dense arrays `spec` names as bare lists, so that `parse_op_dict` with the
-    same spec gives `entries` back."""
+    """Print ` {k = v, ...}` (or ` keyword {...}`): the op's properties but
+    `skip`, in the order the op declares them, then its discardable attributes;
+    floats in short form and the dense arrays `spec` names as bare lists, so
+    that `parse_op_dict` with the same spec gives them back."""
+    declared = op.get_irdl_definition().properties
+    entries = {k: op.properties[k] for k in declared if k in op.properties and k not in skip}
+    entries.update(op.attributes)
     if not entries:
         return
     printer.print_string(f" {keyword} " if keyword else " ")
@@ -375,13 +389,6 @@ def print_compact(printer: Printer, value: Attribute, bare_list: bool = False) -
             )
     else:
         printer.print_attribute(value)
-
-
-def ordered(entries: Mapping[str, Attribute], first: Sequence[str]) -> dict[str, Attribute]:
-    """Entries with the keys of `first` leading, in that order, then the rest."""
-    result = {k: entries[k] for k in first if k in entries}
-    result.update((k, v) for k, v in entries.items() if k not in result)
-    return result
 
 
 def string_list(attr: ArrayAttr[StringAttr]) -> list[str]:
