@@ -79,6 +79,7 @@ from flowcompile.dialects.syntax import (
     check_range,
     field_to_attr,
     int_array,
+    int_values,
     parse_keyword_struct,
     parse_op_dict,
     print_keyword_struct,
@@ -510,7 +511,7 @@ class WorkflowOp(IRDLOperation):
         found: dict[str, list[int]] = {}
         for op in self.walk():
             if isinstance(op, _StructureOp) and (key := op.knob_key):
-                found[key] = array_values(op.properties[op.KNOB])  # pyright: ignore
+                found[key] = int_values(op.properties[op.KNOB])  # pyright: ignore
         return found
 
     def print(self, printer: Printer) -> None:
@@ -613,7 +614,7 @@ class AgentOp(IRDLOperation):
 
     @property
     def budget_values(self) -> list[int]:
-        return array_values(self.budgets)  # pyright: ignore[reportReturnType]
+        return int_values(self.budgets)
 
     def candidates(self) -> list[ConfigAttr]:
         """The candidate configurations, models major, in declaration order."""
@@ -1000,7 +1001,7 @@ class SwitchOp(_StructureOp):
 
     def branch_probs(self) -> list[float] | None:
         probs = self.attributes.get("probs")
-        return array_values(probs) if isinstance(probs, DenseArrayBase) else None  # pyright: ignore
+        return [float(p) for p in probs.iter_values()] if isinstance(probs, DenseArrayBase) else None
 
     def verify_(self) -> None:
         if len(self.route) != 1:
@@ -1116,7 +1117,7 @@ class LoopOp(_StructureOp):
 
     @property
     def max_iter_values(self) -> list[int]:
-        return array_values(self.max_iters)  # pyright: ignore[reportReturnType]
+        return int_values(self.max_iters)
 
     def verify_(self) -> None:
         if not self.init:

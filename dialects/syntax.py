@@ -260,16 +260,20 @@ def array_values(attr: DenseArrayBase) -> list[int] | list[float]:
     return list(attr.iter_values())  # pyright: ignore[reportReturnType]
 
 
+def int_values(attr: DenseArrayBase) -> list[int]:
+    return [int(v) for v in attr.iter_values()]
+
+
 def _as_dense_array(attr: Attribute, element: Literal["int", "float"]) -> Attribute:
     """Turn a parsed `[1, 2]` (an ArrayAttr of typed literals) into a dense array."""
     if not isinstance(attr, ArrayAttr):
         return attr
-    items = list(attr.data)
-    if element == "int" and all(isinstance(a, IntegerAttr) for a in items):
-        return int_array([a.value.data for a in items])  # pyright: ignore
-    if element == "float" and all(isinstance(a, IntegerAttr | FloatAttr) for a in items):
-        return float_array([float(a.value.data) for a in items])  # pyright: ignore
-    return attr
+    if element == "int":
+        ints = [a.value.data for a in attr.data if isinstance(a, IntegerAttr)]
+        return int_array(ints) if len(ints) == len(attr.data) else attr
+    kinds = IntegerAttr | FloatAttr
+    numbers = [float(a.value.data) for a in attr.data if isinstance(a, kinds)]
+    return float_array(numbers) if len(numbers) == len(attr.data) else attr
 
 
 def _as_float(attr: Attribute) -> Attribute:
