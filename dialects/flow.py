@@ -17,16 +17,22 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
+    I64,
     FloatAttr,
+    FloatData,
+    Float64Type,
     FunctionType,
+    IntAttr,
     IntegerAttr,
+    NoneAttr,
     StringAttr,
+    SymbolNameConstraint,
     SymbolRefAttr,
     UnitAttr,
     i64,
@@ -46,6 +52,8 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
+    ParsePropInAttrDict,
+    operand_def,
     opt_prop_def,
     prop_def,
     region_def,
@@ -54,6 +62,7 @@ from xdsl.irdl import (
     var_region_def,
     var_result_def,
 )
+from xdsl.dialects.utils import parse_assignment, print_assignment
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, SymbolOpInterface, SymbolTable
@@ -62,13 +71,15 @@ from xdsl.utils.exceptions import VerifyException
 from flowcompile.dialects.syntax import (
     Field,
     OpDictSpec,
+    list_values,
+    struct_fields,
     array_values,
     attr_to_field,
     check_list,
     check_range,
     field_to_attr,
     int_array,
-    ordered,
+    int_values,
     parse_keyword_struct,
     parse_op_dict,
     print_keyword_struct,
@@ -100,40 +111,40 @@ SKIP = "skip"
 class KeywordStructAttr(ParametrizedAttribute):
     """An attribute printed as `<field = value, ...>`, fields by name.
 
-    Subclasses list their `FIELDS`; parameters are stored in that order, absent
-    optional ones as `#builtin.none`. A value that fails `verify` while parsing
-    is reported at its location in the source.
+    The fields are the typed parameters, in order (see `syntax.Field`); a
+    parameter typed `... | NoneAttr` is optional and absent as `#builtin.none`,
+    and a trailing `_` leaves the field's name to a Python-valued property. A
+    value that fails `verify` while parsing is reported at its location.
     """
 
-    FIELDS: ClassVar[tuple[Field, ...]] = ()
+    @classmethod
+    def fields(cls) -> Mapping[str, Field]:
+        return struct_fields(cls)
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
         start = parser.pos
-        params = parse_keyword_struct(parser, cls.FIELDS, cls.name)
+        params = parse_keyword_struct(parser, cls.fields(), cls.name)
         try:
-            cls.new(params).verify()
+            cls.new(params)
         except VerifyException as e:
             parser.raise_error(f"#{cls.name}: {e}", start, parser.pos)
         return params
 
     def print_parameters(self, printer: Printer) -> None:
-        print_keyword_struct(printer, self.FIELDS, self.parameters)
+        print_keyword_struct(printer, self.fields(), self.parameters)
 
-    def get(self, field: str) -> object:
+    def get(self, field: str) -> Any:
         """The Python value of a field (None when an optional field is absent)."""
-        index = next(i for i, f in enumerate(self.FIELDS) if f.name == field)
-        return attr_to_field(self.parameters[index])
+        return attr_to_field(getattr(self, self.fields()[field].param))
 
     @classmethod
-    def build(cls, **values: object):
+    def build(cls, **values: Any):
         """Build from Python values, verifying them."""
-        unknown = set(values) - {f.name for f in cls.FIELDS}
-        if unknown:
+        fields = cls.fields()
+        if unknown := set(values) - set(fields):
             raise ValueError(f"#{cls.name} has no field(s) {sorted(unknown)}")
-        attr = cls.new([field_to_attr(f.kind, values.get(f.name)) for f in cls.FIELDS])
-        attr.verify()
-        return attr
+        return cls.new([field_to_attr(f.kind, values.get(f.name)) for f in fields.values()])
 
 
 @irdl_attr_definition
@@ -144,10 +155,9 @@ class ConfigAttr(KeywordStructAttr):
     """
 
     name = "flow.config"
-    FIELDS = (Field("model", "str"), Field("budget", "int"))
 
-    model_: Attribute
-    budget_: Attribute
+    model_: StringAttr
+    budget_: IntAttr
 
     @staticmethod
     def of(model: str, budget: int) -> ConfigAttr:
@@ -155,11 +165,11 @@ class ConfigAttr(KeywordStructAttr):
 
     @property
     def model(self) -> str:
-        return self.get("model")  # pyright: ignore[reportReturnType]
+        return self.model_.data
 
     @property
     def budget(self) -> int:
-        return self.get("budget")  # pyright: ignore[reportReturnType]
+        return self.budget_.data
 
     @property
     def key(self) -> str:
@@ -181,23 +191,21 @@ class ModelAttr(KeywordStructAttr):
     """
 
     name = "flow.model"
-    FIELDS = (
-        Field("provider", "str"),
-        Field("api_base", "str", optional=True),
-        Field("price_in", "float", optional=True),
-        Field("price_out", "float", optional=True),
-    )
 
-    provider_: Attribute
-    api_base_: Attribute
-    price_in_: Attribute
-    price_out_: Attribute
+    provider: StringAttr
+    api_base: StringAttr | NoneAttr
+    price_in: FloatData | NoneAttr
+    price_out: FloatData | NoneAttr
 
     def verify(self) -> None:
-        if not self.get("provider"):
+        if not self.provider.data:
             raise VerifyException("provider model string must not be empty")
-        check_range("price_in", self.get("price_in"))  # pyright: ignore
-        check_range("price_out", self.get("price_out"))  # pyright: ignore
+        check_range("price_in", self.price_in)
+        check_range("price_out", self.price_out)
+
+
+FloatList = DenseArrayBase[Float64Type]
+IntList = DenseArrayBase[I64]
 
 
 @irdl_attr_definition
@@ -224,55 +232,35 @@ class ProfileAttr(KeywordStructAttr):
     """
 
     name = "flow.profile"
-    FIELDS = (
-        Field("acc", "float"),
-        Field("acc_n", "int"),
-        Field("lat", "float"),
-        Field("lat_p95", "float", optional=True),
-        Field("tok_in", "float", optional=True),
-        Field("tok_out", "float", optional=True),
-        Field("cost", "float", optional=True),
-        Field("rec", "float", optional=True),
-        Field("rec_n", "int", optional=True),
-        Field("by_right", "floats", optional=True),
-        Field("by_right_n", "ints", optional=True),
-        Field("lat_max", "floats", optional=True),
-        Field("lat_q", "floats", optional=True),
-        Field("hits", "str", optional=True),
-        Field("hits_k", "int", optional=True),
-        Field("rec_hits", "str", optional=True),
-        Field("level_hits", "str", optional=True),
-    )
 
-    acc_: Attribute
-    acc_n_: Attribute
-    lat_: Attribute
-    lat_p95_: Attribute
-    tok_in_: Attribute
-    tok_out_: Attribute
-    cost_: Attribute
-    rec_: Attribute
-    rec_n_: Attribute
-    by_right_: Attribute
-    by_right_n_: Attribute
-    lat_max_: Attribute
-    lat_q_: Attribute
-    hits_: Attribute
-    hits_k_: Attribute
-    rec_hits_: Attribute
-    level_hits_: Attribute
+    acc: FloatData
+    acc_n: IntAttr
+    lat: FloatData
+    lat_p95: FloatData | NoneAttr
+    tok_in: FloatData | NoneAttr
+    tok_out: FloatData | NoneAttr
+    cost: FloatData | NoneAttr
+    rec: FloatData | NoneAttr
+    rec_n: IntAttr | NoneAttr
+    by_right: FloatList | NoneAttr
+    by_right_n: IntList | NoneAttr
+    lat_max: FloatList | NoneAttr
+    lat_q: FloatList | NoneAttr
+    hits: StringAttr | NoneAttr
+    hits_k: IntAttr | NoneAttr
+    rec_hits: StringAttr | NoneAttr
+    level_hits: StringAttr | NoneAttr
 
     def verify(self) -> None:
-        check_range("acc", self.get("acc"), 0.0, 1.0)  # pyright: ignore
-        check_range("rec", self.get("rec"), 0.0, 1.0)  # pyright: ignore
+        check_range("acc", self.acc, 0.0, 1.0)
+        check_range("rec", self.rec, 0.0, 1.0)
         _check_hits(self)
         for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n"):
-            check_range(name, self.get(name))  # pyright: ignore
-        rates, counts = self.get("by_right"), self.get("by_right_n")
+            check_range(name, getattr(self, name))
+        rates, counts = list_values(self.by_right), list_values(self.by_right_n)
         if (rates is None) != (counts is None):
             raise VerifyException("by_right and by_right_n go together: give both or neither")
-        if rates is not None:
-            assert isinstance(rates, list) and isinstance(counts, list)
+        if rates is not None and counts is not None:
             if not rates or len(rates) != len(counts):
                 raise VerifyException(
                     f"by_right and by_right_n need one entry per level, the same number: "
@@ -294,36 +282,24 @@ class EstimateAttr(KeywordStructAttr):
     in ascending equal-probability atoms, as in `#flow.profile`."""
 
     name = "flow.estimate"
-    FIELDS = (
-        Field("acc", "float"),
-        Field("lat", "float"),
-        Field("acc_lo", "float", optional=True),
-        Field("acc_hi", "float", optional=True),
-        Field("cost", "float", optional=True),
-        Field("rec", "float", optional=True),
-        Field("by_right", "floats", optional=True),
-        Field("lat_max", "floats", optional=True),
-        Field("lat_q", "floats", optional=True),
-    )
 
-    acc_: Attribute
-    lat_: Attribute
-    acc_lo_: Attribute
-    acc_hi_: Attribute
-    cost_: Attribute
-    rec_: Attribute
-    by_right_: Attribute
-    lat_max_: Attribute
-    lat_q_: Attribute
+    acc: FloatData
+    lat: FloatData
+    acc_lo: FloatData | NoneAttr
+    acc_hi: FloatData | NoneAttr
+    cost: FloatData | NoneAttr
+    rec: FloatData | NoneAttr
+    by_right: FloatList | NoneAttr
+    lat_max: FloatList | NoneAttr
+    lat_q: FloatList | NoneAttr
 
     def verify(self) -> None:
         for name in ("acc", "acc_lo", "acc_hi", "rec"):
-            check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
-        check_range("lat", self.get("lat"))  # pyright: ignore
-        check_range("cost", self.get("cost"))  # pyright: ignore
-        curve = self.get("by_right")
+            check_range(name, getattr(self, name), 0.0, 1.0)
+        check_range("lat", self.lat)
+        check_range("cost", self.cost)
+        curve = list_values(self.by_right)
         if curve is not None:
-            assert isinstance(curve, list)
             if not curve:
                 raise VerifyException("by_right needs at least one level")
             check_list("by_right", curve, 0.0, 1.0)
@@ -336,7 +312,7 @@ class EstimateAttr(KeywordStructAttr):
         _check_latencies(self, ordered=("lat_max", "lat_q"))
 
 
-def _check_hits(profile: KeywordStructAttr) -> None:
+def _check_hits(profile: ProfileAttr) -> None:
     """`hits` digits up to `hits_k` (or '.'); `rec_hits` and `level_hits`
     levels of '0', '1' or '.', each as long as `hits` when both are given."""
     hits, k, levels = profile.get("hits"), profile.get("hits_k"), profile.get("level_hits")
@@ -346,7 +322,7 @@ def _check_hits(profile: KeywordStructAttr) -> None:
             raise VerifyException(f"rec_hits: '{bad[0]}' is not '0', '1' or '.'")
         if isinstance(hits, str) and len(rec) != len(hits):
             raise VerifyException("rec_hits needs one entry per profiling query, as hits has")
-    if k is not None and (hits is None or not 1 <= k <= 9):  # pyright: ignore[reportOperatorIssue]
+    if k is not None and (hits is None or not 1 <= k <= 9):
         raise VerifyException("hits_k needs hits and counts 1 to 9 calls per query")
     if isinstance(hits, str):
         top = str(k or 1)
@@ -358,20 +334,20 @@ def _check_hits(profile: KeywordStructAttr) -> None:
             raise VerifyException(f"level_hits: '{bad[0]}' is not '0', '1', '.' or the level separator '|'")
         if len({len(r) for r in rows}) != 1 or (isinstance(hits, str) and len(rows[0]) != len(hits)):
             raise VerifyException("level_hits: every level needs one entry per profiling query, as hits has")
-        counts = profile.get("by_right_n")
-        if isinstance(counts, list) and len(counts) != len(rows):
+        counts = list_values(profile.by_right_n)
+        if counts is not None and len(counts) != len(rows):
             raise VerifyException(f"level_hits has {len(rows)} levels, by_right_n {len(counts)}")
 
 
-def _check_latencies(attr: KeywordStructAttr, ordered: Sequence[str] = ("lat_q",)) -> None:
+def _check_latencies(
+    attr: ProfileAttr | EstimateAttr, ordered: Sequence[str] = ("lat_q",)
+) -> None:
     """`lat_max` and `lat_q`, when given: latencies (>= 0), at least one, and
     non-decreasing where `ordered` names them (atoms ascend; the slowest of
     k + 1 replicas is never faster, in expectation, than the slowest of k)."""
-    for name in ("lat_max", "lat_q"):
-        values = attr.get(name)
+    for name, values in (("lat_max", list_values(attr.lat_max)), ("lat_q", list_values(attr.lat_q))):
         if values is None:
             continue
-        assert isinstance(values, list)
         if not values:
             raise VerifyException(f"{name} needs at least one entry")
         check_list(name, values)
@@ -398,41 +374,29 @@ class PointAttr(KeywordStructAttr):
     """
 
     name = "flow.point"
-    FIELDS = (
-        Field("acc", "float"),
-        Field("lat", "float"),
-        Field("cost", "float", optional=True),
-        Field("proxy_acc", "float", optional=True),
-        Field("proxy_lat", "float", optional=True),
-        Field("val_acc", "float", optional=True),
-        Field("val_lat", "float", optional=True),
-        Field("val_n", "int", optional=True),
-        Field("measured_acc", "float", optional=True),
-        Field("measured_lat", "float", optional=True),
-        Field("assign", "attr"),
-    )
 
-    acc_: Attribute
-    lat_: Attribute
-    cost_: Attribute
-    proxy_acc_: Attribute
-    proxy_lat_: Attribute
-    val_acc_: Attribute
-    val_lat_: Attribute
-    val_n_: Attribute
-    measured_acc_: Attribute
-    measured_lat_: Attribute
+    acc: FloatData
+    lat: FloatData
+    cost: FloatData | NoneAttr
+    proxy_acc: FloatData | NoneAttr
+    proxy_lat: FloatData | NoneAttr
+    val_acc: FloatData | NoneAttr
+    val_lat: FloatData | NoneAttr
+    val_n: IntAttr | NoneAttr
+    measured_acc: FloatData | NoneAttr
+    measured_lat: FloatData | NoneAttr
     assign_: Attribute
 
     @property
     def assign(self) -> Mapping[str, Attribute]:
-        return self.assign_.data  # pyright: ignore[reportAttributeAccessIssue]
+        assert isinstance(self.assign_, DictionaryAttr)
+        return self.assign_.data
 
     def verify(self) -> None:
         for name in ("acc", "proxy_acc", "val_acc", "measured_acc"):
-            check_range(name, self.get(name), 0.0, 1.0)  # pyright: ignore
+            check_range(name, getattr(self, name), 0.0, 1.0)
         for name in ("lat", "proxy_lat", "val_lat", "measured_lat", "cost", "val_n"):
-            check_range(name, self.get(name))  # pyright: ignore
+            check_range(name, getattr(self, name))
         if not isinstance(self.assign_, DictionaryAttr):
             raise VerifyException("assign must be a dictionary")
         for key, value in self.assign.items():
@@ -444,12 +408,6 @@ class PointAttr(KeywordStructAttr):
 
 
 # Ops ------------------------------------------------------------------------
-
-
-def _msg_results(op: Operation) -> None:
-    for result in op.results:
-        if result.type != msg:
-            raise VerifyException(f"results must be !flow.msg, got {result.type}")
 
 
 def _print_operand_list(printer: Printer, operands: Sequence[SSAValue]) -> None:
@@ -474,35 +432,6 @@ def _parse_msg_operand(parser: Parser) -> SSAValue:
     return parser.resolve_operand(parser.parse_unresolved_operand(), msg)
 
 
-_NO_PROPERTIES = OpDictSpec()
-"""The dictionary of an op without properties: every entry is discardable."""
-
-TerminatorT = TypeVar("TerminatorT", bound=Operation)
-
-
-def _print_terminator(printer: Printer, op: Operation) -> None:
-    """` %a, %b {attrs}`: the operands, then any discardable attributes."""
-    if op.operands:
-        printer.print_string(" ")
-        printer.print_list(op.operands, printer.print_operand)
-    print_op_dict(printer, op.attributes, _NO_PROPERTIES)
-
-
-def _parse_terminator(
-    parser: Parser, cls: type[TerminatorT], *, needs_operand: bool
-) -> TerminatorT:
-    """The inverse of `_print_terminator`."""
-    values: list[SSAValue] = []
-    if needs_operand:
-        values.append(_parse_msg_operand(parser))
-    elif (first := parser.parse_optional_unresolved_operand()) is not None:
-        values.append(parser.resolve_operand(first, msg))
-    while values and parser.parse_optional_punctuation(","):
-        values.append(_parse_msg_operand(parser))
-    _, attributes = parse_op_dict(parser, _NO_PROPERTIES)
-    return cls.create(operands=values, attributes=attributes)
-
-
 def _terminator_operands(region: Region, kind: type[Operation]) -> Sequence[SSAValue]:
     block = region.block
     last = block.last_op
@@ -525,14 +454,12 @@ class WorkflowOp(IRDLOperation):
 
     name = "flow.workflow"
 
-    sym_name = prop_def(StringAttr)
+    sym_name = prop_def(SymbolNameConstraint())
     function_type = prop_def(FunctionType)
     pool = opt_prop_def(DictionaryAttr)
     body = region_def("single_block")
 
     traits = traits_def(SymbolOpInterface())
-
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"sym_name", "function_type", "pool"}))
 
     def __init__(
         self,
@@ -592,53 +519,36 @@ class WorkflowOp(IRDLOperation):
         found: dict[str, list[int]] = {}
         for op in self.walk():
             if isinstance(op, _StructureOp) and (key := op.knob_key):
-                found[key] = array_values(op.properties[op.KNOB])  # pyright: ignore
+                found[key] = int_values(op.properties[op.KNOB])  # pyright: ignore
         return found
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         printer.print_symbol_name(self.sym_name.data)
-        printer.print_string("(")
-        printer.print_list(self.body.block.args, printer.print_block_argument)
-        printer.print_string(")")
-        outputs = self.function_type.outputs.data
-        if outputs:
+        with printer.in_parens():
+            printer.print_list(self.body.block.args, printer.print_block_argument)
+        if outputs := self.function_type.outputs.data:
             printer.print_string(" -> ")
             printer.print_list(outputs, printer.print_attribute)
-        entries = dict(self.attributes)
-        if self.pool is not None:
-            entries = {"pool": self.pool, **entries}
-        print_op_dict(printer, entries, self.DICT, keyword="attributes")
+        print_op_dict(printer, self, keyword="attributes", skip=("sym_name", "function_type"))
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> WorkflowOp:
-        name = parser.parse_symbol_name().data
-        args = parser.parse_comma_separated_list(
-            parser.Delimiter.PAREN, lambda: parser.parse_argument()
-        )
+        name = parser.parse_symbol_name()
+        args = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_argument)
         outputs: list[Attribute] = []
         if parser.parse_optional_punctuation("->"):
-            outputs = [parser.parse_type()]
-            while parser.parse_optional_punctuation(","):
-                outputs.append(parser.parse_type())
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
+            outputs = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_type)
+        props, attrs = parse_op_dict(parser, cls, keyword="attributes")
         body = parser.parse_region(args)
-        op = cls.create(
-            properties={
-                "sym_name": StringAttr(name),
-                "function_type": FunctionType.from_lists(
-                    [a.type for a in args], outputs
-                ),
-                **props,
-            },
+        signature = FunctionType.from_lists([a.type for a in args], outputs)
+        return cls.create(
+            properties={"sym_name": name, "function_type": signature, **props},
             attributes=attrs,
             regions=[body],
         )
-        return op
 
 
 @irdl_op_definition
@@ -661,7 +571,7 @@ class AgentOp(IRDLOperation):
 
     inputs = var_operand_def(MsgType)
     output = var_result_def(MsgType)
-    sym_name = prop_def(StringAttr)
+    sym_name = prop_def(SymbolNameConstraint())
     role = prop_def(StringAttr)
     prompt = opt_prop_def(StringAttr)
     args = opt_prop_def(ArrayAttr[StringAttr])
@@ -670,13 +580,8 @@ class AgentOp(IRDLOperation):
     recovery = opt_prop_def(FloatAttr)
     optional = opt_prop_def(UnitAttr)
 
-    ORDER: ClassVar[tuple[str, ...]] = (
-        "role", "prompt", "args", "models", "budgets", "recovery", "optional"
-    )
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", *ORDER}),
-        int_arrays=frozenset({"budgets"}),
-        floats=frozenset({"recovery", "wrong_agree"}),
+        int_arrays=frozenset({"budgets"}), floats=frozenset({"recovery", "wrong_agree"})
     )
 
     def __init__(
@@ -717,7 +622,7 @@ class AgentOp(IRDLOperation):
 
     @property
     def budget_values(self) -> list[int]:
-        return array_values(self.budgets)  # pyright: ignore[reportReturnType]
+        return int_values(self.budgets)
 
     def candidates(self) -> list[ConfigAttr]:
         """The candidate configurations, models major, in declaration order."""
@@ -821,14 +726,13 @@ class AgentOp(IRDLOperation):
         printer.print_string(" ")
         printer.print_symbol_name(self.agent_name)
         _print_operand_list(printer, self.inputs)
-        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, ordered({**entries, **self.attributes}, self.ORDER), self.DICT)
+        print_op_dict(printer, self, self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> AgentOp:
         name = parser.parse_symbol_name()
         inputs = _parse_operand_list(parser)
-        props, attrs = parse_op_dict(parser, cls.DICT)
+        props, attrs = parse_op_dict(parser, cls, cls.DICT)
         return cls.create(
             operands=inputs,
             result_types=[msg],
@@ -876,19 +780,14 @@ class YieldOp(IRDLOperation):
 
     name = "flow.yield"
 
-    values = var_operand_def(MsgType)
+    values = var_operand_def(msg)
 
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(ForkOp, SwitchOp)))
 
+    assembly_format = "$values attr-dict"
+
     def __init__(self, *values: SSAValue | Operation):
         super().__init__(operands=[values])
-
-    def print(self, printer: Printer) -> None:
-        _print_terminator(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> YieldOp:
-        return _parse_terminator(parser, cls, needs_operand=False)
 
 
 class _StructureOp(IRDLOperation):
@@ -961,12 +860,10 @@ class ForkOp(_StructureOp):
 
     branches = var_region_def("single_block")
     res = var_result_def(MsgType)
-    sym_name = opt_prop_def(StringAttr)
+    sym_name = opt_prop_def(SymbolNameConstraint())
     samples = opt_prop_def(DenseArrayBase)
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", "samples"}), int_arrays=frozenset({"samples"})
-    )
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(int_arrays=frozenset({"samples"}))
     KNOB: ClassVar[str | None] = "samples"
 
     def __init__(
@@ -1000,24 +897,20 @@ class ForkOp(_StructureOp):
 
     def print(self, printer: Printer) -> None:
         self._print_name(printer)
-        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, {**entries, **self.attributes}, self.DICT, keyword="attributes")
+        print_op_dict(printer, self, self.DICT, keyword="attributes")
         _print_regions(printer, self.branches)
 
     @classmethod
     def parse(cls, parser: Parser) -> ForkOp:
         name = cls._parse_name(parser)
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
-        props = {**name, **props}
+        props, attrs = parse_op_dict(parser, cls, cls.DICT, keyword="attributes")
         regions: list[Region] = []
         while (region := parser.parse_optional_region()) is not None:
             regions.append(region)
         return cls.create(
             result_types=[msg] * len(regions),
             regions=regions,
-            properties=props,
+            properties={**name, **props},
             attributes=attrs,
         )
 
@@ -1039,7 +932,7 @@ class VoteOp(IRDLOperation):
     method = prop_def(StringAttr)
 
     METHODS: ClassVar[tuple[str, ...]] = ("majority",)
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"method"}), floats=frozenset({"wrong_agree"}))
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(floats=frozenset({"wrong_agree"}))
 
     def __init__(self, inputs: Sequence[SSAValue | Operation], method: str = "majority"):
         super().__init__(
@@ -1061,12 +954,12 @@ class VoteOp(IRDLOperation):
 
     def print(self, printer: Printer) -> None:
         _print_operand_list(printer, self.inputs)
-        print_op_dict(printer, {**self.properties, **self.attributes}, self.DICT)
+        print_op_dict(printer, self, self.DICT)
 
     @classmethod
     def parse(cls, parser: Parser) -> VoteOp:
         inputs = _parse_operand_list(parser)
-        props, attrs = parse_op_dict(parser, cls.DICT)
+        props, attrs = parse_op_dict(parser, cls, cls.DICT)
         return cls.create(
             operands=inputs, result_types=[msg], properties=props, attributes=attrs
         )
@@ -1088,13 +981,11 @@ class SwitchOp(_StructureOp):
 
     route = var_operand_def(MsgType)
     res = var_result_def(MsgType)
-    sym_name = opt_prop_def(StringAttr)
+    sym_name = opt_prop_def(SymbolNameConstraint())
     labels = prop_def(ArrayAttr[StringAttr])
     cases = var_region_def("single_block")
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", "labels"}), float_arrays=frozenset({"probs"})
-    )
+    DICT: ClassVar[OpDictSpec] = OpDictSpec(float_arrays=frozenset({"probs"}))
 
     def __init__(
         self,
@@ -1118,7 +1009,7 @@ class SwitchOp(_StructureOp):
 
     def branch_probs(self) -> list[float] | None:
         probs = self.attributes.get("probs")
-        return array_values(probs) if isinstance(probs, DenseArrayBase) else None  # pyright: ignore
+        return [float(p) for p in probs.iter_values()] if isinstance(probs, DenseArrayBase) else None
 
     def verify_(self) -> None:
         if len(self.route) != 1:
@@ -1147,7 +1038,7 @@ class SwitchOp(_StructureOp):
         self._print_name(printer)
         printer.print_string(" ")
         printer.print_operand(self.route[0])
-        print_op_dict(printer, self.attributes, self.DICT, keyword="attributes")
+        print_op_dict(printer, self, self.DICT, keyword="attributes", skip=("sym_name", "labels"))
         for label, region in zip(self.label_names, self.cases, strict=False):
             printer.print_string(" case ")
             printer.print_string_literal(label)
@@ -1159,13 +1050,11 @@ class SwitchOp(_StructureOp):
         start = parser.pos
         name = cls._parse_name(parser)
         route = _parse_msg_operand(parser)
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
-        labels: list[str] = []
+        props, attrs = parse_op_dict(parser, cls, cls.DICT, keyword="attributes")
+        labels: list[StringAttr] = []
         regions: list[Region] = []
         while parser.parse_optional_keyword("case"):
-            labels.append(parser.parse_str_literal())
+            labels.append(StringAttr(parser.parse_str_literal()))
             regions.append(parser.parse_region())
         if not regions:
             parser.raise_error("expected at least one 'case \"label\" { ... }'", start)
@@ -1174,11 +1063,7 @@ class SwitchOp(_StructureOp):
             operands=[route],
             result_types=[msg] * num_results,
             regions=regions,
-            properties={
-                "labels": ArrayAttr([StringAttr(label) for label in labels]),
-                **name,
-                **props,
-            },
+            properties={"labels": ArrayAttr(labels), **name, **props},
             attributes=attrs,
         )
 
@@ -1213,14 +1098,12 @@ class LoopOp(_StructureOp):
 
     init = var_operand_def(MsgType)
     res = var_result_def(MsgType)
-    sym_name = opt_prop_def(StringAttr)
+    sym_name = opt_prop_def(SymbolNameConstraint())
     max_iters = prop_def(DenseArrayBase)
     body = region_def("single_block")
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        frozenset({"sym_name", "max_iters"}),
-        int_arrays=frozenset({"max_iters"}),
-        floats=frozenset({"pass_rate", "iters"}),
+        int_arrays=frozenset({"max_iters"}), floats=frozenset({"pass_rate", "iters"})
     )
     KNOB: ClassVar[str | None] = "max_iters"
 
@@ -1242,7 +1125,7 @@ class LoopOp(_StructureOp):
 
     @property
     def max_iter_values(self) -> list[int]:
-        return array_values(self.max_iters)  # pyright: ignore[reportReturnType]
+        return int_values(self.max_iters)
 
     def verify_(self) -> None:
         if not self.init:
@@ -1271,18 +1154,11 @@ class LoopOp(_StructureOp):
 
     def print(self, printer: Printer) -> None:
         self._print_name(printer)
-        printer.print_string(" iter(")
-        printer.print_list(
-            zip(self.body.block.args, self.init, strict=True),
-            lambda pair: (
-                printer.print_block_argument(pair[0], print_type=False),
-                printer.print_string(" = "),
-                printer.print_operand(pair[1]),
-            ),
-        )
-        printer.print_string(")")
-        entries = {k: v for k, v in self.properties.items() if k != "sym_name"}
-        print_op_dict(printer, {**entries, **self.attributes}, self.DICT, keyword="attributes")
+        printer.print_string(" iter")
+        with printer.in_parens():
+            pairs = zip(self.body.block.args, self.init, strict=True)
+            printer.print_list(pairs, lambda pair: print_assignment(printer, *pair))
+        print_op_dict(printer, self, self.DICT, keyword="attributes")
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
@@ -1291,19 +1167,13 @@ class LoopOp(_StructureOp):
         name = cls._parse_name(parser)
         parser.parse_keyword("iter")
         pairs = parser.parse_comma_separated_list(
-            parser.Delimiter.PAREN,
-            lambda: (
-                parser.parse_argument(expect_type=False),
-                parser.parse_punctuation("="),
-                _parse_msg_operand(parser),
-            ),
+            parser.Delimiter.PAREN, lambda: parse_assignment(parser)
         )
-        props, attrs = {}, {}
-        if parser.parse_optional_keyword("attributes"):
-            props, attrs = parse_op_dict(parser, cls.DICT)
-        body = parser.parse_region([arg.resolve(msg) for arg, _, _ in pairs])
+        init = [parser.resolve_operand(value, msg) for _, value in pairs]
+        props, attrs = parse_op_dict(parser, cls, cls.DICT, keyword="attributes")
+        body = parser.parse_region([arg.resolve(msg) for arg, _ in pairs])
         return cls.create(
-            operands=[init for _, _, init in pairs],
+            operands=init,
             result_types=[msg] * len(pairs),
             regions=[body],
             properties={**name, **props},
@@ -1317,19 +1187,15 @@ class UntilOp(IRDLOperation):
 
     name = "flow.until"
 
-    verdict = var_operand_def(MsgType)
+    verdict = operand_def(msg)
+    next_values = var_operand_def(msg)
 
     traits = traits_def(IsTerminator(), HasParent(LoopOp))
 
+    assembly_format = "$verdict (`,` $next_values^)? attr-dict"
+
     def __init__(self, verdict: SSAValue | Operation, *next_values: SSAValue | Operation):
-        super().__init__(operands=[[verdict, *next_values]])
-
-    def print(self, printer: Printer) -> None:
-        _print_terminator(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> UntilOp:
-        return _parse_terminator(parser, cls, needs_operand=True)
+        super().__init__(operands=[verdict, next_values])
 
 
 @irdl_op_definition
@@ -1338,9 +1204,11 @@ class ReturnOp(IRDLOperation):
 
     name = "flow.return"
 
-    values = var_operand_def(MsgType)
+    values = var_operand_def(msg)
 
     traits = traits_def(IsTerminator(), HasParent(WorkflowOp))
+
+    assembly_format = "$values attr-dict"
 
     def __init__(self, *values: SSAValue | Operation):
         super().__init__(operands=[values])
@@ -1354,13 +1222,6 @@ class ReturnOp(IRDLOperation):
                 f"returns {len(self.values)} value(s), the workflow declares {expected}"
             )
 
-    def print(self, printer: Printer) -> None:
-        _print_terminator(printer, self)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> ReturnOp:
-        return _parse_terminator(parser, cls, needs_operand=False)
-
 
 @irdl_op_definition
 class ConfigSetOp(IRDLOperation):
@@ -1371,13 +1232,15 @@ class ConfigSetOp(IRDLOperation):
 
     name = "flow.config_set"
 
-    sym_name = prop_def(StringAttr)
+    sym_name = prop_def(SymbolNameConstraint())
     workflow = prop_def(SymbolRefAttr)
     points = prop_def(ArrayAttr[PointAttr])
 
     traits = traits_def(SymbolOpInterface())
 
-    DICT: ClassVar[OpDictSpec] = OpDictSpec(frozenset({"points"}))
+    assembly_format = "$sym_name `for` $workflow attr-dict"
+
+    irdl_options = (ParsePropInAttrDict(),)
 
     def __init__(self, name: str, workflow: str, points: Sequence[PointAttr]):
         super().__init__(
@@ -1428,29 +1291,6 @@ class ConfigSetOp(IRDLOperation):
                     raise VerifyException(
                         f"point #{index}: {value.key} is not a candidate of @{key}"
                     )
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        printer.print_symbol_name(self.sym_name.data)
-        printer.print_string(" for ")
-        printer.print_attribute(self.workflow)
-        print_op_dict(printer, {"points": self.points, **self.attributes}, self.DICT)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> ConfigSetOp:
-        start = parser.pos
-        name = parser.parse_symbol_name()
-        parser.parse_keyword("for")
-        workflow = parser.parse_attribute()
-        if not isinstance(workflow, SymbolRefAttr):
-            parser.raise_error("expected a workflow symbol such as @chain")
-        props, attrs = parse_op_dict(parser, cls.DICT)
-        if "points" not in props:
-            parser.raise_error("flow.config_set needs {points = [...]}", start)
-        return cls.create(
-            properties={"sym_name": name, "workflow": workflow, **props},
-            attributes=attrs,
-        )
 
 
 def new_block_region(*ops: Operation, arg_count: int = 0) -> Region:

@@ -16,10 +16,11 @@ dense arrays and typed floats the way upstream tools expect.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -35,7 +36,8 @@ from xdsl.dialects.builtin import (
     f64,
     i64,
 )
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, ParametrizedAttribute
+from xdsl.irdl import AnyAttr, AttrConstraint, IRDLOperation, VerificationContext
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
@@ -61,26 +63,53 @@ def format_float(value: float) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One named field of a keyword-struct attribute."""
+    """One named field of a keyword-struct attribute: a typed parameter.
+
+    Its kind follows from the parameter's type: `FloatData` (a float),
+    `IntAttr`, `StringAttr`, an f64 or i64 `DenseArrayBase` (a list of numbers,
+    `[0.05, 0.4]`), else any attribute; `| NoneAttr` makes it optional.
+    """
 
     name: str
+    param: str
     kind: FieldKind
-    optional: bool = False
+    optional: bool
+
+    @staticmethod
+    def of(param: str, constr: AttrConstraint) -> Field:
+        def accepts(attr: Attribute) -> bool:
+            try:
+                constr.verify(attr, VerificationContext())
+            except VerifyException:
+                return False
+            return True
+
+        if isinstance(constr, AnyAttr):
+            return Field(param.removesuffix("_"), param, "attr", False)
+        kind = next((k for k, sample in _SAMPLES.items() if accepts(sample)), "attr")
+        return Field(param.removesuffix("_"), param, kind, accepts(NoneAttr()))
 
 
-def field_to_attr(kind: FieldKind, value: object) -> Attribute:
+@functools.cache
+def struct_fields(cls: type[ParametrizedAttribute]) -> Mapping[str, Field]:
+    """The fields of a keyword-struct attribute class, by name, in parameter order."""
+    fields = (Field.of(p, d.constr) for p, d in cls.get_irdl_definition().parameters)
+    return {f.name: f for f in fields}
+
+
+def field_to_attr(kind: FieldKind, value: Any) -> Attribute:
     if value is None:
         return NoneAttr()
     if kind == "float":
-        return FloatData(float(value))  # pyright: ignore[reportArgumentType]
+        return FloatData(float(value))
     if kind == "int":
-        return IntAttr(int(value))  # pyright: ignore[reportArgumentType]
+        return IntAttr(int(value))
     if kind == "str":
         return StringAttr(str(value))
     if kind == "floats":
-        return float_array(value)  # pyright: ignore[reportArgumentType]
+        return float_array(value)
     if kind == "ints":
-        return int_array([int(v) for v in value])  # pyright: ignore[reportGeneralTypeIssues]
+        return int_array([int(v) for v in value])
     assert isinstance(value, Attribute)
     return value
 
@@ -95,11 +124,15 @@ def attr_to_field(attr: Attribute) -> object:
     return attr
 
 
+def list_values(attr: DenseArrayBase | NoneAttr) -> list[float] | list[int] | None:
+    """The numbers of an optional list field (None when absent)."""
+    return None if isinstance(attr, NoneAttr) else array_values(attr)
+
+
 def parse_keyword_struct(
-    parser: AttrParser, fields: Sequence[Field], attr_name: str
+    parser: AttrParser, by_name: Mapping[str, Field], attr_name: str
 ) -> list[Attribute]:
     """Parse `<k = v, ...>` with the given fields, in any order, each at most once."""
-    by_name = {f.name: f for f in fields}
     values: dict[str, Attribute] = {}
 
     def parse_entry() -> None:
@@ -118,12 +151,12 @@ def parse_keyword_struct(
 
     start = parser.pos
     parser.parse_comma_separated_list(parser.Delimiter.ANGLE, parse_entry)
-    missing = [f.name for f in fields if not f.optional and f.name not in values]
+    missing = [k for k, f in by_name.items() if not f.optional and k not in values]
     if missing:
         parser.raise_error(
             f"#{attr_name} is missing field(s) {', '.join(missing)}", start, parser.pos
         )
-    return [values.get(f.name, NoneAttr()) for f in fields]
+    return [values.get(k, NoneAttr()) for k in by_name]
 
 
 def _parse_field_value(parser: AttrParser, field: Field) -> Attribute:
@@ -145,11 +178,11 @@ def _parse_field_value(parser: AttrParser, field: Field) -> Attribute:
 
 
 def print_keyword_struct(
-    printer: Printer, fields: Sequence[Field], params: Sequence[Attribute]
+    printer: Printer, fields: Mapping[str, Field], params: Sequence[Attribute]
 ) -> None:
     """Print `<k = v, ...>`, skipping optional fields that are absent."""
     present = [
-        (f, p) for f, p in zip(fields, params, strict=True) if not isinstance(p, NoneAttr)
+        (f, p) for f, p in zip(fields.values(), params, strict=True) if not isinstance(p, NoneAttr)
     ]
     with printer.in_angle_brackets():
         printer.print_list(present, lambda fp: _print_field(printer, *fp))
@@ -171,7 +204,7 @@ def _print_field(printer: Printer, field: Field, param: Attribute) -> None:
 
 
 def check_list(
-    what: str, values: Sequence[float] | None, low: float = 0.0, high: float = math.inf
+    what: str, values: Sequence[float] | Sequence[int] | None, low: float = 0.0, high: float = math.inf
 ) -> None:
     """`check_range` on every element, naming it `what[i]` (None passes)."""
     for i, value in enumerate(values or ()):
@@ -179,10 +212,16 @@ def check_list(
 
 
 def check_range(
-    what: str, value: float | None, low: float = 0.0, high: float = math.inf
+    what: str,
+    value: float | FloatData | IntAttr | NoneAttr | None,
+    low: float = 0.0,
+    high: float = math.inf,
 ) -> None:
-    """Raise a VerifyException unless `low <= value <= high` (None passes)."""
-    if value is None:
+    """Raise a VerifyException unless `low <= value <= high` (None and an absent
+    field pass; a field is checked by its value)."""
+    if isinstance(value, FloatData | IntAttr):
+        value = value.data
+    if value is None or isinstance(value, NoneAttr):
         return
     if not math.isfinite(value):
         bound = f"[{low:g}, {high:g}]" if high != math.inf else f"[{low:g}, inf)"
@@ -207,20 +246,34 @@ def float_array(values: Sequence[float]) -> DenseArrayBase:
     return DenseArrayBase.from_list(f64, [float(v) for v in values])
 
 
+_SAMPLES: dict[FieldKind, Attribute] = {
+    "float": FloatData(0.0),
+    "int": IntAttr(0),
+    "str": StringAttr(""),
+    "floats": float_array([]),
+    "ints": int_array([]),
+}
+"""A value of each field kind, to tell a parameter's kind from its constraint."""
+
+
 def array_values(attr: DenseArrayBase) -> list[int] | list[float]:
     return list(attr.iter_values())  # pyright: ignore[reportReturnType]
+
+
+def int_values(attr: DenseArrayBase) -> list[int]:
+    return [int(v) for v in attr.iter_values()]
 
 
 def _as_dense_array(attr: Attribute, element: Literal["int", "float"]) -> Attribute:
     """Turn a parsed `[1, 2]` (an ArrayAttr of typed literals) into a dense array."""
     if not isinstance(attr, ArrayAttr):
         return attr
-    items = list(attr.data)
-    if element == "int" and all(isinstance(a, IntegerAttr) for a in items):
-        return int_array([a.value.data for a in items])  # pyright: ignore
-    if element == "float" and all(isinstance(a, IntegerAttr | FloatAttr) for a in items):
-        return float_array([float(a.value.data) for a in items])  # pyright: ignore
-    return attr
+    if element == "int":
+        ints = [a.value.data for a in attr.data if isinstance(a, IntegerAttr)]
+        return int_array(ints) if len(ints) == len(attr.data) else attr
+    kinds = IntegerAttr | FloatAttr
+    numbers = [float(a.value.data) for a in attr.data if isinstance(a, kinds)]
+    return float_array(numbers) if len(numbers) == len(attr.data) else attr
 
 
 def _as_float(attr: Attribute) -> Attribute:
@@ -231,9 +284,8 @@ def _as_float(attr: Attribute) -> Attribute:
 
 @dataclass(frozen=True)
 class OpDictSpec:
-    """Which keys of an op's dictionary are properties, and how lists are stored."""
+    """How the lists and numbers an op's dictionary declares are stored."""
 
-    properties: frozenset[str] = frozenset()
     int_arrays: frozenset[str] = frozenset()
     float_arrays: frozenset[str] = frozenset()
     floats: frozenset[str] = frozenset()
@@ -253,29 +305,44 @@ class OpDictSpec:
         return key in self.int_arrays or key in self.float_arrays
 
 
+NO_LISTS = OpDictSpec()
+
+
 def parse_op_dict(
-    parser: Parser, spec: OpDictSpec
+    parser: Parser,
+    op_type: type[IRDLOperation],
+    spec: OpDictSpec = NO_LISTS,
+    *,
+    keyword: str | None = None,
 ) -> tuple[dict[str, Attribute], dict[str, Attribute]]:
-    """Parse an optional `{...}` and split it into (properties, attributes)."""
-    entries = parser.parse_optional_attr_dict()
+    """Parse an optional `{...}` (after `keyword`, if one is given) and split it
+    into the properties `op_type` declares and discardable attributes."""
+    if keyword is not None and not parser.parse_optional_keyword(keyword):
+        return {}, {}
+    declared = op_type.get_irdl_definition().properties
     properties: dict[str, Attribute] = {}
     attributes: dict[str, Attribute] = {}
-    for key, value in entries.items():
-        target = properties if key in spec.properties else attributes
+    for key, value in parser.parse_optional_attr_dict().items():
+        target = properties if key in declared else attributes
         target[key] = spec.normalize(key, value)
     return properties, attributes
 
 
 def print_op_dict(
     printer: Printer,
-    entries: Mapping[str, Attribute],
-    spec: OpDictSpec,
+    op: IRDLOperation,
+    spec: OpDictSpec = NO_LISTS,
     *,
     keyword: str | None = None,
+    skip: Sequence[str] = ("sym_name",),
 ) -> None:
-    """Print ` {k = v, ...}` (or ` keyword {...}`), floats in short form and the
-    dense arrays `spec` names as bare lists, so that `parse_op_dict` with the
-    same spec gives `entries` back."""
+    """Print ` {k = v, ...}` (or ` keyword {...}`): the op's properties but
+    `skip`, in the order the op declares them, then its discardable attributes;
+    floats in short form and the dense arrays `spec` names as bare lists, so
+    that `parse_op_dict` with the same spec gives them back."""
+    declared = op.get_irdl_definition().properties
+    entries = {k: op.properties[k] for k in declared if k in op.properties and k not in skip}
+    entries.update(op.attributes)
     if not entries:
         return
     printer.print_string(f" {keyword} " if keyword else " ")
@@ -326,13 +393,6 @@ def print_compact(printer: Printer, value: Attribute, bare_list: bool = False) -
             )
     else:
         printer.print_attribute(value)
-
-
-def ordered(entries: Mapping[str, Attribute], first: Sequence[str]) -> dict[str, Attribute]:
-    """Entries with the keys of `first` leading, in that order, then the rest."""
-    result = {k: entries[k] for k in first if k in entries}
-    result.update((k, v) for k, v in entries.items() if k not in result)
-    return result
 
 
 def string_list(attr: ArrayAttr[StringAttr]) -> list[str]:

@@ -214,7 +214,7 @@ def record_measurements(module: ModuleOp, workflow: WorkflowOp, evaluation: Eval
     points = list(config_set.points)
     for row in evaluation.points:
         index = int(row.label.split()[-1])
-        params = {f.name: points[index].get(f.name) for f in PointAttr.FIELDS}
+        params = {name: points[index].get(name) for name in PointAttr.fields()}
         params.update(measured_acc=row.acc, measured_lat=row.lat)
         points[index] = PointAttr.build(**params)
     config_set.properties["points"] = ArrayAttr(points)

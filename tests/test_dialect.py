@@ -297,6 +297,33 @@ def test_structural_accessors():
     vote = ops["vote"]
     assert isinstance(vote, VoteOp) and vote.method.data == "majority"
     assert len(vote.inputs) == 3
+    until = loop.body.block.last_op
+    assert isinstance(until, UntilOp)
+    assert until.verdict is until.operands[0]
+    assert list(until.next_values) == list(until.operands[1:]) and len(until.next_values) == 1
+
+
+def test_struct_fields_follow_the_parameter_types():
+    fields = ProfileAttr.fields()
+    assert list(fields)[:3] == ["acc", "acc_n", "lat"]
+    assert (fields["acc"].kind, fields["acc"].optional) == ("float", False)
+    assert (fields["acc_n"].kind, fields["acc_n"].optional) == ("int", False)
+    assert (fields["by_right"].kind, fields["by_right"].optional) == ("floats", True)
+    assert (fields["by_right_n"].kind, fields["hits"].kind) == ("ints", "str")
+    # a trailing `_` leaves the name to a property; `assign` takes any attribute
+    assert [(f.name, f.param) for f in ConfigAttr.fields().values()] == [
+        ("model", "model_"), ("budget", "budget_")
+    ]
+    assign = PointAttr.fields()["assign"]
+    assert (assign.kind, assign.optional) == ("attr", False)
+
+
+def test_typed_parameters_reject_a_value_of_the_wrong_type():
+    good = ConfigAttr.of("m", 1)
+    with pytest.raises(VerifyException):
+        ConfigAttr.new([good.model_, StringAttr("1")])
+    with pytest.raises(VerifyException):
+        ProfileAttr.build(acc=0.5, acc_n=3, lat=1.0).new([StringAttr("x")] * len(ProfileAttr.fields()))
 
 
 def test_workflow_accessors():

@@ -30,7 +30,7 @@
 // CHECK-NEXT: flow.workflow @empty() attributes {note = "kept?"} {
 // CHECK-NEXT:   flow.return {note = "kept?"}
 // CHECK-NEXT: }
-// CHECK-NEXT: flow.config_set @p for @w {points = [#flow.point<acc = 0.5, lat = 1.0, assign = {a = #flow.config<model = "m", budget = 0>}>], note = "kept?"}
+// CHECK-NEXT: flow.config_set @p for @w {note = "kept?", points = [#flow.point<acc = 0.5, lat = 1.0, assign = {a = #flow.config<model = "m", budget = 0>}>]}
 
 "builtin.module"() ({
   "flow.workflow"() <{sym_name = "w", function_type = (!flow.msg) -> !flow.msg, pool = {m = #flow.model<provider = "openai/m">}}> ({

@@ -36,12 +36,12 @@ flow.config_set @p for @w {points = [#flow.point<acc = 0.5, lat = 1.0, assign = 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   flow.return %q
 }
-// expected-error @+1 {{flow.config_set needs {points = [...]}}}
+// expected-error @+1 {{property 'points' expected in operation 'flow.config_set'}}
 flow.config_set @p for @w
 
 // -----
 
-// expected-error @+1 {{expected a workflow symbol such as @chain}}
+// expected-error @+1 {{"w" should be of base attribute symbol_ref}}
 flow.config_set @p for "w" {points = []}
 
 // -----
