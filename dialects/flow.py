@@ -57,6 +57,7 @@ from xdsl.irdl import (
     opt_prop_def,
     prop_def,
     region_def,
+    result_def,
     traits_def,
     var_operand_def,
     var_region_def,
@@ -570,7 +571,7 @@ class AgentOp(IRDLOperation):
     name = "flow.agent"
 
     inputs = var_operand_def(MsgType)
-    output = var_result_def(MsgType)
+    output = result_def(MsgType)
     sym_name = prop_def(SymbolNameConstraint())
     role = prop_def(StringAttr)
     prompt = opt_prop_def(StringAttr)
@@ -610,7 +611,7 @@ class AgentOp(IRDLOperation):
             props["recovery"] = FloatAttr(recovery, 64)
         if optional:
             props["optional"] = UnitAttr()
-        super().__init__(operands=[inputs], result_types=[[msg]], properties=props)
+        super().__init__(operands=[inputs], result_types=[msg], properties=props)
 
     @property
     def agent_name(self) -> str:
@@ -640,8 +641,6 @@ class AgentOp(IRDLOperation):
         ]
 
     def verify_(self) -> None:
-        if len(self.output) != 1:
-            raise VerifyException("an agent has exactly one !flow.msg result")
         if not self.inputs:
             raise VerifyException(f"agent @{self.agent_name} has no inputs")
         if not self.agent_name:
@@ -928,7 +927,7 @@ class VoteOp(IRDLOperation):
     name = "flow.vote"
 
     inputs = var_operand_def(MsgType)
-    output = var_result_def(MsgType)
+    output = result_def(MsgType)
     method = prop_def(StringAttr)
 
     METHODS: ClassVar[tuple[str, ...]] = ("majority",)
@@ -937,13 +936,11 @@ class VoteOp(IRDLOperation):
     def __init__(self, inputs: Sequence[SSAValue | Operation], method: str = "majority"):
         super().__init__(
             operands=[inputs],
-            result_types=[[msg]],
+            result_types=[msg],
             properties={"method": StringAttr(method)},
         )
 
     def verify_(self) -> None:
-        if len(self.output) != 1:
-            raise VerifyException("a vote has exactly one result")
         if not self.inputs:
             raise VerifyException("a vote needs at least one input")
         if self.method.data not in self.METHODS:
@@ -979,7 +976,7 @@ class SwitchOp(_StructureOp):
 
     name = "flow.switch"
 
-    route = var_operand_def(MsgType)
+    route = operand_def(MsgType)
     res = var_result_def(MsgType)
     sym_name = opt_prop_def(SymbolNameConstraint())
     labels = prop_def(ArrayAttr[StringAttr])
@@ -997,7 +994,7 @@ class SwitchOp(_StructureOp):
         props: dict[str, Attribute] = {} if name is None else {"sym_name": StringAttr(name)}
         props["labels"] = ArrayAttr([StringAttr(k) for k in cases])
         super().__init__(
-            operands=[[route]],
+            operands=[route],
             result_types=[[msg] * num_results],
             regions=[list(cases.values())],
             properties=props,
@@ -1012,8 +1009,6 @@ class SwitchOp(_StructureOp):
         return [float(p) for p in probs.iter_values()] if isinstance(probs, DenseArrayBase) else None
 
     def verify_(self) -> None:
-        if len(self.route) != 1:
-            raise VerifyException("a switch has exactly one route operand")
         labels = self.label_names
         if len(labels) != len(self.cases):
             raise VerifyException(
@@ -1037,7 +1032,7 @@ class SwitchOp(_StructureOp):
     def print(self, printer: Printer) -> None:
         self._print_name(printer)
         printer.print_string(" ")
-        printer.print_operand(self.route[0])
+        printer.print_operand(self.route)
         print_op_dict(printer, self, self.DICT, keyword="attributes", skip=("sym_name", "labels"))
         for label, region in zip(self.label_names, self.cases, strict=False):
             printer.print_string(" case ")

@@ -100,11 +100,11 @@ class _Builder:
         replicated forks the block is in (outer first)."""
         for op in block.ops:
             if isinstance(op, AgentOp):
-                self.nodes[op.output[0]] = self._ruled(op, self.agent(op, gate, replicas))
+                self.nodes[op.output] = self._ruled(op, self.agent(op, gate, replicas))
             elif isinstance(op, ForkOp):
                 self.fork(op, gate, replicas)
             elif isinstance(op, VoteOp):
-                self.nodes[op.output[0]] = self._ruled(op, self.vote(op))
+                self.nodes[op.output] = self._ruled(op, self.vote(op))
             elif isinstance(op, SwitchOp):
                 self.nodes[op.res[0]] = self.switch(op, replicas)
             elif isinstance(op, LoopOp):
@@ -200,7 +200,7 @@ class _Builder:
             raise FlowError(op, "flow.switch has no branch probabilities (probs): profile the workflow first")
         if len(op.res) != 1:
             raise FlowError(op, "the proxy needs a switch with exactly one result")
-        route = self.node(op.route[0])
+        route = self.node(op.route)
         branches = []
         for region in op.cases:
             self.block(region.block, gate=route, replicas=replicas)

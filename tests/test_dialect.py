@@ -277,7 +277,7 @@ def test_agent_accessors_and_candidates():
     assert plan.optional is None and polish.optional is not None
     assert polish.prompt is None and polish.recovery is None
     assert [c.key for c in plan.candidates()] == ["m1@0", "m1@1024", "m2@0", "m2@1024"]
-    assert plan.output[0].type == MsgType()
+    assert plan.output.type == MsgType()
 
 
 def test_structural_accessors():

@@ -67,7 +67,7 @@ def test_agent_inputs_default_to_the_previous_step() -> None:
     agents = {"a": {"role": "planner"}, "b": {"role": "solver"}}
     workflow = lowered(spec_text(agents=agents, steps=["a", "b"]))
     a, b = workflow.agents
-    assert b.inputs[0] is a.output[0]
+    assert b.inputs[0] is a.output
     assert a.inputs[0] is workflow.body.block.args[0]
 
 

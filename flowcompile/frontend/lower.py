@@ -166,7 +166,7 @@ class _Lowering:
             args=args,
         )
         block.add_op(op)
-        return op.output[0]
+        return op.output
 
     def resolve_inputs(
         self,

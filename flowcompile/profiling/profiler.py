@@ -167,7 +167,7 @@ class Measurements:
 
 def output_kind(agent: AgentOp) -> str:
     """How the agent's output is judged: a route, a verdict, or an answer."""
-    for use in agent.output[0].uses:
+    for use in agent.output.uses:
         if isinstance(use.operation, SwitchOp):
             return "route"
         if isinstance(use.operation, UntilOp) and use.index == 0:
@@ -176,7 +176,7 @@ def output_kind(agent: AgentOp) -> str:
 
 
 def _labels_for(agent: AgentOp) -> list[str]:
-    for use in agent.output[0].uses:
+    for use in agent.output.uses:
         if isinstance(use.operation, SwitchOp):
             return use.operation.label_names
     return []
@@ -934,7 +934,7 @@ def _replicas(agent: AgentOp) -> int:
 def ends_parallel_branch(agent: AgentOp) -> bool:
     """Whether `agent`'s output is what one branch of a fork of several
     (not replicated) branches yields: the fork waits for the slowest branch."""
-    for use in agent.output[0].uses:
+    for use in agent.output.uses:
         fork = use.operation.parent_op()
         if isinstance(use.operation, YieldOp) and isinstance(fork, ForkOp):
             if fork.samples is None and len(fork.branches) > 1:

@@ -260,7 +260,7 @@ class Interpreter:
         return Value((texts[keys.index(winner)],), max(value.ready for value in inputs))
 
     async def switch(self, op: SwitchOp, env: Env, scope: Scope) -> list[Value]:
-        route = env[op.route[0]]
+        route = env[op.route]
         labels = op.label_names
         key = self.keys[op]
         label = route_label(route.render(), labels)

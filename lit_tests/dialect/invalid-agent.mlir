@@ -18,7 +18,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 // -----
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
-  // expected-error @+1 {{an agent has exactly one !flow.msg result}}
+  // expected-error @+1 {{Expected 1 result, but got 0}}
   "flow.agent"(%q) <{sym_name = "a", role = "s", models = ["m"], budgets = array<i64: 0>}> : (!flow.msg) -> ()
   flow.return %q
 }

@@ -110,7 +110,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 // -----
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
-  // expected-error @+1 {{a vote has exactly one result}}
+  // expected-error @+1 {{Expected 1 result, but got 0}}
   "flow.vote"(%q) <{method = "majority"}> : (!flow.msg) -> ()
   flow.return %q
 }

@@ -24,7 +24,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 // -----
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
-  // expected-error @+1 {{a switch has exactly one route operand}}
+  // expected-error @+1 {{Expected 1 operand, but got 2}}
   %0 = "flow.switch"(%q, %q) <{labels = ["a"]}> ({
     "flow.yield"(%q) : (!flow.msg) -> ()
   }) : (!flow.msg, !flow.msg) -> !flow.msg
