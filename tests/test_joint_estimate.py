@@ -28,6 +28,8 @@ from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
 from flowcompile.sim.world import correlated_world_path
 from flowcompile.validation import drawn_fronts
+from helpers.models import refine_loop_model
+from helpers.profiling import profiled_candidates
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAN = np.nan
@@ -137,8 +139,12 @@ def test_a_proposer_dominated_on_average_can_still_be_chosen():
     assert accs == {0: pytest.approx(0.5), 1: pytest.approx(0.75)}
 
 
-def test_drawn_fronts_resample_the_queries_and_restore_them():
-    root = _mixture(np.random.default_rng(3), 3, 12, False)
+@pytest.mark.parametrize("build", [
+    lambda: _mixture(np.random.default_rng(3), 3, 12, False),
+    lambda: refine_loop_model(np.random.default_rng(7)),
+], ids=["aggregator", "refine-loop"])
+def test_drawn_fronts_resample_the_queries_and_restore_them(build):
+    root = build()
     nominal = [p.estimate.acc for p in frontier(root)]
     fronts = list(drawn_fronts(root, {}, 3, seed=0, limit=10**6))
     assert [p.estimate.acc for p in fronts[0]] == nominal
@@ -147,22 +153,18 @@ def test_drawn_fronts_resample_the_queries_and_restore_them():
 
 
 def test_profile_records_outcomes_per_query():
-    module = import_spec(EXAMPLES / "mixture.yaml")
-    run_passes(module, "profile{samples=12 max-samples=0 cache=none}")
-    wf = the_workflow(module)
-    for agent in wf.agents:
-        for profile in agent.per_candidate("profiles", ProfileAttr):
-            assert profile is not None
-            hits = profile.get("hits")
-            assert isinstance(hits, str) and len(hits) == 12
-            measured = [c for c in hits if c != "."]
-            assert len(measured) == profile.get("acc_n")
-            assert sum(c == "1" for c in measured) == round(profile.get("acc") * len(measured))  # pyright: ignore
-            if agent.agent_name == "aggregator":
-                rows = str(profile.get("level_hits")).split("|")
-                counts, rates = profile.get("by_right_n"), profile.get("by_right")
-                assert [sum(c != "." for c in r) for r in rows] == counts
-                assert [sum(c == "1" for c in r) for r in rows] == [round(x * n) for x, n in zip(rates, counts)]  # pyright: ignore
+    _, found = profiled_candidates(EXAMPLES / "mixture.yaml", "profile{samples=12 max-samples=0 cache=none}")
+    for agent, profile in found:
+        hits = profile.get("hits")
+        assert isinstance(hits, str) and len(hits) == 12
+        measured = [c for c in hits if c != "."]
+        assert len(measured) == profile.get("acc_n")
+        assert sum(c == "1" for c in measured) == round(profile.get("acc") * len(measured))  # pyright: ignore
+        if agent.agent_name == "aggregator":
+            rows = str(profile.get("level_hits")).split("|")
+            counts, rates = profile.get("by_right_n"), profile.get("by_right")
+            assert [sum(c != "." for c in r) for r in rows] == counts
+            assert [sum(c == "1" for c in r) for r in rows] == [round(x * n) for x, n in zip(rates, counts)]  # pyright: ignore
 
 
 @pytest.mark.parametrize(
@@ -175,6 +177,9 @@ def test_profile_records_outcomes_per_query():
         ('hits = "01", level_hits = "01|0"', "every level needs one entry per profiling query"),
         ('hits = "01", level_hits = "01|02"', "'2' is not '0', '1', '.'"),
         ('by_right = [0.0, 1.0], by_right_n = [1, 1], level_hits = "01|00|11"', "level_hits has 3 levels, by_right_n 2"),
+        ('rec_hits = "01x"', "'x' is not '0', '1' or '.'"),
+        ('hits = "01", rec_hits = "0.1"', "rec_hits needs one entry per profiling query"),
+        ('hits = "01", rec_hits = ".1"', None),
     ],
 )
 def test_verifier_checks_per_query_outcomes(fields, message):

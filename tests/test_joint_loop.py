@@ -9,50 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowcompile.compiler import import_spec, parse, run_passes, the_workflow
-from flowcompile.dialects.flow import ProfileAttr
+from flowcompile.compiler import import_spec, run_passes, the_workflow
 from flowcompile.passes.proxy_model import build_model
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.difficulty import fit_slope
 from flowcompile.proxy.search import brute_force, frontier
 from flowcompile.validation import drawn_fronts
+from helpers.models import refine_loop_model, sigmoid
+from helpers.profiling import profiled_candidates
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _agent(name: str, inputs, rng, queries: int, n: int, difficulty, downstream: bool, gates=()) -> pm.Agent:
-    ability = rng.normal(0.5, 1.0, n)
-    hits = tuple(_sigmoid(a - difficulty) for a in ability)
-    rec = tuple(_sigmoid(a - 1.5 - rng.uniform(0, 1) * difficulty) for a in ability) if downstream else ()
-    return pm.Agent(
-        pm.Var(name, tuple(range(n))), tuple(inputs), tuple(float(h.mean()) for h in hits),
-        tuple(rng.uniform(1, 20, n)), (0.0,) * n,
-        recovery=tuple(float(r.mean()) for r in rec) if downstream else 0.0,
-        rejects=tuple(float(r.mean()) for r in rec) if name == "critic" else (),
-        gates=tuple(gates), hits=hits, hits_k=0, rec_hits=rec,
-    )
-
-
-def _refine(rng: np.random.Generator, queries: int = 16) -> pm.Loop:
-    """A random draft-critique-revise loop with modeled rates per query."""
-    difficulty = rng.normal(0.0, 1.5, queries)
-    query = pm.Input()
-    drafter = _agent("drafter", (query,), rng, queries, 4, difficulty, False)
-    carried = pm.Carried("final")
-    critic = _agent("critic", (query, carried), rng, queries, 3, difficulty, True)
-    reviser = _agent("reviser", (query, carried), rng, queries, 3, difficulty, True, gates=(critic,))
-    return pm.Loop("final", drafter, carried, critic, reviser, pm.Var("final.max_iters", (1, 2, 3)))
 
 
 def test_slope_tells_outcomes_that_follow_difficulty_from_those_that_do_not():
     rng = np.random.default_rng(0)
     difficulty = rng.normal(0.0, 1.5, 600)
     for slope in (1.0, 0.0):
-        rows = [rng.binomial(1, _sigmoid(a - slope * difficulty)).astype(float) for a in (-0.5, 0.5, 1.5)]
+        rows = [rng.binomial(1, sigmoid(a - slope * difficulty)).astype(float) for a in (-0.5, 0.5, 1.5)]
         rows[0][:100] = np.nan
         ability, got = fit_slope(rows, difficulty)
         assert abs(got - slope) < 0.2
@@ -101,61 +74,32 @@ def test_a_judge_lenient_on_hard_queries_costs_what_the_marginal_rule_misses():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_search_is_exact_for_the_joint_loop(seed):
-    root = _refine(np.random.default_rng(seed))
+    root = refine_loop_model(np.random.default_rng(seed))
     assert root.joint
     found = sorted((round(p.estimate.acc, 9), round(p.estimate.t, 9)) for p in frontier(root))
     truth = sorted((round(p.estimate.acc, 9), round(p.estimate.t, 9)) for p in brute_force(root))
     assert found == truth
 
 
-def test_drawn_fronts_resample_the_loops_queries_and_restore_them():
-    root = _refine(np.random.default_rng(7))
-    nominal = [p.estimate.acc for p in frontier(root)]
-    fronts = list(drawn_fronts(root, {}, 3, seed=0, limit=10**6))
-    assert any([p.estimate.acc for p in f] != nominal for f in fronts[1:])
-    assert root.query_weights is None and [p.estimate.acc for p in frontier(root)] == nominal
-
-
 def test_profile_records_outcomes_on_wrong_inputs_and_the_loop_composes_per_query():
-    module = import_spec(EXAMPLES / "refine.yaml")
-    run_passes(module, "profile{samples=12 max-samples=0 cache=none},compose")
-    wf = the_workflow(module)
-    for agent in wf.agents:
-        for profile in agent.per_candidate("profiles", ProfileAttr):
-            assert profile is not None
-            rec = profile.get("rec_hits")
-            if agent.agent_name == "drafter":  # reads the query alone: never a wrong input
-                assert rec is None
-                continue
-            assert isinstance(rec, str) and len(rec) == 12 and set(rec) <= set("01.")
-            measured = sum(c != "." for c in rec)
-            assert 0 < measured <= profile.get("rec_n")  # pyright: ignore[reportOperatorIssue]
+    wf, found = profiled_candidates(EXAMPLES / "refine.yaml", "profile{samples=12 max-samples=0 cache=none},compose")
+    for agent, profile in found:
+        rec = profile.get("rec_hits")
+        if agent.agent_name == "drafter":  # reads the query alone: never a wrong input
+            assert rec is None
+            continue
+        assert isinstance(rec, str) and len(rec) == 12 and set(rec) <= set("01.")
+        measured = sum(c != "." for c in rec)
+        assert 0 < measured <= profile.get("rec_n")  # pyright: ignore[reportOperatorIssue]
     loop = next(n for n in pm.walk(build_model(wf)) if isinstance(n, pm.Loop))
     assert loop.joint
-
-
-@pytest.mark.parametrize(
-    "fields,message",
-    [
-        ('rec_hits = "01x"', "'x' is not '0', '1' or '.'"),
-        ('hits = "01", rec_hits = "0.1"', "rec_hits needs one entry per profiling query"),
-        ('hits = "01", rec_hits = ".1"', None),
-    ],
-)
-def test_verifier_checks_outcomes_on_wrong_inputs(fields, message):
-    text = f"module attributes {{p = #flow.profile<acc = 0.5, acc_n = 2, lat = 1.0, {fields}>}} {{}}"
-    if message is None:
-        parse(text, "t.mlir")
-        return
-    with pytest.raises(Exception, match=message):
-        parse(text, "t.mlir")
 
 
 def test_drawn_fronts_draw_the_modeled_rates_by_their_profiled_counts():
     """Rules composed query by query read per-query rates, not `acc`: a
     posterior draw must move those rates too (by the candidate's calls), or a
     noisy candidate's front would look certain to adaptive profiling."""
-    root = _refine(np.random.default_rng(8))
+    root = refine_loop_model(np.random.default_rng(8))
     critic = root.verdict
     nominal = [h.copy() for h in critic.hits]
     seen = []

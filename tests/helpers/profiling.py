@@ -137,3 +137,19 @@ def cache_rows(cache: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
     finally:
         db.close()
+
+
+def profiled_candidates(spec: Path, pipeline: str) -> tuple[WorkflowOp, list[tuple[AgentOp, ProfileAttr]]]:
+    """`spec` imported and run through `pipeline` (in process), and every
+    agent's profile of each of its candidates (each must have one)."""
+    from flowcompile.compiler import import_spec, run_passes, the_workflow
+
+    module = import_spec(spec)
+    run_passes(module, pipeline)
+    workflow = the_workflow(module)
+    found = []
+    for agent in workflow.agents:
+        for profile in agent.per_candidate("profiles", ProfileAttr):
+            assert profile is not None, f"agent @{agent.agent_name}: a candidate has no profile"
+            found.append((agent, profile))
+    return workflow, found
