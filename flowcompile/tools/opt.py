@@ -35,7 +35,7 @@ from flowcompile.passes.registry import (
     parse_pipeline,
     pass_options,
 )
-from flowcompile.tools.common import guard_main, print_module, read_input, write_output
+from flowcompile.tools.common import guard_main, print_module, read_input, user_errors_exit_1, write_output
 
 SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
 
@@ -96,6 +96,7 @@ class FlowOptMain(xDSLOptMain):
         self.available_targets["mlir"] = lambda: MLIRTarget
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        user_errors_exit_1(arg_parser, "flowcompile-opt")
         # The pass reference imports every pass: built only when --help prints it.
         usage = arg_parser.format_help
         arg_parser.format_help = lambda: usage() + "\n" + pass_reference(self.available_passes)
