@@ -28,6 +28,7 @@ from flowcompile.diagnostics import (
 )
 from flowcompile.passes.registry import (
     GENERIC_SUMMARIES,
+    OptionDoc,
     PassFactory,
     PipelineError,
     available_passes,
@@ -36,6 +37,7 @@ from flowcompile.passes.registry import (
     pass_options,
 )
 from flowcompile.tools.common import guard_main, print_module, read_input, user_errors_exit_1, write_output
+from flowcompile.tools.pass_docs import static_doc
 
 SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
 
@@ -56,12 +58,21 @@ def pass_summary(factory: PassFactory) -> str:
     return doc.splitlines()[0].rstrip(".") if doc else GENERIC_SUMMARIES.get(cls.name, "run this pass")
 
 
+def pass_doc(name: str, factory: PassFactory) -> tuple[str, list[OptionDoc]]:
+    """(summary, options) of a pass: read from its source when it is built in,
+    so that --help imports no pass (and none of numpy, the profiler, the proxy)."""
+    if (doc := static_doc(name)) is not None:
+        return doc
+    return pass_summary(factory), pass_options(factory())
+
+
 def pass_reference(passes: dict[str, PassFactory]) -> str:
     """Every pass with its options (as typed in `-p`), type, default and help."""
     lines = ["passes and their options (-p 'name{option=value ...}', e.g. 'profile{samples=32 dry-run}'):"]
     for name, factory in passes.items():
-        lines.append(f"  {name:<16} {pass_summary(factory)}")
-        for option in pass_options(factory()):
+        summary, options = pass_doc(name, factory)
+        lines.append(f"  {name:<16} {summary}")
+        for option in options:
             typed = f"{option.name}={option.type}"
             lines.append(f"      {typed:<24} default {option.default:<10} {option.help}".rstrip())
     return "\n".join(lines) + "\n"
@@ -118,7 +129,7 @@ class FlowOptMain(xDSLOptMain):
                 action=_AppendPipeline,
                 nargs=0,
                 const=name,
-                help=f"{pass_summary(self.available_passes[name])} (appends '{name}')",
+                help=f"{pass_doc(name, self.available_passes[name])[0]} (appends '{name}')",
             )
         arg_parser.add_argument(
             "--print-ir-after-all",
