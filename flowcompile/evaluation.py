@@ -11,7 +11,7 @@ what was measured: the number of queries is part of every row.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -127,8 +127,11 @@ async def _measure(
     queries: Sequence[Query],
     seed: int,
     concurrency: int,
+    on_done: Callable[[object], None] | None = None,
 ) -> Row:
-    results = await run_many(workflow, assignment, backend, queries, concurrency=concurrency, seed=seed)
+    results = await run_many(
+        workflow, assignment, backend, queries, concurrency=concurrency, seed=seed, on_done=on_done
+    )
     ok = [r for r in results if not r.error]
     successes = sum(score(r, q) for r, q in zip(results, queries, strict=True) if not r.error)
     n = len(queries)
@@ -162,8 +165,10 @@ def evaluate_points(
     baselines: bool = True,
     seed: int = 0,
     concurrency: int = 8,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
-    """Measure the chosen points (and baselines) and compare with estimates."""
+    """Measure the chosen points (and baselines) and compare with estimates;
+    `progress(done, total)` hears each finished run (for a progress bar)."""
     points = list(config_set_of(module, workflow).points)
     chosen = pick(points, which)
     jobs = [
@@ -182,9 +187,16 @@ def evaluate_points(
         ):
             base_jobs.append((label, assign, proxy_estimate(workflow, assign)))
 
+    total, done = (len(jobs) + len(base_jobs)) * len(queries), [0]
+
+    def finished(_result: object) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
     async def measure_all() -> list[Row]:
         return [
-            await _measure(workflow, label, assign, est, backend, queries, seed, concurrency)  # pyright: ignore
+            await _measure(workflow, label, assign, est, backend, queries, seed, concurrency, finished)  # pyright: ignore
             for label, assign, est in [*jobs, *base_jobs]
         ]
 

@@ -134,6 +134,7 @@ class ProfilePass(BackendPassOptions):
         session = ProfileSession(self, None if self.dry_run else cache)
         try:
             for workflow in workflows:
+                session.check_models(workflow)  # located at the agent, before any call
                 if self.dry_run:
                     session.dry_run(workflow)
                     continue

@@ -17,7 +17,7 @@ from flowcompile.backends import get_backend
 from flowcompile.backends.base import Backend, CallRequest, Message
 from flowcompile.backends.middleware import CachedBackend, RetryingBackend
 from flowcompile.backends.store import ProfileStore
-from flowcompile.dialects.flow import WorkflowOp
+from flowcompile.dialects.flow import AgentOp, WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query, load_dataset
 from flowcompile.profiling.adaptive import Candidate, profile_adaptively, spending
 from flowcompile.profiling.failures import ProfilingStopped
@@ -49,6 +49,26 @@ class ProfileSession:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
+
+    def check_models(self, workflow: WorkflowOp) -> None:
+        """FlowError at the first agent that chooses a model the sim backend does
+        not simulate, before any call (the sim would fail on it mid-profiling)."""
+        from flowcompile.diagnostics import FlowError
+        from flowcompile.sim.backend import SimBackend
+
+        if not isinstance(self.base, SimBackend):
+            return
+        names = self.base.world.model_names()
+        known = {name.lower() for name in names}
+        for op in workflow.walk():
+            if isinstance(op, AgentOp):
+                for model in op.models:
+                    if model.data.lower() not in known:
+                        raise FlowError(op, (
+                            f"agent @{op.agent_name} chooses model '{model.data}', which the sim backend does "
+                            f"not simulate (its models: {', '.join(names)}); rename it in the pool and the "
+                            "agents' models, or profile with another backend"
+                        ))
 
     def _backend(self) -> Backend:
         o = self.options

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,6 +23,7 @@ import click
 
 from flowcompile.passes.registry import option_bound
 from flowcompile.tools.common import guard_main
+from flowcompile.tools.progress import Bar, Stages
 
 BACKENDS = click.Choice(["sim", "litellm", "replay"])
 
@@ -178,67 +180,33 @@ def _check_weight(ctx: click.Context, param: click.Parameter, value: float | Non
 COUNT = click.IntRange(min=0)
 
 
-def _pipeline_option(name: str, value: object) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return f"{name}={'true' if value else 'false'}"
-    if isinstance(value, str):
-        return f'{name}="{value}"'
-    return f"{name}={value}"
+@contextmanager
+def _reported() -> Iterator[None]:
+    """The library's errors as the commands' diagnostics: an API error is
+    printed as it is, a bad input file (dataset, world, trace, cache) as
+    `_fail_on_input` reports it."""
+    from flowcompile.api import FlowCompileError
 
-
-def _pass_spec(name: str, **options: object) -> str:
-    """`name{k=v ...}` in the -p syntax, unset options left out."""
-    parts = [_pipeline_option(key.replace("_", "-"), value) for key, value in options.items()]
-    return name + "{" + " ".join(p for p in parts if p) + "}"
+    try:
+        yield
+    except FlowCompileError as e:
+        raise CommandError(str(e)) from None
+    except _input_errors() as e:
+        _fail_on_input(e)
 
 
 def _backend(backend: str, world: str | None, trace: str | None):
-    from flowcompile.backends import get_backend
-    from flowcompile.backends.middleware import RetryingBackend
+    from flowcompile.api import make_backend
 
-    try:
-        if backend == "sim":
-            return RetryingBackend(get_backend("sim", world=world))
-        if backend == "replay":
-            if not trace:
-                fail("--backend replay needs --trace PATH")
-            return get_backend("replay", trace=trace)
-        return RetryingBackend(get_backend("litellm"))
-    except _input_errors() as e:
-        _fail_on_input(e)
+    with _reported():
+        return make_backend(backend, world, trace)
 
 
 def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: str | None):
-    from flowcompile.profiling.dataset import as_query, load_dataset
+    from flowcompile.api import queries
 
-    try:
-        if dataset:
-            queries = load_dataset(dataset)
-            return queries[:samples] if samples else queries
-        if backend != "sim":
-            fail(f"--backend {backend} needs --dataset PATH")
-        from flowcompile.sim import SimWorld, generate_dataset
-
-        return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
-    except _input_errors() as e:
-        _fail_on_input(e)
-
-
-def _check_held_out(workflow, queries) -> None:
-    """Refuse held-out queries that profiling or validation already saw."""
-    from flowcompile.passes.profile import recorded_ids
-
-    for record, what in (("profiled", "profiling"), ("validated", "validation")):
-        seen = set(recorded_ids(workflow, record))
-        shared = [q.id for q in queries if q.id in seen]
-        if shared:
-            fail(
-                f"the held-out set shares {len(shared)} of its {len(queries)} queries with the {what} set "
-                f"recorded in the IR ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}); "
-                "evaluate on other queries (another --seed or --dataset)"
-            )
+    with _reported():
+        return queries(dataset, samples, seed, backend, world)
 
 
 def _compiled(path: str):
@@ -302,7 +270,20 @@ def backend_options(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """click's group, with the tools' exit statuses even in click's standalone
+    mode (`CliRunner`, a plain `cli()` call): every user error, usage errors
+    included, is one diagnostic and status 1, where click exits 2 on usage."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:  # the caller handles click's exceptions (run_cli, bench/)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        sys.exit(_status(lambda: super(_Group, self).main(
+            args, prog_name or "flowcompile", complete_var, standalone_mode=False, **extra
+        )))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="flowcompile")
 def cli() -> None:
     """FlowCompile: compile a structured LLM workflow into Pareto-optimal configurations."""
@@ -340,70 +321,35 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
             concurrency, recovery, validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
     _expect_kind(spec, "compile", "spec")
-    from flowcompile.artifact import dumps, from_config_set
-    from flowcompile.compiler import CompileError, run_passes, the_workflow, write
-    from flowcompile.frontend.load import SpecError, load_spec
-    from flowcompile.frontend.lower import check_pool, lower_spec
+    from flowcompile import api
+    from flowcompile.artifact import dumps
     from flowcompile.report import frontier_table
 
-    try:
-        # The frontend's own errors keep their `file:line:col`.
-        spec_, locator = load_spec(spec)
-        module = lower_spec(spec_, locator, spec)
-        if backend == "sim":  # pool names checked at their line, before any call
-            check_pool(spec_, locator, spec, _sim_model_names(world))
-    except SpecError as e:
-        raise CommandError(str(e)) from None
-    try:
-        name = the_workflow(module).sym_name.data
+    options = api.CompileOptions(
+        backend=backend, world=world, trace=trace, dataset=dataset, samples=samples, max_samples=max_samples,
+        profile_budget=profile_budget, seed=seed, cache=cache, concurrency=concurrency, recovery=recovery,
+        validate=validate, validation_samples=validation_samples, validation_budget=validation_budget, k=k,
+        max_latency=max_latency, min_acc=min_acc, max_cost=max_cost,
+    )
+    with _reported():
+        workflow = api.load_yaml(spec)  # the frontend's own errors keep their `file:line:col`
+        name = workflow.name
         folder = Path(out or Path("out") / name)
-        written = [write(module, folder / f"{name}.mlir")]
-        run_passes(module, _pass_spec(
-            "profile", recovery=recovery, backend=backend, dataset=dataset, samples=samples,
-            max_samples=max_samples, budget=profile_budget or None, seed=seed, cache=cache, world=world, trace=trace, concurrency=concurrency,
-        ))
-        written.append(write(module, folder / f"{name}.profiled.mlir"))
-        pareto = _pass_spec("pareto", k=k, max_latency=max_latency, min_acc=min_acc, max_cost=max_cost)
-        validation = ""
-        if validate:
-            validation = _pass_spec(
-                "validate", backend=backend, dataset=dataset, samples=validation_samples,
-                budget=validation_budget or None, seed=seed, cache=cache, world=world, trace=trace,
-                concurrency=concurrency,
-            ) + ","
-        run_passes(module, f"compose,enumerate,{validation}{pareto}")
-        written.append(write(module, folder / f"{name}.compiled.mlir"))
-        artifact = from_config_set(module)
-    except CompileError as e:
-        raise CommandError(str(e)) from None
-    except OSError as e:  # the output folder
-        fail(f"cannot write: {e.strerror or e}", e.filename or str(folder))
+        try:
+            with Stages(f"compile @{name}") as stages:
+                compiled = api.compile(workflow, options, out=folder, on_stage=stages.start)
+        except OSError as e:  # the output folder
+            fail(f"cannot write: {e.strerror or e}", e.filename or str(folder))
+        artifact = compiled.artifact()
+    written = [folder / f"{name}{suffix}.mlir" for suffix in ("", ".profiled", ".compiled")]
     written.append(_write_text(folder / f"{name}.artifact.json", dumps(artifact)))
-    points = [p for p in _config_points(module)]
+    points = compiled.config_points()
     table = frontier_table(points)
     written.append(_write_text(folder / f"{name}.report.md", f"# @{name}: Pareto-optimal configurations\n\n{table}"))
     written.append(_plot(points, folder / f"{name}.pareto.png", title=f"@{name}: estimated frontier"))
     click.echo(table, nl=False)
     for path in written:
         _say(f"wrote {path}")
-
-
-def _sim_model_names(world: str | None) -> list[str]:
-    from flowcompile.sim.world import default_world_path, load_world
-
-    try:
-        return load_world(world or default_world_path()).model_names()
-    except _input_errors() as e:
-        _fail_on_input(e)
-
-
-def _config_points(module):
-    from flowcompile.dialects.flow import ConfigSetOp
-
-    for op in module.ops:
-        if isinstance(op, ConfigSetOp):
-            return list(op.points)
-    return []
 
 
 def _plot(points, path: Path, **options) -> Path:
@@ -416,20 +362,14 @@ def _plot(points, path: Path, **options) -> Path:
 
 
 def _choose(points, point, max_latency, min_acc, weight):
-    from flowcompile.artifact import ArtifactError, select
-    from flowcompile.artifact import Point as APoint
+    from flowcompile.api import select_index
 
     if point is not None:
         if not 0 <= point < len(points):
             fail(f"--point {point}: no point {point}, the config set has {len(points)} points (0..{len(points) - 1})")
         return point
-    proxies = [APoint(index=i, acc=p.get("acc"), lat=p.get("lat"), assign={}) for i, p in enumerate(points)]
-    if max_latency is None and min_acc is None and weight is None:
-        weight = 1.0  # the most accurate point
-    try:
-        return select(proxies, max_latency=max_latency, min_acc=min_acc, weight=weight).index
-    except ArtifactError as e:
-        fail(str(e))
+    with _reported():
+        return select_index(points, max_latency=max_latency, min_acc=min_acc, weight=weight)
 
 
 def _failed_runs(results, queries) -> None:
@@ -457,13 +397,14 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
     """Execute COMPILED (a .compiled.mlir) under one point of its config set."""
     import asyncio
 
+    from flowcompile.api import RUN_SEED_OFFSET
     from flowcompile.profiling.dataset import Query
     from flowcompile.runtime import answer_key, run_many, score
 
     module, workflow, points = _compiled(compiled)
     index = _choose(points, point, max_latency, min_acc, weight)
     chosen = points[index]
-    queries = [Query("q", text, "")] if text is not None else _queries(dataset, samples or 5, seed + 7919, backend, world)
+    queries = [Query("q", text, "")] if text is not None else _queries(dataset, samples or 5, seed + RUN_SEED_OFFSET, backend, world)
     calls = _backend(backend, world, trace)
     _say(f"point {index}: est. acc {chosen.get('acc'):.3f}, est. latency {chosen.get('lat'):.2f} s")
     results = asyncio.run(run_many(workflow, dict(chosen.assign), calls, queries, seed=seed))
@@ -506,25 +447,17 @@ def _failed_rows(evaluation) -> None:
 @click.option("--write-ir", type=click.Path(dir_okay=False), help="write the IR with measured values on the points")
 def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_baselines, out, write_ir):
     """Measure points of COMPILED end to end: estimated vs measured, rank correlation."""
-    from flowcompile.evaluation import evaluate_points, pick, record_measurements
+    from flowcompile import api
+    from flowcompile.evaluation import record_measurements
     from flowcompile.report import evaluation_table
     from flowcompile.tools.common import print_module
 
     module, workflow, points = _compiled(compiled)
-    try:
-        pick(points, which)  # a bad --points fails before any call
-    except ValueError as e:
-        fail(str(e))
-    # Held-out: the sim draws from another seed than profiling's (disjoint ids).
-    queries = _queries(dataset, samples or 100, seed + 1000, backend, world)
-    _check_held_out(workflow, queries)
-    try:
-        evaluation = evaluate_points(
-            module, workflow, _backend(backend, world, trace), queries,
-            which=which, baselines=not no_baselines, seed=seed,
+    with _reported(), Bar(f"evaluate @{workflow.sym_name.data}") as bar:
+        evaluation = api.evaluate(
+            api.Workflow(module, compiled), which=which, dataset=dataset, samples=samples, backend=backend,
+            world=world, trace=trace, seed=seed, baselines=not no_baselines, progress=bar.update,
         )
-    except ValueError as e:
-        fail(str(e))
     click.echo(evaluation_table(evaluation), nl=False)
     _failed_rows(evaluation)
     if out:
@@ -628,10 +561,10 @@ def _show_usage_error(error: click.exceptions.UsageError) -> None:
         click.echo(f"usage: {usage} ('{error.ctx.command_path} --help' for more)", err=True)
 
 
-def run_cli(args: Sequence[str] | None = None) -> int:
-    """`flowcompile ARGS`: the exit status; every error a one-line diagnostic, status 1."""
+def _status(body) -> int:
+    """The exit status of click's non-standalone `body()`, its errors printed."""
     try:
-        cli.main(args=list(args) if args is not None else None, prog_name="flowcompile", standalone_mode=False)
+        returned = body()
     except click.exceptions.Abort:
         return 130
     except click.exceptions.UsageError as e:
@@ -639,8 +572,15 @@ def run_cli(args: Sequence[str] | None = None) -> int:
         return 1
     except click.exceptions.ClickException as e:
         e.show()
-        return 1  # usage errors too: every error is status 1, as in the other tools
-    return 0
+        return 1  # every user error is status 1, as in the other tools
+    return returned if isinstance(returned, int) else 0  # click.exceptions.Exit's code (--help: 0)
+
+
+def run_cli(args: Sequence[str] | None = None) -> int:
+    """`flowcompile ARGS`: the exit status; every error a one-line diagnostic, status 1."""
+    return _status(lambda: cli.main(
+        args=list(args) if args is not None else None, prog_name="flowcompile", standalone_mode=False
+    ))
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
 from io import StringIO
+from typing import NoReturn
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
@@ -26,6 +28,19 @@ def read_input(path: str | None) -> tuple[str, str]:
         raise UserError(f"{path}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         raise UserError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def user_errors_exit_1(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:
+    """Make `parser`'s usage errors (an unknown flag, a missing argument) a
+    UserError: one `prog: error: ...` line and status 1, as every other user
+    error of the tools, where argparse prints its usage and exits 2."""
+
+    def error(message: str) -> NoReturn:
+        raise UserError(f"{message}\n('{prog} --help' lists the options)")
+
+    parser.prog = prog
+    parser.error = error  # pyright: ignore[reportAttributeAccessIssue]
+    return parser
 
 
 def guard_main(tool: str, body: Callable[[], int]) -> int:

@@ -12,13 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flowcompile.tools.common import guard_main, print_module, read_input, write_output
+from flowcompile.tools.common import guard_main, print_module, read_input, user_errors_exit_1, write_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="flowcompile-translate",
-        description="Translate between workflow specs, flow IR and artifacts.",
+    parser = user_errors_exit_1(
+        argparse.ArgumentParser(description="Translate between workflow specs, flow IR and artifacts."),
+        "flowcompile-translate",
     )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument(
