@@ -38,9 +38,9 @@ the latency measured when the call was made. `dry-run=true` prints what the
 run would cost and calls nothing. A summary line goes to stderr.
 
 Invalidates (erases, as `flowcompile.passes.invalidation` derives it): what
-is derived from the profiles it rewrites, the `estimates` and the votes'
-`wrong_agree` (and an older IR's `estimate`), and each workflow's `frontier`,
-`space` and `validated`.
+is derived from the profiles it rewrites, the `estimates`, the `proxy` rules
+and the votes' `wrong_agree` (and an older IR's `estimate`), and each
+workflow's `frontier`, `space` and `validated`.
 """
 
 from __future__ import annotations

@@ -58,11 +58,11 @@ def test_what_each_pass_invalidates() -> None:
     assert _names(inv.invalidated_by("compose")) == ["frontier", "space", "validated"]
     assert _names(inv.invalidated_by("enumerate")) == ["validated"]
     assert _names(inv.invalidated_by("profile")) == [
-        "estimates", "wrong_agree", "estimate", "frontier", "space", "validated"
+        "estimates", "proxy", "wrong_agree", "estimate", "frontier", "space", "validated"
     ]
     assert inv.invalidated_by("validate") == inv.invalidated_by("pareto") == []
-    # The rules depend on the structure alone: re-profiling keeps them.
-    assert inv.PROXY not in inv.dependents([*inv.written_by("profile")])
+    # Whether a rule composes query by query follows from the profiles: re-profiling erases it.
+    assert inv.PROXY in inv.dependents([*inv.written_by("profile")])
 
 
 def test_erase_tells_a_votes_rate_from_an_agents() -> None:
