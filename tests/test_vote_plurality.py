@@ -161,7 +161,7 @@ def test_profile_pass_writes_wrong_agree_and_compose_hands_it_to_the_vote(monkey
     assert isinstance(rate, FloatAttr) and rate.value.data == pytest.approx(0.5, abs=0.08)
     (vote,) = [op for op in wf.walk() if isinstance(op, VoteOp)]
     assert vote.attributes["wrong_agree"] == rate
-    assert vote.attributes["proxy"] == StringAttr("binomial-plurality")
+    assert vote.attributes["proxy"] == StringAttr("binomial-plurality-per-query")  # its samples profiled per query
 
 
 def test_fake_backend_is_what_it_claims():
