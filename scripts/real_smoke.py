@@ -111,7 +111,8 @@ def ensure_venv(venv: Path) -> dict[str, float]:
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    # -qq: errors only (this machine's pip config warns about every package's find-links)
+    pip = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     env = {**os.environ, "CMAKE_ARGS": CMAKE_ARGS, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2)}
     steps = [
         ("project", [*pip, "-e", str(ROOT)]),
@@ -282,15 +283,19 @@ def serving(python: Path, models: dict[str, Path], folder: Path, threads: int) -
 
 
 def questions(n: int, seed: int, prefix: str) -> list[dict[str, str]]:
-    """`n` two-digit additions with exact answers, in the dataset format (id, input,
-    reference). Different `prefix`es give disjoint ids; `seed` fixes the numbers."""
+    """`n` additions with exact answers, in the dataset format (id, input, reference):
+    one-digit and two-digit terms in turn, so that the small model gets some right and
+    the larger one most. Different `prefix`es give disjoint ids; `seed` fixes the numbers."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        a, b = rng.randint(10, 99), rng.randint(10, 99)
+        low, high = (2, 9) if i % 2 == 0 else (10, 99)
+        a, b = rng.randint(low, high), rng.randint(low, high)
         rows.append({
             "id": f"{prefix}-{i:03d}",
-            "input": f"What is {a} + {b}? Answer with the number only.",
+            # The runtime reads the text after the last "Answer:" (runtime/answers.py), so the
+            # models are judged on the sum, not on writing nothing else.
+            "input": f"What is {a} + {b}? End with a line 'Answer: <the number>'.",
             "reference": str(a + b),
         })
     return rows
@@ -323,7 +328,7 @@ agents:
   checker:
     role: checker
     inputs: [query, solver]
-    prompt: "Question: {{query}}\\nProposed answer: {{solver}}\\nIf the proposed answer is right, repeat it; otherwise give the right one. Reply with the number only."
+    prompt: "Question: {{query}}\\nProposed answer: {{solver}}\\nIf the proposed answer is right, repeat it; otherwise give the right one. End with a line 'Answer: <the number>'."
 steps: [solver, checker]
 """
 
