@@ -104,7 +104,9 @@ def ensure_venv(venv: Path) -> dict[str, float]:
     """Create and fill `venv` unless its stamp says it holds exactly these pins.
     Returns seconds per install step (empty when nothing was installed)."""
     stamp = venv / ".real-smoke-installed"
-    wanted = "\n".join([str(ROOT), CMAKE_ARGS, *requirements()]) + "\n"
+    # The project's pyproject too: a new dependency of the project means a reinstall.
+    project = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = "\n".join([str(ROOT), project, CMAKE_ARGS, *requirements()]) + "\n"
     if stamp.exists() and stamp.read_text() == wanted:
         return {}
     times: dict[str, float] = {}
