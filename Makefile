@@ -31,3 +31,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) lit_tests/Output build *.egg-info
+
+# Two real models (llama.cpp on loopback) through compile, run, evaluate and a cached
+# rerun; its own venv (.venv-real, llama-cpp-python built from source). Not part of test.
+.PHONY: real-smoke
+real-smoke:
+	$(PYTHON) scripts/real_smoke.py

@@ -15,6 +15,7 @@ The generic form stays plain MLIR, readable by upstream tools with
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -102,6 +103,9 @@ msg = MsgType()
 
 AttributeT = TypeVar("AttributeT", bound=Attribute)
 
+#: An environment variable name (`api_key_env`); its value is never printed.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 SKIP = "skip"
 """The assignment of an optional agent that does not run."""
 
@@ -185,22 +189,28 @@ class ConfigAttr(KeywordStructAttr):
 
 @irdl_attr_definition
 class ModelAttr(KeywordStructAttr):
-    """A model of the workflow's pool: provider model string, endpoint, prices.
+    """A model of the workflow's pool: provider model string, endpoint, key, prices.
 
     `#flow.model<provider = "hosted_vllm/Qwen/Qwen3-8B", api_base = "...",
-    price_in = 5.0e-08, price_out = 2.0e-07>` (prices in dollars per token).
+    api_key_env = "VLLM_KEY", price_in = 5.0e-08, price_out = 2.0e-07>` (prices
+    in dollars per token). `api_key_env` names the environment variable that
+    holds the key, or is `"none"` for a server that needs none; the key itself
+    is never in the IR.
     """
 
     name = "flow.model"
 
     provider: StringAttr
     api_base: StringAttr | NoneAttr
+    api_key_env: StringAttr | NoneAttr
     price_in: FloatData | NoneAttr
     price_out: FloatData | NoneAttr
 
     def verify(self) -> None:
         if not self.provider.data:
             raise VerifyException("provider model string must not be empty")
+        if isinstance(self.api_key_env, StringAttr) and not _ENV_NAME.fullmatch(self.api_key_env.data):
+            raise VerifyException("api_key_env must name an environment variable (or be \"none\")")
         check_range("price_in", self.price_in)
         check_range("price_out", self.price_out)
 

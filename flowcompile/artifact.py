@@ -36,6 +36,7 @@ class AgentChoice(_Model):
 class PoolModel(_Model):
     litellm: str
     api_base: str | None = None
+    api_key_env: str | None = None
     price_in: float | None = None
     price_out: float | None = None
 
@@ -110,6 +111,7 @@ def from_config_set(module: ModuleOp, name: str | None = None) -> Artifact:
         key: PoolModel(
             litellm=m.get("provider"),  # pyright: ignore[reportArgumentType]
             api_base=m.get("api_base"),  # pyright: ignore[reportArgumentType]
+            api_key_env=m.get("api_key_env"),  # pyright: ignore[reportArgumentType]
             price_in=m.get("price_in"),  # pyright: ignore[reportArgumentType]
             price_out=m.get("price_out"),  # pyright: ignore[reportArgumentType]
         )

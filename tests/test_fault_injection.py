@@ -211,3 +211,23 @@ def test_no_file_written_holds_the_key(case, server) -> None:
     assert any(p.suffix == ".sqlite" for p in written) and any(p.suffix == ".mlir" for p in written)
     for path in written:
         assert CANARY.encode() not in path.read_bytes(), path
+
+
+def test_a_key_named_by_api_key_env_reaches_no_file(case, server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool whose models name their key variable (`api_key_env`): the key, read from a
+    variable without a key-like name, is in no IR, cache or message of a clean run."""
+    srv, _ = server
+    set_faults(srv)
+    secret = "canary-named-variable-0123456789"
+    monkeypatch.setenv("FC_TEST_SERVER_KEY", secret)
+    source = Path(case["dir"]) / "named-key.mlir"
+    text = Path(case["source"]).read_text()
+    text, n = re.subn(r'(#flow\.model<provider = "[^"]*", api_base = "[^"]*")>', r'\1, api_key_env = "FC_TEST_SERVER_KEY">', text)
+    assert n > 0
+    source.write_text(text)
+    rc, err, ir = profile(case, "named-key", "named-key.sqlite", source=source)
+    assert rc == 0, err
+    assert 'api_key_env = "FC_TEST_SERVER_KEY"' in ir and "#flow.profile" in ir
+    assert secret not in err and secret not in ir
+    for path in Path(case["dir"]).rglob("named-key*"):
+        assert secret.encode() not in path.read_bytes(), path

@@ -177,3 +177,31 @@ def test_the_sim_pool_check_names_each_unknown_entry_at_its_line():
     with pytest.raises(SpecError) as error:
         check_pool(spec, locator, "s.yaml", ["qwen3-8b"])
     assert [(p.loc, p.line, p.col) for p in error.value.problems] == [(("models", "big"), 4, 3)]
+
+
+def test_api_key_env_lowers_into_the_pool_and_round_trips() -> None:
+    from xdsl.context import Context
+    from xdsl.parser import Parser
+
+    from flowcompile.dialects.flow import Flow, ModelAttr
+
+    models = {"local": {"litellm": "openai/local", "api_base": "http://127.0.0.1:9/v1", "api_key_env": "none"},
+              "hosted": {"litellm": "openai/gpt-4o-mini", "api_key_env": "MY_OPENAI_KEY"},
+              "plain": {"litellm": "openai/small"}}
+    workflow = lowered(spec_text(models=models))
+    pool = workflow.model_pool()
+    assert [pool[m].get("api_key_env") for m in models] == ["none", "MY_OPENAI_KEY", None]
+    printed = str(pool["hosted"])
+    assert printed == '#flow.model<provider = "openai/gpt-4o-mini", api_key_env = "MY_OPENAI_KEY">'
+    ctx = Context()
+    ctx.load_dialect(Flow)
+    assert Parser(ctx, printed).parse_attribute() == pool["hosted"]
+    with pytest.raises(Exception, match="api_key_env must name an environment variable"):
+        ModelAttr.build(provider="openai/x", api_key_env="sk-proj-0123456789abcdef")
+
+
+def test_a_key_pasted_as_api_key_env_is_refused_without_being_repeated() -> None:
+    key = "sk-proj-AbCdEf0123456789xyz"
+    found = problems(spec_text(models={"m": {"litellm": "openai/m", "api_key_env": key}}))
+    assert found and all(key not in p and "AbCdEf" not in p for p in found), found
+    assert any("api_key_env" in p for p in found), found

@@ -22,7 +22,9 @@ from flowcompile.backends import CallRequest, get_backend
 from flowcompile.backends.litellm_backend import (
     BUDGET_TABLE,
     FALLBACK_RULE,
+    PLACEHOLDER_KEY,
     LiteLLMBackend,
+    MissingKeyError,
     budget_params,
     budget_rule,
     error_kind,
@@ -30,6 +32,7 @@ from flowcompile.backends.litellm_backend import (
     reasoning_tokens,
     scrub,
 )
+from flowcompile.backends.store import key_fields, request_key
 from flowcompile.sim import DEFAULT_WORLD, SimWorld, build_messages, parse_world
 from flowcompile.sim.server import start_server
 
@@ -284,6 +287,66 @@ def test_auth_failure_message_never_contains_the_key(
     assert headers["authorization"] == f"Bearer {secret}"  # the key was really used
     assert result.error == "auth" and not result.retryable
     assert secret not in result.text and "THISISSECRET" not in result.text and "\n" not in result.text
+
+
+OK_REPLY = json.dumps({
+    "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "12"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+}).encode()
+
+
+def test_api_key_env_none_calls_a_local_server_without_any_key_set(
+    litellm_mod: ModuleType, capture: tuple[str, type[_Capture]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, handler = capture
+    monkeypatch.delenv("OPENAI_API_KEY")  # the user set no dummy variable
+    handler.reply_status, handler.reply_body = 200, OK_REPLY
+    request = CallRequest(model="m", provider_model="openai/m", api_base=url + "/v1", api_key_env="none",
+                          messages=MESSAGES)
+    result = asyncio.run(LiteLLMBackend(timeout=10).call(request))
+    assert result.ok and result.text == "12", result.text
+    headers = {k.lower(): v for k, v in handler.bodies[0][2].items()}
+    assert headers["authorization"] == f"Bearer {PLACEHOLDER_KEY}"
+
+
+def test_api_key_env_names_the_variable_the_key_is_read_from(
+    litellm_mod: ModuleType, capture: tuple[str, type[_Capture]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, handler = capture
+    secret = "local-vllm-secret-98765"  # no key-like prefix, in a variable without a key-like name
+    monkeypatch.setenv("MY_SERVER", secret)
+    handler.reply_status = 401
+    handler.reply_body = json.dumps({"error": {"message": f"bad key {secret}", "type": "auth"}}).encode()
+    request = CallRequest(model="m", provider_model="openai/m", api_base=url + "/v1", api_key_env="MY_SERVER",
+                          messages=MESSAGES)
+    assert LiteLLMBackend().kwargs(request)["api_key"] == secret
+    result = asyncio.run(LiteLLMBackend(timeout=10).call(request))
+    headers = {k.lower(): v for k, v in handler.bodies[0][2].items()}
+    assert headers["authorization"] == f"Bearer {secret}"  # not OPENAI_API_KEY's fake key
+    assert result.error == "auth" and secret not in result.text and secret not in result.failure_text()
+
+
+def test_a_missing_key_variable_fails_the_call_without_sending_it(
+    capture: tuple[str, type[_Capture]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, handler = capture
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    request = CallRequest(model="m", provider_model="openai/m", api_base=url + "/v1", api_key_env="NOT_SET_ANYWHERE",
+                          messages=MESSAGES)
+    with pytest.raises(MissingKeyError):
+        LiteLLMBackend().kwargs(request)
+    result = asyncio.run(LiteLLMBackend(timeout=10).call(request))
+    assert result.error == "auth" and not result.retryable and "NOT_SET_ANYWHERE" in result.text
+    assert handler.bodies == []
+    assert "api_key" not in LiteLLMBackend().kwargs(CallRequest(model="m", provider_model="openai/m"))
+
+
+def test_the_key_variable_is_not_part_of_the_cache_key() -> None:
+    plain = CallRequest(model="m", provider_model="openai/m", messages=MESSAGES)
+    named = CallRequest(model="m", provider_model="openai/m", messages=MESSAGES, api_key_env="MY_SERVER")
+    assert "api_key_env" not in key_fields("litellm", named)
+    assert request_key("litellm", plain) == request_key("litellm", named)
 
 
 def test_error_kinds(litellm_mod: ModuleType) -> None:

@@ -56,12 +56,16 @@ class CallRequest:
     ("hosted_vllm/Qwen/Qwen3-8B"), empty when the backend needs none.
     `budget` is the reasoning-token budget, 0 = thinking off. `sample`
     distinguishes repeated samples of the same prompt; `seed` is a sampling
-    seed passed through to the service.
+    seed passed through to the service. `api_key_env` names the environment
+    variable holding the service's key ("none": it needs none; None: the
+    backend's default); the key itself is read only when the call is made.
     """
 
     model: str
     provider_model: str = ""
     api_base: str | None = None
+    #: Not part of the cache key: which variable holds a key does not change the answer.
+    api_key_env: str | None = None
     budget: int = 0
     messages: tuple[Message, ...] = field(default=())
     temperature: float = 0.0

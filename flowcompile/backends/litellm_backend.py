@@ -155,10 +155,15 @@ _BEARER = re.compile(r"(?i)\b(bearer|x-api-key|api[_-]?key)([\"'=:\s]+)[A-Za-z0-
 _SECRET_ENV = re.compile(r"(API_KEY|_TOKEN|_SECRET)$")
 
 
+#: Variables a spec named as `api_key_env`: their values are masked like *_API_KEY's,
+#: whatever they are called.
+_KEY_VARS: set[str] = set()
+
+
 def scrub(text: str, limit: int = 300) -> str:
     """`text` on one line, at most `limit` chars, with API keys and secret env values masked."""
     for name, value in os.environ.items():
-        if _SECRET_ENV.search(name) and len(value) >= 8:
+        if (_SECRET_ENV.search(name) or name in _KEY_VARS) and len(value) >= 8:
             text = text.replace(value, "***")
     text = _SK.sub(lambda m: f"{m.group(1)}-***", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
@@ -256,6 +261,34 @@ def retry_after(exc: BaseException) -> float | None:
     return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
+# -- keys ----------------------------------------------------------------------------
+
+#: `api_key_env: none`: the server needs no key.
+NO_KEY = "none"
+#: Sent for `api_key_env: none`: litellm's OpenAI client refuses to call without some
+#: key, and a local server ignores it. Only ever in this process's call arguments.
+PLACEHOLDER_KEY = "no-key-needed"
+
+
+class MissingKeyError(ValueError):
+    """The variable a model's `api_key_env` names is not set (or empty)."""
+
+
+def api_key(request: CallRequest) -> str | None:
+    """The key to send for `request`: the value of its `api_key_env` variable, a
+    placeholder for `none`, or None (litellm reads the provider's own variable)."""
+    env = request.api_key_env
+    if not env:
+        return None
+    if env == NO_KEY:
+        return PLACEHOLDER_KEY
+    _KEY_VARS.add(env)
+    value = os.environ.get(env, "")
+    if not value:
+        raise MissingKeyError(f"model {request.model!r}: environment variable {env} (its api_key_env) is not set")
+    return value
+
+
 # -- the backend -------------------------------------------------------------------------
 
 _litellm: ModuleType | None = None
@@ -327,6 +360,8 @@ class LiteLLMBackend:
         }
         if request.api_base:
             kwargs["api_base"] = request.api_base
+        if (key := api_key(request)) is not None:
+            kwargs["api_key"] = key
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
         if request.seed:
@@ -337,8 +372,11 @@ class LiteLLMBackend:
         return kwargs
 
     async def call(self, request: CallRequest) -> CallResult:
-        """One completion; transport failures come back as `CallResult.error`."""
-        kwargs = self.kwargs(request)
+        """One completion; transport failures (and a missing key) come back as `CallResult.error`."""
+        try:
+            kwargs = self.kwargs(request)
+        except MissingKeyError as exc:
+            return failure("auth", str(exc))
         litellm = load_litellm()
         start = time.perf_counter()
         try:

@@ -83,6 +83,7 @@ class _Lowering:
             name: ModelAttr.build(
                 provider=m.litellm,
                 api_base=m.api_base,
+                api_key_env=m.api_key_env,
                 price_in=m.price_in,
                 price_out=m.price_out,
             )

@@ -36,6 +36,9 @@ from pydantic import (
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_.$-]*$")]
+#: An environment variable's name, or `none` (no key needed). The pattern rejects
+#: most pasted keys (`sk-...` has a dash), so a key is not stored by mistake.
+KeyEnv = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 
 
 class Strict(BaseModel):
@@ -53,6 +56,13 @@ class ModelSpec(Strict):
         "ignores it and answers by the pool name.",
     )
     api_base: str | None = Field(None, description="The endpoint litellm calls (an OpenAI-compatible server's `/v1` URL).")
+    api_key_env: KeyEnv | None = Field(
+        None,
+        description="The environment variable holding the key (read at call time, never written "
+        "anywhere), or `none`: the server needs no key (a local llama.cpp, vLLM or Ollama server; "
+        "a placeholder is sent). Default: litellm's own variable for the provider "
+        "(`OPENAI_API_KEY`, ...). The key itself never goes in a spec.",
+    )
     price_in: NonNegativeFloat | None = Field(None, description="Dollars per input token, for cost estimates.")
     price_out: NonNegativeFloat | None = Field(None, description="Dollars per output token, for cost estimates.")
 

@@ -199,6 +199,7 @@ def request_for(workflow: WorkflowOp, config: ConfigAttr, messages: tuple[Messag
         model=config.model,
         provider_model=(model.get("provider") if model else None) or config.model,  # pyright: ignore
         api_base=model.get("api_base") if model else None,  # pyright: ignore
+        api_key_env=model.get("api_key_env") if model else None,  # pyright: ignore
         budget=config.budget,
         messages=messages,
         sample=sample,

@@ -268,6 +268,7 @@ class LLMJudge:
             model=model,
             provider_model=(entry.get("provider") if entry else None) or model,
             api_base=entry.get("api_base") if entry else None,
+            api_key_env=entry.get("api_key_env") if entry else None,
         )
         self.backend = backend
 

@@ -220,6 +220,7 @@ class Interpreter:
             fields = {
                 "provider_model": entry.get("provider"),
                 "api_base": entry.get("api_base"),
+                "api_key_env": entry.get("api_key_env"),
                 "price_in": entry.get("price_in"),
                 "price_out": entry.get("price_out"),
             }
