@@ -57,6 +57,10 @@ def agents(*lines: str, steps: str = "[a]") -> str:
 LOOP = "{loop: {as: o, carry: {d: query}, body: [c], until: c, next: {d: c}, max_iters: [1]}}"
 
 SPECS = [
+    spec_case("lone-surrogate-value", agents('a: {role: "\\ud800"}'),
+              "spec.yaml:4:7: error: agents.a.role: not valid Unicode: a lone surrogate \\ud800"),
+    spec_case("lone-surrogate-key", agents('a: {role: s, "\\udc00": 1}'),
+              "error: agents.a.\\udc00: not valid Unicode: a lone surrogate \\udc00"),
     spec_case("duplicate-agent-input", agents("a: {role: solver, inputs: [query, query]}"),
               "spec.yaml:4:37: error: agents.a.inputs[1]: 'query' is already an input of the agent"),
     spec_case("duplicate-workflow-input", HEAD + "inputs: [query, query]\nagents: {a: {role: s}}\nsteps: [a]\n",

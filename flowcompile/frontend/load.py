@@ -41,7 +41,9 @@ class SpecProblem:
     def format(self, file: str) -> str:
         where = f"{file}:{self.line}:{self.col}" if self.line else file
         path = format_loc(self.loc)
-        return f"{where}: error: {path + ': ' if path else ''}{self.message}"
+        text = f"{where}: error: {path + ': ' if path else ''}{self.message}"
+        # a lone surrogate from the file, escaped: a UTF-8 stream cannot write it
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class SpecError(Exception):
@@ -195,6 +197,8 @@ def load_spec_text(text: str, file: str) -> tuple[WorkflowSpec, Locator]:
         raise SpecError(file, [SpecProblem((), "the spec must be a mapping (workflow:, models:, agents:, steps:)", 1, 1)])
     if boolean_keys := _boolean_keys(locator.root, ()):
         raise SpecError(file, boolean_keys)
+    if surrogates := _lone_surrogates(document, locator):
+        raise SpecError(file, surrogates)
     try:
         spec = WorkflowSpec.model_validate(document)
     except ValidationError as e:
@@ -227,6 +231,24 @@ def _boolean_keys(node: Any, loc: Loc) -> list[SpecProblem]:
         for index, item in enumerate(node.value):
             problems += _boolean_keys(item, (*loc, index))
     return problems
+
+
+def _lone_surrogates(document: Any, locator: Locator) -> list[SpecProblem]:
+    """A problem at every string holding a lone UTF-16 surrogate (`"\\ud800"`
+    in a quoted scalar): no UTF-8 file, IR or terminal can hold it."""
+    problems: list[SpecProblem] = []
+    stack: list[tuple[Loc, Any]] = [((), document)]
+    while stack:
+        loc, node = stack.pop()
+        if isinstance(node, dict):
+            stack += [((*loc, str(k)), k) for k in node if isinstance(k, str)]
+            stack += [((*loc, str(k)), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [((*loc, i), v) for i, v in enumerate(node)]
+        elif isinstance(node, str) and (bad := next((c for c in node if "\ud800" <= c <= "\udfff"), None)):
+            line, col = locator.find(loc)
+            problems.append(SpecProblem(loc, f"not valid Unicode: a lone surrogate \\u{ord(bad):04x}", line, col))
+    return sorted(problems, key=lambda p: (p.line or 0, p.col or 0))
 
 
 def _boolean_key_reason(word: str, loc: Loc, value: Any) -> str:
