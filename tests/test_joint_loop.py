@@ -32,6 +32,37 @@ def test_slope_tells_outcomes_that_follow_difficulty_from_those_that_do_not():
         assert np.all(np.diff(ability) > 0)
 
 
+
+def _rate(ability: float, slope: float, difficulty: np.ndarray) -> float:
+    return float(sigmoid(ability - slope * difficulty).mean())
+
+
+def test_a_candidate_measured_on_few_queries_is_pooled_with_candidates_that_measure_alike():
+    """Revisers fixing a wrong draft as often whatever their model: one
+    measured on 20 queries that happened to fix 3 is pulled toward the rest,
+    not ranked last by its own outcomes."""
+    rng = np.random.default_rng(2)
+    difficulty = rng.normal(0.0, 1.5, 256)
+    rows = [rng.binomial(1, 0.4, 256).astype(float) for _ in range(5)]
+    few = np.full(256, np.nan)
+    few[:20] = 0.0
+    few[:3] = 1.0
+    ability, slope = fit_slope([*rows, few], difficulty)
+    pooled = _rate(ability[-1], slope, difficulty)
+    others = [_rate(a, slope, difficulty) for a in ability[:-1]]
+    assert pooled > 0.3 > 3 / 20
+    assert pooled > min(others) - 0.05
+
+
+def test_candidates_that_measure_apart_keep_their_own_rates():
+    rng = np.random.default_rng(3)
+    difficulty = rng.normal(0.0, 1.5, 256)
+    truth = (0.1, 0.3, 0.5, 0.7, 0.9)
+    rows = [rng.binomial(1, p, 256).astype(float) for p in truth]
+    ability, slope = fit_slope(rows, difficulty)
+    for a, p in zip(ability, truth, strict=True):
+        assert abs(_rate(a, slope, difficulty) - p) < 0.07
+
 def test_joint_loop_matches_simulated_runs():
     """Monte Carlo over the loop as the executor runs it, query by query."""
     rng = np.random.default_rng(1)

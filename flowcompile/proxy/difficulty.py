@@ -71,25 +71,47 @@ def _newton(right, weight, ability, difficulty, spread):
 def fit_slope(rows: Sequence[np.ndarray], difficulty: np.ndarray) -> tuple[np.ndarray, float]:
     """(ability per row, shared slope) of `rows[i][q]`, one call's outcome of
     candidate i on query q (NaN: not measured), against known difficulties:
-    right w.p. ``sigmoid(ability_i - slope * difficulty_q)`` (Newton on the
-    penalized log-likelihood; concave, so full steps)."""
+    right w.p. ``sigmoid(ability_i - slope * difficulty_q)``.
+
+    The candidates' abilities share a normal prior whose mean and spread are
+    estimated from the rows (empirical Bayes, as the difficulties' spread in
+    `fit`): where the candidates measure alike, as revisers fixing a wrong
+    draft often do, a candidate measured on few queries is pulled toward the
+    others rather than ranked by its own few outcomes; where they differ
+    widely, the prior is weak."""
     rates = np.array(rows, dtype=float)
     weight = (~np.isnan(rates)).astype(float)
     right = np.nan_to_num(rates)
     n = len(rates)
     params = np.zeros(n + 1)
-    prior = np.array([ABILITY_PRIOR**-2] * n + [SLOPE_PRIOR**-2])
+    centre, spread = 0.0, ABILITY_PRIOR
+    for _ in range(SPREAD_ROUNDS):
+        params, information = _slope_newton(right, weight, difficulty, params, centre, spread)
+        ability = params[:n]
+        centre = float(np.average(ability, weights=information + spread**-2))
+        spread = float(np.sqrt(np.mean((ability - centre) ** 2 + 1.0 / (information + spread**-2))))
+    params, _ = _slope_newton(right, weight, difficulty, params, centre, spread)
+    return params[:n], float(params[n])
+
+
+def _slope_newton(right, weight, difficulty, params, centre: float, spread: float):
+    """Newton steps on the penalized log-likelihood of `fit_slope` (concave,
+    so full steps); also each ability's Fisher information."""
+    n = len(right)
+    prior = np.array([spread**-2] * n + [SLOPE_PRIOR**-2])
+    mean = np.append(np.full(n, centre), 0.0)
     for _ in range(NEWTON_STEPS):
         ability, slope = params[:n], params[n]
         p = _sigmoid(ability[:, None] - slope * difficulty[None, :])
         residual, curvature = right - weight * p, weight * p * (1.0 - p)
-        gradient = np.append(residual.sum(1), -(residual * difficulty).sum()) - prior * params
+        gradient = np.append(residual.sum(1), -(residual * difficulty).sum()) - prior * (params - mean)
         hessian = np.zeros((n + 1, n + 1))
         hessian[np.arange(n), np.arange(n)] = curvature.sum(1)
         hessian[:n, n] = hessian[n, :n] = -(curvature * difficulty).sum(1)
         hessian[n, n] = (curvature * difficulty**2).sum()
         params = params + np.linalg.solve(hessian + np.diag(prior), gradient)
-    return params[:n], float(params[n])
+    p = _sigmoid(params[:n, None] - params[n] * difficulty[None, :])
+    return params, (weight * p * (1.0 - p)).sum(1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
