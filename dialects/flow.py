@@ -1108,7 +1108,7 @@ class LoopOp(_StructureOp):
     body = region_def("single_block")
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
-        int_arrays=frozenset({"max_iters"}), floats=frozenset({"pass_rate", "iters"})
+        int_arrays=frozenset({"max_iters", "revised", "fixed"}), floats=frozenset({"pass_rate", "iters"})
     )
     KNOB: ClassVar[str | None] = "max_iters"
 
@@ -1131,6 +1131,15 @@ class LoopOp(_StructureOp):
     @property
     def max_iter_values(self) -> list[int]:
         return int_values(self.max_iters)
+
+    @property
+    def revision_rounds(self) -> tuple[list[int], list[int]] | None:
+        """(revised, fixed) per round, as `profile` measured them on the
+        reference run: wrong drafts revised in round k, and of them fixed."""
+        revised, fixed = self.attributes.get("revised"), self.attributes.get("fixed")
+        if not isinstance(revised, DenseArrayBase) or not isinstance(fixed, DenseArrayBase):
+            return None
+        return int_values(revised), int_values(fixed)
 
     def verify_(self) -> None:
         if not self.init:
@@ -1156,6 +1165,27 @@ class LoopOp(_StructureOp):
                 if not isinstance(value, FloatAttr):
                     raise VerifyException(f"{name} must be a float")
                 check_range(name, value.value.data, 0.0, float(high))
+        self._verify_revision_rounds()
+
+    def _verify_revision_rounds(self) -> None:
+        present = [name for name in ("revised", "fixed") if name in self.attributes]
+        if not present:
+            return
+        if len(present) == 1:
+            raise VerifyException(f"'{present[0]}' needs its partner: 'revised' and 'fixed' go together")
+        for name in present:
+            if not isinstance(self.attributes[name], DenseArrayBase):
+                raise VerifyException(f"{name} must be an array of integers")
+        rounds = self.revision_rounds
+        assert rounds is not None
+        revised, fixed = rounds
+        if len(revised) != len(fixed) or len(revised) > max(self.max_iter_values):
+            raise VerifyException(
+                f"'revised' and 'fixed' give one count per round, at most {max(self.max_iter_values)}"
+            )
+        for round_, (r, k) in enumerate(zip(revised, fixed), start=1):
+            if not 0 <= k <= r:
+                raise VerifyException(f"round {round_}: fixed {k} of {r} revised; need 0 <= fixed <= revised")
 
     def print(self, printer: Printer) -> None:
         self._print_name(printer)

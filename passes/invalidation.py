@@ -54,6 +54,8 @@ AGENT_WRONG_AGREE_N = Derived("wrong_agree_n", (AgentOp,), ("profile",))
 PROBS = Derived("probs", (SwitchOp,), ("profile",))
 ITERS = Derived("iters", (LoopOp,), ("profile",))
 PASS_RATE = Derived("pass_rate", (LoopOp,), ("profile",))
+REVISED = Derived("revised", (LoopOp,), ("profile",))
+FIXED = Derived("fixed", (LoopOp,), ("profile",))
 PROFILED = Derived("profiled", (WorkflowOp,), ("profile",))
 FAILED = Derived("failed", (AgentOp,), ("profile",))
 """The candidates whose calls failed: no profile, left out of the search."""
@@ -70,7 +72,7 @@ VOTE_WRONG_AGREE = Derived(
 ESTIMATE = Derived("estimate", (), (), (PROFILES,))
 """A single `#flow.estimate`, which no pass writes any more; older IR may hold one."""
 
-PROXY_MODEL = (ESTIMATES, PROXY, PROBS, VOTE_WRONG_AGREE)
+PROXY_MODEL = (ESTIMATES, PROXY, PROBS, VOTE_WRONG_AGREE, REVISED, FIXED)
 """What the proxy model reads (`passes.proxy_model.build_model`)."""
 
 # The search and its validation.
@@ -91,6 +93,8 @@ TABLE: tuple[Derived, ...] = (
     PROBS,
     ITERS,
     PASS_RATE,
+    REVISED,
+    FIXED,
     PROFILED,
     FAILED,
     ESTIMATES,

@@ -26,7 +26,9 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
   agree, and over how many pairs (from the candidate calls, no extra call);
 * `probs = [...]` on every switch (how often the reference run took each case);
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
-  every loop.
+  every loop; judged by the reference answers, also `revised` and `fixed`:
+  per round, the wrong drafts the reference run revised and how many of
+  those revisions it got right (what `proxy.model.round_decay` composes).
 A call that fails after retries is never a measurement
 (`flowcompile.profiling.failures`): a candidate more than `max-failures` of
 whose calls failed gets no profile, `failed = {"model@budget" = "why"}` on its
@@ -56,7 +58,7 @@ from xdsl.ir import Attribute
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
-from flowcompile.dialects.syntax import float_array
+from flowcompile.dialects.syntax import float_array, int_array
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
@@ -217,6 +219,12 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
         if stats is not None:
             loop.attributes["iters"] = FloatAttr(_round(stats[0]), f64)
             loop.attributes["pass_rate"] = FloatAttr(_round(stats[1]), f64)
+        rounds = measured.loop_rounds.get(str(loop.region_name or index))
+        for name, counts in zip(("revised", "fixed"), rounds or (None, None), strict=True):
+            if counts is None:
+                loop.attributes.pop(name, None)
+            else:
+                loop.attributes[name] = int_array(counts)
 
 
 def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -> set[tuple[str, str]]:

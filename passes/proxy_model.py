@@ -228,6 +228,7 @@ class _Builder:
             verdict,
             self.node(until.operands[1]),
             pm.Var(op.knob_key, tuple(op.max_iter_values)),
+            decay=pm.round_decay(*op.revision_rounds) if op.revision_rounds else (),
         )
 
 

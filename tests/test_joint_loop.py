@@ -107,6 +107,8 @@ def test_a_judge_lenient_on_hard_queries_costs_what_the_marginal_rule_misses():
 def test_search_is_exact_for_the_joint_loop(seed):
     root = refine_loop_model(np.random.default_rng(seed))
     assert root.joint
+    if seed % 2:  # later rounds fix fewer wrong drafts
+        root.decay = (1.0, 0.6, 0.1)
     found = sorted((round(p.estimate.acc, 9), round(p.estimate.t, 9)) for p in frontier(root))
     truth = sorted((round(p.estimate.acc, 9), round(p.estimate.t, 9)) for p in brute_force(root))
     assert found == truth
@@ -163,3 +165,27 @@ def test_compose_names_the_per_query_rule_and_the_search_reads_it():
     assert not next(n for n in pm.walk(root) if isinstance(n, pm.Loop)).joint
     marginal = {tuple(sorted(p.assignment.items())): p.estimate.acc for p in frontier(root)}
     assert joint != marginal
+
+
+def test_the_loop_reads_its_measured_rounds_and_a_dead_round_adds_no_accuracy():
+    """Profiled by the reference answers, the loop carries its per-round
+    counts, and the proxy composes them: where a third round fixes nothing,
+    three rounds estimate no more accuracy than two, only more latency."""
+    from flowcompile.dialects.flow import LoopOp
+    from flowcompile.dialects.syntax import int_array
+
+    module = import_spec(EXAMPLES / "refine.yaml")
+    run_passes(module, "profile{samples=32 max-samples=0 cache=none},compose")
+    wf = the_workflow(module)
+    loop_op = next(op for op in wf.walk() if isinstance(op, LoopOp))
+    assert loop_op.revision_rounds is not None
+    loop_op.attributes["revised"], loop_op.attributes["fixed"] = int_array([20, 10, 20]), int_array([5, 3, 0])
+    root = build_model(wf)
+    loop = next(n for n in pm.walk(root) if isinstance(n, pm.Loop))
+    assert loop.decay[2] < 0.1
+    base = {v.key: 0 for v in pm.all_vars(root)}
+    two, three = (pm.evaluate(root, {**base, loop.max_iters.key: loop.max_iters.labels.index(k)}) for k in (2, 3))
+    assert three.acc == pytest.approx(two.acc, abs=0.01)
+    assert three.t > two.t
+    loop.decay = ()
+    assert pm.evaluate(root, {**base, loop.max_iters.key: loop.max_iters.labels.index(3)}).acc > three.acc

@@ -20,6 +20,7 @@ from flowcompile.proxy.model import (
     parallel_time,
     proposal_acc,
     refine_loop,
+    round_decay,
 )
 from flowcompile.proxy.rules import (
     aggregate_acc,
@@ -317,10 +318,11 @@ def test_switch_matches_enumeration(seed, b):
 # ---------------------------------------------------------------- loop
 
 
-def enumerate_refine(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n):
+def enumerate_refine(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n, decay=()):
     """The refine loop by enumerating every path of the draft's correctness:
     each round the verdict approves (the loop ends with that draft) or rejects
-    (the draft is revised); after n rejections the last revision is returned."""
+    (the draft is revised, a wrong one fixed w.p. rho0 times that round's
+    decay); after n rejections the last revision is returned."""
     acc = lat = 0.0
     stack = [(q0, True, 0), (1 - q0, False, 0)]  # (probability, correct?, round)
     while stack:
@@ -332,7 +334,7 @@ def enumerate_refine(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n):
         acc += p * approve * correct
         rejected = p * (1 - approve)
         lat += rejected * t_revise
-        fix = rho1 if correct else rho0
+        fix = rho1 if correct else rho0 * (decay[k] if k < len(decay) else 1.0)
         if k == n - 1:
             acc += rejected * fix
             continue
@@ -348,6 +350,27 @@ def test_refine_loop_matches_enumeration(q0, rho1, rho0, tpr, fpr, t_check, t_re
     assert got_acc == pytest.approx(acc, abs=1e-12)
     assert got_lat == pytest.approx(lat, rel=1e-9, abs=1e-12)
     assert got_lat == pytest.approx(checks * t_check + revisions * t_revise, rel=1e-9, abs=1e-12)
+
+
+@settings(deadline=None, max_examples=60)
+@given(probs, probs, probs, probs, probs, st.integers(1, 4), st.lists(probs, max_size=4))
+def test_refine_loop_with_round_decay_matches_enumeration(q0, rho1, rho0, tpr, fpr, n, decay):
+    acc, lat = enumerate_refine(q0, rho1, rho0, tpr, fpr, 1.0, 2.0, n, decay)
+    got_acc, got_lat, _, _ = refine_loop(q0, rho1, rho0, tpr, fpr, 1.0, 2.0, n, decay)
+    assert got_acc == pytest.approx(acc, abs=1e-12)
+    assert got_lat == pytest.approx(lat, rel=1e-9, abs=1e-12)
+
+
+def test_round_decay_reads_a_round_that_fixes_nothing():
+    """What the reference runs of the refine example show: a third round of
+    revision fixes none of the drafts that survived two (a deterministic
+    reviser asked again the same thing answers the same)."""
+    decay = round_decay([49, 27, 18], [13, 9, 0])
+    assert decay[0] == 1.0
+    assert decay[1] == 1.0  # measured above round 1's: noise, never easier
+    assert decay[2] < 0.15
+    assert round_decay([], []) == ()
+    assert round_decay([0, 3], [0, 1]) == ()  # no first round to compare with
 
 
 # ---------------------------------------------------------------- monotonicity

@@ -134,6 +134,9 @@ class Measurements:
     switch_probs: dict[str, list[float]] = field(default_factory=dict)
     loop_stats: dict[str, tuple[float, float]] = field(default_factory=dict)
     """loop name -> (mean iterations, pass rate)"""
+    loop_rounds: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
+    """loop name -> per revision round, (wrong drafts revised, of them fixed)
+    in the reference runs; measured when the reference answers are ground truth."""
     queries: int = 0
     accepted: int = 0
     reference_calls: int = 0
@@ -363,6 +366,8 @@ async def profile_workflow(
     agents = list(workflow.agents)
     kinds = {a.agent_name: output_kind(a) for a in agents}
     golds = [answer_key(q.reference) for q in queries]
+    if by_answers:
+        out.loop_rounds = revision_rounds(workflow, [(runs[i], golds[i]) for i in good])
     if by_answers:
         kinds = judged_kinds(kinds, runs, accepted, golds)
     judged = {name for name, kind in kinds.items() if by_answers and kind in ("answer", "verdict")}
@@ -861,6 +866,48 @@ def _structure_stats(workflow: WorkflowOp, runs: Sequence[RunResult], out: Measu
                 float(np.mean([n for n, _ in seen])),
                 float(np.mean([approved for _, approved in seen])),
             )
+
+
+def revision_rounds(
+    workflow: WorkflowOp, runs: Sequence[tuple[RunResult, str]]
+) -> dict[str, tuple[list[int], list[int]]]:
+    """Per loop whose first draft and revision are agents' outputs, per round
+    k: how many wrong drafts the reference runs revised in round k and how
+    many of those revisions gave the reference answer (`runs`: each run with
+    its query's answer key). What `round_decay` composes."""
+    found: dict[str, tuple[list[int], list[int]]] = {}
+    loops = [op for op in workflow.walk() if isinstance(op, LoopOp)]
+    for index, loop in enumerate(loops):
+        until = loop.body.block.last_op
+        drafter, reviser = (_agent_of(v) for v in (loop.init[0], until.operands[1] if until else None))
+        if drafter is None or reviser is None or len(loop.init) != 1:
+            continue
+        revised = [0] * max(loop.max_iter_values)
+        fixed = [0] * len(revised)
+        for run, gold in runs:
+            draft_right: bool | None = None
+            for call in run.calls:
+                if call.replica:
+                    continue
+                right = answer_key(call.result.text) == gold
+                if call.agent == drafter and call.iteration == 0:
+                    draft_right = right
+                elif call.agent == reviser and 1 <= call.iteration <= len(revised) and draft_right is not None:
+                    if not draft_right:
+                        revised[call.iteration - 1] += 1
+                        fixed[call.iteration - 1] += right
+                    draft_right = right
+        while revised and not revised[-1]:
+            revised.pop()
+            fixed.pop()
+        if revised:
+            found[str(loop.region_name or index)] = (revised, fixed)
+    return found
+
+
+def _agent_of(value: SSAValue | None) -> str | None:
+    owner = value.owner if value is not None else None
+    return owner.agent_name if isinstance(owner, AgentOp) else None
 
 
 def estimate_calls(workflow: WorkflowOp, queries: int) -> tuple[int, int]:

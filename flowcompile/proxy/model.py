@@ -48,7 +48,10 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
 * switch: `acc = acc_route * sum(w_i * acc_i)`, `t = sum(w_i * max(t_route, t_i))`;
   every agent inside a case waits for the route (its gate).
 * refine loop: a Markov chain over the carried draft's correctness; see
-  `refine_loop`. Per profiling query (`joint_refine_loop`) when the first
+  `refine_loop`. The chance that round k fixes a wrong draft is the
+  reviser's, scaled by how the reference run's round k fixed wrong drafts
+  against its first round (`round_decay`): a draft that survived revision is
+  harder, and a deterministic reviser asked the same again answers the same. Per profiling query (`joint_refine_loop`) when the first
   draft comes from a leaf agent measured query by query and the verdict and
   the reviser were measured per query from right and wrong drafts
   (`rec_hits`): a critic lenient on the hard queries, where drafts are
@@ -322,6 +325,9 @@ class Loop(Node):
     """Composed query by query: the profiling queries' weights (None: equal)."""
     per_query: bool = True
     """Whether its rule may compose query by query (see `Agent.per_query`)."""
+    decay: tuple[float, ...] = ()
+    """Per revision round, its chance of fixing a wrong draft against the
+    first round's (`round_decay`); () where not measured: every round alike."""
 
     def children(self) -> Sequence[Node]:
         return (self.init,)
@@ -384,15 +390,17 @@ def verdict_rates(p: float, reject: float | None = None) -> tuple[float, float]:
     return p, min(1.0 - reject, p)
 
 
-def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int):
+def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, decay: Sequence[float] = ()):
     """Accuracy and expected latency of a bounded refine loop (broadcasting).
 
     Each iteration the verdict judges the carried draft: approve a correct one
     w.p. `tpr`, a wrong one w.p. `fpr`, and the loop ends with that draft.
     Otherwise the draft is revised (costing `t_revise` more), correct w.p.
     `rho1` from a correct draft and `rho0` from a wrong one. After `n`
-    rejections the loop ends with the last revision. Returns (acc, expected
-    latency, expected checks, expected revisions).
+    rejections the loop ends with the last revision. The k-th revision of a
+    wrong draft is right w.p. `rho0 * decay[k-1]` (1 past the end): a draft
+    that survived earlier revisions is harder to fix (`round_decay`). Returns
+    (acc, expected latency, expected checks, expected revisions).
     """
     correct = np.asarray(q0, dtype=float)
     wrong = 1.0 - correct
@@ -410,20 +418,49 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int):
         rejected = rejected_correct + rejected_wrong
         lat = lat + rejected * t_revise
         revisions = revisions + rejected
-        correct = rejected_correct * rho1 + rejected_wrong * rho0
+        fix = rho0 * decay[step] if step < len(decay) else rho0
+        correct = rejected_correct * rho1 + rejected_wrong * fix
         wrong = rejected - correct
         if step == n - 1:
             acc = acc + correct
     return acc, lat, checks, revisions
 
 
-def joint_refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, weights: np.ndarray | None = None):
+def joint_refine_loop(
+    q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, weights: np.ndarray | None = None,
+    decay: Sequence[float] = (),
+):
     """`refine_loop` query by query: its probabilities per profiling query on
     the last axis (the draft's, the verdict's and the reviser's chances there:
     a judge lenient on hard queries ends the loop on the drafts that are
     wrong there), then the (`weights`-) mean of each result over the
     queries. Broadcasts over the leading axes."""
-    return tuple(_query_mean(x, weights) for x in refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n))
+    return tuple(
+        _query_mean(x, weights) for x in refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n, decay)
+    )
+
+
+ROUND_PRIOR = 2.0
+"""Pseudo-revisions of the prior that pulls each round's fix rate toward the
+pooled one (`round_decay`)."""
+
+
+def round_decay(revised: Sequence[int], fixed: Sequence[int]) -> tuple[float, ...]:
+    """Per revision round k, how the chance of fixing a wrong draft compares
+    with the first round's: `fixed[k] / revised[k]` (the reference run's wrong
+    drafts revised in round k, and of them fixed), each shrunk toward the
+    pooled rate by ROUND_PRIOR pseudo-revisions, over round 1's. At most 1: a
+    draft that survived a revision is never easier to fix, which keeps the
+    loop's rule monotone; a deterministic agent asked again the same thing
+    answers the same, so repeated rounds may fix nothing."""
+    total = sum(revised)
+    if not total or not revised[0]:
+        return ()
+    pooled = sum(fixed) / total
+    rates = [(k + ROUND_PRIOR * pooled) / (r + ROUND_PRIOR) for r, k in zip(revised, fixed, strict=True)]
+    if rates[0] <= 0.0:
+        return ()
+    return tuple(min(1.0, rate / rates[0]) for rate in rates)
 
 
 def proposal_acc(
@@ -751,12 +788,12 @@ def _eval_loop(node: Loop, assign: Assignment, sup, ev, carried) -> Estimate:
     if node.joint:
         q0 = node.init.hits[assign[node.init.var.key]]  # pyright: ignore[reportAttributeAccessIssue]
         acc, lat, checks, revisions = joint_refine_loop(
-            q0, *node.query_rates(assign), verdict.t, t_revise, n, node.query_weights  # pyright: ignore
+            q0, *node.query_rates(assign), verdict.t, t_revise, n, node.query_weights, node.decay  # pyright: ignore
         )
     else:
         tpr, fpr = node.verdict.judge_rates(assign[node.verdict.var.key])
         acc, lat, checks, revisions = refine_loop(
-            init.acc, next1.acc, next0.acc, tpr, fpr, verdict.t, t_revise, n  # pyright: ignore
+            init.acc, next1.acc, next0.acc, tpr, fpr, verdict.t, t_revise, n, node.decay  # pyright: ignore
         )
     revise_cost = max(next1.cost - verdict.cost, 0.0)
     cost = init.cost + float(checks) * verdict.cost + float(revisions) * revise_cost

@@ -684,11 +684,11 @@ class _Search:
             n = node.max_iters.labels[choice]
             if node.joint:
                 acc, lat, _, _ = joint_refine_loop(
-                    q0, rho1, rho0, tpr, fpr, t_check, t_revise, n, node.query_weights  # pyright: ignore
+                    q0, rho1, rho0, tpr, fpr, t_check, t_revise, n, node.query_weights, node.decay  # pyright: ignore
                 )
             else:
                 acc, lat, _, _ = refine_loop(
-                    init.acc[:, None], rho1, rho0, tpr, fpr, t_check, t_revise, n  # pyright: ignore
+                    init.acc[:, None], rho1, rho0, tpr, fpr, t_check, t_revise, n, node.decay  # pyright: ignore
                 )
             accs.append(acc.ravel())
             lats.append((init.t[:, None] + lat).ravel())

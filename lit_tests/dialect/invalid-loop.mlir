@@ -134,3 +134,33 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   }
   flow.return %0
 }
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{round 2: fixed 3 of 2 revised; need 0 <= fixed <= revised}}
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2], revised = [4, 2], fixed = [1, 3]} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{'revised' and 'fixed' give one count per round, at most 2}}
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2], revised = [4, 2, 1], fixed = [1, 0, 0]} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{'fixed' needs its partner: 'revised' and 'fixed' go together}}
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [2], fixed = [1]} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
