@@ -1,4 +1,4 @@
-"""`run` and `evaluate` take `--concurrency`, `--timeout` and `--retries`
+"""`run`, `evaluate` and `serve` take `--concurrency`, `--timeout` and `--retries`
 as the `profile` pass does: its ranges, checked with the option's name before
 any input is read, and passed on to the backend and the runtime."""
 
@@ -18,7 +18,7 @@ from flowcompile.passes.registry import option_bound
 from flowcompile.tools.cli import cli, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("run", "evaluate")
+COMMANDS = ("run", "evaluate", "serve")
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ run       execute a compiled workflow under one chosen point
 evaluate  measure chosen points end to end on held-out queries: estimate vs measured
 report    the frontier table and the Pareto plot (PNG)
 select    pick a point of a JSON artifact by preset, latency budget, accuracy target or weight
+serve     a compiled workflow behind an OpenAI-compatible endpoint, a point chosen per request
 serve-sim the SIMULATED world as an OpenAI-compatible server on loopback
 sim-dataset  a profiling dataset of simulated queries
 """
@@ -561,6 +562,44 @@ def sim_dataset(count, seed, world, out):
     except OSError as e:
         fail(f"cannot write: {e.strerror or e}", out)
     _say(f"wrote {count} simulated queries to {out}")
+
+
+@cli.command()
+@click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="loopback only unless --allow-remote")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: a free port")
+@click.option("--preset", help="the point of a request that names none (default: the most accurate)")
+@backend_options
+@call_options
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--allow-remote", is_flag=True, help="allow binding a non-loopback address")
+def serve(compiled, host, port, preset, backend, world, trace, concurrency, timeout, retries, seed, allow_remote):
+    """Serve COMPILED (a .compiled.mlir) as an OpenAI-compatible /v1/chat/completions,
+    the point chosen per request (X-FlowCompile-Preset, -Point, -Max-Latency, -Min-Acc, -Weight headers,
+    or a "flowcompile" body field); one log line per request on stderr."""
+    from flowcompile.selection import SelectionError, Selector
+    from flowcompile.serve import make_server, served_workflow
+
+    _module, workflow, points = _compiled(compiled)
+    try:
+        served = served_workflow(workflow, points, Selector(preset=preset))
+    except SelectionError as e:
+        fail(str(e))
+    calls = _backend(backend, world, trace, timeout, retries)
+    try:
+        server = make_server(served, calls, host=host, port=port, concurrency=concurrency, seed=seed,
+                             allow_remote=allow_remote, log=_say)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    bound_host, bound_port = server.server_address[:2]
+    _say(f"serving @{workflow.sym_name.data} ({len(points)} points, {backend} backend) at "
+         f"http://{bound_host}:{bound_port}/v1 (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @cli.command("serve-sim")
