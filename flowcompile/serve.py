@@ -28,19 +28,21 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from flowcompile.backends.base import Backend
-from flowcompile.dialects.flow import WorkflowOp
+from flowcompile.dialects.flow import PointAttr, WorkflowOp
 from flowcompile.profiling.dataset import Query
 from flowcompile.runtime import RunResult, run_workflow
 from flowcompile.selection import Preference, SelectionError, Selector, select
 
 MAX_BODY = 1 << 20
 """Bytes a request body may have."""
+IDLE_S = 300.0
+"""Seconds a connection may send nothing (between requests, or within one) before it is closed."""
 HEADER_PREFIX = "x-flowcompile-"
 SELECTOR_FIELDS: Mapping[str, type] = {
     "point": int, "preset": str, "max_latency": float, "min_acc": float, "weight": float,
@@ -105,6 +107,8 @@ class _Runner:
 
 
 class ServeHTTPServer(ThreadingHTTPServer):
+    """A thread per connection; the runs themselves on the `_Runner`'s loop."""
+
     daemon_threads = True
     request_queue_size = 512  # a burst of clients connecting at once is not refused
 
@@ -187,6 +191,7 @@ def request_text(body: Mapping[str, Any]) -> str:
 class _Handler(BaseHTTPRequestHandler):
     server: ServeHTTPServer
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
+    timeout = IDLE_S  # a connection silent this long is closed, so idle clients do not hold threads
 
     def do_POST(self) -> None:
         self._answer(self._post)
@@ -360,7 +365,7 @@ def make_server(
         raise
 
 
-def served_workflow(workflow: WorkflowOp, points: list[Any], default: Selector = Selector()) -> Served:
+def served_workflow(workflow: WorkflowOp, points: Sequence[PointAttr], default: Selector = Selector()) -> Served:
     """What `make_server` serves of a compiled workflow and its config set's points;
     SelectionError when `default` picks no point."""
     from flowcompile.artifact import workflow_presets
