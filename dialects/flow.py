@@ -451,16 +451,39 @@ def _terminator_operands(region: Region, kind: type[Operation]) -> Sequence[SSAV
     return last.operands
 
 
+PRESET_RANGES: Mapping[str, tuple[float, float]] = {
+    "max_latency": (0.0, float("inf")),
+    "min_acc": (0.0, 1.0),
+    "weight": (0.0, 1.0),
+}
+"""The fields a workflow preset may give and their ranges (flowcompile.selection.Preference)."""
+
+
+def _verify_preset(name: str, fields: Attribute) -> None:
+    if not isinstance(fields, DictionaryAttr) or not fields.data:
+        raise VerifyException(f"preset '{name}' must be a non-empty dictionary of {', '.join(PRESET_RANGES)}")
+    for key, value in fields.data.items():
+        if key not in PRESET_RANGES:
+            raise VerifyException(f"preset '{name}': unknown field '{key}' (fields: {', '.join(PRESET_RANGES)})")
+        low, high = PRESET_RANGES[key]
+        if not isinstance(value, FloatAttr) or not low <= value.value.data <= high:
+            shown = f"in [{low:g}, {high:g}]" if high < float("inf") else f">= {low:g}"
+            raise VerifyException(f"preset '{name}': {key} must be a float {shown}")
+
+
 @irdl_op_definition
 class WorkflowOp(IRDLOperation):
     """A workflow: a symbol with one region from its inputs to its outputs.
 
     ```mlir
-    flow.workflow @chain(%q: !flow.msg) -> !flow.msg attributes {pool = {...}} {
+    flow.workflow @chain(%q: !flow.msg) -> !flow.msg attributes {pool = {...}, presets = {cheap = {max_latency = 5.0}}} {
       %0 = flow.agent @solver(%q) {role = "solver", models = ["m"], budgets = [0]}
       flow.return %0
     }
     ```
+
+    `presets` names selections of a compiled point (`run --preset cheap`), each a
+    dictionary of `max_latency`, `min_acc` and `weight` (see flowcompile.selection).
     """
 
     name = "flow.workflow"
@@ -468,6 +491,7 @@ class WorkflowOp(IRDLOperation):
     sym_name = prop_def(SymbolNameConstraint())
     function_type = prop_def(FunctionType)
     pool = opt_prop_def(DictionaryAttr)
+    presets = opt_prop_def(DictionaryAttr)
     body = region_def("single_block")
 
     traits = traits_def(SymbolOpInterface())
@@ -479,6 +503,7 @@ class WorkflowOp(IRDLOperation):
         num_outputs: int,
         body: Region,
         pool: Mapping[str, ModelAttr] | None = None,
+        presets: Mapping[str, Mapping[str, float]] | None = None,
     ):
         props: dict[str, Attribute] = {
             "sym_name": StringAttr(name),
@@ -488,6 +513,11 @@ class WorkflowOp(IRDLOperation):
         }
         if pool is not None:
             props["pool"] = DictionaryAttr(dict(pool))
+        if presets:
+            props["presets"] = DictionaryAttr({
+                preset: DictionaryAttr({k: FloatAttr(v, 64) for k, v in fields.items()})
+                for preset, fields in presets.items()
+            })
         super().__init__(properties=props, regions=[body])
 
     @property
@@ -498,6 +528,14 @@ class WorkflowOp(IRDLOperation):
 
     def model_pool(self) -> Mapping[str, ModelAttr]:
         return self.pool.data if self.pool else {}  # pyright: ignore[reportReturnType]
+
+    def preset_fields(self) -> dict[str, dict[str, float]]:
+        """The presets, by name: the fields each gives (verified: floats in range)."""
+        presets = self.presets.data if self.presets else {}
+        return {
+            name: {k: v.value.data for k, v in fields.data.items()}  # pyright: ignore
+            for name, fields in presets.items()
+        }
 
     def verify_(self) -> None:
         ftype = self.function_type
@@ -513,6 +551,8 @@ class WorkflowOp(IRDLOperation):
         for name, model in self.model_pool().items():
             if not isinstance(model, ModelAttr):
                 raise VerifyException(f"pool entry '{name}' must be a #flow.model")
+        for name, fields in (self.presets.data if self.presets else {}).items():
+            _verify_preset(name, fields)
         seen: set[str] = set()
         for op in self.walk():
             if isinstance(op, AgentOp):

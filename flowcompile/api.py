@@ -7,6 +7,7 @@ from flowcompile import api
 workflow = api.load_yaml("examples/chain.yaml")      # or parse_yaml(text), load_ir(path)
 compiled = api.compile(workflow, api.CompileOptions(samples=24, cache="out/c.sqlite"))
 point = api.select(compiled, max_latency=10)         # the most accurate point within 10 s
+fast = api.select(compiled, preset="fast")           # or "balanced", "accurate", the spec's own
 results = api.run(compiled, point, "What is 17 * 23?")
 evaluation = api.evaluate(compiled, which="ends", samples=60)
 ```
@@ -23,7 +24,7 @@ naming the file.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # the heavy modules load when a function needs them
     from flowcompile.frontend.spec import WorkflowSpec
     from flowcompile.profiling.dataset import Query
     from flowcompile.runtime import RunResult
+    from flowcompile.selection import Preference
 
 __all__ = [
     "CompileOptions",
@@ -89,6 +91,13 @@ class Workflow:
     def compiled(self) -> bool:
         """Whether the module holds a config set for the workflow."""
         return self._config_points() is not None
+
+    @property
+    def presets(self) -> dict[str, Preference]:
+        """The workflow's own presets (`presets:` in its spec), by name."""
+        from flowcompile.artifact import workflow_presets
+
+        return workflow_presets(self.op)
 
     @property
     def points(self) -> list[Point]:
@@ -300,54 +309,91 @@ def compile(
 def select_index(
     points: Sequence[PointAttr],
     *,
+    presets: Mapping[str, Preference] | None = None,
+    point: int | None = None,
+    preset: str | None = None,
     max_latency: float | None = None,
     min_acc: float | None = None,
     weight: float | None = None,
 ) -> int:
-    """The index of the point `flowcompile run` picks: `artifact.select`'s rules
-    (most accurate within `max_latency`; fastest reaching `min_acc`; best
-    `weight`-ed score), and with no selector the most accurate point."""
-    from flowcompile.artifact import ArtifactError
-    from flowcompile.artifact import Point as APoint
-    from flowcompile.artifact import select as pick
+    """The index of the point `flowcompile run` picks among `points`, by
+    `flowcompile.selection`'s rules: a point index, a preset (built in, or of
+    `presets`), the most accurate within `max_latency`, the fastest reaching
+    `min_acc`, the best `weight`-ed score; with no selector the most accurate."""
+    from flowcompile.selection import SelectionError, Selector
+    from flowcompile.selection import select as pick
 
-    proxies = [APoint(index=i, acc=p.get("acc"), lat=p.get("lat"), assign={}) for i, p in enumerate(points)]
-    if max_latency is None and min_acc is None and weight is None:
-        weight = 1.0  # the most accurate point, never silently the slowest
+    estimates = [(p.get("acc"), p.get("lat")) for p in points]
     try:
-        return pick(proxies, max_latency=max_latency, min_acc=min_acc, weight=weight).index
-    except ArtifactError as e:
+        return pick(estimates, Selector(point, preset, max_latency, min_acc, weight), presets)  # pyright: ignore
+    except SelectionError as e:
         raise FlowCompileError(f"error: {e}") from None
 
 
 def select(
     workflow: Workflow,
     *,
+    point: int | None = None,
+    preset: str | None = None,
     max_latency: float | None = None,
     min_acc: float | None = None,
     weight: float | None = None,
 ) -> Point:
-    """The compiled workflow's point picked by `select_index`'s rules."""
-    index = select_index(workflow.config_points(), max_latency=max_latency, min_acc=min_acc, weight=weight)
+    """The compiled workflow's point picked by `select_index`'s rules, with its presets."""
+    index = select_index(
+        workflow.config_points(), presets=workflow.presets, point=point, preset=preset,
+        max_latency=max_latency, min_acc=min_acc, weight=weight,
+    )
     return workflow.points[index]
 
 
 # Running ---------------------------------------------------------------------
 
 
-def make_backend(backend: str = "sim", world: str | None = None, trace: str | None = None) -> Backend:
-    """The backend `flowcompile run` and `evaluate` call: sim and litellm with retries, or replay."""
+RUN_CONCURRENCY = 8
+"""Queries `run`, `evaluate` and `serve` run at once by default (profile's `concurrency`)."""
+CALL_RETRIES = 6
+"""Attempts per call by default (profile's `retries`)."""
+
+
+def check_call_options(**options: float) -> None:
+    """FlowCompileError naming the first of `options` (concurrency, timeout,
+    retries) out of the bounds the `profile` pass gives it (passes/registry.py),
+    as `flowcompile-opt` reports it."""
+    from flowcompile.passes.registry import option_bound
+
+    for name, value in options.items():
+        bound = option_bound("profile", name)
+        assert bound is not None, name
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise FlowCompileError(f"error: option {name}={value!r}: must be a number")
+        if (problem := bound.problem(value)) is not None:
+            raise FlowCompileError(f"error: option {name}={value:g}: {problem}")
+
+
+def make_backend(
+    backend: str = "sim",
+    world: str | None = None,
+    trace: str | None = None,
+    *,
+    timeout: float = 0.0,
+    retries: int = CALL_RETRIES,
+) -> Backend:
+    """The backend `flowcompile run`, `evaluate` and `serve` call: sim and litellm
+    with `retries` attempts per call, or replay; `timeout` seconds per litellm
+    call (0: each call's own, from its tokens and the model's pace)."""
     from flowcompile.backends import get_backend
     from flowcompile.backends.middleware import RetryingBackend
 
+    check_call_options(timeout=timeout, retries=retries)
     if backend == "sim":
-        return RetryingBackend(get_backend("sim", world=world))
+        return RetryingBackend(get_backend("sim", world=world), max_attempts=retries)
     if backend == "replay":
         if not trace:
             raise FlowCompileError("error: --backend replay needs --trace PATH (trace= in Python)")
         return get_backend("replay", trace=trace)
     if backend == "litellm":
-        return RetryingBackend(get_backend("litellm"))
+        return RetryingBackend(get_backend("litellm", timeout=float(timeout)), max_attempts=retries)
     raise FlowCompileError(f"error: unknown backend {backend!r} (sim, litellm or replay)")
 
 
@@ -384,13 +430,18 @@ def run(
     world: str | None = None,
     trace: str | None = None,
     seed: int = 0,
+    concurrency: int = RUN_CONCURRENCY,
+    timeout: float = 0.0,
+    retries: int = CALL_RETRIES,
 ) -> list[RunResult]:
     """Run the compiled workflow under one point (an index or a `Point`) on
     `query` (one text, or a list of texts and `Query`s), or on `samples`
-    simulated queries as `flowcompile run` does; one `RunResult` per query."""
+    simulated queries as `flowcompile run` does; one `RunResult` per query.
+    `concurrency` queries run at once; `timeout` and `retries` as `make_backend`'s."""
     from flowcompile.profiling.dataset import Query
     from flowcompile.runtime import run_many
 
+    check_call_options(concurrency=concurrency, timeout=timeout, retries=retries)
     points = workflow.config_points()
     index = point if isinstance(point, int) else point.index
     if not 0 <= index < len(points):
@@ -401,8 +452,9 @@ def run(
         texts = [query] if isinstance(query, str) else list(query)
         batch = [q if isinstance(q, Query) else Query(f"q{i}" if len(texts) > 1 else "q", q, "")
                  for i, q in enumerate(texts)]
-    calls = make_backend(backend, world, trace)
-    return asyncio.run(run_many(workflow.op, dict(points[index].assign), calls, batch, seed=seed))
+    calls = make_backend(backend, world, trace, timeout=timeout, retries=retries)
+    return asyncio.run(run_many(workflow.op, dict(points[index].assign), calls, batch, seed=seed,
+                                concurrency=concurrency))
 
 
 # Evaluating ------------------------------------------------------------------
@@ -435,12 +487,18 @@ def evaluate(
     seed: int = 0,
     baselines: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    concurrency: int = RUN_CONCURRENCY,
+    timeout: float = 0.0,
+    retries: int = CALL_RETRIES,
 ) -> Evaluation:
     """Measure points (`all`, `ends` or `0,3`) end to end on held-out queries
     (the dataset's, or `samples` simulated ones, 100 by default) beside their
     estimates, with the all-strongest and all-cheapest baselines, as
-    `flowcompile evaluate` does. `progress(done, total)` hears each finished run."""
+    `flowcompile evaluate` does. `progress(done, total)` hears each finished run;
+    `concurrency` queries run at once; `timeout` and `retries` as `make_backend`'s."""
     from flowcompile.evaluation import evaluate_points, pick
+
+    check_call_options(concurrency=concurrency, timeout=timeout, retries=retries)
 
     points = workflow.config_points()
     try:
@@ -451,8 +509,8 @@ def evaluate(
     check_held_out(workflow, held_out)
     try:
         return evaluate_points(
-            workflow.module, workflow.op, make_backend(backend, world, trace), held_out,
-            which=which, baselines=baselines, seed=seed, progress=progress,
+            workflow.module, workflow.op, make_backend(backend, world, trace, timeout=timeout, retries=retries),
+            held_out, which=which, baselines=baselines, seed=seed, concurrency=concurrency, progress=progress,
         )
     except ValueError as e:
         raise FlowCompileError(f"error: {e}") from None

@@ -1,17 +1,18 @@
 """The compiled artifact: a workflow's Pareto-optimal configurations as JSON.
 
 `flowcompile-translate --export-json` writes it from a `flow.config_set`;
-`select` picks one point of it by latency budget, accuracy target or weighted
-preference. The schema is versioned; the workflow hash (of its structure and
-choice spaces, not its measurements) ties the artifact to the workflow it was
-compiled from.
+`select` picks one point of it by the rules of `flowcompile.selection` (a
+preset, a latency budget, an accuracy target or a weighted preference). The
+schema is versioned; the workflow hash (of its structure and choice spaces, not
+its measurements or presets) ties the artifact to the workflow it was compiled
+from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 
 from flowcompile.dialects.flow import SKIP, ConfigAttr, ConfigSetOp, PointAttr, WorkflowOp
+from flowcompile.selection import Preference, SelectionError, Selector
+from flowcompile.selection import select as select_index
 
 FORMAT = "flowcompile.config-set"
 VERSION = 1
@@ -61,6 +64,8 @@ class Artifact(_Model):
     workflow_hash: str
     pool: dict[str, PoolModel]
     points: list[Point] = Field(min_length=1)
+    presets: dict[str, Preference] = {}
+    """The workflow's own presets (the built-in ones are not repeated)."""
 
 
 class ArtifactError(Exception):
@@ -73,6 +78,7 @@ def workflow_hash(workflow: WorkflowOp) -> str:
     from flowcompile.tools.common import print_module
 
     clone = workflow.clone()
+    clone.properties.pop("presets", None)  # how a point is chosen, not what was measured
     for op in clone.walk():
         for key in MEASUREMENT_ATTRS & op.attributes.keys():
             del op.attributes[key]
@@ -124,7 +130,13 @@ def from_config_set(module: ModuleOp, name: str | None = None) -> Artifact:
         workflow_hash=workflow_hash(workflow),
         pool=pool,
         points=points,
+        presets=workflow_presets(workflow),
     )
+
+
+def workflow_presets(workflow: WorkflowOp) -> dict[str, Preference]:
+    """The presets of a (verified) `flow.workflow`, by name."""
+    return {name: Preference(**fields) for name, fields in workflow.preset_fields().items()}
 
 
 def _point(index: int, point: PointAttr) -> Point:
@@ -140,8 +152,11 @@ def _point(index: int, point: PointAttr) -> Point:
 
 
 def dumps(artifact: Artifact) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(artifact.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline. An
+    artifact without presets has no `presets` key, as before presets existed,
+    so that the readers of those load it."""
+    data = artifact.model_dump(mode="json", exclude={"presets"} if not artifact.presets else None)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def load(path: str | Path) -> Artifact:
@@ -164,49 +179,20 @@ def load(path: str | Path) -> Artifact:
         raise ArtifactError(f"{path}: {where}: {first['msg']}{at}") from None
 
 
-def check_weight(weight: float) -> None:
-    """A selection weight is in [0, 1]; ArtifactError otherwise."""
-    if not 0.0 <= weight <= 1.0:
-        raise ArtifactError(f"weight must be in [0, 1], got {weight:g}")
-
-
 def select(
     points: Sequence[Point],
     *,
+    presets: Mapping[str, Preference] | None = None,
+    point: int | None = None,
+    preset: str | None = None,
     max_latency: float | None = None,
     min_acc: float | None = None,
     weight: float | None = None,
 ) -> Point:
-    """Pick one point.
-
-    * `max_latency`: the most accurate point within the latency budget;
-    * `min_acc`: the fastest point that reaches the accuracy target;
-    * both: the most accurate point meeting both;
-    * `weight` w in [0, 1]: the point maximising `w * acc' - (1 - w) * lat'`,
-      with acc and latency rescaled to [0, 1] over the points (w = 1 is the
-      most accurate point, w = 0 the fastest).
-    Ties go to the lower index. Raises ArtifactError when nothing qualifies.
-    """
-    chosen = [
-        p for p in points
-        if (max_latency is None or p.lat <= max_latency) and (min_acc is None or p.acc >= min_acc)
-    ]
-    if not chosen:
-        raise ArtifactError(
-            f"no point meets the request (max latency {max_latency}, min accuracy {min_acc}); "
-            f"points span acc {min(p.acc for p in points):g}..{max(p.acc for p in points):g}, "
-            f"latency {min(p.lat for p in points):g}..{max(p.lat for p in points):g} s"
-        )
-    if weight is not None:
-        check_weight(weight)
-        acc_span = (max(p.acc for p in chosen) - min(p.acc for p in chosen)) or 1.0
-        lat_span = (max(p.lat for p in chosen) - min(p.lat for p in chosen)) or 1.0
-        low_acc, low_lat = min(p.acc for p in chosen), min(p.lat for p in chosen)
-
-        def score(p: Point) -> float:
-            return weight * (p.acc - low_acc) / acc_span - (1 - weight) * (p.lat - low_lat) / lat_span
-
-        return max(chosen, key=lambda p: (score(p), -p.index))
-    if max_latency is not None or min_acc is None:
-        return max(chosen, key=lambda p: (p.acc, -p.lat, -p.index))
-    return min(chosen, key=lambda p: (p.lat, -p.acc, p.index))
+    """The point `flowcompile.selection.select` picks among `points` (with the
+    artifact's own `presets`); ArtifactError when none qualifies."""
+    selector = Selector(point, preset, max_latency, min_acc, weight)
+    try:
+        return points[select_index([(p.acc, p.lat) for p in points], selector, presets)]
+    except SelectionError as e:
+        raise ArtifactError(str(e)) from None

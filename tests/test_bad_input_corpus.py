@@ -360,7 +360,7 @@ COMMANDS = [
              expect=("spec.yaml:4:37: error: agents.a.inputs[1]: 'nope' is not a value in scope here",),
              files={"spec.yaml": agents("a: {role: solver, inputs: [query, nope]}")}),
     cli_case("run-missing-file", "run", "nowhere.mlir", expect=("'COMPILED'", "nowhere.mlir")),
-    cli_case("run-unknown-option", "run", "{compiled}", "--concurrency", "0", expect=("error: no such option", "usage: flowcompile run [OPTIONS] COMPILED")),
+    cli_case("run-unknown-option", "run", "{compiled}", "--concurency", "0", expect=("error: no such option", "usage: flowcompile run [OPTIONS] COMPILED")),
     cli_case("report-evaluation-not-json", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",
              expect=("e.json:1:1: error: invalid JSON",), files={"e.json": "not json"}),
     cli_case("report-evaluation-a-list", "report", "{compiled}", "--evaluation", "e.json", "-o", "p.png",

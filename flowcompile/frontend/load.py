@@ -27,6 +27,7 @@ from flowcompile.frontend.spec import (
     SwitchBlock,
     WorkflowSpec,
 )
+from flowcompile.selection import Preference
 
 Loc = tuple[str | int, ...]
 
@@ -297,6 +298,8 @@ def _fields_of(loc: Loc) -> tuple[str, list[str]] | None:
         found = ("a model", ModelSpec)
     elif len(loc) == 2 and loc[0] == "agents":
         found = ("an agent", AgentSpec)
+    elif len(loc) == 2 and loc[0] == "presets":
+        found = ("a preset", Preference)
     elif len(loc) >= 2 and isinstance(loc[-2], int) and loc[-1] in blocks:
         found = blocks[str(loc[-1])]
     if found is None:

@@ -33,6 +33,7 @@ from flowcompile.frontend.spec import (
     SwitchStep,
     WorkflowSpec,
 )
+from flowcompile.selection import BUILTIN_PRESETS
 
 Scope = dict[str, SSAValue]
 
@@ -89,7 +90,12 @@ class _Lowering:
             )
             for name, m in spec.models.items()
         }
-        return WorkflowOp(spec.workflow, len(spec.inputs), 1, Region(block), pool)
+        for name in spec.presets:
+            if name in BUILTIN_PRESETS:
+                self.problem(("presets", name), f"'{name}' is a built-in preset ({', '.join(BUILTIN_PRESETS)}); "
+                             "name yours differently")
+        presets = {name: p.model_dump(exclude_none=True) for name, p in spec.presets.items()}
+        return WorkflowOp(spec.workflow, len(spec.inputs), 1, Region(block), pool, presets)
 
     def steps(
         self, steps: Sequence[object], loc: Loc, block: Block, scope: Scope

@@ -34,6 +34,8 @@ from pydantic import (
     field_validator,
 )
 
+from flowcompile.selection import Preference
+
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_.$-]*$")]
 #: An environment variable's name, or `none` (no key needed). The pattern rejects
@@ -274,6 +276,11 @@ class WorkflowSpec(Strict):
         "`loop` block; each produces a value named after the agent or the block's `as`.",
     )
     output: Name | None = Field(None, description="The value the workflow returns (default: the last step's).")
+    presets: dict[Name, Preference] = Field(
+        default_factory=dict,
+        description="Named selections of a compiled point, beside the built-in `fast`, `balanced` and "
+        "`accurate`: `run`, `select` and `serve` take them by name (`--preset NAME`).",
+    )
 
 
 for _block in (ForkBlock, SwitchBlock, LoopBlock, ForkStep, SwitchStep, LoopStep):

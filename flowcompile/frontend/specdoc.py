@@ -28,6 +28,7 @@ from flowcompile.frontend.spec import (
     SwitchStep,
     WorkflowSpec,
 )
+from flowcompile.selection import Preference
 
 SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
     WorkflowSpec: ("top-level", "The top level"),
@@ -37,6 +38,7 @@ SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
     ForkBlock: ("fork", "`fork`: parallel branches"),
     SwitchBlock: ("switch", "`switch`: one case of several"),
     LoopBlock: ("loop", "`loop`: repeat until approved"),
+    Preference: ("presets", "`presets`: named selections of a point"),
 }
 """Each documented model: its anchor and heading, in document order."""
 
@@ -138,6 +140,17 @@ steps:
       until: critic            # stop when the critic approves
       next: {{draft: reviser}}    # otherwise the reviser's answer is the next draft
       max_iters: [1, 2, 3]
+""",
+    "presets": f"""\
+workflow: hello_presets
+{POOL}
+agents:
+  solver: {{role: solver, prompt: "Solve step by step, then give the final answer.\\n{{query}}"}}
+steps: [solver]
+presets:
+  interactive: {{max_latency: 2.5}}          # the most accurate point within 2.5 s
+  batch: {{min_acc: 0.7}}                    # the fastest point at least 0.7 accurate
+  mostly_accuracy: {{weight: 0.8}}
 """,
 }
 """Complete specs, one per structure; a test loads every one."""
@@ -269,6 +282,7 @@ _MODEL_NOUNS: dict[type[BaseModel], str] = {
     ModelSpec: "model",
     ChoiceDefaults: "defaults",
     AgentSpec: "agent",
+    Preference: "preset",
 }
 
 _STEP_WRAPPERS = (ForkStep, SwitchStep, LoopStep)
@@ -346,6 +360,23 @@ Draft, then critique and revise until the critic approves:
 
 ```yaml
 {loop}```
+""",
+    "presets": """\
+Three presets are built in, and a spec's own may not take their names. Over the
+compiled points' estimates, with accuracy and latency rescaled to [0, 1] over
+the points (`flowcompile/selection.py` has the rules):
+
+- `accurate` (weight 1): the most accurate point;
+- `balanced` (weight 0.5): the knee, the point farthest above the straight line
+  from the fastest point to the most accurate one;
+- `fast` (weight 0.25): the fast end of the set, taking a slower point only for
+  at least three times as much (rescaled) accuracy as latency.
+
+So `fast` is never slower or more accurate than `balanced`, nor `balanced` than
+`accurate`. A spec's presets are saved selections, with the options' meaning:
+
+```yaml
+{presets}```
 """,
 }
 

@@ -4,7 +4,8 @@ compile   YAML spec in; profiled IR, compiled IR, JSON artifact and report out
 run       execute a compiled workflow under one chosen point
 evaluate  measure chosen points end to end on held-out queries: estimate vs measured
 report    the frontier table and the Pareto plot (PNG)
-select    pick a point of a JSON artifact by latency budget, accuracy target or weight
+select    pick a point of a JSON artifact by preset, latency budget, accuracy target or weight
+serve     a compiled workflow behind an OpenAI-compatible endpoint, a point chosen per request
 serve-sim the SIMULATED world as an OpenAI-compatible server on loopback
 sim-dataset  a profiling dataset of simulated queries
 """
@@ -167,13 +168,8 @@ def _bounded(pass_name: str, option: str, kind: type[int] | type[float] = int) -
 
 
 def _check_weight(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    from flowcompile.artifact import ArtifactError, check_weight
-
-    if value is not None:
-        try:
-            check_weight(value)
-        except ArtifactError as e:
-            raise click.BadParameter(str(e)) from None
+    if value is not None and not 0.0 <= value <= 1.0:  # NaN too
+        raise click.BadParameter(f"weight must be in [0, 1], got {value:g}")
     return value
 
 
@@ -195,11 +191,11 @@ def _reported() -> Iterator[None]:
         _fail_on_input(e)
 
 
-def _backend(backend: str, world: str | None, trace: str | None):
+def _backend(backend: str, world: str | None, trace: str | None, timeout: float, retries: int):
     from flowcompile.api import make_backend
 
     with _reported():
-        return make_backend(backend, world, trace)
+        return make_backend(backend, world, trace, timeout=timeout, retries=retries)
 
 
 def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: str | None):
@@ -266,6 +262,40 @@ common_backend = [
 
 def backend_options(f):
     for option in reversed(common_backend):
+        f = option(f)
+    return f
+
+
+def call_options(f):
+    """`--concurrency`, `--timeout`, `--retries`: the `profile` pass's options of
+    those names (its ranges, defaults and meaning), for the commands that run
+    the compiled workflow."""
+    from flowcompile.api import CALL_RETRIES, RUN_CONCURRENCY
+
+    for option in reversed([
+        click.option("--concurrency", type=_bounded("profile", "concurrency"), default=RUN_CONCURRENCY,
+                     show_default=True, help="queries run at once"),
+        click.option("--timeout", type=_bounded("profile", "timeout", float), default=0.0, show_default=True,
+                     help="seconds per litellm call (0: each call's own, from its tokens and the model's pace)"),
+        click.option("--retries", type=_bounded("profile", "retries"), default=CALL_RETRIES, show_default=True,
+                     help="attempts per call on 429, 5xx, time-outs and malformed replies"),
+    ]):
+        f = option(f)
+    return f
+
+
+def selection_options(f):
+    """`--preset`, `--max-latency`, `--min-acc`, `--weight`: how `run`, `select`
+    and `serve` choose a point (flowcompile.selection has the rules)."""
+    for option in reversed([
+        click.option("--preset", help="a named preference: fast, balanced, accurate, or one of the spec's presets"),
+        click.option("--max-latency", type=_bounded("pareto", "max_latency", float),
+                     help="the most accurate point within this latency (s)"),
+        click.option("--min-acc", type=_bounded("pareto", "min_acc", float),
+                     help="the fastest point reaching this accuracy"),
+        click.option("--weight", type=float, callback=_check_weight,
+                     help="accuracy weight in [0, 1] (1: most accurate, 0: fastest)"),
+    ]):
         f = option(f)
     return f
 
@@ -361,15 +391,15 @@ def _plot(points, path: Path, **options) -> Path:
         fail(f"cannot write: {e.strerror or e}", str(path))
 
 
-def _choose(points, point, max_latency, min_acc, weight):
+def _choose(workflow, points, point, **selector) -> int:
+    """The index of the point the selector options name (flowcompile.selection)."""
     from flowcompile.api import select_index
+    from flowcompile.artifact import workflow_presets
 
-    if point is not None:
-        if not 0 <= point < len(points):
-            fail(f"--point {point}: no point {point}, the config set has {len(points)} points (0..{len(points) - 1})")
-        return point
+    if point is not None and not 0 <= point < len(points):  # named as the option, before any other check
+        fail(f"--point {point}: no point {point}, the config set has {len(points)} points (0..{len(points) - 1})")
     with _reported():
-        return select_index(points, max_latency=max_latency, min_acc=min_acc, weight=weight)
+        return select_index(points, presets=workflow_presets(workflow), point=point, **selector)
 
 
 def _failed_runs(results, queries) -> None:
@@ -386,15 +416,13 @@ def _failed_runs(results, queries) -> None:
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="queries (JSONL); accuracy is reported")
 @click.option("--samples", type=COUNT, default=0, help="how many queries (0: all; 5 generated by the sim)")
 @click.option("--point", type=COUNT, help="the point's index in the config set")
-@click.option("--max-latency", type=_bounded("pareto", "max_latency", float),
-              help="the most accurate point within this latency (s)")
-@click.option("--min-acc", type=_bounded("pareto", "min_acc", float), help="the fastest point reaching this accuracy")
-@click.option("--weight", type=float, callback=_check_weight,
-              help="accuracy weight in [0, 1] (1: most accurate, 0: fastest)")
+@selection_options
 @backend_options
+@call_options
 @click.option("--seed", type=int, default=0, show_default=True)
-def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, backend, world, trace, seed):
-    """Execute COMPILED (a .compiled.mlir) under one point of its config set."""
+def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, weight, backend, world, trace,
+        concurrency, timeout, retries, seed):
+    """Execute COMPILED (a .compiled.mlir) under one point of its config set (by default the most accurate)."""
     import asyncio
 
     from flowcompile.api import RUN_SEED_OFFSET
@@ -402,12 +430,14 @@ def run(compiled, text, dataset, samples, point, max_latency, min_acc, weight, b
     from flowcompile.runtime import answer_key, run_many, score
 
     module, workflow, points = _compiled(compiled)
-    index = _choose(points, point, max_latency, min_acc, weight)
+    index = _choose(workflow, points, point, preset=preset, max_latency=max_latency, min_acc=min_acc,
+                    weight=weight)
     chosen = points[index]
     queries = [Query("q", text, "")] if text is not None else _queries(dataset, samples or 5, seed + RUN_SEED_OFFSET, backend, world)
-    calls = _backend(backend, world, trace)
-    _say(f"point {index}: est. acc {chosen.get('acc'):.3f}, est. latency {chosen.get('lat'):.2f} s")
-    results = asyncio.run(run_many(workflow, dict(chosen.assign), calls, queries, seed=seed))
+    calls = _backend(backend, world, trace, timeout, retries)
+    _say(f"point {index}: est. acc {chosen.get('acc'):.3f}, est. latency {chosen.get('lat'):.2f} s"
+         + (f" (preset {preset})" if preset else ""))
+    results = asyncio.run(run_many(workflow, dict(chosen.assign), calls, queries, seed=seed, concurrency=concurrency))
     correct = 0
     for result, query in zip(results, queries, strict=True):
         if result.error:
@@ -441,11 +471,13 @@ def _failed_rows(evaluation) -> None:
 @click.option("--dataset", type=click.Path(exists=True, dir_okay=False), help="held-out queries (JSONL)")
 @click.option("--samples", type=COUNT, default=0, help="held-out queries (0: all, or 100 generated by the sim)")
 @backend_options
+@call_options
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-baselines", is_flag=True, help="skip the all-strongest and all-cheapest baselines")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="write the evaluation (JSON) here")
 @click.option("--write-ir", type=click.Path(dir_okay=False), help="write the IR with measured values on the points")
-def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_baselines, out, write_ir):
+def evaluate(compiled, which, dataset, samples, backend, world, trace, concurrency, timeout, retries, seed,
+             no_baselines, out, write_ir):
     """Measure points of COMPILED end to end: estimated vs measured, rank correlation."""
     from flowcompile import api
     from flowcompile.evaluation import record_measurements
@@ -457,6 +489,7 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, seed, no_
         evaluation = api.evaluate(
             api.Workflow(module, compiled), which=which, dataset=dataset, samples=samples, backend=backend,
             world=world, trace=trace, seed=seed, baselines=not no_baselines, progress=bar.update,
+            concurrency=concurrency, timeout=timeout, retries=retries,
         )
     click.echo(evaluation_table(evaluation), nl=False)
     _failed_rows(evaluation)
@@ -495,18 +528,17 @@ def report(compiled, evaluation, out):
 
 @cli.command()
 @click.argument("artifact", type=click.Path(exists=True, dir_okay=False))
-@click.option("--max-latency", type=_bounded("pareto", "max_latency", float),
-              help="the most accurate point within this latency (s)")
-@click.option("--min-acc", type=_bounded("pareto", "min_acc", float), help="the fastest point reaching this accuracy")
-@click.option("--weight", type=float, callback=_check_weight, help="accuracy weight in [0, 1]")
-def select(artifact, max_latency, min_acc, weight):
-    """Pick a point of a JSON ARTIFACT; prints it as JSON."""
+@selection_options
+def select(artifact, preset, max_latency, min_acc, weight):
+    """Pick a point of a JSON ARTIFACT (by default the most accurate); prints it as JSON."""
     _expect_kind(artifact, "select", "artifact")
     from flowcompile.artifact import ArtifactError, load
     from flowcompile.artifact import select as pick_point
 
     try:
-        chosen = pick_point(load(artifact).points, max_latency=max_latency, min_acc=min_acc, weight=weight)
+        loaded = load(artifact)
+        chosen = pick_point(loaded.points, presets=loaded.presets, preset=preset, max_latency=max_latency,
+                            min_acc=min_acc, weight=weight)
     except ArtifactError as e:
         fail(str(e))
     click.echo(json.dumps(chosen.model_dump(mode="json"), indent=2, sort_keys=True))
@@ -530,6 +562,44 @@ def sim_dataset(count, seed, world, out):
     except OSError as e:
         fail(f"cannot write: {e.strerror or e}", out)
     _say(f"wrote {count} simulated queries to {out}")
+
+
+@cli.command()
+@click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="loopback only unless --allow-remote")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: a free port")
+@click.option("--preset", help="the point of a request that names none (default: the most accurate)")
+@backend_options
+@call_options
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--allow-remote", is_flag=True, help="allow binding a non-loopback address")
+def serve(compiled, host, port, preset, backend, world, trace, concurrency, timeout, retries, seed, allow_remote):
+    """Serve COMPILED (a .compiled.mlir) as an OpenAI-compatible /v1/chat/completions,
+    the point chosen per request (X-FlowCompile-Preset, -Point, -Max-Latency, -Min-Acc, -Weight headers,
+    or a "flowcompile" body field); one log line per request on stderr."""
+    from flowcompile.selection import SelectionError, Selector
+    from flowcompile.serve import make_server, served_workflow
+
+    _module, workflow, points = _compiled(compiled)
+    try:
+        served = served_workflow(workflow, points, Selector(preset=preset))
+    except SelectionError as e:
+        fail(str(e))
+    calls = _backend(backend, world, trace, timeout, retries)
+    try:
+        server = make_server(served, calls, host=host, port=port, concurrency=concurrency, seed=seed,
+                             allow_remote=allow_remote, log=_say)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    bound_host, bound_port = server.server_address[:2]
+    _say(f"serving @{workflow.sym_name.data} ({len(points)} points, {backend} backend) at "
+         f"http://{bound_host}:{bound_port}/v1 (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @cli.command("serve-sim")
