@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
+from helpers.processes import stop
 from helpers.profiling import EXAMPLES, cache_rows, one_summary, pointed_at, profiles, reset_stats, stats, structure
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
@@ -45,12 +46,7 @@ def server() -> Iterator[str]:
         assert url.startswith("http://127.0.0.1:"), f"server did not start (exit {proc.poll()})"
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, grace_s=10)
 
 
 def command(source: Path, dataset: Path, cache: Path, out: Path) -> list[str]:

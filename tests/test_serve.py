@@ -30,6 +30,7 @@ from flowcompile.selection import Selector, select
 from flowcompile.serve import ServeHTTPServer, make_server, served_workflow
 from flowcompile.sim.server import start_server
 from flowcompile.tools.cli import run_cli
+from helpers.processes import stop
 
 SPEC = """\
 workflow: qa
@@ -324,12 +325,7 @@ def test_200_concurrent_requests_over_http_through_litellm_and_the_sim_server(co
             assert reply["choices"][0]["message"]["content"], reply
         print(f"\n200 concurrent requests through `flowcompile serve` (litellm -> sim server): 0 errors, {wall:.1f} s wall")
     finally:
-        serve.terminate()
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait(timeout=30)
+        stop(serve)
     logged: list[str] = []
     while not lines.empty():
         logged.append(lines.get())
