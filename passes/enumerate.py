@@ -27,7 +27,7 @@ from xdsl.passes import ModulePass
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import PointAttr, WorkflowOp
 from flowcompile.passes.invalidation import invalidate
-from flowcompile.passes.proxy_model import build_model, point_attr
+from flowcompile.passes.proxy_model import build_model, point_attrs
 from flowcompile.proxy.search import DEFAULT_LIMIT, RegionLimitError, brute_force, frontier, space_size
 
 
@@ -44,7 +44,7 @@ def enumerate_workflow(workflow: WorkflowOp, limit: int, exhaustive: bool) -> li
             + ("" if not exhaustive else " or drop exhaustive=true"),
         ) from None
     workflow.attributes["space"] = space_attr(space_size(root))
-    return [point_attr(root, p) for p in points]
+    return point_attrs(root, points)
 
 
 def space_attr(size: int) -> IntegerAttr:
