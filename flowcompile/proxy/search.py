@@ -225,27 +225,39 @@ def _merge_assign(*parts: np.ndarray) -> np.ndarray:
     return result
 
 
+def _column(x, n: int) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return x if x.shape == (n,) else np.broadcast_to(x, (n,))
+
+
 class _Candidates:
     """The points one step of the search builds, in blocks: row r of a block
     combines the assignments `front.assign[index[r]]` of its fronts and sets
-    its `fixed` columns. The assignments, the widest part of a cross product,
-    are built only for the points that survive pruning."""
+    its `fixed` columns (to one choice, or one per row). The assignments, the
+    widest part of a cross product, are built only for the points that
+    survive pruning."""
 
     def __init__(self, width: int):
         self.width = width
         self.values: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.blocks: list[tuple[Sequence[Front], Sequence[np.ndarray], dict[int, int]]] = []
+        self.blocks: list[tuple[Sequence[Front], Sequence[np.ndarray], dict[int, int | np.ndarray]]] = []
 
     def add(
-        self, acc, t, cost, fronts: Sequence[Front], idx: Sequence[np.ndarray], fixed: Mapping[int, int] | None = None
+        self,
+        acc,
+        t,
+        cost,
+        fronts: Sequence[Front],
+        idx: Sequence[np.ndarray],
+        fixed: Mapping[int, int | np.ndarray] | None = None,
     ) -> None:
         n = len(idx[0])
-        self.values.append(tuple(np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in (acc, t, cost)))  # pyright: ignore
+        self.values.append(tuple(_column(x, n) for x in (acc, t, cost)))  # pyright: ignore[reportArgumentType]
         self.blocks.append((fronts, idx, dict(fixed or {})))
 
     def fixed_column(self, column: int) -> np.ndarray:
         """Every candidate's choice of a column that each block fixes."""
-        return np.concatenate([np.full(len(idx[0]), fixed[column]) for _, idx, fixed in self.blocks])
+        return np.concatenate([np.broadcast_to(fixed[column], (len(idx[0]),)) for _, idx, fixed in self.blocks])
 
     def pruned(self, keep: Callable[[np.ndarray, np.ndarray], np.ndarray] = _pareto) -> Front:
         """The front of the candidates `keep(acc, t)` selects (by default the non-dominated)."""
@@ -260,7 +272,7 @@ class _Candidates:
                 picked = rows[mine] - start
                 part = _merge_assign(*(f.assign[i[picked]] for f, i in zip(fronts, idx, strict=True)))
                 for column, choice in fixed.items():
-                    part[:, column] = choice
+                    part[:, column] = choice if np.ndim(choice) == 0 else choice[picked]  # pyright: ignore[reportIndexIssue]
                 assign[mine] = part
             start += n
         return Front(acc[rows], t[rows], cost[rows], assign)
@@ -720,20 +732,23 @@ class _Search:
         u, h = upstream.acc[i], hits.acc[j]
         t_in = np.maximum(upstream.t[i], hits.t[j])
         cost_in = upstream.cost[i] + hits.cost[j]
-        column = self.column[node.var.key]
+        # every choice at once, choice by choice as `evaluate` computes it
+        choices = [c for c in self._choices(node.var) if c != node.skip_index]
+        p = np.array([node.acc[c] for c in choices])[:, None]
+        recovery = np.array([node.recovery_of(c) for c in choices])[:, None]
+        lat = np.array([self._call_lat(node, c) for c in choices])[:, None]
+        own = np.array([node.cost[c] for c in choices])[:, None]
         candidates = self._candidates()
-        for choice in self._choices(node.var):
-            if choice == node.skip_index:
-                self._add_skipped(candidates, node)
-                continue
-            candidates.add(
-                agent_acc(node.acc[choice] * h, u, node.recovery_of(choice)),
-                t_in + self._call_lat(node, choice),
-                cost_in + node.cost[choice],
-                [upstream, hits],
-                [i, j],
-                {column: choice},
-            )
+        candidates.add(
+            agent_acc(p * h, u, recovery).ravel(),
+            (t_in + lat).ravel(),
+            (cost_in + own).ravel(),
+            [upstream, hits],
+            [np.tile(i, len(choices)), np.tile(j, len(choices))],
+            {self.column[node.var.key]: np.repeat(np.array(choices, dtype=np.int32), len(i))},
+        )
+        if node.skip_index in self._choices(node.var):
+            self._add_skipped(candidates, node)
         return self._prune_agent(node, candidates)
 
     def _add_skipped(self, candidates: _Candidates, node: Agent) -> None:
