@@ -118,6 +118,10 @@ class Front:
     def __len__(self) -> int:
         return int(self.acc.shape[0])
 
+    @functools.cached_property
+    def sets_any(self) -> bool:
+        return bool((self.assign >= 0).any())
+
 
 @dataclass(frozen=True)
 class Point:
@@ -205,6 +209,20 @@ def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     return np.flatnonzero(~dominated)
 
 
+def _useful_choices(p: np.ndarray, floor: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Indices of an agent's choices that no other beats on every input.
+
+    `agent_acc` rises with the success rate p and with the recovery floor
+    min(r, p), and the latency with the call's, so a choice another is at
+    least as good as on all three gives, on every upstream point, a point
+    that the other's point dominates and precedes in `_pareto`'s order: an
+    earlier choice, or one faster by more than rounding."""
+    better = (p[:, None] >= p[None, :]) & (floor[:, None] >= floor[None, :]) & (lat[:, None] <= lat[None, :])
+    order = np.arange(len(p))
+    precedes = (order[:, None] < order[None, :]) | (lat[:, None] < lat[None, :] - 1e-9)
+    return np.flatnonzero(~(better & precedes).any(axis=0))
+
+
 def _merge(fronts: Sequence[Front]) -> Front:
     """The non-dominated points of a union of fronts."""
     acc, t, cost, assign = (np.concatenate([getattr(f, k) for f in fronts]) for k in ("acc", "t", "cost", "assign"))
@@ -270,7 +288,8 @@ class _Candidates:
             mine = (rows >= start) & (rows < start + n)
             if mine.any():
                 picked = rows[mine] - start
-                part = _merge_assign(*(f.assign[i[picked]] for f, i in zip(fronts, idx, strict=True)))
+                sources = [f.assign[i[picked]] for f, i in zip(fronts, idx, strict=True) if f.sets_any]
+                part = _merge_assign(*sources) if sources else np.full((len(picked), self.width), -1, np.int32)
                 for column, choice in fixed.items():
                     part[:, column] = choice if np.ndim(choice) == 0 else choice[picked]  # pyright: ignore[reportIndexIssue]
                 assign[mine] = part
@@ -295,6 +314,7 @@ class _Search:
         self.pin_index: dict[str, int] = {}
         self.memo: dict[tuple[int, ...], Front] = {}
         self.loop_rows: dict[tuple[int, tuple[int, ...]], tuple] = {}
+        self.tables: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = {}
 
     # Which variables to condition on --------------------------------------
 
@@ -412,11 +432,11 @@ class _Search:
         """Where each conditioned variable and pinned value (an *item*) is
         released, and which items each node's front depends on.
 
-        An item stays fixed from where it is set up to the lowest node that
-        every path from there to the root passes (its dominator): there the
-        fronts found for each of its values are united and pruned, which is
-        exact because nothing above reads it but through that node and every
-        rule is monotone. Conditioning where the item is live, not around the
+        An item stays fixed from where it is set up, through the joins that
+        share it, up to the lowest node that every path from those to the root
+        passes (their dominator): there the fronts found for each of its values
+        are united and pruned, which is exact because nothing above reads it
+        but through that node and every rule is monotone. Conditioning where the item is live, not around the
         whole search, keeps a shared value's rounds from multiplying the work
         of everything above it. A variable that a loop body reads from outside
         stays fixed up to the loop (the body is enumerated under it), and one
@@ -733,23 +753,34 @@ class _Search:
         t_in = np.maximum(upstream.t[i], hits.t[j])
         cost_in = upstream.cost[i] + hits.cost[j]
         # every choice at once, choice by choice as `evaluate` computes it
-        choices = [c for c in self._choices(node.var) if c != node.skip_index]
-        p = np.array([node.acc[c] for c in choices])[:, None]
-        recovery = np.array([node.recovery_of(c) for c in choices])[:, None]
-        lat = np.array([self._call_lat(node, c) for c in choices])[:, None]
-        own = np.array([node.cost[c] for c in choices])[:, None]
+        choices, p, recovery, lat, own = self._choice_table(node)
         candidates = self._candidates()
         candidates.add(
             agent_acc(p * h, u, recovery).ravel(),
             (t_in + lat).ravel(),
             (cost_in + own).ravel(),
             [upstream, hits],
-            [np.tile(i, len(choices)), np.tile(j, len(choices))],
-            {self.column[node.var.key]: np.repeat(np.array(choices, dtype=np.int32), len(i))},
+            [np.broadcast_to(i, (len(choices), len(i))).ravel(), np.broadcast_to(j, (len(choices), len(j))).ravel()],
+            {self.column[node.var.key]: np.repeat(choices, len(i))},
         )
         if node.skip_index in self._choices(node.var):
             self._add_skipped(candidates, node)
         return self._prune_agent(node, candidates)
+
+    def _choice_table(self, node: Agent) -> tuple[np.ndarray, ...]:
+        """The agent's choices worth trying (not skipping) under the knobs and
+        choices fixed now, and their (p, recovery, latency, cost) as columns."""
+        key = (id(node), self.fixed.get(node.var.key, -1), node.copies(self.fixed))
+        if key not in self.tables:
+            choices = np.array([c for c in self._choices(node.var) if c != node.skip_index], dtype=np.int32)
+            p = np.array([node.acc[c] for c in choices])
+            recovery = np.array([node.recovery_of(c) for c in choices])
+            lat = np.array([self._call_lat(node, c) for c in choices])
+            own = np.array([node.cost[c] for c in choices])
+            # a fork's expected maximum may need a slower choice's spread
+            useful = slice(None) if node.has_spread else _useful_choices(p, np.minimum(recovery, p), lat)
+            self.tables[key] = (choices[useful], *(x[useful][:, None] for x in (p, recovery, lat, own)))
+        return self.tables[key]
 
     def _add_skipped(self, candidates: _Candidates, node: Agent) -> None:
         """The skip choice: the first input's value passes on unchanged."""
