@@ -186,3 +186,57 @@ def mixed_routed(pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
     w.agent("agg", "aggregator", ["q", "sw", "pa", "pb", "pc"], "aggregator")
     out = _tail(w, "agg")
     return w.text("mixed_routed", out), w.agents
+
+
+def mixed_wide(pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
+    """Every structure at once, 20 agents, several values read by more than
+    one agent and inputs the proxy finds redundant (a value already inside
+    another input): planner -> researcher -> fork of 4 proposers (each reading
+    the plan and the notes) -> aggregator (also reading the notes) -> router
+    switch (2 experts reading the aggregate; the code expert the plan too) ->
+    checker (reading the expert's answer and the aggregate) -> fork of 2
+    reviewers -> merger -> refine loop (critic, reviser) -> 1/3/5 samples of a
+    finalizer + vote -> optional polish -> summarizer -> formatter."""
+    w = IRWriter(pool, seed * 1000 + 903)
+    w.agent("plan", "planner", ["q"], "planner")
+    w.agent("notes", "researcher", ["q", "plan"], "researcher")
+    w.emit("%pa, %pb, %pc, %pd = flow.fork @proposals {")
+    for i, name in enumerate("abcd"):
+        if i:
+            w.emit("} {")
+        w.indent += 1
+        w.agent(f"x{name}", f"proposer_{name}", ["q", "plan", "notes"], "proposer")
+        w.emit(f"flow.yield %x{name}")
+        w.indent -= 1
+    w.emit("}")
+    w.agent("agg", "aggregator", ["q", "notes", "pa", "pb", "pc", "pd"], "aggregator")
+    w.agent("route", "router", ["q", "agg"], "router")
+    w.emit('%sw = flow.switch @expert %route attributes {probs = [0.6, 0.4]} case "math" {')
+    w.indent += 1
+    w.agent("m", "math_expert", ["q", "agg"], "solver")
+    w.emit("flow.yield %m")
+    w.indent -= 1
+    w.emit('} case "code" {')
+    w.indent += 1
+    w.agent("c", "code_expert", ["q", "agg", "plan"], "solver")
+    w.emit("flow.yield %c")
+    w.indent -= 1
+    w.emit("}")
+    w.agent("chk", "checker", ["q", "sw", "agg"], "critic")
+    w.emit("%ra, %rb = flow.fork @review {")
+    w.indent += 1
+    w.agent("ya", "reviewer_a", ["q", "chk"], "critic")
+    w.emit("flow.yield %ya")
+    w.indent -= 1
+    w.emit("} {")
+    w.indent += 1
+    w.agent("yb", "reviewer_b", ["q", "chk"], "critic")
+    w.emit("flow.yield %yb")
+    w.indent -= 1
+    w.emit("}")
+    w.agent("merged", "merger", ["q", "chk", "ra", "rb"], "aggregator")
+    pol = _tail(w, "merged")
+    w.agent("summary", "summarizer", ["q", pol], "editor")
+    out = w.agent("formatted", "formatter", ["q", "summary"], "editor")
+    return w.text("mixed_wide", out), w.agents
+
