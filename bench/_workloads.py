@@ -111,29 +111,34 @@ def chain(n: int, pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
     return w.text(f"chain{n}", prev), w.agents  # pyright: ignore[reportArgumentType]
 
 
-def _fork_of_proposers(w: IRWriter, reads: list[str]) -> None:
-    w.emit("%pa, %pb, %pc = flow.fork @proposals {")
-    for i, name in enumerate(("a", "b", "c")):
+def _fork(w: IRWriter, label: str, outs: list[str], agents: list[tuple[str, str]], reads: list[str], role: str) -> None:
+    """A fork of one agent (result, name) a branch, all reading `reads`."""
+    w.emit(f"{', '.join('%' + out for out in outs)} = flow.fork @{label} {{")
+    for i, (result, name) in enumerate(agents):
         if i:
             w.emit("} {")
         w.indent += 1
-        w.agent(f"x{name}", f"proposer_{name}", reads, "proposer")
-        w.emit(f"flow.yield %x{name}")
+        w.agent(result, name, reads, role)
+        w.emit(f"flow.yield %{result}")
         w.indent -= 1
     w.emit("}")
 
 
-def _switch(w: IRWriter, route: str, reads: list[str]) -> None:
+def _fork_of_proposers(w: IRWriter, reads: list[str], branches: str = "abc") -> None:
+    agents = [(f"x{b}", f"proposer_{b}") for b in branches]
+    _fork(w, "proposals", [f"p{b}" for b in branches], agents, reads, "proposer")
+
+
+def _switch(w: IRWriter, route: str, reads: list[str], code_reads: list[str] | None = None) -> None:
+    """A router's switch between two experts (the code expert reading `code_reads` if given)."""
     w.emit(f"%sw = flow.switch @expert %{route} attributes {{probs = [0.6, 0.4]}} case \"math\" {{")
-    w.indent += 1
-    w.agent("m", "math_expert", reads, "solver")
-    w.emit("flow.yield %m")
-    w.indent -= 1
-    w.emit('} case "code" {')
-    w.indent += 1
-    w.agent("c", "code_expert", reads, "solver")
-    w.emit("flow.yield %c")
-    w.indent -= 1
+    for case, result, case_reads in (("math", "m", reads), ("code", "c", code_reads or reads)):
+        if case == "code":
+            w.emit('} case "code" {')
+        w.indent += 1
+        w.agent(result, f"{case}_expert", case_reads, "solver")
+        w.emit(f"flow.yield %{result}")
+        w.indent -= 1
     w.emit("}")
 
 
@@ -200,40 +205,12 @@ def mixed_wide(pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
     w = IRWriter(pool, seed * 1000 + 903)
     w.agent("plan", "planner", ["q"], "planner")
     w.agent("notes", "researcher", ["q", "plan"], "researcher")
-    w.emit("%pa, %pb, %pc, %pd = flow.fork @proposals {")
-    for i, name in enumerate("abcd"):
-        if i:
-            w.emit("} {")
-        w.indent += 1
-        w.agent(f"x{name}", f"proposer_{name}", ["q", "plan", "notes"], "proposer")
-        w.emit(f"flow.yield %x{name}")
-        w.indent -= 1
-    w.emit("}")
+    _fork_of_proposers(w, ["q", "plan", "notes"], "abcd")
     w.agent("agg", "aggregator", ["q", "notes", "pa", "pb", "pc", "pd"], "aggregator")
     w.agent("route", "router", ["q", "agg"], "router")
-    w.emit('%sw = flow.switch @expert %route attributes {probs = [0.6, 0.4]} case "math" {')
-    w.indent += 1
-    w.agent("m", "math_expert", ["q", "agg"], "solver")
-    w.emit("flow.yield %m")
-    w.indent -= 1
-    w.emit('} case "code" {')
-    w.indent += 1
-    w.agent("c", "code_expert", ["q", "agg", "plan"], "solver")
-    w.emit("flow.yield %c")
-    w.indent -= 1
-    w.emit("}")
+    _switch(w, "route", ["q", "agg"], ["q", "agg", "plan"])
     w.agent("chk", "checker", ["q", "sw", "agg"], "critic")
-    w.emit("%ra, %rb = flow.fork @review {")
-    w.indent += 1
-    w.agent("ya", "reviewer_a", ["q", "chk"], "critic")
-    w.emit("flow.yield %ya")
-    w.indent -= 1
-    w.emit("} {")
-    w.indent += 1
-    w.agent("yb", "reviewer_b", ["q", "chk"], "critic")
-    w.emit("flow.yield %yb")
-    w.indent -= 1
-    w.emit("}")
+    _fork(w, "review", ["ra", "rb"], [("ya", "reviewer_a"), ("yb", "reviewer_b")], ["q", "chk"], "critic")
     w.agent("merged", "merger", ["q", "chk", "ra", "rb"], "aggregator")
     pol = _tail(w, "merged")
     w.agent("summary", "summarizer", ["q", pol], "editor")

@@ -38,6 +38,10 @@ def hypervolume_2d(acc: ArrayLike, lat: ArrayLike, ref_acc: float, ref_lat: floa
     return float(np.sum(steps * (ref_lat - lat[idx])))
 
 
+def _line(h: list[float], a: list[float], p: int, x: float) -> float:
+    return h[p] - a[p] * x
+
+
 def _best_predecessors(h: NDArray, a: NDArray, w: NDArray) -> tuple[NDArray, NDArray[np.intp]]:
     """``max_{p<i} h[p] + (a_i - a_p) w_i`` for every i, and the smallest p
     attaining it (-inf and 0 where no p < i has a finite ``h[p]``).
@@ -56,7 +60,7 @@ def _best_predecessors(h: NDArray, a: NDArray, w: NDArray) -> tuple[NDArray, NDA
     for i in range(n):
         x = wv[i]
         if head < len(hull):
-            while head + 1 < len(hull) and hs[hull[head + 1]] - av[hull[head + 1]] * x > hs[hull[head]] - av[hull[head]] * x:
+            while head + 1 < len(hull) and _line(hs, av, hull[head + 1], x) > _line(hs, av, hull[head], x):
                 head += 1
             p = hull[head]
             best[i] = hs[p] + (av[i] - av[p]) * x

@@ -291,7 +291,8 @@ class _Candidates:
                 sources = [f.assign[i[picked]] for f, i in zip(fronts, idx, strict=True) if f.sets_any]
                 part = _merge_assign(*sources) if sources else np.full((len(picked), self.width), -1, np.int32)
                 for column, choice in fixed.items():
-                    part[:, column] = choice if np.ndim(choice) == 0 else choice[picked]  # pyright: ignore[reportIndexIssue]
+                    per_row = np.ndim(choice) > 0
+                    part[:, column] = choice[picked] if per_row else choice  # pyright: ignore[reportIndexIssue]
                 assign[mine] = part
             start += n
         return Front(acc[rows], t[rows], cost[rows], assign)
@@ -558,7 +559,9 @@ class _Search:
                 self._pin_rounds(node, variables, pins, math.prod(sizes), fronts)
         return _merge(fronts)
 
-    def _pin_rounds(self, node: Node, variables: Sequence[Var], pins: Sequence[Node], rounds: int, fronts: list[Front]) -> None:
+    def _pin_rounds(
+        self, node: Node, variables: Sequence[Var], pins: Sequence[Node], rounds: int, fronts: list[Front]
+    ) -> None:
         """Fix the pins in order, each to every point of its front; then find
         `node`'s front, its fixed variables set on every point."""
         if not pins:
@@ -786,7 +789,8 @@ class _Search:
         """The skip choice: the first input's value passes on unchanged."""
         skipped = self.front(node.inputs[0])
         every = np.arange(len(skipped))
-        candidates.add(skipped.acc, skipped.t, skipped.cost, [skipped], [every], {self.column[node.var.key]: node.skip_index})  # pyright: ignore[reportArgumentType]
+        skip = {self.column[node.var.key]: node.skip_index}
+        candidates.add(skipped.acc, skipped.t, skipped.cost, [skipped], [every], skip)  # pyright: ignore[reportArgumentType]
 
     def _aggregator(self, region: str, node: Agent, upstream: Front) -> Front:
         """An aggregator with level curves: for every setting of its proposals'
@@ -810,7 +814,9 @@ class _Search:
             u, t_up = upstream.acc[idx[0]], upstream.t[idx[0]]
             accs = [f.acc[i] for f, i in zip(fronts, idx[1:], strict=True)]
             t_in = np.maximum(t_up, self._parallel(node.proposals, fronts, idx[1:]))
-            cost_in = upstream.cost[idx[0]] + sum(f.cost[i] * k for f, i, k in zip(fronts, idx[1:], copies, strict=True))
+            cost_in = upstream.cost[idx[0]] + sum(
+                f.cost[i] * k for f, i, k in zip(fronts, idx[1:], copies, strict=True)
+            )
             fixed = {self.column[var.key]: choice for (_, var), choice in zip(knobs, setting, strict=True)}
             for choice in choices:
                 if choice == node.skip_index:
@@ -882,7 +888,8 @@ class _Search:
             k = var.labels[choice]
             hit = 1.0 - (1.0 - front.acc) ** k  # pyright: ignore[reportOperatorIssue]
             every = np.arange(len(front))
-            candidates.add(hit, front.t, front.cost * k, [front], [every], {self.column[var.key]: choice})  # pyright: ignore[reportOperatorIssue]
+            fixed = {self.column[var.key]: choice}
+            candidates.add(hit, front.t, front.cost * k, [front], [every], fixed)  # pyright: ignore[reportOperatorIssue]
         return candidates.pruned()
 
     def _vote_acc(self, node: Vote, fronts: Sequence[Front], idx: Sequence[np.ndarray], samples: int | None):
@@ -952,7 +959,8 @@ class _Search:
                 )
             accs.append(acc.ravel())
             lats.append((init.t[:, None] + lat).ravel())
-            costs.append(np.broadcast_to(init.cost[:, None] + checks * c_check + revisions * c_revise, acc.shape).ravel())
+            cost = init.cost[:, None] + checks * c_check + revisions * c_revise
+            costs.append(np.broadcast_to(cost, acc.shape).ravel())
         acc, lat, cost = np.concatenate(accs), np.concatenate(lats), np.concatenate(costs)
         # Prune before building assignments: most of the cross product is dominated.
         keep = _pareto(acc, lat)
