@@ -111,29 +111,34 @@ def chain(n: int, pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
     return w.text(f"chain{n}", prev), w.agents  # pyright: ignore[reportArgumentType]
 
 
-def _fork_of_proposers(w: IRWriter, reads: list[str]) -> None:
-    w.emit("%pa, %pb, %pc = flow.fork @proposals {")
-    for i, name in enumerate(("a", "b", "c")):
+def _fork(w: IRWriter, label: str, outs: list[str], agents: list[tuple[str, str]], reads: list[str], role: str) -> None:
+    """A fork of one agent (result, name) a branch, all reading `reads`."""
+    w.emit(f"{', '.join('%' + out for out in outs)} = flow.fork @{label} {{")
+    for i, (result, name) in enumerate(agents):
         if i:
             w.emit("} {")
         w.indent += 1
-        w.agent(f"x{name}", f"proposer_{name}", reads, "proposer")
-        w.emit(f"flow.yield %x{name}")
+        w.agent(result, name, reads, role)
+        w.emit(f"flow.yield %{result}")
         w.indent -= 1
     w.emit("}")
 
 
-def _switch(w: IRWriter, route: str, reads: list[str]) -> None:
+def _fork_of_proposers(w: IRWriter, reads: list[str], branches: str = "abc") -> None:
+    agents = [(f"x{b}", f"proposer_{b}") for b in branches]
+    _fork(w, "proposals", [f"p{b}" for b in branches], agents, reads, "proposer")
+
+
+def _switch(w: IRWriter, route: str, reads: list[str], code_reads: list[str] | None = None) -> None:
+    """A router's switch between two experts (the code expert reading `code_reads` if given)."""
     w.emit(f"%sw = flow.switch @expert %{route} attributes {{probs = [0.6, 0.4]}} case \"math\" {{")
-    w.indent += 1
-    w.agent("m", "math_expert", reads, "solver")
-    w.emit("flow.yield %m")
-    w.indent -= 1
-    w.emit('} case "code" {')
-    w.indent += 1
-    w.agent("c", "code_expert", reads, "solver")
-    w.emit("flow.yield %c")
-    w.indent -= 1
+    for case, result, case_reads in (("math", "m", reads), ("code", "c", code_reads or reads)):
+        if case == "code":
+            w.emit('} case "code" {')
+        w.indent += 1
+        w.agent(result, f"{case}_expert", case_reads, "solver")
+        w.emit(f"flow.yield %{result}")
+        w.indent -= 1
     w.emit("}")
 
 
@@ -186,3 +191,29 @@ def mixed_routed(pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
     w.agent("agg", "aggregator", ["q", "sw", "pa", "pb", "pc"], "aggregator")
     out = _tail(w, "agg")
     return w.text("mixed_routed", out), w.agents
+
+
+def mixed_wide(pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:
+    """Every structure at once, 20 agents, several values read by more than
+    one agent and inputs the proxy finds redundant (a value already inside
+    another input): planner -> researcher -> fork of 4 proposers (each reading
+    the plan and the notes) -> aggregator (also reading the notes) -> router
+    switch (2 experts reading the aggregate; the code expert the plan too) ->
+    checker (reading the expert's answer and the aggregate) -> fork of 2
+    reviewers -> merger -> refine loop (critic, reviser) -> 1/3/5 samples of a
+    finalizer + vote -> optional polish -> summarizer -> formatter."""
+    w = IRWriter(pool, seed * 1000 + 903)
+    w.agent("plan", "planner", ["q"], "planner")
+    w.agent("notes", "researcher", ["q", "plan"], "researcher")
+    _fork_of_proposers(w, ["q", "plan", "notes"], "abcd")
+    w.agent("agg", "aggregator", ["q", "notes", "pa", "pb", "pc", "pd"], "aggregator")
+    w.agent("route", "router", ["q", "agg"], "router")
+    _switch(w, "route", ["q", "agg"], ["q", "agg", "plan"])
+    w.agent("chk", "checker", ["q", "sw", "agg"], "critic")
+    _fork(w, "review", ["ra", "rb"], [("ya", "reviewer_a"), ("yb", "reviewer_b")], ["q", "chk"], "critic")
+    w.agent("merged", "merger", ["q", "chk", "ra", "rb"], "aggregator")
+    pol = _tail(w, "merged")
+    w.agent("summary", "summarizer", ["q", pol], "editor")
+    out = w.agent("formatted", "formatter", ["q", "summary"], "editor")
+    return w.text("mixed_wide", out), w.agents
+

@@ -45,6 +45,10 @@ from xdsl.utils.exceptions import VerifyException
 FieldKind = Literal["float", "int", "str", "floats", "ints", "attr"]
 """`floats`/`ints`: a list of numbers, `[0.05, 0.4]`, stored as a dense f64/i64 array."""
 
+ABSENT = NoneAttr()
+"""An absent optional field: one shared value (attributes are immutable, and
+building one per field is most of the cost of writing a large frontier)."""
+
 
 def format_float(value: float) -> str:
     """The shortest decimal that parses back to `value`, as an MLIR float literal.
@@ -99,7 +103,7 @@ def struct_fields(cls: type[ParametrizedAttribute]) -> Mapping[str, Field]:
 
 def field_to_attr(kind: FieldKind, value: Any) -> Attribute:
     if value is None:
-        return NoneAttr()
+        return ABSENT
     if kind == "float":
         return FloatData(float(value))
     if kind == "int":
@@ -156,7 +160,7 @@ def parse_keyword_struct(
         parser.raise_error(
             f"#{attr_name} is missing field(s) {', '.join(missing)}", start, parser.pos
         )
-    return [values.get(k, NoneAttr()) for k in by_name]
+    return [values.get(k, ABSENT) for k in by_name]
 
 
 def _parse_field_value(parser: AttrParser, field: Field) -> Attribute:

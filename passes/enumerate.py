@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
-from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, i64
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, IntegerType
 from xdsl.passes import ModulePass
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import PointAttr, WorkflowOp
 from flowcompile.passes.invalidation import invalidate
-from flowcompile.passes.proxy_model import build_model, point_attr
+from flowcompile.passes.proxy_model import build_model, point_attrs
 from flowcompile.proxy.search import DEFAULT_LIMIT, RegionLimitError, brute_force, frontier, space_size
 
 
@@ -43,8 +43,16 @@ def enumerate_workflow(workflow: WorkflowOp, limit: int, exhaustive: bool) -> li
             f"the limit of {e.limit}; raise it with -p 'enumerate{{limit=N}}'"
             + ("" if not exhaustive else " or drop exhaustive=true"),
         ) from None
-    workflow.attributes["space"] = IntegerAttr(space_size(root), i64)
-    return [point_attr(root, p) for p in points]
+    workflow.attributes["space"] = space_attr(space_size(root))
+    return point_attrs(root, points)
+
+
+def space_attr(size: int) -> IntegerAttr:
+    """The space size as a builtin integer of the narrowest multiple of 64 bits
+    that holds it as a positive signless value: `i64`, printed bare, until
+    2^63, then i128, i192, ... (any width parses, here and in upstream MLIR;
+    a signless value at or above 2^(w-1) would print negative)."""
+    return IntegerAttr(size, IntegerType(64 * (size.bit_length() // 64 + 1)))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Between flow IR and the proxy model of `flowcompile.proxy.model`.
 
 `build_model` reads a workflow whose agents carry `estimates` (written by
-`compose`) and returns the model's output node; `point_attr` turns a point of
-the search back into a `#flow.point`. Not a pass: the `enumerate` and `pareto`
+`compose`) and returns the model's output node; `point_attrs` turns points of
+the search back into `#flow.point`s. Not a pass: the `enumerate` and `pareto`
 passes share it.
 
 An op's `proxy` rule (written by `compose`) says whether it is composed query
@@ -12,7 +12,7 @@ where its profiles would allow it. `per_query_ops` is what compose names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, i64
@@ -313,19 +313,19 @@ def label_attr(label: object) -> Attribute:
     return IntegerAttr(label, i64)
 
 
-def point_attr(root: pm.Node, point: Point) -> PointAttr:
-    """A search point as `#flow.point<acc, lat, cost, assign = {...}>`."""
+def point_attrs(root: pm.Node, points: Sequence[Point]) -> list[PointAttr]:
+    """Search points as `#flow.point<acc, lat, cost, assign = {...}>`."""
     variables = {v.key: v for v in pm.all_vars(root)}
-    assign = {
-        key: label_attr(variables[key].labels[choice])
-        for key, choice in sorted(point.assignment.items())
-    }
-    return PointAttr.build(
-        acc=round(point.estimate.acc, 6),
-        lat=round(point.estimate.t, 6),
-        cost=round(point.estimate.cost, 8),
-        assign=DictionaryAttr(assign),
-    )
+    labels = {key: [label_attr(label) for label in var.labels] for key, var in variables.items()}
+    return [
+        PointAttr.build(
+            acc=round(point.estimate.acc, 6),
+            lat=round(point.estimate.t, 6),
+            cost=round(point.estimate.cost, 8),
+            assign=DictionaryAttr({key: labels[key][choice] for key, choice in sorted(point.assignment.items())}),
+        )
+        for point in points
+    ]
 
 
 def assignment_of(root: pm.Node, point: PointAttr) -> dict[str, int]:

@@ -3,8 +3,9 @@
 Random small workflows (chains, shared inputs, forks with votes and with
 aggregators, with and without level curves, replicated samples, votes whose
 wrong answers agree at random rates, switches, loops, optional agents) with
-random estimates: `frontier` must equal the brute-force Pareto set point for point,
-and every point's assignment must evaluate to that point.
+random estimates, and inputs the proxy finds redundant next to values with several
+users: `frontier` must equal the brute-force Pareto set point for point, and every
+point's assignment must evaluate to that point (cost included).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from flowcompile.proxy.model import (
     Vote,
     evaluate,
 )
-from flowcompile.proxy.search import RegionLimitError, frontier, space_size
+from flowcompile.proxy.search import DEFAULT_LIMIT, RegionLimitError, _Search, frontier, space_size
 from helpers.fronts import assert_same_front, random_levels
 
 
@@ -67,7 +68,9 @@ def random_workflow(seed: int) -> Node:
     b = Builder(rng)
     values: list[Node] = [Input()]
     for _ in range(rng.randint(1, 4)):
-        kind = rng.choice(["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional"])
+        kind = rng.choice(
+            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant"]
+        )
         pick = lambda k=1: rng.sample(values, min(k, len(values)))  # noqa: E731
         if kind == "agent":
             values.append(b.agent(pick(rng.randint(1, 2))))
@@ -110,6 +113,20 @@ def random_workflow(seed: int) -> Node:
             else:
                 reviser = b.agent([carried, *extra], gate=critic)
             values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", [1, 2, 3])))
+        elif kind == "redundant":
+            # a value with several users, one of which also reads a value inside
+            # it: the proxy ignores that input (effective_inputs), so the shared
+            # value can be pinned
+            up = pick()[0]
+            mid = b.agent([b.agent([up])] if rng.random() < 0.5 else [up])
+            if rng.random() < 0.5:
+                users = [b.agent([mid]), b.agent([mid, up])]
+                values.append(b.agent([*users, up]))
+            else:
+                route = b.agent([mid])
+                branches = (b.agent([mid], gate=route), b.agent([mid, up], gate=route))
+                p = round(rng.uniform(0.1, 0.9), 2)
+                values.append(Switch(route, branches, (p, 1.0 - p)))
         else:
             values.append(b.agent(pick(), skippable=True))
     if len(values) > 2 and rng.random() < 0.5:
@@ -145,6 +162,25 @@ def test_a_redundant_input_counts_once() -> None:
     solver = Agent(Var("solve", (0,)), (q, plan), (0.8,), (1.0,), (0.0,))
     check = Agent(Var("check", (0,)), (q, plan, solver), (0.9,), (1.0,), (0.0,))
     assert evaluate(check, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(0.5 * 0.8 * 0.9)
+
+
+def test_a_redundant_input_does_not_block_pinning() -> None:
+    """A router and two experts read an aggregate; one expert also reads the
+    plan behind it, which the proxy ignores (its support is inside the
+    aggregate's). The aggregate is still pinned, so no agent behind it is
+    conditioned on, and the front is still brute force's."""
+    b = Builder(random.Random(3))
+    q = Input()
+    plan = b.agent([q], choices=3)
+    proposals = [b.agent([plan], choices=3) for _ in range(2)]
+    agg = b.agent([q, plan], proposals=proposals, choices=3, levels=2)
+    route = b.agent([agg], choices=2)
+    experts = (b.agent([agg], gate=route, choices=3), b.agent([q, agg, plan], gate=route, choices=3))
+    root = Switch(route, experts, (0.6, 0.4))
+    search = _Search(root, DEFAULT_LIMIT)
+    assert agg in search.pins
+    assert not {plan.var.key, *(p.var.key for p in proposals)} & {v.key for v in search.shared}
+    assert_same_front(root)
 
 
 def test_an_aggregator_with_levels_is_searched_exactly() -> None:

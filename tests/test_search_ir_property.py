@@ -2,7 +2,8 @@
 (without k) give exactly the brute-force Pareto set of the proxy.
 
 Workflows are random YAML specs (chains with shared inputs, forks with votes,
-replicated samples and aggregators, switches, refine loops, optional agents)
+replicated samples and aggregators, switches, refine loops, optional agents,
+agents reading a shared value and, redundantly, what it is built on)
 lowered by the frontend; profiles and branch probabilities are random, and
 most aggregators' profiles carry random per-level rates (`by_right`), which
 compose turns into isotonic curves, and most agents a random `wrong_agree`,
@@ -44,7 +45,9 @@ def random_spec(rng: random.Random) -> dict:
         return name
 
     for index in range(rng.randint(1, 3)):
-        kind = rng.choice(["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional"])
+        kind = rng.choice(
+            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant"]
+        )
         block = f"b{index}"
         if kind == "agent":
             name = agent("solver", rng.sample(values, min(len(values), rng.randint(1, 2))))
@@ -81,6 +84,16 @@ def random_spec(rng: random.Random) -> dict:
                                    "body": [critic, reviser], "until": critic,
                                    "next": {"draft": reviser}, "max_iters": [1, 2]}})
             values.append(block)
+        elif kind == "redundant":
+            # a value two agents read, one of them also reading what it is built
+            # on: an input the proxy ignores (effective_inputs), which must not
+            # keep the shared value from being pinned
+            up = rng.choice(values)
+            mid = agent("planner", [up])
+            left, right = agent("solver", [mid]), agent("solver", [mid, up])
+            join = agent("aggregator", [left, right, up])
+            steps += [mid, left, right, join]
+            values.append(join)
         else:
             name = agent("editor", [values[-1]], optional=True)
             steps.append(name)

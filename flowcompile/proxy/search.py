@@ -44,7 +44,7 @@ import functools
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +84,11 @@ ACC_TOLERANCE = 1e-12
 DEFAULT_LIMIT = 2_000_000
 """Largest cross product (points) one step may build before giving up."""
 
+PREFILTER_SIZE = 50_000
+PREFILTER_STRIDE = 16
+"""`_pareto` thins sets larger than this against the front of every
+PREFILTER_STRIDE-th point before sorting them."""
+
 SPREAD_PRUNE_LIMIT = 1500
 """Largest front whose points are compared pairwise by latency atoms (larger
 ones stay whole: a superset of the front is still exact, only slower)."""
@@ -99,14 +104,23 @@ class RegionLimitError(FrontierLimitError):
 
 @dataclass(frozen=True)
 class Front:
-    """Non-dominated points; `assign[i, j]` is the choice of variable j (-1: unset)."""
+    """Non-dominated points; `assign[i, j]` is the choice of variable j (-1: unset).
+
+    `cost` rides along, never compared (cost is reported, not optimised): each
+    point's expected cost as `evaluate` gives it, so no point of the result
+    needs evaluating again."""
 
     acc: np.ndarray
     t: np.ndarray
+    cost: np.ndarray
     assign: np.ndarray
 
     def __len__(self) -> int:
         return int(self.acc.shape[0])
+
+    @functools.cached_property
+    def sets_any(self) -> bool:
+        return bool((self.assign >= 0).any())
 
 
 @dataclass(frozen=True)
@@ -127,8 +141,25 @@ def _pareto(acc: np.ndarray, t: np.ndarray) -> np.ndarray:
     values to different sides.) Latencies are sums on a coarse decimal grid,
     so rounding them is safe. The same rule as `frontier.pareto_indices`
     without its cost key, which the search does not use; this runs on every
-    step, so it sorts on two keys only."""
+    step, so it sorts on two keys only.
+
+    A large set (an agent's choices over a long chain's front) is first
+    thinned without sorting it: a point that a point of a sample's front
+    beats outright (more accurate, no slower) is never kept, and whatever it
+    would have raised `best_before` to, that point raises it to as much, and
+    earlier; so dropping it changes nothing."""
     lat = np.round(t, 12)
+    if len(acc) > PREFILTER_SIZE:
+        sample = np.arange(0, len(acc), PREFILTER_STRIDE)
+        ref = sample[_sorted_front(acc[sample], lat[sample])]  # lat and acc rising
+        faster = np.searchsorted(lat[ref], lat, side="right") - 1
+        beaten = (faster >= 0) & (acc[ref][np.maximum(faster, 0)] > acc)
+        rest = np.flatnonzero(~beaten)
+        return rest[_sorted_front(acc[rest], lat[rest])]
+    return _sorted_front(acc, lat)
+
+
+def _sorted_front(acc: np.ndarray, lat: np.ndarray) -> np.ndarray:
     order = np.lexsort((-acc, lat))
     ranked = acc[order]
     best_before = np.maximum.accumulate(np.concatenate(([-np.inf], ranked[:-1])))
@@ -178,18 +209,29 @@ def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     return np.flatnonzero(~dominated)
 
 
+def _useful_choices(p: np.ndarray, floor: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Indices of an agent's choices that no other beats on every input.
+
+    `agent_acc` rises with the success rate p and with the recovery floor
+    min(r, p), and the latency with the call's, so a choice another is at
+    least as good as on all three gives, on every upstream point, a point
+    that the other's point dominates and precedes in `_pareto`'s order: an
+    earlier choice, or one faster by more than rounding."""
+    better = (p[:, None] >= p[None, :]) & (floor[:, None] >= floor[None, :]) & (lat[:, None] <= lat[None, :])
+    order = np.arange(len(p))
+    precedes = (order[:, None] < order[None, :]) | (lat[:, None] < lat[None, :] - 1e-9)
+    return np.flatnonzero(~(better & precedes).any(axis=0))
+
+
 def _merge(fronts: Sequence[Front]) -> Front:
     """The non-dominated points of a union of fronts."""
-    return _prune(
-        np.concatenate([f.acc for f in fronts]),
-        np.concatenate([f.t for f in fronts]),
-        np.concatenate([f.assign for f in fronts]),
-    )
-
-
-def _prune(acc: np.ndarray, t: np.ndarray, assign: np.ndarray) -> Front:
+    acc, t, cost, assign = (np.concatenate([getattr(f, k) for f in fronts]) for k in ("acc", "t", "cost", "assign"))
     keep = _pareto(acc, t)
-    return Front(acc[keep], t[keep], assign[keep])
+    return Front(acc[keep], t[keep], cost[keep], assign[keep])
+
+
+def _pin_key(node: Node) -> str:
+    return f"pin:{id(node)}"
 
 
 def _merge_assign(*parts: np.ndarray) -> np.ndarray:
@@ -201,6 +243,61 @@ def _merge_assign(*parts: np.ndarray) -> np.ndarray:
     return result
 
 
+def _column(x, n: int) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return x if x.shape == (n,) else np.broadcast_to(x, (n,))
+
+
+class _Candidates:
+    """The points one step of the search builds, in blocks: row r of a block
+    combines the assignments `front.assign[index[r]]` of its fronts and sets
+    its `fixed` columns (to one choice, or one per row). The assignments, the
+    widest part of a cross product, are built only for the points that
+    survive pruning."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.values: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.blocks: list[tuple[Sequence[Front], Sequence[np.ndarray], dict[int, int | np.ndarray]]] = []
+
+    def add(
+        self,
+        acc,
+        t,
+        cost,
+        fronts: Sequence[Front],
+        idx: Sequence[np.ndarray],
+        fixed: Mapping[int, int | np.ndarray] | None = None,
+    ) -> None:
+        n = len(idx[0])
+        self.values.append(tuple(_column(x, n) for x in (acc, t, cost)))  # pyright: ignore[reportArgumentType]
+        self.blocks.append((fronts, idx, dict(fixed or {})))
+
+    def fixed_column(self, column: int) -> np.ndarray:
+        """Every candidate's choice of a column that each block fixes."""
+        return np.concatenate([np.broadcast_to(fixed[column], (len(idx[0]),)) for _, idx, fixed in self.blocks])
+
+    def pruned(self, keep: Callable[[np.ndarray, np.ndarray], np.ndarray] = _pareto) -> Front:
+        """The front of the candidates `keep(acc, t)` selects (by default the non-dominated)."""
+        acc, t, cost = (np.concatenate(x) for x in zip(*self.values, strict=True))
+        rows = keep(acc, t)
+        assign = np.empty((len(rows), self.width), dtype=np.int32)
+        start = 0
+        for fronts, idx, fixed in self.blocks:
+            n = len(idx[0])
+            mine = (rows >= start) & (rows < start + n)
+            if mine.any():
+                picked = rows[mine] - start
+                sources = [f.assign[i[picked]] for f, i in zip(fronts, idx, strict=True) if f.sets_any]
+                part = _merge_assign(*sources) if sources else np.full((len(picked), self.width), -1, np.int32)
+                for column, choice in fixed.items():
+                    per_row = np.ndim(choice) > 0
+                    part[:, column] = choice[picked] if per_row else choice  # pyright: ignore[reportIndexIssue]
+                assign[mine] = part
+            start += n
+        return Front(acc[rows], t[rows], cost[rows], assign)
+
+
 class _Search:
     def __init__(self, root: Node, limit: int):
         self.root = root
@@ -208,10 +305,17 @@ class _Search:
         self.vars = all_vars(root)
         self.column = {v.key: j for j, v in enumerate(self.vars)}
         self.sup = supports(root)
+        self.reads = {id(n): self._reads(n) for n in walk(root)}
+        self.live = [n for n in walk(root) if id(n) in self._closure(root)]
         self.open = self._open_knobs()
         self.shared, self.pins = self._shared()
+        self.held, self.need = self._scopes()
+        self.fixed: dict[str, int] = {}
         self.pin_point: dict[int, Front] = {}
+        self.pin_index: dict[str, int] = {}
+        self.memo: dict[tuple[int, ...], Front] = {}
         self.loop_rows: dict[tuple[int, tuple[int, ...]], tuple] = {}
+        self.tables: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = {}
 
     # Which variables to condition on --------------------------------------
 
@@ -229,6 +333,26 @@ class _Search:
                 keys -= {v.key for v in node.samples_of.values()}
             found[id(node)] = tuple(sorted(keys))
         return found
+
+    def _reads(self, node: Node) -> list[Node]:
+        """The values `node`'s front is computed from (a loop's: its first
+        draft's front and its body's estimates). An input the proxy finds
+        redundant (`effective_inputs`) is never read."""
+        if isinstance(node, Agent):
+            skipped = [node.inputs[0]] if node.skippable else []
+            return [*skipped, *effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+        return list(_all_children(node))
+
+    def _closure(self, node: Node) -> set[int]:
+        """`node` and every value its front is computed from, transitively."""
+        seen = {id(node)}
+        todo = [node]
+        while todo:
+            for child in self.reads[id(todo.pop())]:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    todo.append(child)
+        return seen
 
     def _join_children(self, node: Node) -> list[Node]:
         if isinstance(node, Agent):
@@ -251,13 +375,13 @@ class _Search:
         (so are those of a joint aggregator's proposals, a joint vote's
         inputs and a joint loop's first draft, which are not read by front)."""
         users: dict[int, int] = defaultdict(int)
-        for node in walk(self.root):
+        for node in self.live:
             for child in self._join_children(node):
                 users[id(child)] += 1
         # a joint aggregator, vote or loop reads its inputs choice by choice, not by front
-        enumerated = {id(x) for a in walk(self.root) for x in _read_by_choice(a)}
+        enumerated = {id(x) for a in self.live for x in _read_by_choice(a)}
         pins = [
-            n for n in walk(self.root)
+            n for n in self.live
             if users[id(n)] >= 2
             and id(n) not in enumerated
             and not isinstance(n, (Input, Carried))
@@ -267,40 +391,117 @@ class _Search:
         ]
         pinned = {id(n) for n in pins}
         opaque: dict[int, frozenset[str]] = {}
-        for node in walk(self.root):
+        for node in self.live:
             if id(node) in pinned:
-                opaque[id(node)] = frozenset({f"pin:{id(node)}"})
+                opaque[id(node)] = frozenset({_pin_key(node)})
                 continue
             keys = {v.key for v in node.own_vars()}
-            for child in node.children():
+            for child in self.reads[id(node)]:
                 keys |= opaque[id(child)]
-            if isinstance(node, Loop):
-                keys |= opaque[id(node.verdict)] | opaque[id(node.next)]
             opaque[id(node)] = frozenset(keys)
-        shared: set[str] = set()
-        for node in walk(self.root):
+        self.joins: dict[str, set[int]] = defaultdict(set)
+        """Per conditioned item, the nodes that need it fixed: the joins it
+        is shared at, the loops whose body reads it from outside."""
+        for node in self.live:
             seen: set[str] = set()
             for child in self._join_children(node):
                 for key in opaque[id(child)]:
                     if key in seen:
-                        shared.add(key)
+                        self.joins[key].add(id(node))
                     seen.add(key)
             if isinstance(node, Loop):
-                shared |= self._outer_keys(node)
-        variables = [v for v in self.vars if v.key in shared]
-        return variables, [n for n in pins if f"pin:{id(n)}" in shared]
+                for key in self._outer_keys(node):
+                    self.joins[key].add(id(node))
+        variables = [v for v in self.vars if v.key in self.joins]
+        return variables, [n for n in pins if _pin_key(n) in self.joins]
 
     def _only_through(self, pin: Node) -> bool:
-        """Whether everything `pin`'s value depends on is reached only through
-        it: then fixing its value fixes all of that consistently."""
-        inside = {id(n): n for n in walk(pin)}
-        for node in walk(self.root):
+        """Whether everything `pin`'s value is computed from is read only
+        through it: then fixing its value fixes all of that consistently. A
+        redundant input is not read (`_reads`), so it does not count: the
+        planner that a checker reads next to the aggregate built on it."""
+        inside = self._closure(pin)
+        for node in self.live:
             if id(node) in inside:
                 continue
-            for child in _all_children(node):
+            for child in self.reads[id(node)]:
                 if id(child) in inside and child is not pin and not isinstance(child, (Input, Carried)):
                     return False
         return True
+
+    def _scopes(self) -> tuple[dict[int, list[str]], dict[int, tuple[str, ...]]]:
+        """Where each conditioned variable and pinned value (an *item*) is
+        released, and which items each node's front depends on.
+
+        An item stays fixed from where it is set up, through the joins that
+        share it, up to the lowest node that every path from those to the root
+        passes (their dominator): there the fronts found for each of its values
+        are united and pruned, which is exact because nothing above reads it
+        but through that node and every rule is monotone. Conditioning where the item is live, not around the
+        whole search, keeps a shared value's rounds from multiplying the work
+        of everything above it. A variable that a loop body reads from outside
+        stays fixed up to the loop (the body is enumerated under it), and one
+        behind a pinned value up to where that value is released (the pinned
+        point carries its choice). Loop bodies are evaluated, not searched, so
+        nothing is released inside one."""
+        parents: dict[int, list[int]] = defaultdict(list)
+        for node in self.live:
+            for child in self.reads[id(node)]:
+                parents[id(child)].append(id(node))
+        searched = [n for n in self.live if not any(k.startswith("carried:") for k in self.sup[id(n)])]
+
+        def dominator(sources: set[int], excluded: set[int]) -> int:
+            above, todo = set(sources), list(sources)
+            while todo:
+                for up in parents[todo.pop()]:
+                    if up not in above:
+                        above.add(up)
+                        todo.append(up)
+            for node in searched:  # children first: the first dominator is the lowest
+                if id(node) in above and id(node) not in excluded and not reaches(sources - {id(node)}, id(node)):
+                    return id(node)
+            return id(self.root)
+
+        def reaches(starts: set[int], blocked: int) -> bool:
+            seen, todo = set(starts), list(starts)
+            while todo:
+                here = todo.pop()
+                if here == id(self.root):
+                    return True
+                for up in parents[here]:
+                    if up != blocked and up not in seen:
+                        seen.add(up)
+                        todo.append(up)
+            return False
+
+        scope = {_pin_key(p): dominator({id(p)} | self.joins[_pin_key(p)], {id(p)}) for p in self.pins}
+        below = {id(n): self._closure(n) for n in searched}
+        for var in self.shared:
+            holders = {id(n) for n in self.live if var.key in {v.key for v in n.own_vars()}}
+            sources = holders | self.joins[var.key]
+            while True:
+                scope[var.key] = top = dominator(sources, holders)
+                late = {
+                    scope[_pin_key(p)] for p in self.pins
+                    if holders & below[id(p)] and id(p) != top and id(p) in below[top]
+                    and scope[_pin_key(p)] not in below[top]
+                }
+                if not late:
+                    break
+                sources |= late
+        held: dict[int, list[str]] = defaultdict(list)
+        for item in [*(v.key for v in self.shared), *(_pin_key(p) for p in self.pins)]:
+            held[scope[item]].append(item)  # variables before pins, pins inner first
+        pinned = {id(p): _pin_key(p) for p in self.pins}
+        need: dict[int, tuple[str, ...]] = {}
+        for node in self.live:
+            keys = {v.key for v in node.own_vars() if v.key in scope}
+            for child in self.reads[id(node)]:
+                keys.update(need[id(child)])
+                if id(child) in pinned:
+                    keys.add(pinned[id(child)])
+            need[id(node)] = tuple(sorted(keys - set(held.get(id(node), ()))))
+        return dict(held), need
 
     @functools.cache
     def _outer_keys(self, loop: Loop) -> frozenset[str]:
@@ -335,45 +536,51 @@ class _Search:
     # The search ------------------------------------------------------------
 
     def run(self) -> list[Point]:
-        sizes = [len(v) for v in self.shared]
-        self._check("conditioning on shared agents", sizes)
-        self.fronts: list[Front] = []
-        self.pending = 0
-        self.rounds = 0
-        for combo in itertools.product(*(range(n) for n in sizes)):
-            self.fixed = {v.key: c for v, c in zip(self.shared, combo, strict=True)}
-            self.pin_point = {}
-            self._pin_rounds(0, math.prod(sizes))
-        front = _merge(self.fronts)
-        points = []
-        for row in front.assign:
-            assignment = {v.key: int(c) if c >= 0 else 0 for v, c in zip(self.vars, row, strict=True)}
-            points.append(Point(assignment, evaluate(self.root, assignment)))
-        return points
+        front = _merge([self.front(self.root)])
+        keys = [v.key for v in self.vars]
+        return [
+            Point(dict(zip(keys, np.maximum(row, 0).tolist(), strict=True)), Estimate(acc, t, cost))
+            for acc, t, cost, row in zip(front.acc.tolist(), front.t.tolist(), front.cost.tolist(), front.assign)
+        ]
 
-    def _pin_rounds(self, level: int, rounds: int) -> None:
-        """Fix the pins in order (inner before outer), each to every point of
-        its frontier given the pins fixed before it; then search the rest."""
-        self.memo: dict[int, Front] = {}
-        if level == len(self.pins):
-            self.rounds += 1
-            front = self.front(self.root)
+    def _released(self, node: Node, items: Sequence[str]) -> Front:
+        """`node`'s front as the union of its fronts with the items released
+        here fixed: each variable to every choice, then each pinned value to
+        every point of its front (found under those choices)."""
+        variables = [v for v in self.shared if v.key in items]
+        pins = [p for p in self.pins if _pin_key(p) in items]
+        sizes = [len(v) for v in variables]
+        self._check("conditioning on shared agents", sizes)
+        fronts: list[Front] = []
+        for combo in itertools.product(*(range(n) for n in sizes)):
+            with contextlib.ExitStack() as fixed:
+                for var, choice in zip(variables, combo, strict=True):
+                    fixed.enter_context(self._knob(var, choice))
+                self._pin_rounds(node, variables, pins, math.prod(sizes), fronts)
+        return _merge(fronts)
+
+    def _pin_rounds(
+        self, node: Node, variables: Sequence[Var], pins: Sequence[Node], rounds: int, fronts: list[Front]
+    ) -> None:
+        """Fix the pins in order, each to every point of its front; then find
+        `node`'s front, its fixed variables set on every point."""
+        if not pins:
+            front = self._front(node)
             assign = front.assign.copy()
-            for key, choice in self.fixed.items():
-                assign[:, self.column[key]] = choice
-            self.fronts.append(Front(front.acc, front.t, assign))
-            self.pending += len(front)
-            if self.pending > 100_000:  # keep the union small
-                self.fronts = [_merge(self.fronts)]
-                self.pending = len(self.fronts[0])
+            for var in variables:  # a variable only a loop body reads is on no front
+                assign[:, self.column[var.key]] = self.fixed[var.key]
+            fronts.append(Front(front.acc, front.t, front.cost, assign))
+            if len(fronts) == 64:  # keep the union small
+                fronts[:] = [_merge(fronts)]
             return
-        pin = self.pins[level]
+        pin, key = pins[0], _pin_key(pins[0])
         front = self.front(pin)
         self._check(f"conditioning on shared values ({type(pin).__name__.lower()})", [rounds, len(front)])
         for i in range(len(front)):
-            self.pin_point[id(pin)] = Front(front.acc[i : i + 1], front.t[i : i + 1], front.assign[i : i + 1])
-            self._pin_rounds(level + 1, rounds * len(front))
-        del self.pin_point[id(pin)]
+            self.pin_point[id(pin)] = Front(*(getattr(front, k)[i : i + 1] for k in ("acc", "t", "cost", "assign")))
+            self.pin_index[key] = i
+            self._pin_rounds(node, variables, pins[1:], rounds * len(front), fronts)
+        del self.pin_point[id(pin)], self.pin_index[key]
 
     def _check(self, region: str, sizes: Sequence[int]) -> None:
         total = math.prod(sizes)
@@ -383,27 +590,36 @@ class _Search:
     def _unset(self, m: int = 1) -> np.ndarray:
         return np.full((m, len(self.vars)), -1, dtype=np.int32)
 
+    def _constant(self, acc: float) -> Front:
+        """One point that sets no variable, ready at once, free."""
+        return Front(np.full(1, acc), np.zeros(1), np.zeros(1), self._unset())
+
+    def _candidates(self) -> _Candidates:
+        return _Candidates(len(self.vars))
+
     def _choices(self, var: Var) -> list[int]:
         if var.key in self.fixed:
             return [self.fixed[var.key]]
         return list(range(len(var)))
 
-    def _with_choice(self, assign: np.ndarray, var: Var, choices: np.ndarray) -> np.ndarray:
-        assign = assign.copy()
-        assign[:, self.column[var.key]] = choices
-        return assign
-
     def front(self, node: Node) -> Front:
+        """`node`'s front under the knobs and the items fixed around it."""
         if id(node) in self.pin_point:
             return self.pin_point[id(node)]
-        key = (id(node), *(self.fixed.get(k, -1) for k in self.open[id(node)]))
+        key = (
+            id(node),
+            *(self.fixed.get(k, -1) for k in self.open[id(node)]),
+            *(self.pin_index[k] if k in self.pin_index else self.fixed[k] for k in self.need[id(node)]),
+        )
         if key not in self.memo:
-            self.memo[key] = self._front(node)
+            held = self.held.get(id(node))
+            self.memo[key] = self._released(node, held) if held else self._front(node)
         return self.memo[key]
 
     @contextlib.contextmanager
     def _knob(self, var: Var, choice: int):
-        """Fix a samples knob while the fronts below its consumer are found."""
+        """Fix a variable: a samples knob while the fronts below its consumer
+        are found, a shared one while the fronts up to where it is released are."""
         before = self.fixed.get(var.key)
         self.fixed[var.key] = choice
         try:
@@ -442,13 +658,16 @@ class _Search:
             spreads.append(self._spreads(node, front, index))
         return np.asarray(parallel_time(ts, spreads), dtype=float)
 
-    def _prune_agent(self, node: Agent, acc: np.ndarray, t: np.ndarray, assign: np.ndarray) -> Front:
+    def _prune_agent(self, node: Agent, candidates: _Candidates) -> Front:
         """An agent's front; for one that ends a fork branch (`lat_dev`), the
         points no other beats within its choice or in accuracy and in every
         latency atom (what the expected maximum of its fork reads)."""
         if not node.has_spread:
-            return _prune(acc, t, assign)
-        choice = assign[:, self.column[node.var.key]]
+            return candidates.pruned()
+        choice = candidates.fixed_column(self.column[node.var.key])
+        return candidates.pruned(functools.partial(self._spread_keep, node, choice))
+
+    def _spread_keep(self, node: Agent, choice: np.ndarray, acc: np.ndarray, t: np.ndarray) -> np.ndarray:
         keep = np.concatenate([
             rows[_pareto(acc[rows], t[rows])] for c in np.unique(choice) if len(rows := np.flatnonzero(choice == c))
         ])
@@ -461,11 +680,11 @@ class _Search:
             beaten = (better & ~better.T) | (better & better.T & (order[:, None] < order[None, :]))
             np.fill_diagonal(beaten, False)
             keep = keep[~beaten.any(axis=0)]
-        return Front(acc[keep], t[keep], assign[keep])
+        return keep
 
     def _front(self, node: Node) -> Front:
         if isinstance(node, Input):
-            return Front(np.ones(1), np.zeros(1), self._unset())
+            return self._constant(1.0)
         if isinstance(node, Agent):
             return self._agent(node)
         if isinstance(node, Vote):
@@ -483,19 +702,35 @@ class _Search:
         grids = np.meshgrid(*(np.arange(len(f)) for f in fronts), indexing="ij")
         return [g.ravel() for g in grids]
 
+    def _combined(
+        self, acc, t, fronts: Sequence[Front], idx: Sequence[np.ndarray], cost: np.ndarray | None = None
+    ) -> Front:
+        """The front of a cross product of `fronts` (index grids `idx`) under a
+        rule that gave `acc` and `t`; costs add unless given."""
+        if cost is None:
+            cost = sum((f.cost[i] for f, i in zip(fronts, idx, strict=True)), np.zeros(len(idx[0])))
+        candidates = self._candidates()
+        candidates.add(acc, t, cost, fronts, idx)
+        return candidates.pruned()
+
     def _pairwise(
-        self, region: str, fronts: Sequence[Front], acc_fn, t_fn, identity: float = 1.0
+        self, region: str, fronts: Sequence[Front], acc_fn, t_fn, identity: float | None = None
     ) -> Front:
         """Fold an associative, monotone rule over fronts, pruning each step;
-        `identity` is the rule's neutral accuracy."""
-        result = Front(np.full(1, identity), np.zeros(1), self._unset())
+        costs add. From `identity`, the rule's neutral accuracy, or (None)
+        from the first front, for a rule that leaves it unchanged (a product
+        of accuracies and a maximum of times, as `evaluate` takes them): a
+        chain's steps copy no front they only pass on."""
+        if identity is None and fronts:
+            result, fronts = fronts[0], fronts[1:]
+        else:
+            result = self._constant(1.0 if identity is None else identity)
         for front in fronts:
             i, j = self._product(region, [result, front])
-            result = _prune(
-                acc_fn(result.acc[i], front.acc[j]),
-                t_fn(result.t[i], front.t[j]),
-                _merge_assign(result.assign[i], front.assign[j]),
-            )
+            step = self._candidates()
+            step.add(acc_fn(result.acc[i], front.acc[j]), t_fn(result.t[i], front.t[j]),
+                     result.cost[i] + front.cost[j], [result, front], [i, j])
+            result = step.pruned()
         return result
 
     def _agent(self, node: Agent) -> Front:
@@ -509,30 +744,53 @@ class _Search:
         for waited in node.gates:
             gate = self.front(waited)
             i, j = self._product(region, [upstream, gate])
-            upstream = _prune(
-                upstream.acc[i],
-                np.maximum(upstream.t[i], gate.t[j]),
-                _merge_assign(upstream.assign[i], gate.assign[j]),
-            )
+            step = self._candidates()
+            # a gate is waited for, not paid for: its cost is its consumer's
+            step.add(upstream.acc[i], np.maximum(upstream.t[i], gate.t[j]), upstream.cost[i], [upstream, gate], [i, j])
+            upstream = step.pruned()
         if node.proposals and any(node.levels_of(c) is not None for c in self._choices(node.var)):
             return self._aggregator(region, node, upstream)
         hits = self._proposal_hits(region, node)
         i, j = self._product(region, [upstream, hits])
         u, h = upstream.acc[i], hits.acc[j]
         t_in = np.maximum(upstream.t[i], hits.t[j])
-        base = _merge_assign(upstream.assign[i], hits.assign[j])
-        parts_acc, parts_t, parts_assign = [], [], []
-        for choice in self._choices(node.var):
-            if choice == node.skip_index:
-                skipped = self.front(node.inputs[0])
-                parts_acc.append(skipped.acc)
-                parts_t.append(skipped.t)
-                parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), choice)))
-                continue
-            parts_acc.append(agent_acc(node.acc[choice] * h, u, node.recovery_of(choice)))
-            parts_t.append(t_in + self._call_lat(node, choice))
-            parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
-        return self._prune_agent(node, np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+        cost_in = upstream.cost[i] + hits.cost[j]
+        # every choice at once, choice by choice as `evaluate` computes it
+        choices, p, recovery, lat, own = self._choice_table(node)
+        candidates = self._candidates()
+        candidates.add(
+            agent_acc(p * h, u, recovery).ravel(),
+            (t_in + lat).ravel(),
+            (cost_in + own).ravel(),
+            [upstream, hits],
+            [np.broadcast_to(i, (len(choices), len(i))).ravel(), np.broadcast_to(j, (len(choices), len(j))).ravel()],
+            {self.column[node.var.key]: np.repeat(choices, len(i))},
+        )
+        if node.skip_index in self._choices(node.var):
+            self._add_skipped(candidates, node)
+        return self._prune_agent(node, candidates)
+
+    def _choice_table(self, node: Agent) -> tuple[np.ndarray, ...]:
+        """The agent's choices worth trying (not skipping) under the knobs and
+        choices fixed now, and their (p, recovery, latency, cost) as columns."""
+        key = (id(node), self.fixed.get(node.var.key, -1), node.copies(self.fixed))
+        if key not in self.tables:
+            choices = np.array([c for c in self._choices(node.var) if c != node.skip_index], dtype=np.int32)
+            p = np.array([node.acc[c] for c in choices])
+            recovery = np.array([node.recovery_of(c) for c in choices])
+            lat = np.array([self._call_lat(node, c) for c in choices])
+            own = np.array([node.cost[c] for c in choices])
+            # a fork's expected maximum may need a slower choice's spread
+            useful = slice(None) if node.has_spread else _useful_choices(p, np.minimum(recovery, p), lat)
+            self.tables[key] = (choices[useful], *(x[useful][:, None] for x in (p, recovery, lat, own)))
+        return self.tables[key]
+
+    def _add_skipped(self, candidates: _Candidates, node: Agent) -> None:
+        """The skip choice: the first input's value passes on unchanged."""
+        skipped = self.front(node.inputs[0])
+        every = np.arange(len(skipped))
+        skip = {self.column[node.var.key]: node.skip_index}
+        candidates.add(skipped.acc, skipped.t, skipped.cost, [skipped], [every], skip)  # pyright: ignore[reportArgumentType]
 
     def _aggregator(self, region: str, node: Agent, upstream: Front) -> Front:
         """An aggregator with level curves: for every setting of its proposals'
@@ -542,7 +800,7 @@ class _Search:
         knobs = sorted(node.samples_of.items())
         choices = self._choices(node.var)
         settings = list(itertools.product(*(self._choices(var) for _, var in knobs)))
-        parts_acc, parts_t, parts_assign = [], [], []
+        candidates = self._candidates()
         for setting in settings:
             copies = [1] * len(node.proposals)
             with contextlib.ExitStack() as fixed:
@@ -556,9 +814,10 @@ class _Search:
             u, t_up = upstream.acc[idx[0]], upstream.t[idx[0]]
             accs = [f.acc[i] for f, i in zip(fronts, idx[1:], strict=True)]
             t_in = np.maximum(t_up, self._parallel(node.proposals, fronts, idx[1:]))
-            base = _merge_assign(upstream.assign[idx[0]], *(f.assign[i] for f, i in zip(fronts, idx[1:], strict=True)))
-            for (index, var), choice in zip(knobs, setting, strict=True):
-                base = self._with_choice(base, var, np.full(len(base), choice))
+            cost_in = upstream.cost[idx[0]] + sum(
+                f.cost[i] * k for f, i, k in zip(fronts, idx[1:], copies, strict=True)
+            )
+            fixed = {self.column[var.key]: choice for (_, var), choice in zip(knobs, setting, strict=True)}
             for choice in choices:
                 if choice == node.skip_index:
                     continue  # added once below: skipping reads no proposal
@@ -573,15 +832,17 @@ class _Search:
                     )
                 else:
                     p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
-                parts_acc.append(np.asarray(agent_acc(p, u, node.recovery_of(choice)), dtype=float))
-                parts_t.append(t_in + self._call_lat(node, choice))
-                parts_assign.append(self._with_choice(base, node.var, np.full(len(base), choice)))
+                candidates.add(
+                    agent_acc(p, u, node.recovery_of(choice)),
+                    t_in + self._call_lat(node, choice),
+                    cost_in + node.cost[choice],
+                    [upstream, *fronts],
+                    idx,
+                    {**fixed, self.column[node.var.key]: choice},
+                )
         if node.skip_index in choices:
-            skipped = self.front(node.inputs[0])
-            parts_acc.append(skipped.acc)
-            parts_t.append(skipped.t)
-            parts_assign.append(self._with_choice(skipped.assign, node.var, np.full(len(skipped), node.skip_index)))
-        return self._prune_agent(node, np.concatenate(parts_acc), np.concatenate(parts_t), np.concatenate(parts_assign))
+            self._add_skipped(candidates, node)
+        return self._prune_agent(node, candidates)
 
     def _choices_front(self, node: Node) -> Front:
         """Every choice of a leaf agent, unpruned: under a rule composed query
@@ -593,7 +854,10 @@ class _Search:
         choices = np.array(self._choices(node.var))
         acc = np.array([node.acc[c] for c in choices], dtype=float)
         t = np.array([self._call_lat(node, c) for c in choices], dtype=float)
-        return Front(acc, t, self._with_choice(self._unset(len(choices)), node.var, choices))
+        cost = np.array([node.cost[c] for c in choices], dtype=float)
+        assign = self._unset(len(choices))
+        assign[:, self.column[node.var.key]] = choices
+        return Front(acc, t, cost, assign)
 
     def _proposal_hits(self, region: str, node: Agent) -> Front:
         """Front of P(at least one proposal is right), as acc, and its time."""
@@ -602,13 +866,13 @@ class _Search:
             var = node.samples_of.get(index)
             fronts.append(self.front(proposal) if var is None else self._replicated_hits(proposal, var))
         if not fronts:
-            return Front(np.ones(1), np.zeros(1), self._unset())
+            return self._constant(1.0)
         if any(isinstance(x, Agent) and x.has_spread for x in node.proposals):
             # the expected maximum is not a fold of pairs: the whole cross product
             idx = self._product(region, fronts)
             miss = functools.reduce(np.multiply, (1.0 - f.acc[i] for f, i in zip(fronts, idx, strict=True)))
             t = self._parallel(node.proposals, fronts, idx)
-            return _prune(1.0 - miss, t, _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True))))
+            return self._combined(1.0 - miss, t, fronts, idx)
         # hit = 1 - prod(1 - hit_i): associative and monotone in every hit_i.
         return self._pairwise(
             region, fronts, lambda a, b: 1.0 - (1.0 - a) * (1.0 - b), np.maximum, identity=0.0
@@ -617,14 +881,16 @@ class _Search:
     def _replicated_hits(self, proposal: Node, var: Var) -> Front:
         """P(at least one of k samples is right), over the samples knob (the
         proposal's front found with the knob fixed: its latency depends on k)."""
-        parts = []
+        candidates = self._candidates()
         for choice in self._choices(var):
             with self._knob(var, choice):
                 front = self.front(proposal)
             k = var.labels[choice]
             hit = 1.0 - (1.0 - front.acc) ** k  # pyright: ignore[reportOperatorIssue]
-            parts.append((hit, front.t, self._with_choice(front.assign, var, np.full(len(front), choice))))
-        return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+            every = np.arange(len(front))
+            fixed = {self.column[var.key]: choice}
+            candidates.add(hit, front.t, front.cost * k, [front], [every], fixed)  # pyright: ignore[reportOperatorIssue]
+        return candidates.pruned()
 
     def _vote_acc(self, node: Vote, fronts: Sequence[Front], idx: Sequence[np.ndarray], samples: int | None):
         """The vote's accuracy over a cross product of its inputs' fronts."""
@@ -640,19 +906,20 @@ class _Search:
         # composed query by query, an input's choices are not read by front
         front_of = self._choices_front if node.joint else self.front
         if node.samples is not None:
-            parts = []
+            candidates = self._candidates()
             for c in self._choices(node.samples):
                 with self._knob(node.samples, c):
                     front = front_of(node.inputs[0])
-                acc = self._vote_acc(node, [front], [np.arange(len(front))], int(node.samples.labels[c]))  # pyright: ignore
-                parts.append((acc, front.t, self._with_choice(front.assign, node.samples, np.full(len(front), c))))
-            return _prune(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+                k = int(node.samples.labels[c])  # pyright: ignore[reportArgumentType]
+                every = np.arange(len(front))
+                acc = self._vote_acc(node, [front], [every], k)
+                candidates.add(acc, front.t, front.cost * k, [front], [every], {self.column[node.samples.key]: c})
+            return candidates.pruned()
         fronts = [front_of(x) for x in node.inputs]
         idx = self._product(region, fronts)
         acc = self._vote_acc(node, fronts, idx, None)
         t = self._parallel(node.inputs, fronts, idx)
-        assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
-        return _prune(acc, t, assign)
+        return self._combined(acc, t, fronts, idx)
 
     def _switch(self, node: Switch) -> Front:
         fronts = [self.front(node.route), *(self.front(b) for b in node.branches)]
@@ -661,8 +928,8 @@ class _Search:
         r_acc, r_t = route.acc[idx[0]], route.t[idx[0]]
         acc = r_acc * sum(w * b.acc[i] for w, b, i in zip(node.probs, branches, idx[1:], strict=True))
         t = sum(w * np.maximum(r_t, b.t[i]) for w, b, i in zip(node.probs, branches, idx[1:], strict=True))
-        assign = _merge_assign(*(f.assign[i] for f, i in zip(fronts, idx, strict=True)))
-        return _prune(np.asarray(acc, dtype=float), np.asarray(t, dtype=float), assign)
+        cost = route.cost[idx[0]] + sum(w * b.cost[i] for w, b, i in zip(node.probs, branches, idx[1:], strict=True))
+        return self._combined(acc, t, fronts, idx, cost)
 
     def _loop(self, node: Loop) -> Front:
         region = f"flow.loop @{node.name}"
@@ -674,25 +941,27 @@ class _Search:
         ]
         iters = self._choices(node.max_iters)
         self._check(region, [len(init), *(len(v) for v in free), len(iters)])
-        choices, rho1, rho0, tpr, fpr, t_check, t_revise = self._loop_body(node, free)
+        choices, rho1, rho0, tpr, fpr, t_check, t_revise, c_check, c_revise = self._loop_body(node, free)
         if node.joint:
             q0 = np.stack(node.init.hits)[init.assign[:, self.column[node.init.var.key]]][:, None, :]  # pyright: ignore
             rho1, rho0, tpr, fpr = (x[None] for x in (rho1, rho0, tpr, fpr))
             t_check, t_revise = t_check[:, None], t_revise[:, None]
-        accs, lats = [], []
+        accs, lats, costs = [], [], []
         for choice in iters:
             n = node.max_iters.labels[choice]
             if node.joint:
-                acc, lat, _, _ = joint_refine_loop(
+                acc, lat, checks, revisions = joint_refine_loop(
                     q0, rho1, rho0, tpr, fpr, t_check, t_revise, n, node.query_weights, node.decay  # pyright: ignore
                 )
             else:
-                acc, lat, _, _ = refine_loop(
+                acc, lat, checks, revisions = refine_loop(
                     init.acc[:, None], rho1, rho0, tpr, fpr, t_check, t_revise, n, node.decay  # pyright: ignore
                 )
             accs.append(acc.ravel())
             lats.append((init.t[:, None] + lat).ravel())
-        acc, lat = np.concatenate(accs), np.concatenate(lats)
+            cost = init.cost[:, None] + checks * c_check + revisions * c_revise
+            costs.append(np.broadcast_to(cost, acc.shape).ravel())
+        acc, lat, cost = np.concatenate(accs), np.concatenate(lats), np.concatenate(costs)
         # Prune before building assignments: most of the cross product is dominated.
         keep = _pareto(acc, lat)
         k, rest = np.divmod(keep, len(init) * len(choices))
@@ -701,11 +970,11 @@ class _Search:
         for j, var in enumerate(free):
             assign[:, self.column[var.key]] = choices[b, j]
         assign[:, self.column[node.max_iters.key]] = np.asarray(iters)[k]
-        return Front(acc[keep], lat[keep], assign)
+        return Front(acc[keep], lat[keep], cost[keep], assign)
 
     def _loop_body(self, node: Loop, free: Sequence[Var]):
-        """Per assignment of the body's free variables: its choices and the
-        refine-loop parameters. Cached across conditioning rounds, keyed by the
+        """Per assignment of the body's free variables: its choices, the
+        refine-loop parameters and the costs of a check and a revision. Cached across conditioning rounds, keyed by the
         fixed variables the body reads."""
         reads = self._outer_keys(node) | self._body_vars(node) | set(self.open[id(node)])
         outer = sorted(k for k in reads if k in self.fixed)
@@ -727,10 +996,13 @@ class _Search:
                 rho1, rho0, tpr, fpr = node.query_rates(assign)
             else:
                 (tpr, fpr), rho1, rho0 = node.verdict.judge_rates(assign[node.verdict.var.key]), next1.acc, next0.acc
-            rows.append(([body[v.key] for v in free], rho1, rho0, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0)))
+            rows.append((
+                [body[v.key] for v in free], rho1, rho0, tpr, fpr, verdict.t, max(next1.t - verdict.t, 0.0),
+                verdict.cost, max(next1.cost - verdict.cost, 0.0),
+            ))
         choices = np.array([r[0] for r in rows], dtype=np.int32).reshape(len(rows), len(free))
-        columns = [np.array([r[i] for r in rows], dtype=float) for i in range(1, 7)]
-        keep = _useful_bodies(*columns)
+        columns = [np.array([r[i] for r in rows], dtype=float) for i in range(1, 9)]
+        keep = _useful_bodies(*columns[:6])  # costs ride along
         self.loop_rows[key] = (choices[keep], *(c[keep] for c in columns))
         return self.loop_rows[key]
 

@@ -11,8 +11,8 @@ from flowcompile.proxy.search import brute_force, frontier
 
 
 def assert_same_front(root: Node) -> None:
-    """`frontier` finds brute force's Pareto set, each point scored as
-    `evaluate` scores it, sorted by latency with rising accuracy."""
+    """`frontier` finds brute force's Pareto set, each point scored (cost
+    too) as `evaluate` scores it, sorted by latency with rising accuracy."""
     fast = frontier(root)
     slow = brute_force(root)
     # Compared with a tolerance: rounding both to a fixed number of decimals
@@ -27,6 +27,7 @@ def assert_same_front(root: Node) -> None:
         again = evaluate(root, point.assignment)
         assert again.acc == pytest.approx(point.estimate.acc, abs=1e-12)
         assert again.t == pytest.approx(point.estimate.t, abs=1e-12)
+        assert again.cost == pytest.approx(point.estimate.cost, abs=1e-12)
     ts = [p.estimate.t for p in fast]
     accs = [p.estimate.acc for p in fast]
     assert ts == sorted(ts) and accs == sorted(accs)
