@@ -133,6 +133,9 @@ def _speed(entry: Any, where: str) -> ModelSpeed:
             raise SpeedTableError(f"{where}: {key} must be {'> 0' if positive else '>= 0'}, got {value!r}")
         return float(value)
 
+    requests = entry.get("requests", 0)
+    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 0:
+        raise SpeedTableError(f"{where}: requests must be a non-negative integer, got {requests!r}")
     ttft = number("ttft_s", positive=False)
     decode = number("decode_tok_per_s")
     assert ttft is not None and decode is not None
@@ -142,7 +145,7 @@ def _speed(entry: Any, where: str) -> ModelSpeed:
         prefill_tok_per_s=number("prefill_tok_per_s", optional=True),
         provider=str(entry.get("provider", "")),
         endpoint=str(entry.get("endpoint", "")),
-        requests=int(entry.get("requests", 0)),
+        requests=requests,
     )
 
 

@@ -66,6 +66,8 @@ def test_table_round_trips_and_its_digest_names_its_bytes(tmp_path: Path) -> Non
         (lambda d: d["models"]["m"].update(ttft_s=-0.1), "model 'm': ttft_s must be >= 0"),
         (lambda d: d["models"]["m"].update(prefill_tok_per_s=-5), "prefill_tok_per_s must be > 0"),
         (lambda d: d["models"]["m"].update(ttft_s="fast"), "ttft_s must be a finite number"),
+        (lambda d: d["models"]["m"].update(decode_tok_per_s=float("nan")), "decode_tok_per_s must be a finite number"),
+        (lambda d: d["models"]["m"].update(requests="many"), "requests must be a non-negative integer"),
     ],
 )
 def test_bad_tables_name_the_file_and_the_field(tmp_path: Path, edit, message: str) -> None:
