@@ -48,7 +48,8 @@ class Derived:
 
 
 # Measured by `profile` (from the structure and a backend, no other attribute).
-PROFILES = Derived("profiles", (AgentOp,), ("profile",))
+PROFILES = Derived("profiles", (AgentOp,), ("profile", "retarget"))
+"""Measured by `profile`; `retarget` recomputes their latencies from their tokens."""
 AGENT_WRONG_AGREE = Derived("wrong_agree", (AgentOp,), ("profile",))
 AGENT_WRONG_AGREE_N = Derived("wrong_agree_n", (AgentOp,), ("profile",))
 PROBS = Derived("probs", (SwitchOp,), ("profile",))
@@ -59,6 +60,10 @@ FIXED = Derived("fixed", (LoopOp,), ("profile",))
 PROFILED = Derived("profiled", (WorkflowOp,), ("profile",))
 FAILED = Derived("failed", (AgentOp,), ("profile",))
 """The candidates whose calls failed: no profile, left out of the search."""
+
+RETARGETED = Derived("retargeted", (WorkflowOp,), ("retarget",), (PROFILES,))
+"""Which speed table the profiles' latencies were recomputed from: a fresh
+profile measures them again."""
 
 # The proxy, by `compose`.
 ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES, FAILED))
@@ -97,6 +102,7 @@ TABLE: tuple[Derived, ...] = (
     FIXED,
     PROFILED,
     FAILED,
+    RETARGETED,
     ESTIMATES,
     PROXY,
     VOTE_WRONG_AGREE,

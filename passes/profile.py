@@ -42,7 +42,8 @@ run would cost and calls nothing. A summary line goes to stderr.
 Invalidates (erases, as `flowcompile.passes.invalidation` derives it): what
 is derived from the profiles it rewrites, the `estimates`, the `proxy` rules
 and the votes' `wrong_agree` (and an older IR's `estimate`), and each
-workflow's `frontier`, `space` and `validated`.
+workflow's `frontier`, `space`, `validated` and `retargeted` (the latencies
+it measures anew).
 """
 
 from __future__ import annotations

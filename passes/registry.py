@@ -26,6 +26,7 @@ PassFactory = Callable[[], "type[ModulePass]"]
 
 FLOW_PASSES: dict[str, str] = {
     "profile": "flowcompile.passes.profile:ProfilePass",
+    "retarget": "flowcompile.passes.retarget:RetargetPass",
     "compose": "flowcompile.passes.compose:ComposePass",
     "enumerate": "flowcompile.passes.enumerate:EnumeratePass",
     "validate": "flowcompile.passes.validate:ValidatePass",

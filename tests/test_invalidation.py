@@ -58,8 +58,9 @@ def test_what_each_pass_invalidates() -> None:
     assert _names(inv.invalidated_by("compose")) == ["frontier", "space", "validated"]
     assert _names(inv.invalidated_by("enumerate")) == ["validated"]
     assert _names(inv.invalidated_by("profile")) == [
-        "estimates", "proxy", "wrong_agree", "estimate", "frontier", "space", "validated"
+        "retargeted", "estimates", "proxy", "wrong_agree", "estimate", "frontier", "space", "validated"
     ]
+    assert _names(inv.invalidated_by("retarget")) == ["estimates", "proxy", "estimate", "frontier", "space", "validated"]
     assert inv.invalidated_by("validate") == inv.invalidated_by("pareto") == []
     # Whether a rule composes query by query follows from the profiles: re-profiling erases it.
     assert inv.PROXY in inv.dependents([*inv.written_by("profile")])

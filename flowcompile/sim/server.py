@@ -6,7 +6,7 @@ Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats``
 Request fields: ``model`` is a pool name or any provider string whose last path
 segment is one ("hosted_vllm/Qwen/Qwen3-8B"); ``messages``; optional ``seed``,
 ``max_tokens`` / ``max_completion_tokens``; ``temperature`` is ignored; ``n``
-must be 1 and ``stream`` false. The reasoning budget comes from either
+must be 1. The reasoning budget comes from either
 ``thinking: {"type": "enabled", "budget_tokens": N}`` (exact; "disabled" = 0) or
 ``reasoning_effort`` (see `EFFORT_BUDGETS`), else DashScope-style
 ``thinking_budget``, else 0. The sample index comes from the
@@ -18,6 +18,13 @@ Injected faults become HTTP 429 (rate_limit, with ``retry-after-ms``), 500
 (server_error), 504 after an optional sleep (timeout) and a 200 whose body is
 truncated JSON (malformed). The k-th repeat of an identical request draws its
 fault as attempt k, so client retries can succeed.
+
+``stream: true`` answers with server-sent events (chunked): the first
+generated token arrives after the simulated prefill (ttft + prompt / prefill
+rate + one decode step), the rest at the decode rate, reasoning tokens
+(``delta.reasoning_content``, placeholder text) before the content; the pauses
+add up to the simulated latency, so a streaming client measures the world's
+speeds. ``stream_options: {"include_usage": true}`` adds the usage chunk.
 
 A client that hangs up while its reply is being "generated" (the sleep below)
 stops the generation, as a real server frees a slot: the request is counted
@@ -44,7 +51,7 @@ from typing import Any
 
 from flowcompile.backends.base import CallRequest, as_message
 from flowcompile.sim.backend import RATE_LIMIT_RETRY_AFTER
-from flowcompile.sim.engine import SimWorld, content_hash
+from flowcompile.sim.engine import SimTrace, SimWorld, content_hash
 from flowcompile.sim.world import World
 
 #: reasoning_effort -> thinking budget (tokens). low/medium/high follow litellm's
@@ -55,6 +62,8 @@ FINGERPRINT = "flowcompile-sim"
 _STATUS_OF_FAULT = {"rate_limit": 429, "server_error": 500, "timeout": 504}
 CLIENT_CLOSED = 499
 """The status counted for a request whose client hung up before the reply."""
+STREAM_CHUNKS = 8
+"""Events per streamed part (reasoning, content): few, so pacing costs little CPU."""
 POLL_S = 0.01
 """How often a generating request checks that its client is still there."""
 
@@ -118,8 +127,6 @@ def parse_chat_request(body: Any, world: World, headers: Mapping[str, str] | Non
         raise RequestError(400, f"bad message: {exc}") from None
     if body.get("n", 1) != 1:
         raise RequestError(400, f"n must be 1 (use the {SAMPLE_HEADER} header for more samples)")
-    if body.get("stream"):
-        raise RequestError(400, "stream is not supported by the simulated server")
     header_sample = (headers or {}).get(SAMPLE_HEADER)
     sample = _non_negative_int(header_sample if header_sample is not None else body.get("sample", 0), "sample")
     seed = body.get("seed")
@@ -255,6 +262,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._count(504)
             self._error(RequestError(504, "simulated upstream timeout", "timeout", "timeout"))
             return
+        if body.get("stream") and result.error not in _STATUS_OF_FAULT:
+            options = body.get("stream_options")
+            usage = isinstance(options, Mapping) and bool(options.get("include_usage"))
+            self._stream(request, trace, self._reply(request, trace, key, attempt), usage)
+            return
         if not self._wait(result.latency_s * state.time_scale):
             self._hung_up()
             return
@@ -264,7 +276,18 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"retry-after-ms": f"{RATE_LIMIT_RETRY_AFTER * 1000:g}"} if status == 429 else {}
             self._error(RequestError(status, f"simulated {result.error}", result.error, result.error), extra)
             return
-        reply = {
+        reply = self._reply(request, trace, key, attempt)
+        self._count(200)
+        if result.error == "malformed":
+            text = json.dumps(reply)
+            self._send(200, text[: len(text) // 2].encode("utf-8"), "application/json")
+        else:
+            self._json(200, reply)
+
+    @staticmethod
+    def _reply(request: CallRequest, trace: SimTrace, key: str, attempt: int) -> dict[str, Any]:
+        result = trace.result
+        return {
             "id": f"chatcmpl-sim-{key}-{attempt}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -295,12 +318,55 @@ class _Handler(BaseHTTPRequestHandler):
                 "content_hash": key,
             },
         }
-        self._count(200)
-        if result.error == "malformed":
-            text = json.dumps(reply)
-            self._send(200, text[: len(text) // 2].encode("utf-8"), "application/json")
+
+    def _stream(self, request: CallRequest, trace: SimTrace, reply: dict[str, Any], usage: bool) -> None:
+        """Send `reply` as server-sent events, paced like the simulated generation."""
+        state, result = self.server.state, trace.result
+        spec = state.sim.world.model(request.model)
+        first = spec.ttft_s + result.tokens_in / spec.prefill_tok_per_s + 1 / spec.decode_tok_per_s
+        generated = result.reasoning_tokens + result.tokens_out
+        # the engine's law before its noise factor: pauses scaled by `pace` add up to the latency
+        pace = result.latency_s * state.time_scale / (first + (generated - 1) / spec.decode_tok_per_s)
+        head = {k: reply[k] for k in ("id", "created", "model", "system_fingerprint")}
+        events: list[tuple[float, dict[str, Any]]] = []
+        text = result.text
+        for kind, total in (("reasoning_content", result.reasoning_tokens), ("content", result.tokens_out)):
+            done = 0
+            for n in _token_chunks(total, first_alone=not events):
+                piece = text[done * len(text) // total : (done + n) * len(text) // total]
+                delta = {kind: "(simulated reasoning)" if kind == "reasoning_content" else piece}
+                wait = first + (n - 1) / spec.decode_tok_per_s if not events else n / spec.decode_tok_per_s
+                events.append((wait * pace, {**delta, "role": "assistant"} if not events else delta))
+                done += n
+        last = {"index": 0, "delta": {}, "finish_reason": reply["choices"][0]["finish_reason"]}
+        self.send_response(200)
+        for name, value in (("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked"),
+                            ("Cache-Control", "no-cache"), ("x-flowcompile-simulated", "true")):
+            self.send_header(name, value)
+        self.end_headers()
+        for wait, delta in events:
+            if not self._wait(wait) or not self._event({**head, "choices": [{"index": 0, "delta": delta}]}):
+                self._hung_up()
+                return
+        tail = [{**head, "choices": [last]}]
+        if usage:
+            tail.append({**head, "choices": [], "usage": reply["usage"], "flowcompile": reply["flowcompile"]})
+        if all(self._event(event) for event in tail) and self._chunk(b"data: [DONE]\n\n") and self._chunk(b""):
+            self._count(200)
         else:
-            self._json(200, reply)
+            self._hung_up()
+
+    def _event(self, payload: dict[str, Any]) -> bool:
+        return self._chunk(b"data: " + json.dumps({"object": "chat.completion.chunk", **payload}).encode() + b"\n\n")
+
+    def _chunk(self, data: bytes) -> bool:
+        """One piece of a chunked body (b"" ends it); False when the client is gone."""
+        try:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            return False
 
     def _wait(self, seconds: float) -> bool:
         """Sleep `seconds` (the generation); False as soon as the client hangs up."""
@@ -379,6 +445,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. after its own time-out)
+
+
+def _token_chunks(total: int, first_alone: bool) -> list[int]:
+    """`total` tokens in at most STREAM_CHUNKS pieces (the first one token alone,
+    when it is the first token of the reply)."""
+    if total <= 0:
+        return []
+    head = [1] if first_alone else []
+    rest = total - len(head)
+    parts = min(rest, STREAM_CHUNKS)
+    return head + [rest // parts + (i < rest % parts) for i in range(parts)]
 
 
 def is_loopback(host: str) -> bool:

@@ -7,6 +7,7 @@ report    the frontier table and the Pareto plot (PNG)
 select    pick a point of a JSON artifact by preset, latency budget, accuracy target or weight
 serve     a compiled workflow behind an OpenAI-compatible endpoint, a point chosen per request
 serve-sim the SIMULATED world as an OpenAI-compatible server on loopback
+bench-latency  each pool model's speeds on its endpoint: a speed table for `retarget`
 sim-dataset  a profiling dataset of simulated queries
 """
 
@@ -620,6 +621,58 @@ def serve_sim(host, port, world, time_scale, allow_remote):
         )
     except (OSError, ValueError) as e:
         fail(str(e))
+
+
+@cli.command("bench-latency")
+@click.argument("spec_or_ir", type=click.Path(exists=True, dir_okay=False))
+@click.option("--backend", type=click.Choice(["sim", "litellm"]), default="sim", show_default=True,
+              help="sim: a SIMULATED server started on loopback in real time; litellm: each model's own endpoint")
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file,
+              help="with --backend sim: sim world file")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="requests in flight per model (1: no queueing)")
+@click.option("--requests", type=click.IntRange(4, 1000), default=16, show_default=True,
+              help="timed requests per model")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="speed table to write (default: stdout)")
+def bench_latency(spec_or_ir, backend, world, concurrency, requests, out):
+    """Measure each pool model's time to first token, prefill and decode rates on its
+    serving endpoint (litellm, streaming, cold-cache prompts): a speed table for the retarget pass."""
+    from flowcompile.compiler import CompileError, import_spec, load, the_workflow
+    from flowcompile.backends.litellm_backend import scrub
+    from flowcompile.latency_bench import BenchError, Endpoint, measure
+
+    try:
+        module = import_spec(spec_or_ir) if _file_kind(spec_or_ir) == "spec" else load(spec_or_ir)
+        pool = the_workflow(module).model_pool()
+    except CompileError as e:
+        raise CommandError(str(e)) from None
+    if not pool:
+        fail("the workflow has no model pool to measure", spec_or_ir)
+    endpoints = {
+        name: Endpoint(name, m.get("provider"), m.get("api_base"), m.get("api_key_env")) for name, m in pool.items()
+    }
+    server = None
+    if backend == "sim":
+        from flowcompile.sim.server import start_server
+
+        with _reported():
+            server, _thread, url = start_server(world, time_scale=1.0)
+        endpoints = {name: Endpoint(name, e.provider, url, "none") for name, e in endpoints.items()}
+        _say(f"bench-latency: a SIMULATED server at {url}, in real time")
+    try:
+        table = measure(endpoints, requests=requests, concurrency=concurrency, backend=backend,
+                        simulated=backend == "sim")
+    except BenchError as e:
+        fail(f"bench-latency: {scrub(str(e), limit=600)}", spec_or_ir)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    if out:
+        _write_text(out, table.to_json())
+        _say(f"wrote the speeds of {len(table.models)} models (concurrency {concurrency}) to {out}")
+    else:
+        click.echo(table.to_json(), nl=False)
 
 
 def _show_usage_error(error: click.exceptions.UsageError) -> None:

@@ -5,7 +5,7 @@
 // RUN: not flowcompile-opt %s -p 'profile{sampels=4}' 2>&1 | filecheck %s --check-prefix=CLOSE
 // RUN: not flowcompile-opt %s -p 'profile{samples=many}' 2>&1 | filecheck %s --check-prefix=TYPE
 
-// CHECK:     error: invalid pass pipeline: unknown pass 'profil'; did you mean 'profile'? (passes: profile, compose,
+// CHECK:     error: invalid pass pipeline: unknown pass 'profil'; did you mean 'profile'? (passes: profile, retarget, compose,
 // CHECK-NOT: Traceback
 // OPTION:     error: invalid pass pipeline: strip-profiles: unknown option 'depth' (options: none)
 // OPTION-NOT: Traceback
