@@ -364,8 +364,12 @@ class LiteLLMBackend:
             kwargs["api_key"] = key
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
-        if request.seed:
-            kwargs["seed"] = request.seed
+        if request.top_p is not None:
+            kwargs["top_p"] = request.top_p
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if (seed := request.service_seed()) is not None:
+            kwargs["seed"] = seed
         if request.sample:
             kwargs["extra_headers"] = {SAMPLE_HEADER: str(request.sample)}
         kwargs.update(budget_params(request.provider_model, request.api_base, request.budget))

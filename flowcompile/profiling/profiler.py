@@ -42,7 +42,6 @@ from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
 from flowcompile.dialects.flow import (
     AgentOp,
-    ConfigAttr,
     ForkOp,
     LoopOp,
     SwitchOp,
@@ -73,6 +72,7 @@ from flowcompile.runtime import (
     run_many,
     score,
 )
+from flowcompile.runtime.interpreter import agent_request
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)"""
@@ -190,23 +190,6 @@ def same_output(kind: str, labels: Sequence[str], reference: str, candidate: str
         return is_approval(candidate) == is_approval(reference)
     key = answer_key(candidate)
     return bool(key) and key == answer_key(reference)
-
-
-def request_for(workflow: WorkflowOp, config: ConfigAttr, messages: tuple[Message, ...], sample: int, seed: int) -> CallRequest:
-    """The backend request for one agent call under `config`."""
-    model = workflow.model_pool().get(config.model)
-    return CallRequest(
-        model=config.model,
-        provider_model=(model.get("provider") if model else None) or config.model,  # pyright: ignore
-        api_base=model.get("api_base") if model else None,  # pyright: ignore
-        api_key_env=model.get("api_key_env") if model else None,  # pyright: ignore
-        budget=config.budget,
-        messages=messages,
-        sample=sample,
-        seed=seed,
-        price_in=model.get("price_in") if model else None,  # pyright: ignore
-        price_out=model.get("price_out") if model else None,  # pyright: ignore
-    )
 
 
 LAT_BINS = 8
@@ -544,7 +527,7 @@ def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed
             # candidates start past them, so even the reference configuration
             # is sampled afresh, not scored against its own recorded outputs.
             sample = REPLICA_STRIDE * seen[entry.messages]
-            request = request_for(workflow, config, entry.messages, sample, seed)
+            request = agent_request(workflow, agent, config, entry.messages, sample=sample, seed=seed)
             jobs.append(
                 Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run,
                     entry.target, entry.right_input)
@@ -759,7 +742,7 @@ def _aggregate_levels(
         for entry, level in rewritten:
             # one rewritten input is called once per candidate: past the
             # reference's samples, like the candidate calls
-            request = request_for(workflow, config, entry.messages, REPLICA_STRIDE, seed)
+            request = agent_request(workflow, agent, config, entry.messages, sample=REPLICA_STRIDE, seed=seed)
             jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run, entry.target))
             level_of.append(level)
     # An aggregator none of whose inputs could be placed still reports its levels (all empty).
