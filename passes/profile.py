@@ -26,7 +26,12 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
   agree, and over how many pairs (from the candidate calls, no extra call);
 * `probs = [...]` on every switch (how often the reference run took each case);
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
-  every loop.
+  every loop;
+* `budget_no_effect = ["model@budget", ...]` on an agent whose candidates at a
+  budget > 0 reported no reasoning token and replied with as many tokens as at
+  the model's smallest budget (a service that ignores the budget); a warning
+  names each such model once, and a note each model declared `reasoning = false`
+  (profiled at one budget).
 A call that fails after retries is never a measurement
 (`flowcompile.profiling.failures`): a candidate more than `max-failures` of
 whose calls failed gets no profile, `failed = {"model@budget" = "why"}` on its
@@ -56,10 +61,12 @@ from xdsl.ir import Attribute
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
-from flowcompile.dialects.syntax import float_array
+from flowcompile.dialects.syntax import float_array, string_list
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
+
+NO_EFFECT_ATTR = "budget_no_effect"
 
 
 def _round(value: float) -> float:
@@ -152,6 +159,8 @@ class ProfilePass(BackendPassOptions):
                 invalidate(workflow, self.name)
                 write_measurements(workflow, measured)
                 write_provenance(workflow, session.provenance(measured))
+                for line in budget_notes(workflow):
+                    log(line)
         finally:
             session.close()
 
@@ -160,6 +169,8 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
     """Annotate the workflow with what profiling measured (in each profile,
     what a fork's latency needs: `lat_max` inside replicated forks, `lat_q` at
     the end of a branch of a fork of several)."""
+    from flowcompile.profiling.profiler import budgets_without_effect
+
     excluded = measured.failures.excluded
     for agent in workflow.walk():
         if not isinstance(agent, AgentOp):
@@ -198,6 +209,12 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                 if key not in failed
             }
         )
+        no_effect = budgets_without_effect({k: s for k, s in stats.items() if k not in failed})
+        if no_effect:
+            keys = [f"{model}@{b}" for model, budgets in no_effect.items() for b in budgets]
+            agent.attributes[NO_EFFECT_ATTR] = ArrayAttr([StringAttr(k) for k in keys])
+        else:
+            agent.attributes.pop(NO_EFFECT_ATTR, None)
         if agent.agent_name in measured.wrong_agree:
             agree, pairs = measured.wrong_agree[agent.agent_name]
             agent.attributes["wrong_agree"] = FloatAttr(_round(agree / pairs), f64)
@@ -217,6 +234,40 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
         if stats is not None:
             loop.attributes["iters"] = FloatAttr(_round(stats[0]), f64)
             loop.attributes["pass_rate"] = FloatAttr(_round(stats[1]), f64)
+
+
+def budget_notes(workflow: WorkflowOp) -> list[str]:
+    """A warning per model whose budgets showed no effect on some agent (from
+    `budget_no_effect`), and a note per model declared not to reason whose
+    agents offer several budgets; each model once."""
+    name = workflow.sym_name.data
+    ignored: dict[str, dict[str, list[str]]] = {}
+    collapsed: dict[str, list[str]] = {}
+    pool = workflow.model_pool()
+    for agent in workflow.agents:
+        found = agent.attributes.get(NO_EFFECT_ATTR)
+        for key in string_list(found) if isinstance(found, ArrayAttr) else []:
+            model, _, budget = key.rpartition("@")
+            ignored.setdefault(model, {}).setdefault(budget, []).append(f"@{agent.agent_name}")
+        if len(agent.budget_values) > 1:
+            for model in agent.model_names:
+                if model in pool and not pool[model].reasoning:
+                    collapsed.setdefault(model, []).append(f"@{agent.agent_name} at {min(agent.budget_values)}")
+    lines = []
+    for model, budgets in ignored.items():
+        agents = sorted({a for names in budgets.values() for a in names})
+        lines.append(
+            f"profile @{name}: warning: model '{model}': reasoning budget(s) {', '.join(budgets)} had no "
+            f"observable effect on {', '.join(agents)} (no reasoning tokens reported, output tokens as at its "
+            "smallest budget); the service may ignore budgets. If the model does not reason, declare it "
+            "`reasoning: false` in `models:` to profile it at one budget"
+        )
+    for model, agents in collapsed.items():
+        lines.append(
+            f"profile @{name}: note: model '{model}' is declared `reasoning: false`: profiled at one "
+            f"budget per agent, the smallest ({', '.join(agents)})"
+        )
+    return lines
 
 
 def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -> set[tuple[str, str]]:

@@ -107,6 +107,9 @@ class CandidateStats:
     """Per query: whether its first call on a wrong input was right ('1'), '.' unmeasured."""
     level_hits: str | None = None
     """Aggregators: per level j, per query, right ('1') or not, joined by '|'."""
+    reasoning: float = 0.0
+    """Mean reasoning tokens per call that the service reported (or that its
+    reasoning text showed); part of `tok_out`."""
 
     @property
     def by_right(self) -> list[float] | None:
@@ -163,6 +166,35 @@ class Measurements:
     def total_calls(self) -> int:
         """Every call profiling made (or took from the cache)."""
         return self.reference_calls + self.candidate_calls + self.recovery_calls + self.aggregate_calls
+
+
+#: Output tokens within this share of the smallest budget's count as unchanged:
+#: a service that ignores the budget replies token for token the same (greedy).
+SAME_OUTPUT = 0.005
+
+
+def budgets_without_effect(stats: dict[str, CandidateStats]) -> dict[str, list[int]]:
+    """Per model, its budgets > 0 that showed no effect on one agent's calls: no
+    reasoning token reported, and output tokens as at the model's smallest
+    budget on the same inputs (a service that ignores the budget). A model
+    with no output measured at its smallest budget is not judged."""
+    by_model: dict[str, dict[int, CandidateStats]] = defaultdict(dict)
+    for key, s in stats.items():
+        model, _, budget = key.rpartition("@")
+        by_model[model][int(budget)] = s
+    found: dict[str, list[int]] = {}
+    for model, budgets in by_model.items():
+        low = min(budgets)
+        base = budgets[low].tok_out
+        if base == 0:
+            continue
+        same = [
+            b for b, s in sorted(budgets.items())
+            if b > low and s.reasoning == 0 and s.tok_out > 0 and abs(s.tok_out - base) <= SAME_OUTPUT * base
+        ]
+        if same:
+            found[model] = same
+    return found
 
 
 def output_kind(agent: AgentOp) -> str:
@@ -241,6 +273,7 @@ def _stats(
         lat_p95=float(np.percentile(lat, 95)),
         tok_in=float(np.mean([r.tokens_in for _, r in ok])),
         tok_out=float(np.mean([r.tokens_out + r.reasoning_tokens for _, r in ok])),
+        reasoning=float(np.mean([r.reasoning_tokens for _, r in ok])),
         cost=float(np.mean([r.cost for _, r in ok])),
         rec_successes=rec[0],
         rec_n=rec[1],
