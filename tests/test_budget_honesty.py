@@ -7,15 +7,13 @@ server and against a proxy of it that drops the budget (as llama.cpp's server do
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.profiling import serving
 
 from flowcompile.compiler import import_spec, run_passes
 from flowcompile.dialects.flow import AgentOp, WorkflowOp
@@ -24,6 +22,7 @@ from flowcompile.passes.profile import NO_EFFECT_ATTR
 from flowcompile.profiling.profiler import CandidateStats, budgets_without_effect
 from flowcompile.runtime import reference_assignment
 from flowcompile.sim import SimWorld, generate_dataset
+from helpers.profiling import http_server, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
 
@@ -78,12 +77,8 @@ def deaf_url(sim_url: str) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Deaf)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with http_server(Deaf) as url:
+        yield f"{url}/v1"
 
 
 def profiled(tmp_path: Path, text: str) -> WorkflowOp:

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.profiling import serving
 
 from flowcompile.sim import SimWorld, generate_dataset
+from helpers.profiling import serving
 
 WARNINGS = ("ResourceWarning", "unclosed", "Unclosed")
 

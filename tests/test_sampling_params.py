@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Attribute
 
-from flowcompile.backends.base import CallRequest, CallResult, Message
+from flowcompile.backends.base import CallRequest, Message
 from flowcompile.backends.litellm_backend import LiteLLMBackend
 from flowcompile.backends.store import key_fields, request_key
 from flowcompile.compiler import import_spec
@@ -26,7 +25,7 @@ from flowcompile.profiling.profiler import profile_workflow
 from flowcompile.runtime import REPLICA_STRIDE, run_workflow
 from flowcompile.runtime.interpreter import REPLICA_TEMPERATURE, agent_request
 from flowcompile.sim import SimWorld, generate_dataset
-from flowcompile.sim.backend import SimBackend
+from helpers.profiling import RecordingSim, http_server
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
 
@@ -55,16 +54,6 @@ def workflow(tmp_path: Path, text: str = SPEC) -> WorkflowOp:
 
 def agent(wf: WorkflowOp, name: str) -> AgentOp:
     return next(a for a in wf.agents if a.agent_name == name)
-
-
-class Recording(SimBackend):
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[CallRequest] = []
-
-    async def call(self, request: CallRequest) -> CallResult:
-        self.requests.append(request)
-        return await super().call(request)
 
 
 def assignment(wf: WorkflowOp, samples: int) -> dict[str, Attribute]:
@@ -113,10 +102,10 @@ def test_runs_and_profiling_send_the_same_sampling(tmp_path: Path) -> None:
     agent carries; the replicas of a run sample at distinct service seeds."""
     wf = workflow(tmp_path)
     queries = [as_query(r) for r in generate_dataset(SimWorld(), 3, 0)]
-    ran = Recording()
+    ran = RecordingSim()
     result = asyncio.run(run_workflow(wf, assignment(wf, samples=3), ran, queries[0]))
     assert result.error is None
-    profiled = Recording()
+    profiled = RecordingSim()
     asyncio.run(profile_workflow(wf, queries, profiled))
 
     def sampling(r: CallRequest) -> tuple[Any, ...]:
@@ -136,7 +125,7 @@ def test_sim_max_tokens_still_bounds_each_reply(tmp_path: Path) -> None:
     text = SPEC.replace("max_tokens: 900", "max_tokens: 40")
     wf = workflow(tmp_path, text)
     query = as_query(generate_dataset(SimWorld(), 1, 0)[0])
-    backend = Recording()
+    backend = RecordingSim()
     result = asyncio.run(run_workflow(wf, assignment(wf, samples=1), backend, query))
     planner = next(c.result for c in result.calls if c.agent == "planner")
     assert planner.tokens_out + planner.reasoning_tokens <= 40
@@ -211,12 +200,8 @@ class _Capture(BaseHTTPRequestHandler):
 @pytest.fixture()
 def capture() -> Iterator[tuple[str, type[_Capture]]]:
     handler = type("Capture", (_Capture,), {"bodies": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", handler
-    server.shutdown()
-    server.server_close()
+    with http_server(handler) as url:
+        yield f"{url}/v1", handler
 
 
 def test_the_wire_body_holds_the_sampling(capture: tuple[str, type[_Capture]]) -> None:
