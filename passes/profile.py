@@ -28,8 +28,8 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
   every loop;
 * `budget_no_effect = ["model@budget", ...]` on an agent whose candidates at a
-  budget > 0 reported no reasoning token and replied with as many tokens as at
-  the model's smallest budget (a service that ignores the budget); a warning
+  budget > 0 reported no reasoning token and replied with hardly more tokens
+  than at the model's smallest budget (a service that ignores the budget); a warning
   names each such model once, and a note each model declared `reasoning = false`
   (profiled at one budget).
 A call that fails after retries is never a measurement
@@ -240,6 +240,8 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
     """A warning per model whose budgets showed no effect on some agent (from
     `budget_no_effect`), and a note per model declared not to reason whose
     agents offer several budgets; each model once."""
+    from flowcompile.profiling.profiler import NO_GROWTH
+
     name = workflow.sym_name.data
     ignored: dict[str, dict[str, list[str]]] = {}
     collapsed: dict[str, list[str]] = {}
@@ -258,9 +260,9 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
         agents = sorted({a for names in budgets.values() for a in names})
         lines.append(
             f"profile @{name}: warning: model '{model}': reasoning budget(s) {', '.join(budgets)} had no "
-            f"observable effect on {', '.join(agents)} (no reasoning tokens reported, output tokens as at its "
-            "smallest budget); the service may ignore budgets. If the model does not reason, declare it "
-            "`reasoning: false` in `models:` to profile it at one budget"
+            f"observable effect on {', '.join(agents)} (no reasoning tokens reported, output tokens within "
+            f"{NO_GROWTH:.0%} of its smallest budget's); the service may ignore budgets. If the model does "
+            "not reason, declare it `reasoning: false` in `models:` to profile it at one budget"
         )
     for model, agents in collapsed.items():
         lines.append(

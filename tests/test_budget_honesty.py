@@ -150,11 +150,12 @@ def stats(tok_out: float, reasoning: float = 0.0) -> CandidateStats:
 
 
 def test_only_an_unobservable_budget_counts_as_without_effect() -> None:
-    assert budgets_without_effect({"m@0": stats(100.0), "m@256": stats(100.0), "m@1024": stats(100.2)}) == {
+    # fewer or up to NO_GROWTH more output tokens: a real server's replies vary a little
+    assert budgets_without_effect({"m@0": stats(100.0), "m@256": stats(80.0), "m@1024": stats(125.0)}) == {
         "m": [256, 1024]
     }
     assert budgets_without_effect({"m@0": stats(100.0), "m@256": stats(100.0, reasoning=40.0)}) == {}
-    assert budgets_without_effect({"m@0": stats(100.0), "m@256": stats(140.0)}) == {}
+    assert budgets_without_effect({"m@0": stats(100.0), "m@256": stats(126.0)}) == {}  # thinking in the text
     # judged against the smallest budget, whatever it is; nothing to judge without output there
     assert budgets_without_effect({"m@512": stats(90.0), "m@2048": stats(90.0)}) == {"m": [2048]}
     assert budgets_without_effect({"m@0": stats(0.0), "m@256": stats(0.0)}) == {}
