@@ -11,8 +11,10 @@ question texts, checked). Reported: the Spearman correlation and mean absolute
 error of the estimates (accuracy and latency) against the held-out
 measurements, and the speed-up at matched accuracy: the all-strongest
 baseline's measured latency over the fastest compiled point's whose measured
-accuracy is at least the baseline's less MATCH. Writes DIR/real.json and
-DIR/real.md.
+accuracy is at least the baseline's less MATCH (1.0 when that point is the
+all-strongest configuration itself: one configuration measured twice differs
+only by the machine's noise). Writes DIR/real.json and DIR/real.md, with the
+load average before and after (latencies on a busy machine are inflated).
 
 Not part of `make test`, `make bench` or CI: it needs the llama.cpp build (some
 20 min here) and runs for tens of minutes on 2 cores. Like the smoke it starts
@@ -94,6 +96,7 @@ def metrics(evaluation: dict) -> dict[str, object]:
     strongest = next(r for r in evaluation["baselines"] if r["label"] == "all-strongest")
     matched = [p for p in evaluation["points"] if p["acc"] >= strongest["acc"] - MATCH and p["lat"] > 0]
     fastest = min(matched, key=lambda p: p["lat"]) if matched else None
+    itself = fastest is not None and fastest["assign"] == strongest["assign"]
     return {
         "spearman_acc": spearman(est_acc, acc),
         "spearman_lat": spearman(est_lat, lat),
@@ -101,7 +104,8 @@ def metrics(evaluation: dict) -> dict[str, object]:
         "mae_lat": sum(abs(e - m) for e, m in zip(est_lat, lat)) / len(rows),
         "strongest": {k: strongest[k] for k in ("acc", "acc_lo", "acc_hi", "lat")},
         "matched_point": None if fastest is None else fastest["label"],
-        "speedup_at_matched_acc": None if fastest is None else strongest["lat"] / fastest["lat"],
+        "matched_is_strongest": itself,
+        "speedup_at_matched_acc": None if fastest is None else 1.0 if itself else strongest["lat"] / fastest["lat"],
     }
 
 
@@ -112,7 +116,8 @@ def markdown(report: dict) -> str:
         "",
         f"Pool: {', '.join(report['pool'])}. Profiling {report['profile']} + validation {report['validation']} "
         f"questions, held-out {report['held_out']} (disjoint: ids and texts). Compile {report['compile_s']:.0f} s, "
-        f"evaluate {report['evaluate_s']:.0f} s, {report['server_calls']} server calls.",
+        f"evaluate {report['evaluate_s']:.0f} s, {report['server_calls']} server calls. Load average "
+        f"{report['load'][0]:.1f} before, {report['load'][1]:.1f} after (2 cores).",
         "",
         "| configuration | est. acc | measured acc (95% CI) | est. latency (s) | measured latency (s) | assignment |",
         "|---|---|---|---|---|---|",
@@ -130,13 +135,15 @@ def markdown(report: dict) -> str:
         f"MAE: accuracy {m['mae_acc']:.3f}, latency {m['mae_lat']:.2f} s.",
         "Speed-up at matched accuracy (within "
         f"{MATCH:.2f} of all-strongest's {m['strongest']['acc']:.2f}): "
-        + (f"{speedup:.2f}x ({m['matched_point']})." if speedup is not None else "no compiled point matched."),
+        + (f"{speedup:.2f}x ({m['matched_point']}" + (", the all-strongest configuration itself)." if
+           m["matched_is_strongest"] else ").") if speedup is not None else "no compiled point matched."),
         "",
     ]
     return "\n".join(lines)
 
 
 def bench(args: argparse.Namespace, smoke: ModuleType) -> dict:
+    load_before = os.getloadavg()[0]
     venv = Path(args.venv).resolve()
     smoke.ensure_venv(venv)
     python, bin_dir = venv / "bin" / "python", venv / "bin"
@@ -184,6 +191,7 @@ def bench(args: argparse.Namespace, smoke: ModuleType) -> dict:
         "compile_s": compile_s,
         "evaluate_s": evaluate_s,
         "server_calls": calls,
+        "load": [load_before, os.getloadavg()[0]],
         "evaluation": evaluation,
         "metrics": metrics(evaluation),
     }

@@ -43,7 +43,7 @@ def test_spearman(real: ModuleType) -> None:
 
 def row(label: str, est_acc: float, acc: float, est_lat: float, lat: float) -> dict:
     return {"label": label, "est_acc": est_acc, "acc": acc, "acc_lo": acc - 0.1, "acc_hi": acc + 0.1,
-            "est_lat": est_lat, "lat": lat, "assign": {}}
+            "est_lat": est_lat, "lat": lat, "assign": {"a": label}}
 
 
 def test_speedup_is_the_fastest_point_within_the_match_of_all_strongest(real: ModuleType) -> None:
@@ -56,9 +56,15 @@ def test_speedup_is_the_fastest_point_within_the_match_of_all_strongest(real: Mo
     assert m["matched_point"] == "point 1" and m["speedup_at_matched_acc"] == pytest.approx(2.0)
     assert m["mae_acc"] == pytest.approx((0 + 0.01 + 0.08 + 0.1 + 0.1) / 5)
     assert m["spearman_acc"] == pytest.approx(real.spearman([0.5, 0.8, 0.9, 0.9, 0.4], [0.5, 0.79, 0.82, 0.8, 0.3]))
+    # the all-strongest configuration, measured again: no speed-up, whatever the two latencies
+    evaluation["points"].append({**row("point 3", 0.9, 0.8, 3.0, 1.5), "assign": {"a": "strong"}})
+    evaluation["baselines"][0]["assign"] = {"a": "strong"}
+    evaluation["points"][1]["acc"] = 0.7
+    m = real.metrics(evaluation)
+    assert m["matched_point"] == "point 3" and m["matched_is_strongest"] and m["speedup_at_matched_acc"] == 1.0
     evaluation["points"] = evaluation["points"][:1]
     assert real.metrics(evaluation)["speedup_at_matched_acc"] is None
     assert "no compiled point matched" in real.markdown({
         "pool": ["a", "b"], "profile": 1, "validation": 1, "held_out": 1, "compile_s": 1.0, "evaluate_s": 1.0,
-        "server_calls": 3, "evaluation": evaluation, "metrics": real.metrics(evaluation),
+        "server_calls": 3, "load": [1.0, 2.0], "evaluation": evaluation, "metrics": real.metrics(evaluation),
     })
