@@ -27,7 +27,6 @@ import argparse
 import importlib.util
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -209,25 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     smoke = load_smoke()
 
-    def terminated(signum: int, frame: object) -> None:  # SIGTERM stops the servers too
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminated)
-    try:
+    def run() -> None:
         report = bench(args, smoke)
-    except smoke.SmokeError as exc:
-        smoke.log(f"FAILED: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        smoke.log("interrupted; servers stopped")
-        return 130
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "real.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "real.md").write_text(markdown(report))
-    print(markdown(report))
-    return 0
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "real.json").write_text(json.dumps(report, indent=2) + "\n")
+        (out / "real.md").write_text(markdown(report))
+        print(markdown(report))
 
+    return smoke.guarded(run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -43,7 +43,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -515,13 +515,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="threads per server")
     parser.add_argument("--sampled", type=int, default=6, help="held-out questions for the 3-sample fork")
     args = parser.parse_args(argv)
+    return guarded(lambda: print(smoke(args), flush=True))
 
-    def terminated(signum: int, frame: object) -> None:  # SIGTERM stops the servers too
+
+def guarded(work: Callable[[], object]) -> int:
+    """Run `work` (which starts and stops servers): 0; 1 on a SmokeError, logged;
+    130 on Ctrl-C or SIGTERM, which stop the servers on the way out."""
+
+    def terminated(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminated)
     try:
-        print(smoke(args), flush=True)
+        work()
     except SmokeError as exc:
         log(f"FAILED: {exc}")
         return 1

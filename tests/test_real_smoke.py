@@ -162,3 +162,15 @@ def test_the_sampled_fork_counts_distinct_completions(smoke: ModuleType, tmp_pat
     assert proc.returncode == 0, proc.stderr[-2000:]
     counts = [int(n) for n in proc.stdout.strip().splitlines()[-1].strip("[]").split(",")]
     assert len(counts) == 2 and all(1 <= n <= 3 for n in counts)
+
+
+def test_guarded_maps_failures_to_exit_codes(smoke: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    def fail() -> None:
+        raise smoke.SmokeError("server x exited")
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    assert smoke.guarded(lambda: None) == 0
+    assert smoke.guarded(fail) == 1 and "FAILED: server x exited" in capsys.readouterr().err
+    assert smoke.guarded(interrupt) == 130 and "interrupted; servers stopped" in capsys.readouterr().err
