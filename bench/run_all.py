@@ -1,7 +1,7 @@
 """Run every benchmark in bench/ (`make bench`).
 
-A benchmark is a script `bench/<name>.py` other than this one; files whose
-name starts with `_` are helpers. Each runs in its own interpreter with the
+A benchmark is a script `bench/<name>.py` other than this one and the opt-in
+ones (`OPT_IN`); files whose name starts with `_` are helpers. Each runs in its own interpreter with the
 arguments given here (e.g. `--quick`), one after the other (the machine is
 small: benchmarks must not compete for its cores). Exits 1 if any failed.
 """
@@ -15,10 +15,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+OPT_IN = frozenset({"real.py"})
+"""Run by hand only: real.py needs the llama.cpp build of `make real-smoke` and tens of minutes."""
+
 
 def benchmarks() -> list[Path]:
     return sorted(
-        p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != Path(__file__).name
+        p for p in HERE.glob("*.py")
+        if not p.name.startswith("_") and p.name != Path(__file__).name and p.name not in OPT_IN
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    BoolAttr,
     DenseArrayBase,
     DictionaryAttr,
     I64,
@@ -195,7 +196,8 @@ class ModelAttr(KeywordStructAttr):
     api_key_env = "VLLM_KEY", price_in = 5.0e-08, price_out = 2.0e-07>` (prices
     in dollars per token). `api_key_env` names the environment variable that
     holds the key, or is `"none"` for a server that needs none; the key itself
-    is never in the IR.
+    is never in the IR. `reasoning = false` declares a model that does not
+    reason: agents choosing it have one candidate for it, at their smallest budget.
     """
 
     name = "flow.model"
@@ -205,6 +207,12 @@ class ModelAttr(KeywordStructAttr):
     api_key_env: StringAttr | NoneAttr
     price_in: FloatData | NoneAttr
     price_out: FloatData | NoneAttr
+    reasoning_: BoolAttr | NoneAttr
+
+    @property
+    def reasoning(self) -> bool:
+        """Whether a reasoning budget can change what the model does (absent: yes)."""
+        return not isinstance(self.reasoning_, IntegerAttr) or bool(self.reasoning_.value.data)
 
     def verify(self) -> None:
         if not self.provider.data:
@@ -213,6 +221,45 @@ class ModelAttr(KeywordStructAttr):
             raise VerifyException("api_key_env must name an environment variable (or be \"none\")")
         check_range("price_in", self.price_in)
         check_range("price_out", self.price_out)
+
+
+#: Sampling temperatures every provider litellm reaches accepts at most.
+MAX_TEMPERATURE = 2.0
+
+
+@irdl_attr_definition
+class SamplingAttr(KeywordStructAttr):
+    """How one agent's replies are sampled; every field optional.
+
+    `#flow.sampling<temperature = 0.7, top_p = 0.9, max_tokens = 256, seed = 7,
+    stop = ["\n\n"]>`. Absent fields take the runtime's defaults (temperature
+    0, or a replica temperature inside a replicated fork; the service's own
+    limit, seed and stops).
+    """
+
+    name = "flow.sampling"
+
+    temperature: FloatData | NoneAttr
+    top_p: FloatData | NoneAttr
+    max_tokens: IntAttr | NoneAttr
+    seed: IntAttr | NoneAttr
+    stop_: ArrayAttr[StringAttr] | NoneAttr
+
+    @property
+    def stop(self) -> list[str] | None:
+        return None if isinstance(self.stop_, NoneAttr) else string_list(self.stop_)
+
+    def verify(self) -> None:
+        check_range("temperature", self.temperature, 0.0, MAX_TEMPERATURE)
+        check_range("top_p", self.top_p, 0.0, 1.0)
+        if isinstance(self.top_p, FloatData) and self.top_p.data == 0.0:
+            raise VerifyException("top_p must be in (0, 1], got 0.0")
+        check_range("max_tokens", self.max_tokens, 1)
+        check_range("seed", self.seed)
+        if (stop := self.stop) is not None:
+            if not stop or any(not text for text in stop):
+                raise VerifyException("stop must be a non-empty list of non-empty strings")
+            _check_choices("stop", stop)
 
 
 FloatList = DenseArrayBase[Float64Type]
@@ -615,7 +662,8 @@ class AgentOp(IRDLOperation):
 
     `args` names the inputs for the prompt template's `{placeholders}`;
     `recovery` is the chance to succeed on a wrong input; `optional` makes
-    skipping the agent (passing its single input through) part of the space.
+    skipping the agent (passing its single input through) part of the space;
+    `sampling` (a `#flow.sampling`) is how its replies are sampled.
     Profiling adds `wrong_agree`: how often two wrong answers of the agent to
     the same input agree, over `wrong_agree_n` pairs.
     """
@@ -632,6 +680,7 @@ class AgentOp(IRDLOperation):
     budgets = prop_def(DenseArrayBase)
     recovery = opt_prop_def(FloatAttr)
     optional = opt_prop_def(UnitAttr)
+    sampling = opt_prop_def(SamplingAttr)
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
         int_arrays=frozenset({"budgets"}), floats=frozenset({"recovery", "wrong_agree"})
@@ -648,6 +697,7 @@ class AgentOp(IRDLOperation):
         recovery: float | None = None,
         optional: bool = False,
         args: Sequence[str] | None = None,
+        sampling: SamplingAttr | None = None,
     ):
         props: dict[str, Attribute] = {
             "sym_name": StringAttr(name),
@@ -663,6 +713,8 @@ class AgentOp(IRDLOperation):
             props["recovery"] = FloatAttr(recovery, 64)
         if optional:
             props["optional"] = UnitAttr()
+        if sampling is not None:
+            props["sampling"] = sampling
         super().__init__(operands=[inputs], result_types=[msg], properties=props)
 
     @property
@@ -677,11 +729,24 @@ class AgentOp(IRDLOperation):
     def budget_values(self) -> list[int]:
         return int_values(self.budgets)
 
+    def budgets_of(self, model: str) -> list[int]:
+        """The budgets `model` is a candidate at: all of them, or only the
+        smallest for a model its pool declares `reasoning = false`."""
+        entry = self._pool().get(model)
+        if entry is not None and not entry.reasoning:
+            return [min(self.budget_values)]
+        return self.budget_values
+
     def candidates(self) -> list[ConfigAttr]:
         """The candidate configurations, models major, in declaration order."""
-        return [
-            ConfigAttr.of(m, b) for m in self.model_names for b in self.budget_values
-        ]
+        return [ConfigAttr.of(m, b) for m in self.model_names for b in self.budgets_of(m)]
+
+    def _pool(self) -> Mapping[str, ModelAttr]:
+        """The pool of the enclosing workflow (empty outside one, or without a pool)."""
+        workflow = self.parent_op()
+        while workflow is not None and not isinstance(workflow, WorkflowOp):
+            workflow = workflow.parent_op()
+        return workflow.model_pool() if workflow is not None and workflow.pool is not None else {}
 
     def per_candidate(self, table: str, kind: type[AttributeT]) -> list[AttributeT | None]:
         """Each candidate's entry of the `table` dictionary attribute (`profiles`,
@@ -744,12 +809,9 @@ class AgentOp(IRDLOperation):
                 )
 
     def _verify_models_in_pool(self) -> None:
-        workflow = self.parent_op()
-        while workflow is not None and not isinstance(workflow, WorkflowOp):
-            workflow = workflow.parent_op()
-        if workflow is None or workflow.pool is None:
+        pool = self._pool()
+        if not pool:
             return
-        pool = workflow.model_pool()
         for model in self.model_names:
             if model not in pool:
                 raise VerifyException(
@@ -1395,6 +1457,7 @@ Flow = Dialect(
         MsgType,
         ConfigAttr,
         ModelAttr,
+        SamplingAttr,
         ProfileAttr,
         EstimateAttr,
         PointAttr,

@@ -28,7 +28,12 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * `iters` (mean iterations) and `pass_rate` (approved before the bound) on
   every loop; judged by the reference answers, also `revised` and `fixed`:
   per round, the wrong drafts the reference run revised and how many of
-  those revisions it got right (what `proxy.model.round_decay` composes).
+  those revisions it got right (what `proxy.model.round_decay` composes);
+* `budget_no_effect = ["model@budget", ...]` on an agent whose candidates at a
+  budget > 0 reported no reasoning token and replied with hardly more tokens
+  than at the model's smallest budget (a service that ignores the budget); a warning
+  names each such model once, and a note each model declared `reasoning = false`
+  (profiled at one budget).
 A call that fails after retries is never a measurement
 (`flowcompile.profiling.failures`): a candidate more than `max-failures` of
 whose calls failed gets no profile, `failed = {"model@budget" = "why"}` on its
@@ -59,10 +64,12 @@ from xdsl.ir import Attribute
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
-from flowcompile.dialects.syntax import float_array, int_array
+from flowcompile.dialects.syntax import float_array, int_array, string_list
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
+
+NO_EFFECT_ATTR = "budget_no_effect"
 
 
 def _round(value: float) -> float:
@@ -155,6 +162,8 @@ class ProfilePass(BackendPassOptions):
                 invalidate(workflow, self.name)
                 write_measurements(workflow, measured)
                 write_provenance(workflow, session.provenance(measured))
+                for line in budget_notes(workflow):
+                    log(line)
         finally:
             session.close()
 
@@ -163,6 +172,8 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
     """Annotate the workflow with what profiling measured (in each profile,
     what a fork's latency needs: `lat_max` inside replicated forks, `lat_q` at
     the end of a branch of a fork of several)."""
+    from flowcompile.profiling.profiler import budgets_without_effect
+
     excluded = measured.failures.excluded
     for agent in workflow.walk():
         if not isinstance(agent, AgentOp):
@@ -201,6 +212,12 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                 if key not in failed
             }
         )
+        no_effect = budgets_without_effect({k: s for k, s in stats.items() if k not in failed})
+        if no_effect:
+            keys = [f"{model}@{b}" for model, budgets in no_effect.items() for b in budgets]
+            agent.attributes[NO_EFFECT_ATTR] = ArrayAttr([StringAttr(k) for k in keys])
+        else:
+            agent.attributes.pop(NO_EFFECT_ATTR, None)
         if agent.agent_name in measured.wrong_agree:
             agree, pairs = measured.wrong_agree[agent.agent_name]
             agent.attributes["wrong_agree"] = FloatAttr(_round(agree / pairs), f64)
@@ -226,6 +243,42 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                 loop.attributes.pop(name, None)
             else:
                 loop.attributes[name] = int_array(counts)
+
+
+def budget_notes(workflow: WorkflowOp) -> list[str]:
+    """A warning per model whose budgets showed no effect on some agent (from
+    `budget_no_effect`), and a note per model declared not to reason whose
+    agents offer several budgets; each model once."""
+    from flowcompile.profiling.profiler import NO_GROWTH
+
+    name = workflow.sym_name.data
+    ignored: dict[str, dict[str, list[str]]] = {}
+    collapsed: dict[str, list[str]] = {}
+    pool = workflow.model_pool()
+    for agent in workflow.agents:
+        found = agent.attributes.get(NO_EFFECT_ATTR)
+        for key in string_list(found) if isinstance(found, ArrayAttr) else []:
+            model, _, budget = key.rpartition("@")
+            ignored.setdefault(model, {}).setdefault(budget, []).append(f"@{agent.agent_name}")
+        if len(agent.budget_values) > 1:
+            for model in agent.model_names:
+                if model in pool and not pool[model].reasoning:
+                    collapsed.setdefault(model, []).append(f"@{agent.agent_name} at {min(agent.budget_values)}")
+    lines = []
+    for model, budgets in ignored.items():
+        agents = sorted({a for names in budgets.values() for a in names})
+        lines.append(
+            f"profile @{name}: warning: model '{model}': reasoning budget(s) {', '.join(budgets)} had no "
+            f"observable effect on {', '.join(agents)} (no reasoning tokens reported, output tokens within "
+            f"{NO_GROWTH:.0%} of its smallest budget's); the service may ignore budgets. If the model does "
+            "not reason, declare it `reasoning: false` in `models:` to profile it at one budget"
+        )
+    for model, agents in collapsed.items():
+        lines.append(
+            f"profile @{name}: note: model '{model}' is declared `reasoning: false`: profiled at one "
+            f"budget per agent, the smallest ({', '.join(agents)})"
+        )
+    return lines
 
 
 def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -> set[tuple[str, str]]:

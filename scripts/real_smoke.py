@@ -19,6 +19,9 @@ Steps, each timed:
    the same `compile` again on the same cache, as a user would type them. Asserted: every
    step exits 0, the rerun makes no server call (the servers' own request logs and the
    compile summary), the larger model profiles more accurate than the smaller.
+6. A `samples: [3]` fork of the small model (its replicas sampled at the replica
+   temperature, each with its own seed) run on the held-out questions: asserted, at least
+   one question gets three different completions; the counts are in the summary line.
 
 It lives in scripts/ (not bench/) because it must start from the system Python with the
 standard library alone, before any venv exists; bench/ scripts run inside `.venv`.
@@ -40,7 +43,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,6 +326,7 @@ models:
 defaults:
   models: [{", ".join(api_bases)}]
   budgets: [{", ".join(str(b) for b in budgets)}]
+  max_tokens: 160
 agents:
   solver:
     role: solver
@@ -332,6 +336,40 @@ agents:
     inputs: [query, solver]
     prompt: "Question: {{query}}\\nProposed answer: {{solver}}\\nIf the proposed answer is right, repeat it; otherwise give the right one. End with a line 'Answer: <the number>'."
 steps: [solver, checker]
+"""
+
+
+def sampled_spec_text(alias: str, api_base: str) -> str:
+    """Three samples of one solver and their vote; the replicas set no temperature."""
+    return f"""\
+# Written by scripts/real_smoke.py: do the replicas of a sampled fork differ on a real server?
+workflow: sampled
+models:
+  {alias}: {{litellm: openai/{alias}, api_base: "{api_base}", api_key_env: none}}
+defaults: {{max_tokens: 48, seed: 11}}
+agents:
+  solver: {{role: solver, prompt: "{{query}}"}}
+steps:
+  - fork: {{as: answer, samples: [3], branches: [[solver]], combine: vote}}
+"""
+
+
+#: Runs the sampled spec's one configuration on a dataset through the litellm backend
+#: and prints, per query, how many different completions its three replicas gave.
+DISTINCT = """\
+import asyncio, json, sys
+from flowcompile.backends import get_backend
+from flowcompile.compiler import import_spec
+from flowcompile.dialects.flow import WorkflowOp
+from flowcompile.profiling.dataset import load_dataset
+from flowcompile.runtime import reference_assignment, run_many
+workflow = next(op for op in import_spec(sys.argv[1]).walk() if isinstance(op, WorkflowOp))
+queries = load_dataset(sys.argv[2])[: int(sys.argv[3])]
+runs = asyncio.run(run_many(workflow, reference_assignment(workflow), get_backend("litellm", timeout=120.0), queries))
+failed = [r.error for r in runs if r.error]
+if failed:
+    sys.exit(f"sampled runs failed: {failed[0]}")
+print(json.dumps([len({c.result.text for c in r.calls}) for r in runs]))
 """
 
 
@@ -375,6 +413,21 @@ def cli(bin_dir: Path, args: Sequence[str], cwd: Path, env: dict[str, str], name
     if proc.returncode != 0:
         raise SmokeError(f"{name} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc.stderr
+
+
+def distinct_completions(python: Path, work: Path, env: dict[str, str], server: Server, n: int) -> list[int]:
+    """Per held-out question, how many different completions a 3-sample fork gave."""
+    spec = work / "sampled.yaml"
+    spec.write_text(sampled_spec_text(server.alias, server.api_base))
+    log(f"sampled fork: 3 samples of {server.alias} on {n} held-out questions")
+    start = time.monotonic()
+    command = [str(python), "-c", DISTINCT, str(spec), str(work / "held-out.jsonl"), str(n)]
+    proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+    (work / "sampled.stderr").write_text(proc.stderr)
+    log(f"sampled: exit {proc.returncode} in {time.monotonic() - start:.0f} s")
+    if proc.returncode != 0:
+        raise SmokeError(f"the sampled fork failed:\n{proc.stderr[-3000:]}")
+    return [int(n) for n in json.loads(proc.stdout.strip().splitlines()[-1])]
 
 
 def smoke(args: argparse.Namespace) -> str:
@@ -424,6 +477,7 @@ def smoke(args: argparse.Namespace) -> str:
         rerun = compile_summary(rerun_err)
         after = {a: s.completions() for a, s in servers.items()}
         served = sum(before.values())
+        distinct = distinct_completions(python, work, env, servers[SMALL.alias], args.sampled)
 
     rerun_calls = sum(after.values()) - served
     if rerun_calls or rerun["made"]:
@@ -433,6 +487,8 @@ def smoke(args: argparse.Namespace) -> str:
     small, large = (accuracy.get(m.alias, (float("nan"), 0)) for m in POOL)
     if not large[0] > small[0]:
         raise SmokeError(f"{LARGE.alias} profiled {large[0]:.3f}, not above {SMALL.alias}'s {small[0]:.3f}")
+    if 3 not in distinct:
+        raise SmokeError(f"no question got 3 different completions from 3 samples: {distinct}")
     evaluation = json.loads((work / "evaluation.json").read_text())
     points = "; ".join(
         f"{p['label']} {p['acc']:.2f} [{p['acc_lo']:.2f}, {p['acc_hi']:.2f}] on {p['n']}" for p in evaluation["points"]
@@ -442,7 +498,8 @@ def smoke(args: argparse.Namespace) -> str:
         f"real-smoke: ok: {served} server calls ({first['made']} by compile), rerun hit rate "
         f"{hit_rate:.0%} ({rerun['hits']}/{rerun['calls']}, 0 server calls); profiled accuracy "
         + ", ".join(f"{a} {acc:.2f} on {n}" for a, (acc, n) in accuracy.items())
-        + f"; held-out measured (95% CI): {points}; compile {compile_s:.0f} s, total "
+        + f"; held-out measured (95% CI): {points}; distinct completions of 3 samples per question "
+        f"({SMALL.alias}): {distinct}; compile {compile_s:.0f} s, total "
         f"{time.monotonic() - started:.0f} s{build}"
     )
 
@@ -456,14 +513,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--held-out", type=int, default=8, help="held-out queries (evaluate)")
     parser.add_argument("--budgets", default="0", help="reasoning budgets, comma-separated")
     parser.add_argument("--threads", type=int, default=1, help="threads per server")
+    parser.add_argument("--sampled", type=int, default=6, help="held-out questions for the 3-sample fork")
     args = parser.parse_args(argv)
+    return guarded(lambda: print(smoke(args), flush=True))
 
-    def terminated(signum: int, frame: object) -> None:  # SIGTERM stops the servers too
+
+def guarded(work: Callable[[], object]) -> int:
+    """Run `work` (which starts and stops servers): 0; 1 on a SmokeError, logged;
+    130 on Ctrl-C or SIGTERM, which stop the servers on the way out."""
+
+    def terminated(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminated)
     try:
-        print(smoke(args), flush=True)
+        work()
     except SmokeError as exc:
         log(f"FAILED: {exc}")
         return 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.base import CallRequest
 from flowcompile.compiler import import_spec, run_passes
 from flowcompile.dialects.flow import ConfigAttr, EstimateAttr, ProfileAttr, WorkflowOp
 from flowcompile.passes.proxy_model import assignment_of, build_model
@@ -26,20 +26,10 @@ from flowcompile.runtime import REPLICA_STRIDE, run_many, score
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
 from flowcompile.sim.protocol import find_query, find_tags
+from helpers.profiling import RecordingSim
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-
-class RecordingSim(SimBackend):
-    """The in-process sim, keeping every request that reached it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[CallRequest] = []
-
-    async def call(self, request: CallRequest) -> CallResult:
-        self.requests.append(request)
-        return await super().call(request)
 
 
 def workflow(module) -> WorkflowOp:

@@ -8,10 +8,9 @@ import copy
 import json
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -35,6 +34,7 @@ from flowcompile.backends.litellm_backend import (
 from flowcompile.backends.store import key_fields, request_key
 from flowcompile.sim import DEFAULT_WORLD, SimWorld, build_messages, parse_world
 from flowcompile.sim.server import start_server
+from helpers.profiling import http_server
 
 # litellm's pydantic models warn about ReadOnly TypedDict items on first use; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly.*:UserWarning")
@@ -154,12 +154,8 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, type[_Captur
     monkeypatch.setenv("GEMINI_API_KEY", "fake-gemini-key-for-tests")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-openai-key-for-tests")
     handler = type("Capture", (_Capture,), {"bodies": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+    with http_server(handler) as url:
+        yield url, handler
 
 
 WIRE_CASES = [

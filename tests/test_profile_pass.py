@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import flowcompile.backends as backends
-from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.base import CallRequest
 from flowcompile.backends.store import request_key
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query
@@ -29,6 +29,7 @@ from flowcompile.sim.backend import SimBackend
 from flowcompile.tools import opt
 from helpers.profiling import (
     EXAMPLES,
+    RecordingSim,
     one_summary,
     pointed_at,
     profiles,
@@ -40,17 +41,6 @@ from helpers.profiling import (
 
 SAMPLES = 8
 
-
-class RecordingSim(SimBackend):
-    """The in-process sim, keeping every request that reached it."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.requests: list[CallRequest] = []
-
-    async def call(self, request: CallRequest) -> CallResult:
-        self.requests.append(request)
-        return await super().call(request)
 
 
 @pytest.fixture

@@ -135,3 +135,42 @@ def test_servers_are_stopped_and_a_dead_one_is_reported(smoke: ModuleType, tmp_p
     dead.process.wait()
     with pytest.raises(smoke.SmokeError, match="server b exited"):
         smoke.wait_ready(dead, timeout_s=5)
+
+
+def test_the_sampled_fork_counts_distinct_completions(smoke: ModuleType, tmp_path: Path) -> None:
+    """The smoke's 3-sample check, run against the sim server: its replicas sample at
+    the replica temperature with distinct seeds, and the snippet counts per query."""
+    from helpers.profiling import serving
+
+    from flowcompile.runtime.interpreter import REPLICA_TEMPERATURE, agent_request
+    from flowcompile.sim import SimWorld, generate_dataset
+
+    with serving(time_scale=0.0) as (_, url):
+        spec, locator = load_spec_text(smoke.sampled_spec_text("qwen3-8b", url), "sampled.yaml")
+        (workflow,) = lower_spec(spec, locator).ops
+        assert isinstance(workflow, WorkflowOp)
+        (solver,) = workflow.agents
+        (config,) = solver.candidates()
+        requests = [agent_request(workflow, solver, config, (), sample=r, seed=0) for r in range(3)]
+        assert {r.temperature for r in requests} == {REPLICA_TEMPERATURE}
+        assert [r.service_seed() for r in requests] == [11, 12, 13]
+        (tmp_path / "sampled.yaml").write_text(smoke.sampled_spec_text("qwen3-8b", url))
+        dataset = tmp_path / "held.jsonl"
+        smoke.write_jsonl(dataset, generate_dataset(SimWorld(), 2, 0))
+        proc = subprocess.run([sys.executable, "-c", smoke.DISTINCT, str(tmp_path / "sampled.yaml"), str(dataset), "2"],
+                              capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counts = [int(n) for n in proc.stdout.strip().splitlines()[-1].strip("[]").split(",")]
+    assert len(counts) == 2 and all(1 <= n <= 3 for n in counts)
+
+
+def test_guarded_maps_failures_to_exit_codes(smoke: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    def fail() -> None:
+        raise smoke.SmokeError("server x exited")
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    assert smoke.guarded(lambda: None) == 0
+    assert smoke.guarded(fail) == 1 and "FAILED: server x exited" in capsys.readouterr().err
+    assert smoke.guarded(interrupt) == 130 and "interrupted; servers stopped" in capsys.readouterr().err

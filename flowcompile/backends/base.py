@@ -55,8 +55,10 @@ class CallRequest:
     `model` is the pool name ("qwen3-8b"); `provider_model` the litellm string
     ("hosted_vllm/Qwen/Qwen3-8B"), empty when the backend needs none.
     `budget` is the reasoning-token budget, 0 = thinking off. `sample`
-    distinguishes repeated samples of the same prompt; `seed` is a sampling
-    seed passed through to the service. `api_key_env` names the environment
+    distinguishes repeated samples of the same prompt; `seed` is the sampling
+    seed (a service sampling at temperature > 0 gets `seed + sample`, see
+    `service_seed`). `temperature`, `top_p`, `max_tokens` and `stop` are the
+    agent's sampling parameters (None, (): the service's default). `api_key_env` names the environment
     variable holding the service's key ("none": it needs none; None: the
     backend's default); the key itself is read only when the call is made.
     """
@@ -72,6 +74,8 @@ class CallRequest:
     max_tokens: int | None = None
     sample: int = 0
     seed: int = 0
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
     #: Fallback prices (USD per token) for a backend that cannot price the model
     #: itself; not part of the cache key (a price is not what the service sees).
     price_in: float | None = None
@@ -88,6 +92,19 @@ class CallRequest:
             raise ValueError(f"sample must be >= 0, got {self.sample}")
         if self.max_tokens is not None and self.max_tokens <= 0:
             raise ValueError(f"max_tokens must be positive, got {self.max_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        object.__setattr__(self, "stop", tuple(self.stop))
+
+    def service_seed(self) -> int | None:
+        """The seed to send: when sampling (temperature > 0), `seed + sample`, so
+        that the samples of one prompt differ and each is reproducible; at
+        temperature 0 decoding is greedy and `seed` goes as given (None: 0, say nothing)."""
+        if self.temperature > 0:
+            return self.seed + self.sample
+        return self.seed or None
 
     def to_openai_messages(self) -> list[dict[str, str]]:
         """The messages as OpenAI chat dicts."""

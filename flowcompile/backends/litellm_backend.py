@@ -12,12 +12,14 @@ result's `text` holds a one-line message with anything key-like scrubbed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import time
 import warnings
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -311,6 +313,56 @@ def load_litellm() -> ModuleType:
     return _litellm
 
 
+# -- clean shutdown ------------------------------------------------------------------------
+# litellm caches its async HTTP clients per event loop and never closes them, so
+# each `asyncio.run` (profile, validate, evaluate) leaves open sockets that warn
+# (ResourceWarning) when collected at exit. They are closed while their loop
+# still runs: `asyncio.run` ends with `loop.shutdown_asyncgens()`, which
+# finalizes the suspended generator below, whose `finally` closes them.
+
+#: The loops that close their litellm clients at shutdown, each with its hook.
+_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _close_at_shutdown() -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await close_loop_clients()
+
+
+async def close_clients_at_loop_shutdown() -> None:
+    """Have the running loop close litellm's clients for it when it shuts down (once per loop)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _closers:
+        _closers[loop] = hook = _close_at_shutdown()
+        await anext(hook)
+
+
+async def close_loop_clients() -> None:
+    """Close and forget the async clients litellm cached for the running loop
+    (its cache keys end in the loop's token); clients of other loops, which may
+    be in use on other threads, are left alone."""
+    from litellm.caching.evicted_client_closer import running_loop_token
+
+    cache = load_litellm().in_memory_llm_clients_cache
+    suffix = f"-{running_loop_token()}"
+    for key in [k for k in cache.cache_dict if str(k).endswith(suffix)]:
+        client = cache.cache_dict.pop(key)
+        cache.ttl_dict.pop(key, None)
+        close = getattr(client, "close", None) or getattr(client, "aclose", None)
+        if close is None:
+            continue
+        try:
+            closed = close()
+            if asyncio.iscoroutine(closed):
+                await closed
+        except Exception:  # noqa: BLE001 (a client that fails to close is no reason to fail a run)
+            pass
+
+
 def _get(obj: Any, name: str) -> Any:
     if obj is None:
         return None
@@ -364,8 +416,12 @@ class LiteLLMBackend:
             kwargs["api_key"] = key
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
-        if request.seed:
-            kwargs["seed"] = request.seed
+        if request.top_p is not None:
+            kwargs["top_p"] = request.top_p
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if (seed := request.service_seed()) is not None:
+            kwargs["seed"] = seed
         if request.sample:
             kwargs["extra_headers"] = {SAMPLE_HEADER: str(request.sample)}
         kwargs.update(budget_params(request.provider_model, request.api_base, request.budget))
@@ -378,6 +434,7 @@ class LiteLLMBackend:
         except MissingKeyError as exc:
             return failure("auth", str(exc))
         litellm = load_litellm()
+        await close_clients_at_loop_shutdown()
         start = time.perf_counter()
         try:
             response = await litellm.acompletion(**kwargs)

@@ -2,7 +2,8 @@
 
 A trace is JSONL, one successful call per line, sorted keys: the request's key
 fields (`flowcompile.backends.store.key_fields`: backend, model, provider_model,
-api_base, budget, messages, temperature, max_tokens, sample, seed), its `key`,
+api_base, budget, messages, temperature, max_tokens, sample, seed, and top_p
+and stop where set), its `key`,
 and the measured result (text, latency_s, tokens_in, tokens_out,
 reasoning_tokens, reasoning_source, cost). No keys or headers are ever written,
 so a trace can be shared and a profile re-run without any provider.
@@ -48,6 +49,8 @@ def _request_of(row: dict[str, Any]) -> CallRequest:
         max_tokens=row.get("max_tokens"),
         sample=int(row.get("sample", 0)),
         seed=int(row.get("seed", 0)),
+        top_p=None if row.get("top_p") is None else float(row["top_p"]),
+        stop=tuple(str(s) for s in row.get("stop", ())),
     )
 
 

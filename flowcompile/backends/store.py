@@ -107,8 +107,9 @@ def key_fields(backend_name: str, request: CallRequest) -> dict[str, Any]:
 
     The pool name `model` is kept beside `provider_model` because in-process
     backends (sim) have no provider string. Prices are left out: they do not
-    change what the service answers."""
-    return {
+    change what the service answers. `top_p` and `stop` are there only when
+    set, so the keys of calls made before they existed stay the same."""
+    fields: dict[str, Any] = {
         "backend": backend_name,
         "model": request.model,
         "provider_model": request.provider_model,
@@ -120,6 +121,11 @@ def key_fields(backend_name: str, request: CallRequest) -> dict[str, Any]:
         "sample": request.sample,
         "seed": request.seed,
     }
+    if request.top_p is not None:
+        fields["top_p"] = float(request.top_p)
+    if request.stop:
+        fields["stop"] = list(request.stop)
+    return fields
 
 
 def request_key(backend_name: str, request: CallRequest) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from flowcompile.dialects.flow import (
@@ -18,6 +18,7 @@ from flowcompile.dialects.flow import (
     LoopOp,
     ModelAttr,
     ReturnOp,
+    SamplingAttr,
     SwitchOp,
     UntilOp,
     VoteOp,
@@ -27,6 +28,7 @@ from flowcompile.dialects.flow import (
 )
 from flowcompile.frontend.load import Loc, Locator, SpecError, SpecProblem
 from flowcompile.frontend.spec import (
+    SAMPLING_FIELDS,
     AgentSpec,
     ForkStep,
     LoopStep,
@@ -87,6 +89,7 @@ class _Lowering:
                 api_key_env=m.api_key_env,
                 price_in=m.price_in,
                 price_out=m.price_out,
+                reasoning=None if m.reasoning else IntegerAttr.from_bool(False),
             )
             for name, m in spec.models.items()
         }
@@ -156,6 +159,7 @@ class _Lowering:
                 self.problem(where, f"model '{model}' is not in the pool ({', '.join(self.spec.models)})")
         for field in ("models", "budgets"):
             self.unique(getattr(spec, field), (*agent_loc, field))
+        sampling = self.sampling(spec, agent_loc)
         if resolved is None:
             return None
         inputs, args = resolved
@@ -171,9 +175,20 @@ class _Lowering:
             recovery=spec.recovery,
             optional=spec.optional,
             args=args,
+            sampling=sampling,
         )
         block.add_op(op)
         return op.output
+
+    def sampling(self, spec: AgentSpec, loc: Loc) -> SamplingAttr | None:
+        """The agent's sampling fields, each its own or else `defaults:`'s; None when none is set."""
+        defaults = self.spec.defaults
+        values = {f: v if (v := getattr(spec, f)) is not None else getattr(defaults, f) for f in SAMPLING_FIELDS}
+        stop_loc = (*loc, "stop") if spec.stop is not None else ("defaults", "stop")
+        if not self.unique(values["stop"], stop_loc, "a stop string") or all(v is None for v in values.values()):
+            return None
+        stop = values.pop("stop")
+        return SamplingAttr.build(**values, stop=None if stop is None else ArrayAttr([StringAttr(t) for t in stop]))
 
     def resolve_inputs(
         self,

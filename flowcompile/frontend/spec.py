@@ -5,9 +5,9 @@ workflow: chain
 models:                                  # the pool: name -> litellm model
   qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B, api_base: "http://127.0.0.1:8000/v1",
              price_in: 5.0e-8, price_out: 2.0e-7}
-defaults: {models: [qwen3-8b], budgets: [0, 1024]}
+defaults: {models: [qwen3-8b], budgets: [0, 1024], max_tokens: 512}
 agents:                                  # role, prompt template, inputs, choice space
-  planner: {role: planner, prompt: "Plan how to answer: {query}"}
+  planner: {role: planner, prompt: "Plan how to answer: {query}", temperature: 0.3}
   solver:  {role: solver, inputs: [query, planner]}
 steps: [planner, solver]                 # the structure, in order
 ```
@@ -67,10 +67,43 @@ class ModelSpec(Strict):
     )
     price_in: NonNegativeFloat | None = Field(None, description="Dollars per input token, for cost estimates.")
     price_out: NonNegativeFloat | None = Field(None, description="Dollars per output token, for cost estimates.")
+    reasoning: bool = Field(
+        True,
+        description="`false`: the model does not reason (a budget changes nothing it does), so "
+        "agents choosing it profile it at their smallest budget only. Profiling warns about a "
+        "model whose budgets showed no effect.",
+    )
+
+
+#: The bound litellm's providers share (OpenAI takes [0, 2], Anthropic [0, 1]).
+MAX_TEMPERATURE = 2.0
+
+
+# How an agent's replies are sampled. An agent's unset field takes `defaults:`'s,
+# then the service's own (temperature 0, greedy, unless the agent is replicated).
+Temperature = Annotated[float | None, Field(
+    ge=0.0, le=MAX_TEMPERATURE,
+    description="Sampling temperature (0: greedy). Default 0, except in a fork with `samples`, "
+    "whose replicas sample at 0.7 so that they differ.",
+)]
+TopP = Annotated[float | None, Field(gt=0.0, le=1.0, description="Nucleus sampling: the probability mass sampled from.")]
+MaxTokens = Annotated[PositiveInt | None, Field(
+    description="The most tokens a reply may have (reasoning tokens count too). Default: the service's.",
+)]
+Seed = Annotated[NonNegativeInt | None, Field(
+    description="Sampling seed, added to the run's `--seed`. When sampling (temperature > 0) each "
+    "sample of a call gets its own seed (seed + sample index), so replicas differ.",
+)]
+Stop = Annotated[list[Annotated[str, Field(min_length=1)]] | None, Field(
+    min_length=1, max_length=4, description="Up to 4 strings that end a reply (OpenAI's limit), not included in it.",
+)]
+
+SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop")
+"""The sampling fields of an agent and of `defaults:`."""
 
 
 class ChoiceDefaults(Strict):
-    """The choice space of every agent that does not give its own."""
+    """The choice space and sampling of every agent that does not give its own."""
 
     models: list[Name] | None = Field(
         None, min_length=1,
@@ -81,10 +114,15 @@ class ChoiceDefaults(Strict):
         description="Reasoning budgets (thinking tokens; 0: no reasoning) an agent without "
         "`budgets` chooses from (default: [0]).",
     )
+    temperature: Temperature = None
+    top_p: TopP = None
+    max_tokens: MaxTokens = None
+    seed: Seed = None
+    stop: Stop = None
 
 
 class AgentSpec(Strict):
-    """One sub-agent: its role, prompt template, inputs and choice space."""
+    """One sub-agent: its role, prompt template, inputs, choice space and sampling."""
 
     role: Name = Field(
         description="What the agent does (planner, solver, verifier, critic, router, aggregator, ...): "
@@ -119,6 +157,11 @@ class AgentSpec(Strict):
         description="The agent may be skipped (its one input passes on unchanged): a structure "
         "choice of the design space.",
     )
+    temperature: Temperature = None
+    top_p: TopP = None
+    max_tokens: MaxTokens = None
+    seed: Seed = None
+    stop: Stop = None
 
     @field_validator("prompt")
     @classmethod

@@ -320,11 +320,21 @@ agents.checker.inputs[1]: 'nope' is not a value in scope here (visible: query, p
 _AFTER: dict[str, str] = {
     "agents": """\
 A choice space is `models` x `budgets`: the compiler profiles every pair and
-picks one per agent in each configuration it emits. Several agents in a
+picks one per agent in each configuration it emits (a model declared
+`reasoning: false` once, at the agent's smallest budget). Several agents in a
 chain, each with its own choice space, and one that may be skipped:
 
 ```yaml
 {chain}```
+
+The sampling fields (`temperature`, `top_p`, `max_tokens`, `seed`, `stop`) are
+not choices: they say how every call of the agent is made, when profiling and
+at run time alike, and are part of each call's cache key. An agent's unset
+field takes the one in `defaults:`, else the service's own default, except the
+temperature: 0 (greedy), or 0.7 for an agent inside a fork with `samples`, so
+that real samples differ. When sampling (temperature > 0) each sample is sent
+its own seed, `seed` + the sample's index, so the samples of one input differ
+and each is reproducible.
 
 <a id="steps"></a>
 ## `steps`

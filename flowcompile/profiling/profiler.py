@@ -42,7 +42,6 @@ from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
 from flowcompile.dialects.flow import (
     AgentOp,
-    ConfigAttr,
     ForkOp,
     LoopOp,
     SwitchOp,
@@ -73,6 +72,7 @@ from flowcompile.runtime import (
     run_many,
     score,
 )
+from flowcompile.runtime.interpreter import agent_request
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)"""
@@ -107,6 +107,9 @@ class CandidateStats:
     """Per query: whether its first call on a wrong input was right ('1'), '.' unmeasured."""
     level_hits: str | None = None
     """Aggregators: per level j, per query, right ('1') or not, joined by '|'."""
+    reasoning: float = 0.0
+    """Mean reasoning tokens per call that the service reported (or that its
+    reasoning text showed); part of `tok_out`."""
 
     @property
     def by_right(self) -> list[float] | None:
@@ -168,6 +171,36 @@ class Measurements:
         return self.reference_calls + self.candidate_calls + self.recovery_calls + self.aggregate_calls
 
 
+#: Output tokens at most this share above the smallest budget's count as unchanged:
+#: a real server's greedy replies vary from call to call (llama.cpp's reuse of its
+#: prompt cache changes them), while thinking, even unreported, adds far more.
+NO_GROWTH = 0.25
+
+
+def budgets_without_effect(stats: dict[str, CandidateStats]) -> dict[str, list[int]]:
+    """Per model, its budgets > 0 that showed no effect on one agent's calls: no
+    reasoning token reported, and on the same inputs at most NO_GROWTH more
+    output tokens than at the model's smallest budget (a service that ignores
+    the budget). A model with no output measured at its smallest budget is not judged."""
+    by_model: dict[str, dict[int, CandidateStats]] = defaultdict(dict)
+    for key, s in stats.items():
+        model, _, budget = key.rpartition("@")
+        by_model[model][int(budget)] = s
+    found: dict[str, list[int]] = {}
+    for model, budgets in by_model.items():
+        low = min(budgets)
+        base = budgets[low].tok_out
+        if base == 0:
+            continue
+        same = [
+            b for b, s in sorted(budgets.items())
+            if b > low and s.reasoning == 0 and 0 < s.tok_out <= (1 + NO_GROWTH) * base
+        ]
+        if same:
+            found[model] = same
+    return found
+
+
 def output_kind(agent: AgentOp) -> str:
     """How the agent's output is judged: a route, a verdict, or an answer."""
     for use in agent.output.uses:
@@ -193,23 +226,6 @@ def same_output(kind: str, labels: Sequence[str], reference: str, candidate: str
         return is_approval(candidate) == is_approval(reference)
     key = answer_key(candidate)
     return bool(key) and key == answer_key(reference)
-
-
-def request_for(workflow: WorkflowOp, config: ConfigAttr, messages: tuple[Message, ...], sample: int, seed: int) -> CallRequest:
-    """The backend request for one agent call under `config`."""
-    model = workflow.model_pool().get(config.model)
-    return CallRequest(
-        model=config.model,
-        provider_model=(model.get("provider") if model else None) or config.model,  # pyright: ignore
-        api_base=model.get("api_base") if model else None,  # pyright: ignore
-        api_key_env=model.get("api_key_env") if model else None,  # pyright: ignore
-        budget=config.budget,
-        messages=messages,
-        sample=sample,
-        seed=seed,
-        price_in=model.get("price_in") if model else None,  # pyright: ignore
-        price_out=model.get("price_out") if model else None,  # pyright: ignore
-    )
 
 
 LAT_BINS = 8
@@ -261,6 +277,7 @@ def _stats(
         lat_p95=float(np.percentile(lat, 95)),
         tok_in=float(np.mean([r.tokens_in for _, r in ok])),
         tok_out=float(np.mean([r.tokens_out + r.reasoning_tokens for _, r in ok])),
+        reasoning=float(np.mean([r.reasoning_tokens for _, r in ok])),
         cost=float(np.mean([r.cost for _, r in ok])),
         rec_successes=rec[0],
         rec_n=rec[1],
@@ -549,7 +566,7 @@ def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed
             # candidates start past them, so even the reference configuration
             # is sampled afresh, not scored against its own recorded outputs.
             sample = REPLICA_STRIDE * seen[entry.messages]
-            request = request_for(workflow, config, entry.messages, sample, seed)
+            request = agent_request(workflow, agent, config, entry.messages, sample=sample, seed=seed)
             jobs.append(
                 Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run,
                     entry.target, entry.right_input)
@@ -764,7 +781,7 @@ def _aggregate_levels(
         for entry, level in rewritten:
             # one rewritten input is called once per candidate: past the
             # reference's samples, like the candidate calls
-            request = request_for(workflow, config, entry.messages, REPLICA_STRIDE, seed)
+            request = agent_request(workflow, agent, config, entry.messages, sample=REPLICA_STRIDE, seed=seed)
             jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run, entry.target))
             level_of.append(level)
     # An aggregator none of whose inputs could be placed still reports its levels (all empty).

@@ -25,9 +25,10 @@ Assignment = Mapping[str, Attribute]
 
 def reference_assignment(workflow: WorkflowOp) -> dict[str, Attribute]:
     """The strongest configuration: every agent on the last model of its list with
-    its largest budget, optional agents run, every knob at its largest value."""
+    its largest budget (the smallest of a model declared not to reason), optional
+    agents run, every knob at its largest value."""
     assign: dict[str, Attribute] = {
-        a.agent_name: ConfigAttr.of(a.model_names[-1], max(a.budget_values)) for a in workflow.agents
+        a.agent_name: ConfigAttr.of(a.model_names[-1], max(a.budgets_of(a.model_names[-1]))) for a in workflow.agents
     }
     assign.update({key: IntegerAttr(max(values), i64) for key, values in workflow.knobs().items()})
     return assign
@@ -76,10 +77,10 @@ def validate_assignment(workflow: WorkflowOp, assignment: Assignment) -> None:
             raise ValueError(f"{wf}: @{key} must be assigned a #flow.config or \"skip\", got {value}")
         # compare the fields, not `agent.candidates()`: building every candidate
         # attribute cost ~2.5 ms per call, paid on each run of a dataset
-        if value.model not in agent.model_names or value.budget not in agent.budget_values:
+        if value.model not in agent.model_names or value.budget not in agent.budgets_of(value.model):
             raise ValueError(
                 f"{wf}: {value.key} is not a candidate of @{key} (models {agent.model_names}, "
-                f"budgets {agent.budget_values})"
+                f"budgets {agent.budgets_of(value.model)} for {value.model})"
             )
     missing = [name for name in agents if name not in assignment]
     missing += [key for key in knobs if key not in assignment]

@@ -62,6 +62,10 @@ from flowcompile.runtime.messages import agent_messages, render_samples
 REPLICA_STRIDE = 64
 """Sample indices reserved per run sample (the bound on replicas of one run)."""
 
+REPLICA_TEMPERATURE = 0.7
+"""The temperature of an agent in a replicated fork that sets none: at the
+default 0 (greedy) a real service would give every replica the same reply."""
+
 StructKey: TypeAlias = str | int
 """A switch or loop: its name, else its index among the workflow's ops of its kind."""
 
@@ -202,7 +206,7 @@ class Interpreter:
         start = max([scope.gate, *(v.ready for v in inputs)])
         slot = len(self.slots)
         self.slots.append(None)
-        result = await self.call(self.request(config, messages, scope.replica))
+        result = await self.call(self.request(op, config, messages, scope.replica))
         self.slots[slot] = AgentCall(
             name, config.key, messages, result, scope.replica, scope.iteration, scope.case, start
         )
@@ -212,26 +216,10 @@ class Interpreter:
             raise CallFailed(f"agent @{name} failed: {result.failure_text()}")
         return Value((result.text,), end)
 
-    def request(self, config: ConfigAttr, messages: tuple[Message, ...], replica: int) -> CallRequest:
-        # Without a pool entry the model name is all a backend gets.
-        entry = self.pool.get(config.model)
-        fields: dict[str, Any] = {"provider_model": config.model}
-        if entry is not None:
-            fields = {
-                "provider_model": entry.get("provider"),
-                "api_base": entry.get("api_base"),
-                "api_key_env": entry.get("api_key_env"),
-                "price_in": entry.get("price_in"),
-                "price_out": entry.get("price_out"),
-            }
-        return CallRequest(
-            model=config.model,
-            budget=config.budget,
-            messages=messages,
-            max_tokens=self.max_tokens,
-            sample=self.sample * REPLICA_STRIDE + replica,
-            seed=self.seed,
-            **fields,
+    def request(self, op: AgentOp, config: ConfigAttr, messages: tuple[Message, ...], replica: int) -> CallRequest:
+        return agent_request(
+            self.workflow, op, config, messages,
+            sample=self.sample * REPLICA_STRIDE + replica, seed=self.seed, max_tokens=self.max_tokens,
         )
 
     async def call(self, request: CallRequest) -> CallResult:
@@ -299,6 +287,62 @@ class Interpreter:
             gate = max([verdict.ready, *(v.ready for v in carried)])
         self.loops[key] = (max_iters, False)
         return [replace(v, ready=max(v.ready, gate)) for v in carried]
+
+
+def agent_request(
+    workflow: WorkflowOp,
+    agent: AgentOp,
+    config: ConfigAttr,
+    messages: tuple[Message, ...],
+    *,
+    sample: int,
+    seed: int,
+    max_tokens: int | None = None,
+) -> CallRequest:
+    """The backend request of one call of `agent` under `config`, the same for
+    runs and for profiling: the model's pool entry, the agent's sampling (its
+    seed added to the run's `seed`, its `max_tokens` before the run's), and
+    REPLICA_TEMPERATURE for an agent in a replicated fork that sets no temperature."""
+    # Without a pool entry the model name is all a backend gets.
+    entry = workflow.model_pool().get(config.model)
+    fields: dict[str, Any] = {"provider_model": config.model}
+    if entry is not None:
+        fields = {
+            "provider_model": entry.get("provider"),
+            "api_base": entry.get("api_base"),
+            "api_key_env": entry.get("api_key_env"),
+            "price_in": entry.get("price_in"),
+            "price_out": entry.get("price_out"),
+        }
+    sampling = agent.sampling
+    temperature = sampling.get("temperature") if sampling is not None else None
+    if temperature is None:
+        temperature = REPLICA_TEMPERATURE if replicated(agent) else 0.0
+    if sampling is not None:
+        fields["top_p"] = sampling.get("top_p")
+        fields["stop"] = tuple(sampling.stop or ())
+        seed += sampling.get("seed") or 0
+        max_tokens = sampling.get("max_tokens") or max_tokens
+    return CallRequest(
+        model=config.model,
+        budget=config.budget,
+        messages=messages,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        sample=sample,
+        seed=seed,
+        **fields,
+    )
+
+
+def replicated(agent: AgentOp) -> bool:
+    """Whether `agent` runs inside a fork with a `samples` knob."""
+    parent = agent.parent_op()
+    while parent is not None and not isinstance(parent, WorkflowOp):
+        if isinstance(parent, ForkOp) and parent.samples is not None:
+            return True
+        parent = parent.parent_op()
+    return False
 
 
 def needed_ops(block: Block, values: Sequence[SSAValue]) -> set[Operation]:

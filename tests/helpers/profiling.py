@@ -1,5 +1,6 @@
 """Utilities for the `profile` pass tests: reading profiled IR and summary lines,
-pointing an example at a simulated server, and talking to that server."""
+pointing an example at a simulated server, talking to that server, a sim that
+records its requests, and a loopback HTTP server of a test's own."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ import contextlib
 import json
 import re
 import sqlite3
+import threading
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, FloatAttr, ModuleOp
 
+from flowcompile.backends.base import CallRequest, CallResult
 from flowcompile.diagnostics import parse_located
 from flowcompile.dialects.flow import AgentOp, Flow, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.sim.backend import SimBackend
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -128,6 +133,32 @@ def serving(**options: Any) -> Iterator[tuple[Any, str]]:
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threading HTTP server on a free 127.0.0.1 port answering with `handler`;
+    its base URL (`http://127.0.0.1:PORT`), shut down after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class RecordingSim(SimBackend):
+    """The in-process sim, keeping every request that reached it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requests: list[CallRequest] = []
+
+    async def call(self, request: CallRequest) -> CallResult:
+        self.requests.append(request)
+        return await super().call(request)
 
 
 def cache_rows(cache: Path) -> int:
