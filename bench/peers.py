@@ -24,7 +24,13 @@ space has more than MAX_SPACE configurations):
    the profiling set, one threshold per trade-off;
 6. the oracle: every configuration of the space measured on a selection
    split of its own (as many queries as held-out, disjoint from it), its
-   non-dominated set then measured on held-out like every other method's.
+   non-dominated set then measured on held-out like every other method's;
+7. a confirmation split (600 queries, disjoint from every other set and from
+   the compile's validation queries) on which FlowCompile's, the oracle's and
+   the heuristics' points, the router and each black-box method's three most
+   accurate points are measured again: 150 held-out queries measure an
+   accuracy to about +-0.035, too coarse to decide "within 0.02 of the best"
+   or to rank points 0.01 apart.
 
 Writes bench/results/peers{,-quick}.json (rows), .md (tables) and one PNG per
 workflow. All numbers are deterministic (the sim is seeded) except the
@@ -57,11 +63,22 @@ from _measure import (  # noqa: E402
     nondominated,
     summarise,
 )
-from _setting import EXAMPLES, WORLDS, arguments, compile_counted, prepare, world_path  # noqa: E402
+from _setting import (  # noqa: E402
+    EXAMPLES,
+    SELECTION_SEED,
+    WORLDS,
+    arguments,
+    compile_counted,
+    prepare,
+    world_path,
+)
 from _space import Config, Space, heuristics  # noqa: E402
 
 
 BUDGETS = (1, 3, 10)
+CONFIRMATION_SEED = 3000
+BLACK_BOX_CONFIRMED = 3
+"""Each black-box row's most accurate held-out points measured on the confirmation split."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,7 @@ class Settings:
     heldout: int
     seeds: int
     budgets: tuple[int, ...]
+    confirm: int
 
 
 # One (workflow, world) ---------------------------------------------------------------
@@ -133,12 +151,14 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     base = {"workflow": example, "world": world, "space": space_name, "space_size": space.size,
             "heldout": len(heldout), "profiling": len(profiling), "fc_profiling": len(profiled)}
     rows: list[dict] = []
+    chosen: dict[str, list[Config]] = {}
 
     def row(method: str, configs: list[Config], calls: int | None, **extra) -> dict:
         points = held.points(configs)
         entry = {**base, "method": method, "calls": calls, **summarise(points, ref), **extra}
         entry["measured"] = as_rows(points, [space.describe(c) for c in configs])
         rows.append(entry)
+        chosen[method] = configs
         return entry
 
     # FlowCompile
@@ -202,13 +222,7 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     router = Router.fit([q.input for q in profiling], cheap_p.correct, strong_p.correct)
     cheap_h, strong_h = held.measure([cheap, strong])
     texts = [q.input for q in heldout]
-    route_points = []
-    for share in np.linspace(0, 1, 11):
-        to_strong = router.strong(texts, float(share))
-        correct = np.where(to_strong, strong_h.correct, cheap_h.correct)
-        latency = np.where(to_strong, strong_h.latency, cheap_h.latency)
-        route_points.append((float(correct.mean()), float(latency.mean())))
-    route_points = np.array(route_points)
+    route_points = _routed(router, texts, cheap_h, strong_h)
     route_entry = {**base, "method": "routellm", "calls": len(prof.calls[cheap] | prof.calls[strong]),
                    **summarise(route_points, ref)}
     route_entry["measured"] = [{"acc": round(a, 4), "lat": round(t, 4), "assign": {"strong_share": round(s, 1)}}
@@ -220,12 +234,73 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     for entry, i in zip(oracle_row["measured"], oracle_front, strict=True):
         entry.update(sel_acc=round(float(oracle_points[i, 0]), 4), sel_lat=round(float(oracle_points[i, 1]), 4))
 
+    confirm(setting, settings.confirm, compiled, profiling, rows, chosen, fc_est,
+            lambda table: _routed(router, [q.input for q in table.queries], *table.measure([cheap, strong])))
+
     plot = {
         "oracle": oracle_points.tolist(),
         "front": oracle_points[oracle_front].tolist(),
         "ref": [ref.ref_acc, ref.ref_lat],
     }
     return {"rows": rows, "plot": plot}
+
+
+def _routed(router: Router, texts: list[str], cheap, strong) -> np.ndarray:
+    """(acc, lat) of the router at 11 shares of queries sent to all-strongest."""
+    points = []
+    for share in np.linspace(0, 1, 11):
+        to_strong = router.strong(texts, float(share))
+        correct = np.where(to_strong, strong.correct, cheap.correct)
+        latency = np.where(to_strong, strong.latency, cheap.latency)
+        points.append((float(correct.mean()), float(latency.mean())))
+    return np.array(points)
+
+
+def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: dict[str, list[Config]],
+            fc_est: np.ndarray, routed) -> None:
+    """Measure the methods' points again on `count` fresh queries and add the
+    `confirm_*` metrics to their rows (FlowCompile's fidelity among them)."""
+    from flowcompile.passes.profile import recorded_ids
+    from flowcompile.profiling.dataset import as_query
+    from flowcompile.sim import SimWorld, generate_dataset
+    from flowcompile.sim.backend import SimBackend
+
+    sim = SimWorld(world_path(setting.world))
+    queries = [as_query(r) for r in generate_dataset(sim, count, CONFIRMATION_SEED)]
+    selection = [as_query(r) for r in generate_dataset(sim, len(setting.heldout), SELECTION_SEED)]
+    used = {q.id for q in (*profiling, *setting.heldout, *selection)}
+    used |= {q.input for q in (*profiling, *setting.heldout, *selection)}
+    used |= set(recorded_ids(compiled, "profiled")) | set(recorded_ids(compiled, "validated"))
+    overlap = used & ({q.id for q in queries} | {q.input for q in queries})
+    assert not overlap, f"the confirmation split overlaps another set: {sorted(overlap)[:3]}"
+    table = Table(setting.workflow, setting.space, queries, Memo(SimBackend(sim), {}))
+    strongest = next(r for r in rows if r["method"] == "all-strongest")
+    strong = table.measure(chosen["all-strongest"])[0]
+    oracle = table.points(chosen["oracle"])
+    ref = Reference(setting.ref.ref_acc, setting.ref.ref_lat, (strong.acc, strong.lat), hv(oracle, setting.ref))
+    for entry in rows:
+        method = entry["method"]
+        if method == "routellm":
+            points = routed(table)
+            labels = [p["assign"] for p in entry["measured"]]
+        else:
+            configs = chosen[method]
+            if "@" in method:  # black box: its most accurate held-out points
+                order = np.argsort([-p["acc"] for p in entry["measured"]], kind="stable")[:BLACK_BOX_CONFIRMED]
+                configs = [configs[i] for i in order]
+            points = table.points(configs)
+            labels = [setting.space.describe(c) for c in configs]
+        entry["confirm"] = len(queries)
+        entry["confirmed"] = as_rows(points, labels)
+        entry["confirm_best_acc"] = float(points[:, 0].max())
+        if "@" not in method:
+            metrics = summarise(points, ref)
+            entry["confirm_hv_ratio"] = metrics["hv_ratio"]
+            entry["confirm_speedup_at_acc"] = metrics["speedup_at_acc"]
+        if method == "flowcompile":
+            entry["confirm_spearman_acc"], entry["confirm_mae_acc"] = fidelity(fc_est[:, 0], points[:, 0])
+            entry["confirm_top_acc"] = float(points[int(np.argmax(fc_est[:, 0])), 0])
+    assert strongest["confirm_best_acc"] == strong.acc
 
 
 def _median(values, none_wins: bool = False):
@@ -341,6 +416,29 @@ def summary_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def confirmation_table(rows: list[dict]) -> str:
+    """Per workflow and world, on the confirmation split: FlowCompile's most
+    accurate point against the most accurate point any method found."""
+    lines = [
+        "| world | workflow | best acc: FlowCompile / any method (which) / all-strongest | gap | FlowCompile top | speed-up at acc: FlowCompile / oracle | hv: FlowCompile | Spearman / MAE acc |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for world in dict.fromkeys(r["world"] for r in rows):
+        for example in dict.fromkeys(r["workflow"] for r in rows if r["world"] == world):
+            mine = {r["method"]: r for r in rows if r["world"] == world and r["workflow"] == example}
+            fc, oracle, strong = mine["flowcompile"], mine["oracle"], mine["all-strongest"]
+            leader = max(mine.values(), key=lambda r: r["confirm_best_acc"])
+            lines.append(
+                f"| {world} | {example} | {_fmt(fc['confirm_best_acc'], 3)} / {_fmt(leader['confirm_best_acc'], 3)} "
+                f"({leader['method']}) / {_fmt(strong['confirm_best_acc'], 3)} | "
+                f"{_fmt(leader['confirm_best_acc'] - fc['confirm_best_acc'], 3)} | {_fmt(fc['confirm_top_acc'], 3)} | "
+                f"{_fmt(fc['confirm_speedup_at_acc'], 2, 'x')} / {_fmt(oracle['confirm_speedup_at_acc'], 2, 'x')} | "
+                f"{_fmt(fc['confirm_hv_ratio'], 3)} | "
+                f"{_fmt(fc['confirm_spearman_acc'])} / {_fmt(fc['confirm_mae_acc'], 3)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def plot(example: str, results: dict[str, dict], path: Path) -> None:
     import matplotlib
 
@@ -383,7 +481,11 @@ def main(argv: list[str]) -> int:
 
     examples = args.only or (["chain", "self_consistency"] if args.quick else list(EXAMPLES))
     worlds = args.worlds or list(WORLDS)
-    settings = Settings(heldout=100, seeds=1, budgets=(1, 3)) if args.quick else Settings(heldout=150, seeds=3, budgets=BUDGETS)
+    settings = (
+        Settings(heldout=100, seeds=1, budgets=(1, 3), confirm=200)
+        if args.quick
+        else Settings(heldout=150, seeds=3, budgets=BUDGETS, confirm=600)
+    )
     # A filtered run never overwrites the full or quick results.
     suffix = "-only" if args.only or args.worlds else ("-quick" if args.quick else "")
     command = "bench/peers.py" + (" --quick" if args.quick else "")
@@ -399,11 +501,18 @@ def main(argv: list[str]) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"peers{suffix}.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    text = markdown(rows, settings, seconds, command) + "\n## Summary\n\n" + summary_table(rows)
+    confirmed = (
+        f"\n## On the confirmation split ({settings.confirm} more queries, disjoint from all others)\n\n"
+        "gap: the most accurate point any method found (oracle, heuristics, router, black-box) less "
+        "FlowCompile's most accurate; top: the point FlowCompile estimates most accurate; hv over the "
+        "oracle's, both on this split.\n\n" + confirmation_table(rows)
+    )
+    text = markdown(rows, settings, seconds, command) + "\n## Summary\n\n" + summary_table(rows) + confirmed
     (out / f"peers{suffix}.md").write_text(text, encoding="utf-8")
     for example in examples:
         plot(example, {w: results[(example, w)] for w in worlds}, out / f"peers{suffix}-{example}.png")
     print(summary_table(rows))
+    print(confirmation_table(rows))
     print(f"wrote {out}/peers{suffix}.{{json,md}} and {len(examples)} PNGs in {seconds:.0f} s")
     return 0
 

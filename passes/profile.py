@@ -54,8 +54,11 @@ it measures anew).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
@@ -68,6 +71,7 @@ from flowcompile.dialects.syntax import float_array, int_array, string_list
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
+from flowcompile.proxy import hypervolume_2d, pareto_indices
 
 NO_EFFECT_ATTR = "budget_no_effect"
 
@@ -122,6 +126,12 @@ class ProfilePass(BackendPassOptions):
     """Adaptive profiling: posterior draws of the accuracies that decide which
     candidates are in play."""
 
+    min_value: float | int = 0.001
+    """Adaptive profiling: a candidate stays in play while the configurations
+    using it that are on some but not all drawn frontiers hold at least this
+    share of a frontier's hypervolume (what resolving it is worth); 0: every
+    candidate of such a configuration."""
+
     max_failures: float | int = 0.05
     """The share of a stage's calls (reference runs, candidate, recovery,
     aggregate-level calls) that may fail after retries: past it profiling
@@ -131,8 +141,8 @@ class ProfilePass(BackendPassOptions):
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
         from flowcompile.profiling.session import GENERATED_QUERIES, ProfileSession
 
-        if min(self.samples, self.max_samples, self.budget, self.draws) < 0:
-            raise ValueError("samples, max-samples, budget and draws must be >= 0")
+        if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value) < 0:
+            raise ValueError("samples, max-samples, budget, draws and min-value must be >= 0")
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
@@ -152,7 +162,7 @@ class ProfilePass(BackendPassOptions):
                     if adaptive:
                         measured = session.profile_adaptively(
                             workflow,
-                            lambda m, w=workflow: frontier_candidates(w, m, self.draws, self.seed),
+                            lambda m, w=workflow: frontier_candidates(w, m, self.draws, self.seed, self.min_value),
                             first, self.budget,
                         )
                     else:
@@ -281,19 +291,25 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
     return lines
 
 
-def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -> set[tuple[str, str]]:
+def frontier_candidates(
+    workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0
+) -> set[tuple[str, str]]:
     """The (agent, config) candidates whose measurements can still change the
-    frontier: those of the configurations on some but not all of the proxy's
-    frontiers, the nominal one and those under `draws` posterior draws of the
-    candidates' accuracies (`validation.plausible_front`), composed from
-    `measured` on a scratch copy of the workflow. A configuration on every
-    frontier is on it whatever the noise; one on none cannot reach it."""
+    frontier in a way worth a round. A configuration is uncertain when it is
+    on some but not all of the proxy's frontiers (the nominal one and those
+    under `draws` posterior draws of the candidates' accuracies,
+    `validation.drawn_fronts`, composed from `measured` on a scratch copy of
+    the workflow): on every frontier it is on whatever the noise, on none it
+    cannot reach it. A candidate is in play when the uncertain configurations
+    that use it hold, together, at least `min_value` of a drawn frontier's
+    hypervolume on average (each its exclusive share): resolving a candidate
+    whose configurations are near twins of their neighbours changes little."""
     from flowcompile.compiler import context
     from flowcompile.passes.compose import ComposePass
     from flowcompile.passes.proxy_model import build_model
     from flowcompile.proxy import model as pm
     from flowcompile.proxy.search import DEFAULT_LIMIT
-    from flowcompile.validation import plausible_front
+    from flowcompile.validation import drawn_fronts
 
     scratch = workflow.clone()
     write_measurements(scratch, measured)
@@ -305,14 +321,49 @@ def frontier_candidates(workflow: WorkflowOp, measured, draws: int, seed: int) -
         for agent, stats in measured.agents.items()
     }
     labels = {v.key: v.labels for v in pm.all_vars(root)}
-    found: set[tuple[str, str]] = set()
-    for candidate in plausible_front(root, counts, draws, seed, DEFAULT_LIMIT):
-        if candidate.on_fronts > draws:
+    fronts = [
+        [(tuple(sorted(p.assignment.items())), p.estimate.acc, p.estimate.t) for p in front]
+        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT)
+    ]
+    times: dict[tuple[tuple[str, int], ...], int] = {}
+    value: dict[tuple[tuple[str, int], ...], float] = {}
+    ref_acc = min((acc for front in fronts for _, acc, _ in front), default=0.0)
+    ref_lat = max((t for front in fronts for _, _, t in front), default=0.0)
+    for front in fronts:
+        shares = hypervolume_shares([acc for _, acc, _ in front], [t for *_, t in front], ref_acc, ref_lat)
+        for (key, _, _), share in zip(front, shares, strict=True):
+            times[key] = times.get(key, 0) + 1
+            value[key] = value.get(key, 0.0) + share / len(fronts)
+    worth: dict[tuple[str, str], float] = {}
+    for key, on in times.items():
+        if on == len(fronts):
             continue
-        for key, choice in candidate.assignment.items():
-            if isinstance(label := labels[key][choice], ConfigAttr):
-                found.add((key, label.key))
-    return found
+        for var, choice in key:
+            if isinstance(label := labels[var][choice], ConfigAttr):
+                worth[var, label.key] = worth.get((var, label.key), 0.0) + value[key]
+    return {candidate for candidate, share in worth.items() if share >= min_value}
+
+
+def hypervolume_shares(acc: Sequence[float], lat: Sequence[float], ref_acc: float, ref_lat: float) -> list[float]:
+    """Each point of a front's exclusive share of its hypervolume: the area
+    only it dominates, over the whole (0 for a dominated point). For mutually
+    non-dominated points, as the caller's fronts are, that is the area lost
+    without it.
+    The reference corner is widened by a hair so that the slowest and the
+    least accurate points of the space still hold an area."""
+    values = np.asarray(acc, dtype=float), np.asarray(lat, dtype=float)
+    ref_acc, ref_lat = ref_acc - 1e-3, ref_lat * 1.001 + 1e-9
+    kept = pareto_indices(*values)
+    order = sorted(kept, key=lambda i: values[1][i])
+    total = hypervolume_2d(values[0], values[1], ref_acc, ref_lat)
+    shares = [0.0] * len(acc)
+    if total <= 0:
+        return shares
+    for rank, i in enumerate(order):
+        below = values[0][order[rank - 1]] if rank else ref_acc
+        after = values[1][order[rank + 1]] if rank + 1 < len(order) else ref_lat
+        shares[i] = float((values[0][i] - below) * (after - values[1][i]) / total)
+    return shares
 
 
 def write_provenance(workflow: WorkflowOp, provenance: dict[str, object]) -> None:

@@ -117,6 +117,7 @@ OPTION_BOUNDS: dict[str, Bound] = {
     "min_acc": Bound(0, 1),
     "max_cost": Bound(0),
     "max_failures": Bound(0, 1),
+    "min_value": Bound(0, 1),
 }
 """The numeric options' bounds, by option: an option means the same in every
 pass that has it (PASS_OPTION_BOUNDS holds the exceptions). The one place these

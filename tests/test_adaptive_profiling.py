@@ -110,3 +110,29 @@ def test_adaptive_without_a_cache_makes_each_call_once(capsys):
     hits = int(last.split(" made, ", 1)[1].split(" cache hits")[0])
     # the last round re-read the first round's calls from the in-memory store
     assert hits > 0 and made + hits == total
+
+
+def test_hypervolume_shares_are_the_areas_each_point_alone_holds():
+    from flowcompile.passes.profile import hypervolume_shares
+    from flowcompile.proxy import hypervolume_2d
+
+    acc, lat = [0.5, 0.7, 0.45, 0.9], [1.0, 2.0, 3.0, 4.0]  # (0.45, 3.0): dominated twice over
+    shares = hypervolume_shares(acc, lat, 0.4, 4.0)
+    assert shares[2] == 0.0
+    corner = (0.4 - 1e-3, 4.0 * 1.001 + 1e-9)
+    total = hypervolume_2d(acc, lat, *corner)
+    for i in (0, 1, 3):
+        rest = [j for j in range(4) if j != i]
+        alone = total - hypervolume_2d([acc[j] for j in rest], [lat[j] for j in rest], *corner)
+        assert shares[i] == pytest.approx(alone / total)
+    assert 0 < sum(shares) <= 1
+
+
+@pytest.mark.parametrize("min_value, rounds", [(1.0, 1), (0.0, 3)])
+def test_configurations_worth_too_little_keep_nothing_in_play(tmp_path, capsys, min_value, rounds):
+    """No configuration holds all of a front's hypervolume: with min-value=1
+    nothing is worth another round; with 0 every plausible one is."""
+    module = import_spec("examples/chain.yaml")
+    run_passes(module, f'profile{{samples=8 max-samples=32 min-value={min_value} cache="{tmp_path / "c.sqlite"}"}}')
+    err = capsys.readouterr().err
+    assert f"profile @chain (adaptive): {rounds} rounds (8 queries/" in err

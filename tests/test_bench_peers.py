@@ -79,3 +79,21 @@ def test_flowcompile_fidelity_is_reported(rows: list[dict]) -> None:
         assert fc[key] is not None, key
     assert all("est_acc" in p and "est_lat" in p for p in fc["measured"])
     assert 0 <= fc["mae_acc"] <= 1
+
+
+def test_the_confirmation_split_measures_every_method_again(rows: list[dict]) -> None:
+    """Every row is measured again on the confirmation split (disjointness is
+    asserted by the benchmark itself); all-strongest is its own speed-up
+    baseline there too, and no method's best can exceed the best of all."""
+    best = max(r["confirm_best_acc"] for r in rows)
+    for r in rows:
+        assert r["confirm"] >= 200 and 1 <= len(r["confirmed"]) <= max(r["points"], 11)
+        assert r["confirm_best_acc"] == pytest.approx(max(p["acc"] for p in r["confirmed"]), abs=1e-4)
+        assert r["confirm_best_acc"] <= best
+    strongest = next(r for r in rows if r["method"] == "all-strongest")
+    assert strongest["confirm_speedup_at_acc"] == pytest.approx(1.0)
+    fc = next(r for r in rows if r["method"] == "flowcompile")
+    assert len(fc["confirmed"]) == fc["points"]
+    assert fc["confirm_spearman_acc"] is not None and 0 <= fc["confirm_mae_acc"] <= 1
+    oracle = next(r for r in rows if r["method"] == "oracle")
+    assert oracle["confirm_hv_ratio"] == pytest.approx(1.0)

@@ -140,9 +140,10 @@ def judged_inputs(example: str, queries: list[Query]) -> dict[str, int]:
     structure: the calls each agent is profiled on when judged by the reference
     answers, without recovery (inputs known right only).
 
-    chain: the planner's plan is judged by the reference run (accepted runs);
-    the solver reads that plan (accepted runs); the checker reads the plan and
-    the solver's answer (accepted runs whose solver answer is right).
+    chain: the planner's candidates are judged against the reference's plan
+    (every run); the solver reads that plan, right as the reference's (every
+    run); the checker reads the plan and the solver's answer (every run whose
+    solver answer is right).
     refine: the drafter reads the query (every run); the critic is judged on
     every draft it reads (the last answer before it): acc on the right ones,
     rec on the wrong ones; the reviser on the calls whose draft is right, or,
@@ -154,10 +155,11 @@ def judged_inputs(example: str, queries: list[Query]) -> dict[str, int]:
     if example == "chain":
         def answer_of(i: int, agent: str) -> str:
             return answer_key(next(c.result.text for c in runs[i].calls if c.agent == agent))
+        every = [i for i, r in enumerate(runs) if not r.error]
         return {
-            "planner": len(accepted),
-            "solver": len(accepted),
-            "checker": sum(answer_of(i, "solver") == gold[i] for i in accepted),
+            "planner": len(every),
+            "solver": len(every),
+            "checker": sum(answer_of(i, "solver") == gold[i] for i in every),
         }
     judged: Counter[tuple[str, bool]] = Counter()  # (agent, its draft is right)
     for i, run in enumerate(runs):
@@ -253,15 +255,15 @@ def test_changing_the_solver_prompt_reprofiles_the_solver_alone(tmp_path, sims, 
     # The expectation from first principles. Only the solver's messages contain its
     # prompt, so what must be called again is: the solver's reference call on each query
     # (SAMPLES calls) and each solver candidate on each recorded solver input
-    # (18 candidates x accepted runs). Downstream, the checker reads the solver's
+    # (18 candidates x every run: the solver's input, the reference's plan, is right in
+    # each). Downstream, the checker reads the solver's
     # OUTPUT, and the simulated output depends on the query, agent, model, budget,
     # sample and the tags in the input, not on the prompt's wording: the solver's
     # outputs, hence the checker's messages, the accepted runs and every planner and
     # checker call, are unchanged, so they are all cache hits.
     workflow = workflow_of(original)
-    _, accepted, _ = expected_counts(workflow, sim_queries())
     solver = next(a for a in workflow.agents if a.agent_name == "solver")
-    assert len(made) == summary["made"] == SAMPLES + len(solver.candidates()) * accepted
+    assert len(made) == summary["made"] == SAMPLES + len(solver.candidates()) * SAMPLES
     assert {agent_of(r) for r in made} == {"solver"}
     assert all("step by step, following the plan" in r.messages[1].content for r in made)
     assert summary["hits"] == summary["calls"] - summary["made"]

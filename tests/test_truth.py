@@ -70,7 +70,7 @@ def test_input_state_rules():
     assert input_state((), accepted=False, in_case=False) is True  # the query alone
     assert input_state((right,), accepted=False, in_case=False) is True
     assert input_state((plan, wrong), accepted=False, in_case=False) is False  # one wrong answer decides
-    assert input_state((plan, right), accepted=False, in_case=False) is None  # a plan is vouched for only by acceptance
+    assert input_state((plan, right), accepted=False, in_case=False) is True  # the reference's plan, accepted or not
     assert input_state((plan, right), accepted=True, in_case=False) is True
     assert input_state((right,), accepted=False, in_case=True) is None  # the route is known right only when accepted
     assert input_state((wrong,), accepted=True, in_case=True) is False
@@ -82,7 +82,7 @@ def test_judged_calls_of_answers_and_verdicts():
     checker = judged_calls("checker", "answer", runs, [0, 1, 2], accepted, [GOLD] * 3, KINDS)
     assert [(e.run, e.right_input, e.target) for e in checker] == [(0, True, GOLD), (1, False, GOLD), (2, False, GOLD)]
     solver = judged_calls("solver", "answer", runs, [0, 1, 2], accepted, [GOLD] * 3, KINDS)
-    assert [e.run for e in solver] == [0, 1]  # run 2: its plan is of unknown state
+    assert [e.run for e in solver] == [0, 1, 2]  # the reference's plan is right in every run
     # a run without a reference answer is left out
     assert judged_calls("checker", "answer", runs, [0, 1, 2], accepted, [GOLD, "", GOLD], KINDS)[1].run == 2
 
@@ -124,6 +124,7 @@ def test_flipping_a_wrong_input_repairs_every_wrong_answer_or_nothing():
     # a verdict's target follows the flip
     judged = flipped(entry("A1", (a,), False), "verdict", GOLD, lambda run, u, right: ["R"])
     assert judged is not None and judged.target == APPROVE
-    # a repaired input of an unaccepted run that also holds a plan is of unknown state
+    # a repaired input of an unaccepted run keeps its plan, the reference's: it is right
     plan = Upstream("planner", "plan", "P", None)
-    assert flipped(entry("P A1", (plan, a), False, accepted=False), "answer", GOLD, lambda r, u, ok: ["R"]) is None
+    repaired = flipped(entry("P A1", (plan, a), False, accepted=False), "answer", GOLD, lambda r, u, ok: ["R"])
+    assert repaired is not None and repaired.messages[-1].content == "P R" and repaired.right_input

@@ -402,7 +402,8 @@ async def profile_workflow(
                 recorded[name] = [replace(e, right_input=True) for e in entries]
                 out.fallback_agents.append(name)
         else:
-            recorded[name] = _recorded(name, runs, accepted)
+            # a plan is right when it is the reference's (truth.py); a route only where accepted
+            recorded[name] = _recorded(name, runs, good if kinds[name] == "plan" else accepted)
         if not recorded[name]:
             recorded[name] = _recorded(name, runs, good)
             if recorded[name]:

@@ -1,6 +1,7 @@
 // Adaptive profiling on the chain example: a uniform first round on 8
 // queries, then rounds doubling the query count (16, 32) for the candidates
-// whose measurements can still change the proxy's frontier. The pass states
+// whose measurements can still change the proxy's frontier by enough
+// (`min-value`, a share of its hypervolume). The pass states
 // every round (queries, calls so far, candidates in play), and per agent how
 // many candidates ran on all 32 queries; the others keep the counts of the
 // round they dropped out in (acc_n differs between candidates of one agent),
@@ -13,6 +14,6 @@
 // CHECK: flow.workflow @chain
 // CHECK-SAME: profiled = {backend = "sim", simulation = "qwen3-dense-sim", queries = ["q00000", {{.*}}, "q00031"], calls = {{[0-9]+}}, judged = "reference answers"}
 // CHECK: flow.agent @planner
-// CHECK-SAME: acc_n = 24,
-// CHECK-SAME: acc_n = {{6|12}},
-// CHECK-SAME: acc_n = 24,
+// CHECK-SAME: acc_n = 32,
+// CHECK-SAME: acc_n = {{8|16}},
+// CHECK-SAME: acc_n = 32,
