@@ -470,7 +470,7 @@ def test_loop_rejection_carries_the_revision_and_max_iters_bounds_the_calls() ->
 OPTIONAL = """
 flow.workflow @polished(%q: !flow.msg) -> !flow.msg {
   %draft = flow.agent @draft(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0]}
-  %polish = flow.agent @polish(%draft) {role = "reviser", models = ["m"], budgets = [0], optional}
+  %polish = flow.agent @polish(%draft) {role = "reviser", models = ["m"], budgets = [0], optional = "pass"}
   flow.return %polish
 }
 """
