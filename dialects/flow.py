@@ -930,8 +930,8 @@ def verify_present_inputs(op: Operation, what: str) -> None:
     if absent and len(absent) == len(forked):
         names = ", ".join(f"@{n}" for n in absent)
         raise VerifyException(
-            f"{what}: every proposal may be absent ({names} have optional = \"absent\"); "
-            "at least one must always run"
+            f"{what}: every proposal may be absent ({names} {'has' if len(absent) == 1 else 'have'} "
+            'optional = "absent"); at least one must always run'
         )
 
 

@@ -194,24 +194,24 @@ class _Lowering:
         if spec.optional is True:
             query = [v for v in inputs if isinstance(v, BlockArgument) and v.owner is self.top]
             if len(inputs) != 1:
-                self.problem(loc, f"optional: true passes the agent's one input on, and it has {len(inputs)}; "
-                             "write optional: absent (a skip produces no value) for a proposer alone in a fork branch")
+                self.problem(loc, f"true passes the agent's one input on, and it has {len(inputs)}; write "
+                             "optional: absent (a skip produces no value) for a proposer alone in a fork branch")
             elif sole or query:
                 what = "a fork branch of its own (a proposal)" if sole else "a workflow input"
-                self.problem(loc, f"optional: true is ambiguous here: the agent is {what}, so a skip passing its "
+                self.problem(loc, f"true is ambiguous here: the agent is {what}, so a skip passing its "
                              "input on would count that input as its answer; write optional: absent (a skip "
                              "produces no value) or optional: pass (its input passes on unchanged)")
             return SKIP_PASS
         if spec.optional == SKIP_PASS:
             if len(inputs) != 1:
-                self.problem(loc, f"optional: pass passes the agent's one input on, and it has {len(inputs)}; "
+                self.problem(loc, f"pass passes the agent's one input on, and it has {len(inputs)}; "
                              "optional: absent produces no value")
             return SKIP_PASS
         if not sole:
-            self.problem(loc, "optional: absent needs the agent alone in a fork branch (a proposal the fork's "
+            self.problem(loc, "absent needs the agent alone in a fork branch (a proposal the fork's "
                          "vote or aggregator can do without)")
         elif self.sole is not None and self.sole[1]:
-            self.problem(loc, "optional: absent is not allowed in a fork with samples (every sample would be absent)")
+            self.problem(loc, "absent is not allowed in a fork with samples (every sample would be absent)")
         return SKIP_ABSENT
 
     def sampling(self, spec: AgentSpec, loc: Loc) -> SamplingAttr | None:
