@@ -1282,7 +1282,9 @@ class LoopOp(_StructureOp):
     ends the loop with the carried messages when the verdict approves, and
     otherwise carries `%next` into the next iteration; after `max_iters`
     rejections the loop ends with the last `%next`. Only what the verdict
-    depends on runs before the judgement. `max_iters` is a structure knob.
+    depends on runs before the judgement. `max_iters` is a structure knob;
+    0 runs no iteration (the carried messages are the loop's results as they
+    came in: no verdict, no revision), so at least one choice must be positive.
     """
 
     name = "flow.loop"
@@ -1338,7 +1340,9 @@ class LoopOp(_StructureOp):
                 f"loop body has {len(block.args)} arguments for {len(self.init)} "
                 "carried messages"
             )
-        _check_int_choices("max_iters", self.max_iters, 1)
+        _check_int_choices("max_iters", self.max_iters, 0)
+        if max(self.max_iter_values) == 0:
+            raise VerifyException("max_iters are all 0: the loop never runs its body (drop the loop, or allow a positive count)")
         self._verify_knob_named()
         values = _terminator_operands(self.body, UntilOp)
         if len(values) != 1 + len(self.init):

@@ -190,8 +190,11 @@ SPECS = [
               "spec.yaml:5:10: error: steps[0].fork.as: required field is missing"),
     spec_case("loop-max-iters-duplicate", agents("c: {role: critic, inputs: [d]}", steps=f"[{LOOP.replace('[1]', '[1, 1]')}]"),
               "spec.yaml:5:78: error: steps[0].loop.max_iters: duplicate choices"),
-    spec_case("loop-max-iters-zero", agents("c: {role: critic, inputs: [d]}", steps=f"[{LOOP.replace('[1]', '[0]')}]"),
-              "spec.yaml:5:90: error: steps[0].loop.max_iters[0]: Input should be greater than 0"),
+    # 0 iterations is a choice (the draft as it is), but not the only one
+    spec_case("loop-max-iters-only-zero", agents("c: {role: critic, inputs: [d]}", steps=f"[{LOOP.replace('[1]', '[0]')}]"),
+              "spec.yaml:5:78: error: steps[0].loop.max_iters: every count is 0: the loop would never run its body"),
+    spec_case("loop-max-iters-negative", agents("c: {role: critic, inputs: [d]}", steps=f"[{LOOP.replace('[1]', '[0, -1]')}]"),
+              "spec.yaml:5:93: error: steps[0].loop.max_iters[1]: Input should be greater than or equal to 0"),
     spec_case("loop-until-outside-body", agents("a: {role: solver}", "c: {role: critic, inputs: [d]}",
                                                 steps=f"[a, {LOOP.replace('until: c', 'until: a')}]"),
               "spec.yaml:6:57: error: steps[1].loop.until: 'a' is not a value of the loop body"),

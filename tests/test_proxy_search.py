@@ -117,7 +117,8 @@ def random_workflow(seed: int) -> Node:
                 reviser = b.agent([carried, critic, *extra])
             else:
                 reviser = b.agent([carried, *extra], gate=critic)
-            values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", [1, 2, 3])))
+            iters = rng.choice([[1, 2, 3], [0, 1, 2]])  # 0: the first draft as it is
+            values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", iters)))
         elif kind == "redundant":
             # a value with several users, one of which also reads a value inside
             # it: the proxy ignores that input (effective_inputs), so the shared

@@ -83,7 +83,7 @@ def random_spec(rng: random.Random) -> dict:
             reviser = agent("reviser", ["draft", critic])
             steps.append({"loop": {"as": block, "carry": {"draft": rng.choice(values)},
                                    "body": [critic, reviser], "until": critic,
-                                   "next": {"draft": reviser}, "max_iters": [1, 2]}})
+                                   "next": {"draft": reviser}, "max_iters": rng.choice([[1, 2], [0, 2]])}})
             values.append(block)
         elif kind == "redundant":
             # a value two agents read, one of them also reading what it is built

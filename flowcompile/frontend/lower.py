@@ -328,6 +328,9 @@ class _Lowering:
     ) -> tuple[SSAValue | None, str]:
         spec = step.loop
         self.unique(spec.max_iters, (*loc, "max_iters"))
+        if max(spec.max_iters) == 0:
+            self.problem((*loc, "max_iters"), "every count is 0: the loop would never run its body; "
+                         "drop the loop or allow a positive count")
         inits = []
         for name, initial in spec.carry.items():
             if initial not in scope:

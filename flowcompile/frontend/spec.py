@@ -257,8 +257,11 @@ class LoopBlock(Strict):
         description="`{name: value}`: the body's value carried into the next iteration (and out of "
         "the loop) for each carried name."
     )
-    max_iters: list[PositiveInt] = Field(
-        min_length=1, description="The most iterations; several counts make the bound a structure choice."
+    max_iters: list[NonNegativeInt] = Field(
+        min_length=1,
+        description="The most iterations; several counts make the bound a structure choice. 0 runs no "
+        "iteration: the carried value leaves the loop as it came in (no verdict, no revision); at "
+        "least one count must be positive.",
     )
 
 

@@ -410,7 +410,8 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, decay: Sequ
     w.p. `tpr`, a wrong one w.p. `fpr`, and the loop ends with that draft.
     Otherwise the draft is revised (costing `t_revise` more), correct w.p.
     `rho1` from a correct draft and `rho0` from a wrong one. After `n`
-    rejections the loop ends with the last revision. The k-th revision of a
+    rejections the loop ends with the last revision; with n = 0 it runs no
+    iteration and ends with the first draft (acc q0, no latency). The k-th revision of a
     wrong draft is right w.p. `rho0 * decay[k-1]` (1 past the end): a draft
     that survived earlier revisions is harder to fix (`round_decay`). Returns
     (acc, expected latency, expected checks, expected revisions).
@@ -421,6 +422,8 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, decay: Sequ
     lat = np.zeros_like(acc)
     checks = np.zeros_like(acc)
     revisions = np.zeros_like(acc)
+    if n == 0:  # no iteration: the first draft as it came in
+        acc = acc + correct
     for step in range(n):
         reach = correct + wrong
         checks = checks + reach

@@ -12,7 +12,8 @@ backend; structure follows the dialect:
 - `flow.loop` runs what the verdict depends on, judges it with `is_approval`,
   ends with the carried messages on approval and otherwise runs the rest of the
   body and carries `%next`; after `max_iters` rejections it ends with the last
-  `%next` (ops needed by neither the verdict nor `%next` never run);
+  `%next` (ops needed by neither the verdict nor `%next` never run); with
+  `max_iters` 0 nothing runs and the carried messages are its results;
 - an optional agent assigned "skip" makes no call; with `optional = "pass"` it
   passes its one input on, with `optional = "absent"` it produces no value (an
   absent `Value`): its fork branch is absent, a vote counts the present inputs
