@@ -116,7 +116,12 @@ def queries(n: int, seed: int) -> list[dict[str, str]]:
     return [{"id": f"q{seed}-{i}", "input": f"[sim-query q{seed}-{i}] a question", "reference": RIGHT} for i in range(n)]
 
 
-def test_an_absent_proposer_makes_no_call_and_is_left_out_of_its_readers() -> None:
+def backend_for_spec() -> Synthetic:
+    """Every model of the MATH spec right, the aggregator by share."""
+    return Synthetic({"qwen3-1.7b": 1.0, "qwen3-8b": 1.0}, [0.0, 1.0])
+
+
+def test_an_absent_proposer_makes_no_call_and_is_left_out_of_its_readers(tmp_path: Path) -> None:
     ir = mixture_ir([0.5, 0.5, 0.5], [False, True, False], [0.0, 0.3, 0.6, 1.0])
     wf = workflow_of(parse(ir, "mix.mlir"))
     backend = Synthetic({"m0": 1.0, "m1": 1.0, "m2": 0.0}, [0.0, 0.5, 1.0])
@@ -128,6 +133,17 @@ def test_an_absent_proposer_makes_no_call_and_is_left_out_of_its_readers() -> No
     assert "p1" not in aggregate and len([t for t in find_tags(aggregate) if t.kind == "answer"]) == 2
     # the fork joins the branches that ran: 1 s, then the aggregator's 1 s
     assert result.latency == pytest.approx(2.0)
+    # from a spec, the aggregator's template names the query; the branches
+    # follow it by name, the absent one not at all
+    spec = tmp_path / "mix.yaml"
+    spec.write_text(MATH.replace("ensemble: {role: aggregator, inputs: [query]}",
+                                 'ensemble: {role: aggregator, inputs: [query], prompt: "Pick the best.\\n{query}"}'))
+    wf = workflow_of(import_spec(spec))
+    assign = {**reference_assignment(wf), "detailed_solver": SKIP}
+    result = asyncio.run(run_workflow(wf, assign, backend_for_spec(), queries(1, 2)[0]))
+    prompt = result.calls[-1].messages[-1].content
+    assert [c.agent for c in result.calls] == ["programmer", "generated_solver", "ensemble"]
+    assert "programmer:" in prompt and "generated_solver:" in prompt and "detailed_solver" not in prompt
     # a vote over the same fork counts the present answers: p0 right, p2 wrong,
     # a tie the earliest input (p0) wins; with p1's right answer it would be 2 of 3
     wf = workflow_of(parse(mixture_ir([0.5, 0.5, 0.5], [False, True, False], [], combine="vote"), "vote.mlir"))

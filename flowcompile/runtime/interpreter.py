@@ -209,9 +209,10 @@ class Interpreter:
         names = op.arg_names or [v.name_hint or f"input{i}" for i, v in enumerate(op.inputs, start=1)]
         prompt = op.prompt.data if op.prompt is not None else None
         if any(v.absent for v in inputs):
-            # an absent proposal is no input: a template's placeholder for it reads
-            # as empty, and without a template it is not listed at all
-            present = [(n, v) for n, v in zip(names, inputs, strict=True) if not v.absent or prompt is not None]
+            # an absent proposal is no input: not listed, and a placeholder the
+            # prompt template names for it reads as empty
+            mentioned = set(op.placeholders())
+            present = [(n, v) for n, v in zip(names, inputs, strict=True) if not v.absent or n in mentioned]
             names, inputs = [n for n, _ in present], [v for _, v in present]
         messages = agent_messages(
             op.role.data,
