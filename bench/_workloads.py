@@ -158,7 +158,7 @@ def _tail(w: IRWriter, init: str) -> str:
     w.indent -= 1
     w.emit("}")
     w.emit('%v = flow.vote(%fin) {method = "majority"}')
-    return w.agent("pol", "polish", ["v"], "editor", ", optional")
+    return w.agent("pol", "polish", ["v"], "editor", ', optional = "pass"')
 
 
 def mixed_pipeline(pool: Pool = Pool(), seed: int = SEED) -> tuple[str, int]:

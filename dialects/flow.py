@@ -43,6 +43,7 @@ from xdsl.ir import (
     Attribute,
     Block,
     Dialect,
+    OpResult,
     Operation,
     ParametrizedAttribute,
     Region,
@@ -109,6 +110,14 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 SKIP = "skip"
 """The assignment of an optional agent that does not run."""
+
+SKIP_PASS = "pass"
+"""`optional = "pass"`: a skipped agent passes its one input on as its output
+(a checker or reviser of an answer of the same kind)."""
+SKIP_ABSENT = "absent"
+"""`optional = "absent"`: a skipped agent produces no value; the vote or
+aggregator reading its fork branch runs over the values that are present."""
+SKIP_MODES = (SKIP_PASS, SKIP_ABSENT)
 
 
 # Attributes -----------------------------------------------------------------
@@ -662,8 +671,11 @@ class AgentOp(IRDLOperation):
 
     `args` names the inputs for the prompt template's `{placeholders}`;
     `recovery` is the chance to succeed on a wrong input; `optional` makes
-    skipping the agent (passing its single input through) part of the space;
-    `sampling` (a `#flow.sampling`) is how its replies are sampled.
+    skipping the agent part of the space and says what a skip produces:
+    `optional = "pass"` passes its single input on (a checker or reviser),
+    `optional = "absent"` produces no value (a proposer of a fork: the vote
+    or aggregator reading the branch runs over the present ones; see
+    `verify_absent`); `sampling` (a `#flow.sampling`) is how its replies are sampled.
     Profiling adds `wrong_agree`: how often two wrong answers of the agent to
     the same input agree, over `wrong_agree_n` pairs.
     """
@@ -679,7 +691,7 @@ class AgentOp(IRDLOperation):
     models = prop_def(ArrayAttr[StringAttr])
     budgets = prop_def(DenseArrayBase)
     recovery = opt_prop_def(FloatAttr)
-    optional = opt_prop_def(UnitAttr)
+    optional = opt_prop_def(StringAttr | UnitAttr)
     sampling = opt_prop_def(SamplingAttr)
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
@@ -695,7 +707,7 @@ class AgentOp(IRDLOperation):
         budgets: Sequence[int],
         prompt: str | None = None,
         recovery: float | None = None,
-        optional: bool = False,
+        optional: str | None = None,
         args: Sequence[str] | None = None,
         sampling: SamplingAttr | None = None,
     ):
@@ -711,8 +723,8 @@ class AgentOp(IRDLOperation):
             props["args"] = ArrayAttr([StringAttr(a) for a in args])
         if recovery is not None:
             props["recovery"] = FloatAttr(recovery, 64)
-        if optional:
-            props["optional"] = UnitAttr()
+        if optional is not None:
+            props["optional"] = StringAttr(optional)
         if sampling is not None:
             props["sampling"] = sampling
         super().__init__(operands=[inputs], result_types=[msg], properties=props)
@@ -724,6 +736,12 @@ class AgentOp(IRDLOperation):
     @property
     def model_names(self) -> list[str]:
         return string_list(self.models)
+
+    @property
+    def skip_mode(self) -> str | None:
+        """What skipping the agent produces (`SKIP_PASS`, `SKIP_ABSENT`), or
+        None for an agent that always runs."""
+        return self.optional.data if isinstance(self.optional, StringAttr) else None
 
     @property
     def budget_values(self) -> list[int]:
@@ -771,13 +789,27 @@ class AgentOp(IRDLOperation):
         if self.recovery is not None:
             check_range("recovery", self.recovery.value.data, 0.0, 1.0)
         self._verify_prompt()
-        if self.optional is not None and len(self.inputs) != 1:
-            raise VerifyException(
-                "an optional agent must have exactly one input (skipping passes it on)"
-            )
+        self._verify_optional()
+        verify_present_inputs(self, f"agent @{self.agent_name}")
         self._verify_models_in_pool()
         self._verify_profiles()
         verify_wrong_agree(self, f"agent @{self.agent_name}")
+
+    def _verify_optional(self) -> None:
+        if self.optional is None:
+            return
+        if self.skip_mode not in SKIP_MODES:
+            raise VerifyException(
+                f"agent @{self.agent_name}: optional says what a skip produces: "
+                'optional = "pass" (its one input passes on) or optional = "absent" (no value)'
+            )
+        if self.skip_mode == SKIP_PASS and len(self.inputs) != 1:
+            raise VerifyException(
+                f'agent @{self.agent_name}: optional = "pass" needs exactly one input (skipping '
+                f'passes it on), not {len(self.inputs)}; optional = "absent" produces no value'
+            )
+        if self.skip_mode == SKIP_ABSENT:
+            verify_absent(self)
 
     @property
     def arg_names(self) -> list[str] | None:
@@ -851,6 +883,55 @@ class AgentOp(IRDLOperation):
             result_types=[msg],
             properties={"sym_name": name, **props},
             attributes=attrs,
+        )
+
+
+def absent_branch(value: SSAValue) -> AgentOp | None:
+    """The agent with `optional = "absent"` whose skip leaves `value` (a fork
+    result) without a value, or None for a value that is always present."""
+    owner = value.owner
+    if not isinstance(owner, ForkOp) or not isinstance(value, OpResult):
+        return None
+    last = owner.branches[value.index].block.last_op
+    if not isinstance(last, YieldOp) or len(last.values) != 1:
+        return None
+    source = last.values[0].owner
+    return source if isinstance(source, AgentOp) and source.skip_mode == SKIP_ABSENT else None
+
+
+def verify_absent(agent: AgentOp) -> None:
+    """Where an agent that a skip leaves without a value may stand: alone in a
+    branch of a fork without `samples`, that branch's result read once, by an
+    agent (an aggregator, as a proposal) or a vote. Its absence then ends at
+    that reader, which the verifiers of agents and votes keep with at least
+    one proposal that always runs (`verify_present_inputs`)."""
+    what = f'agent @{agent.agent_name}: optional = "absent"'
+    fork = agent.parent_op()
+    block = agent.parent_block()
+    if not isinstance(fork, ForkOp) or block is None:
+        raise VerifyException(f"{what} needs the agent to be a branch of a flow.fork (its skip leaves the branch without a value)")
+    ops = list(block.ops)
+    if len(ops) != 2 or ops[0] is not agent or not isinstance(ops[1], YieldOp) or tuple(ops[1].operands) != (agent.output,):
+        raise VerifyException(f"{what} needs the agent alone in its fork branch, the value the branch yields")
+    if fork.samples is not None:
+        raise VerifyException(f"{what} is not allowed in a fork with samples (every replica would be absent)")
+    index = next(i for i, region in enumerate(fork.branches) if region.block is block)
+    uses = list(fork.res[index].uses)
+    if len(uses) != 1 or not isinstance(uses[0].operation, AgentOp | VoteOp):
+        raise VerifyException(f"{what} needs its branch's result read exactly once, by an agent or a vote")
+
+
+def verify_present_inputs(op: Operation, what: str) -> None:
+    """A vote, or an agent reading fork results, keeps at least one of those
+    that always runs: when every input may be absent it could have nothing to
+    combine (refused here rather than defined at run time)."""
+    forked = [v for v in op.operands if isinstance(v.owner, ForkOp)] if isinstance(op, AgentOp) else list(op.operands)
+    absent = [a.agent_name for v in forked if (a := absent_branch(v)) is not None]
+    if absent and len(absent) == len(forked):
+        names = ", ".join(f"@{n}" for n in absent)
+        raise VerifyException(
+            f"{what}: every proposal may be absent ({names} {'has' if len(absent) == 1 else 'have'} "
+            'optional = "absent"); at least one must always run'
         )
 
 
@@ -1062,6 +1143,7 @@ class VoteOp(IRDLOperation):
                 f"unknown vote method '{self.method.data}' (known: {', '.join(self.METHODS)})"
             )
         verify_wrong_agree(self, "flow.vote")
+        verify_present_inputs(self, "flow.vote")
 
     def print(self, printer: Printer) -> None:
         _print_operand_list(printer, self.inputs)
@@ -1200,7 +1282,9 @@ class LoopOp(_StructureOp):
     ends the loop with the carried messages when the verdict approves, and
     otherwise carries `%next` into the next iteration; after `max_iters`
     rejections the loop ends with the last `%next`. Only what the verdict
-    depends on runs before the judgement. `max_iters` is a structure knob.
+    depends on runs before the judgement. `max_iters` is a structure knob;
+    0 runs no iteration (the carried messages are the loop's results as they
+    came in: no verdict, no revision), so at least one choice must be positive.
     """
 
     name = "flow.loop"
@@ -1256,7 +1340,9 @@ class LoopOp(_StructureOp):
                 f"loop body has {len(block.args)} arguments for {len(self.init)} "
                 "carried messages"
             )
-        _check_int_choices("max_iters", self.max_iters, 1)
+        _check_int_choices("max_iters", self.max_iters, 0)
+        if max(self.max_iter_values) == 0:
+            raise VerifyException("max_iters are all 0: the loop never runs its body (drop the loop, or allow a positive count)")
         self._verify_knob_named()
         values = _terminator_operands(self.body, UntilOp)
         if len(values) != 1 + len(self.init):

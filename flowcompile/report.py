@@ -65,7 +65,8 @@ def _assign_text(point: PointAttr) -> str:
     for key, value in sorted(point.assign.items()):
         shown = getattr(value, "key", None)
         if shown is None:
-            shown = getattr(getattr(value, "value", None), "data", None) or getattr(value, "data", value)
+            number = getattr(getattr(value, "value", None), "data", None)  # a knob, 0 included
+            shown = number if number is not None else getattr(value, "data", value)
         parts.append(f"{key}={shown}")
     return ", ".join(parts)
 

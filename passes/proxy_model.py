@@ -21,6 +21,7 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import (
     SKIP,
+    SKIP_ABSENT,
     AgentOp,
     ConfigAttr,
     EstimateAttr,
@@ -144,6 +145,7 @@ class _Builder:
             proposals=tuple(proposals),
             gates=tuple(gates),
             skippable=op.optional is not None,
+            absent=op.skip_mode == SKIP_ABSENT,
             samples_of=samples_of,
             by_right=tuple(
                 tuple(curve) if isinstance(curve := e.get("by_right"), list) else None for e in estimates

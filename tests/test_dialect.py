@@ -82,7 +82,7 @@ def build_module() -> tuple[ModuleOp, dict[str, Operation]]:
     plan = AgentOp(
         "plan", [q], "planner", ["m1", "m2"], [0, 1024], prompt="Plan {q}", recovery=0.25, args=["q"]
     )
-    polish = AgentOp("polish", [plan], "editor", ["m1"], [0], optional=True)
+    polish = AgentOp("polish", [plan], "editor", ["m1"], [0], optional="pass")
     s1 = AgentOp("s1", [polish], "solver", ["m1"], [0])
     fork = ForkOp([new_block_region(s1, YieldOp(s1)), new_block_region(YieldOp(polish))])
     s2 = AgentOp("s2", [polish], "solver", ["m2"], [256])

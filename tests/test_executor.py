@@ -467,10 +467,21 @@ def test_loop_rejection_carries_the_revision_and_max_iters_bounds_the_calls() ->
     assert result.loops == {"final": (2, True)}
 
 
+def test_loop_with_zero_iterations_keeps_the_draft_and_calls_no_critic() -> None:
+    path = EXAMPLES / "refine.mlir"
+    wf = parse_workflow(path.read_text().replace("max_iters = [1, 2, 3]", "max_iters = [0, 1, 2, 3]"), str(path))
+    backend = loop_backend(["REJECT: wrong"] * 3)
+    result = run(wf, with_(reference_assignment(wf), final__max_iters=0), backend, QUERY)
+    assert backend.agents() == ["drafter"]
+    assert result.output == result.calls[0].result.text
+    assert result.loops == {"final": (0, False)}
+    assert result.latency == pytest.approx(1.0)
+
+
 OPTIONAL = """
 flow.workflow @polished(%q: !flow.msg) -> !flow.msg {
   %draft = flow.agent @draft(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0]}
-  %polish = flow.agent @polish(%draft) {role = "reviser", models = ["m"], budgets = [0], optional}
+  %polish = flow.agent @polish(%draft) {role = "reviser", models = ["m"], budgets = [0], optional = "pass"}
   flow.return %polish
 }
 """

@@ -2,7 +2,8 @@
 
 Random small workflows (chains, shared inputs, forks with votes and with
 aggregators, with and without level curves, replicated samples, votes whose
-wrong answers agree at random rates, switches, loops, optional agents) with
+wrong answers agree at random rates, switches, loops, optional agents that
+pass their input on, and optional proposers whose skip leaves no value) with
 random estimates, and inputs the proxy finds redundant next to values with several
 users: `frontier` must equal the brute-force Pareto set point for point, and every
 point's assignment must evaluate to that point (cost included).
@@ -36,13 +37,16 @@ class Builder:
         self.rng = rng
         self.count = 0
 
-    def agent(self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None, levels=0):
+    def agent(
+        self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None, levels=0, absent=False
+    ):
         """`levels`: the aggregator's proposal count at its largest samples, to
         give its choices random non-decreasing level curves (some left without)."""
         rng = self.rng
         n = choices or rng.randint(1, 3)
         name = f"a{self.count}"
         self.count += 1
+        skippable = skippable or absent
         labels = tuple(range(n)) + (("skip",) if skippable else ())
         return Agent(
             Var(name, labels),
@@ -54,6 +58,7 @@ class Builder:
             proposals=tuple(proposals),
             gates=(gate,) if gate is not None else (),
             skippable=skippable,
+            absent=absent,
             samples_of=samples_of or {},
             by_right=random_levels(rng, n, levels),
         )
@@ -69,7 +74,7 @@ def random_workflow(seed: int) -> Node:
     values: list[Node] = [Input()]
     for _ in range(rng.randint(1, 4)):
         kind = rng.choice(
-            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant"]
+            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent"]
         )
         pick = lambda k=1: rng.sample(values, min(k, len(values)))  # noqa: E731
         if kind == "agent":
@@ -112,7 +117,8 @@ def random_workflow(seed: int) -> Node:
                 reviser = b.agent([carried, critic, *extra])
             else:
                 reviser = b.agent([carried, *extra], gate=critic)
-            values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", [1, 2, 3])))
+            iters = rng.choice([[1, 2, 3], [0, 1, 2]])  # 0: the first draft as it is
+            values.append(Loop(name, pick()[0], carried, critic, reviser, b.knob("iters", iters)))
         elif kind == "redundant":
             # a value with several users, one of which also reads a value inside
             # it: the proxy ignores that input (effective_inputs), so the shared
@@ -127,6 +133,24 @@ def random_workflow(seed: int) -> Node:
                 branches = (b.agent([mid], gate=route), b.agent([mid, up], gate=route))
                 p = round(rng.uniform(0.1, 0.9), 2)
                 values.append(Switch(route, branches, (p, 1.0 - p)))
+        elif kind == "absent":
+            # proposers that may be skipped, leaving no value: a vote or an
+            # aggregator (levels, the older rule, a sampled proposal beside
+            # them) over the present ones; one proposer always runs
+            up = pick()[0]
+            count = rng.randint(1, 3)
+            proposals = [b.agent([up], absent=i < count) for i in range(count)] + [b.agent([up])]
+            rng.shuffle(proposals)
+            if rng.random() < 0.4:
+                values.append(Vote(tuple(proposals), wrong_agree=rng.choice([1.0, 0.0, round(rng.random(), 3)])))
+            elif rng.random() < 0.3:
+                knob = b.knob("samples", [1, 3])
+                sampled = b.agent([up])
+                levels = 3 + len(proposals) if rng.random() < 0.6 else 0
+                values.append(b.agent([up], proposals=[sampled, *proposals], samples_of={0: knob}, levels=levels))
+            else:
+                levels = len(proposals) if rng.random() < 0.6 else 0
+                values.append(b.agent([up], proposals=proposals, levels=levels))
         else:
             values.append(b.agent(pick(), skippable=True))
     if len(values) > 2 and rng.random() < 0.5:

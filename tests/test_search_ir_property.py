@@ -2,7 +2,8 @@
 (without k) give exactly the brute-force Pareto set of the proxy.
 
 Workflows are random YAML specs (chains with shared inputs, forks with votes,
-replicated samples and aggregators, switches, refine loops, optional agents,
+replicated samples and aggregators, switches, refine loops, optional agents
+that pass their input on, optional proposers whose skip leaves no value,
 agents reading a shared value and, redundantly, what it is built on)
 lowered by the frontend; profiles and branch probabilities are random, and
 most aggregators' profiles carry random per-level rates (`by_right`), which
@@ -46,7 +47,7 @@ def random_spec(rng: random.Random) -> dict:
 
     for index in range(rng.randint(1, 3)):
         kind = rng.choice(
-            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant"]
+            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent"]
         )
         block = f"b{index}"
         if kind == "agent":
@@ -82,7 +83,7 @@ def random_spec(rng: random.Random) -> dict:
             reviser = agent("reviser", ["draft", critic])
             steps.append({"loop": {"as": block, "carry": {"draft": rng.choice(values)},
                                    "body": [critic, reviser], "until": critic,
-                                   "next": {"draft": reviser}, "max_iters": [1, 2]}})
+                                   "next": {"draft": reviser}, "max_iters": rng.choice([[1, 2], [0, 2]])}})
             values.append(block)
         elif kind == "redundant":
             # a value two agents read, one of them also reading what it is built
@@ -94,8 +95,20 @@ def random_spec(rng: random.Random) -> dict:
             join = agent("aggregator", [left, right, up])
             steps += [mid, left, right, join]
             values.append(join)
+        elif kind == "absent":
+            # proposers that a skip leaves out (one always runs), combined by a
+            # vote or an aggregator over the present ones
+            up = rng.choice(values)
+            count = rng.randint(2, 3)
+            branches = [[agent("proposer", [up], **({"optional": "absent"} if i else {}))] for i in range(count)]
+            rng.shuffle(branches)
+            fork = {"as": block, "branches": branches}
+            if rng.random() < 0.6:
+                fork["combine"] = agent("aggregator", [up])
+            steps.append({"fork": fork})
+            values.append(block)
         else:
-            name = agent("editor", [values[-1]], optional=True)
+            name = agent("editor", [values[-1]], optional="pass")
             steps.append(name)
             values.append(name)
     return {"workflow": "w", "models": MODELS, "agents": agents, "steps": steps, "output": values[-1]}

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 
 from flowcompile.dialects.flow import (
+    SKIP_ABSENT,
+    SKIP_PASS,
     AgentOp,
     ForkOp,
     LoopOp,
@@ -46,6 +48,9 @@ class _Lowering:
         self.locator = locator
         self.problems: list[SpecProblem] = []
         self.used: dict[str, Loc] = {}
+        self.sole: tuple[str, bool] | None = None
+        """While a fork branch of one agent step is lowered: that agent, and
+        whether the fork has `samples`."""
 
     def problem(self, loc: Loc, message: str) -> None:
         line, col = self.locator.find(loc) if self.locator else (None, None)
@@ -71,6 +76,7 @@ class _Lowering:
         spec = self.spec
         self.unique(spec.inputs, ("inputs",), "a workflow input")
         block = Block(arg_types=[msg] * len(spec.inputs))
+        self.top = block
         scope: Scope = dict(zip(spec.inputs, block.args, strict=True))
         for name, arg in scope.items():
             arg.name_hint = _ssa_name(name)
@@ -163,8 +169,7 @@ class _Lowering:
         if resolved is None:
             return None
         inputs, args = resolved
-        if spec.optional and len(inputs) != 1:
-            self.problem((*agent_loc, "optional"), "an optional agent must have exactly one input")
+        optional = self.skip_mode(name, spec, (*agent_loc, "optional"), inputs)
         op = AgentOp(
             name,
             inputs,
@@ -173,12 +178,41 @@ class _Lowering:
             budgets,
             prompt=spec.prompt,
             recovery=spec.recovery,
-            optional=spec.optional,
+            optional=optional,
             args=args,
             sampling=sampling,
         )
         block.add_op(op)
         return op.output
+
+    def skip_mode(self, name: str, spec: AgentSpec, loc: Loc, inputs: Sequence[SSAValue]) -> str | None:
+        """What a skip of the agent produces (`optional`), or None for one that
+        always runs; a problem where the spec's `optional` cannot mean that."""
+        if spec.optional is False:
+            return None
+        sole = self.sole is not None and self.sole[0] == name
+        if spec.optional is True:
+            query = [v for v in inputs if isinstance(v, BlockArgument) and v.owner is self.top]
+            if len(inputs) != 1:
+                self.problem(loc, f"true passes the agent's one input on, and it has {len(inputs)}; write "
+                             "optional: absent (a skip produces no value) for a proposer alone in a fork branch")
+            elif sole or query:
+                what = "a fork branch of its own (a proposal)" if sole else "a workflow input"
+                self.problem(loc, f"true is ambiguous here: the agent is {what}, so a skip passing its "
+                             "input on would count that input as its answer; write optional: absent (a skip "
+                             "produces no value) or optional: pass (its input passes on unchanged)")
+            return SKIP_PASS
+        if spec.optional == SKIP_PASS:
+            if len(inputs) != 1:
+                self.problem(loc, f"pass passes the agent's one input on, and it has {len(inputs)}; "
+                             "optional: absent produces no value")
+            return SKIP_PASS
+        if not sole:
+            self.problem(loc, "absent needs the agent alone in a fork branch (a proposal the fork's "
+                         "vote or aggregator can do without)")
+        elif self.sole is not None and self.sole[1]:
+            self.problem(loc, "absent is not allowed in a fork with samples (every sample would be absent)")
+        return SKIP_ABSENT
 
     def sampling(self, spec: AgentSpec, loc: Loc) -> SamplingAttr | None:
         """The agent's sampling fields, each its own or else `defaults:`'s; None when none is set."""
@@ -236,15 +270,27 @@ class _Lowering:
         self.unique(spec.samples, (*loc, "samples"))
         regions = []
         branch_names = []
+        absent = 0
         for index, branch in enumerate(spec.branches):
             inner = Block()
             inner_scope = dict(scope)
-            value = self.steps(branch, (*loc, "branches", index), inner, inner_scope)
+            if len(branch) == 1 and isinstance(branch[0], str):
+                self.sole = (branch[0], spec.samples is not None)
+                agent = self.spec.agents.get(branch[0])
+                absent += agent is not None and agent.optional == SKIP_ABSENT
+            try:
+                value = self.steps(branch, (*loc, "branches", index), inner, inner_scope)
+            finally:
+                self.sole = None
             if value is None:
                 return None, spec.as_
             inner.add_op(YieldOp(value))
             regions.append(Region(inner))
             branch_names.append(_name_of(value, inner_scope))
+        if absent == len(spec.branches) and spec.samples is None:
+            self.problem((*loc, "branches"), "every branch is an agent with optional: absent; at least one "
+                         "branch must always run (the vote or aggregator needs a proposal)")
+            return None, spec.as_
         fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
@@ -282,6 +328,9 @@ class _Lowering:
     ) -> tuple[SSAValue | None, str]:
         spec = step.loop
         self.unique(spec.max_iters, (*loc, "max_iters"))
+        if max(spec.max_iters) == 0:
+            self.problem((*loc, "max_iters"), "every count is 0: the loop would never run its body; "
+                         "drop the loop or allow a positive count")
         inits = []
         for name, initial in spec.carry.items():
             if initial not in scope:

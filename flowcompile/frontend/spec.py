@@ -152,16 +152,27 @@ class AgentSpec(Strict):
         description="Prior chance that the agent answers right from a wrong input; profiling's "
         "measured rate is shrunk toward it (default: the measured rates pooled).",
     )
-    optional: bool = Field(
+    optional: bool | Literal["pass", "absent"] = Field(
         False,
-        description="The agent may be skipped (its one input passes on unchanged): a structure "
-        "choice of the design space.",
+        description="The agent may be skipped, a structure choice of the design space; the value "
+        "says what a skip produces. `pass`: its one input passes on unchanged (a checker or reviser "
+        "of an answer). `absent`: no value (a proposer alone in a fork branch: the fork's vote or "
+        "aggregator combines the branches that ran; one branch must always run). `true`: `pass`, "
+        "where that is unambiguous (one input, another step's answer, not a fork branch of its own).",
     )
     temperature: Temperature = None
     top_p: TopP = None
     max_tokens: MaxTokens = None
     seed: Seed = None
     stop: Stop = None
+
+    @field_validator("optional", mode="before")
+    @classmethod
+    def _skip(cls, value: object) -> object:
+        # one message for a bad value, rather than one per member of the union
+        if type(value) is not bool and value not in ("pass", "absent"):
+            raise ValueError(f"optional is true, false, pass or absent, not {value!r}")
+        return value
 
     @field_validator("prompt")
     @classmethod
@@ -246,8 +257,11 @@ class LoopBlock(Strict):
         description="`{name: value}`: the body's value carried into the next iteration (and out of "
         "the loop) for each carried name."
     )
-    max_iters: list[PositiveInt] = Field(
-        min_length=1, description="The most iterations; several counts make the bound a structure choice."
+    max_iters: list[NonNegativeInt] = Field(
+        min_length=1,
+        description="The most iterations; several counts make the bound a structure choice. 0 runs no "
+        "iteration: the carried value leaves the loop as it came in (no verdict, no revision); at "
+        "least one count must be positive.",
     )
 
 

@@ -67,7 +67,7 @@ agents:
     inputs: [query, planner]          # default: the previous step's value only
     prompt: "Problem: {{query}}\\nPlan: {{planner}}\\nSolve it."
     models: [qwen3-8b, qwen3-32b]     # this agent's own choice space
-  checker: {{role: checker, optional: true}}   # may be skipped: reads the solver's answer
+  checker: {{role: checker, optional: pass}}   # may be skipped: the solver's answer passes on
 steps: [planner, solver, checker]
 """,
     "fork": f"""\
@@ -88,6 +88,8 @@ workflow: mixture
 agents:
   careful: {{role: proposer, inputs: [query], prompt: "Answer carefully.\\n{{query}}"}}
   backwards: {{role: proposer, inputs: [query], prompt: "Work backwards from the goal.\\n{{query}}"}}
+  # may be skipped, leaving no value: the aggregator reads the proposals that ran
+  checked: {{role: proposer, inputs: [query], prompt: "Answer, then check it.\\n{{query}}", optional: absent}}
   aggregator:
     role: aggregator
     inputs: [query]            # the branches' values are added after it
@@ -95,7 +97,7 @@ agents:
 steps:
   - fork:
       as: answer
-      branches: [[careful], [backwards]]
+      branches: [[careful], [backwards], [checked]]
       combine: aggregator      # an agent reads every branch's value
 """,
     "switch": f"""\
@@ -401,6 +403,9 @@ _PITFALLS = """\
 - Quote a prompt that holds `: `, `#`, or starts with `{`:
   `prompt: "Answer: {query}"`. `\\n` is a newline only inside double quotes.
 - Values are strict: `budgets: [true]` is not `[1]`, `optional: 1` is not `true`.
+- `optional: true` is `optional: pass`: a skip passes the agent's one input on. On a
+  proposer (alone in a fork branch, or reading the query) that input would count as
+  its answer, so there it is an error: write `optional: absent` (no value) or `pass`.
 """
 
 

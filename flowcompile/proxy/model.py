@@ -27,7 +27,11 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
   every level, the Poisson-binomial is taken per profiling query from the
   proposals' outcomes there, against the aggregator's outcome there
   (`joint_proposal_acc`): proposers that fail on the same hard queries get
-  no credit for independence. A skipped optional agent passes its input on.
+  no credit for independence. A skipped optional agent passes its input on
+  (`skippable`), or, with `absent`, produces no value: an aggregator reads
+  the k proposals present, by the k-proposal rule (the level curve read at
+  k, `rules.resample_levels`), and a vote counts the inputs present; an
+  absent value takes no time and costs nothing.
   The proposals are ready, in expectation, at `parallel_time` of theirs, and
   `t_x` is the largest of that and the other inputs' (and the gate's) times.
 * parallel (`parallel_time`): the branches of a fork of different agents end
@@ -104,6 +108,11 @@ class Estimate:
     acc: float
     t: float
     cost: float = 0.0
+    present: bool = True
+    """False for the output of a skipped agent with `absent` (no value)."""
+
+
+ABSENT = Estimate(0.0, 0.0, 0.0, present=False)
 
 
 class Node:
@@ -135,7 +144,9 @@ class Agent(Node):
     """One sub-agent call; `acc/lat/cost[i]` are the estimates of choice i.
 
     With `skippable`, the variable has one more choice, the last, meaning
-    "skip": the output is `inputs[0]` unchanged.
+    "skip": the output is `inputs[0]` unchanged, or with `absent` no value
+    (`ABSENT`), which only a vote or an aggregator reads (as the dialect
+    guarantees: a fork branch of its own, with a proposal always present).
     """
 
     var: Var
@@ -150,6 +161,8 @@ class Agent(Node):
     """Values it waits for without reading them as content: the route of the
     switch case it is in, the verdict that sent it to revise."""
     skippable: bool = False
+    absent: bool = False
+    """With `skippable`: a skip produces no value instead of passing `inputs[0]` on."""
     samples_of: dict[int, Var] = field(default_factory=dict)
     """For proposals that are a replicated fork: index -> its samples knob."""
     by_right: tuple[tuple[float, ...] | None, ...] = ()
@@ -397,7 +410,8 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, decay: Sequ
     w.p. `tpr`, a wrong one w.p. `fpr`, and the loop ends with that draft.
     Otherwise the draft is revised (costing `t_revise` more), correct w.p.
     `rho1` from a correct draft and `rho0` from a wrong one. After `n`
-    rejections the loop ends with the last revision. The k-th revision of a
+    rejections the loop ends with the last revision; with n = 0 it runs no
+    iteration and ends with the first draft (acc q0, no latency). The k-th revision of a
     wrong draft is right w.p. `rho0 * decay[k-1]` (1 past the end): a draft
     that survived earlier revisions is harder to fix (`round_decay`). Returns
     (acc, expected latency, expected checks, expected revisions).
@@ -408,6 +422,8 @@ def refine_loop(q0, rho1, rho0, tpr, fpr, t_check, t_revise, n: int, decay: Sequ
     lat = np.zeros_like(acc)
     checks = np.zeros_like(acc)
     revisions = np.zeros_like(acc)
+    if n == 0:  # no iteration: the first draft as it came in
+        acc = acc + correct
     for step in range(n):
         reach = correct + wrong
         checks = checks + reach
@@ -685,7 +701,8 @@ def _eval(
     elif isinstance(node, Agent):
         result = _eval_agent(node, assign, sup, ev)
     elif isinstance(node, Vote):
-        values = [ev(x) for x in node.inputs]
+        present = [(x, v) for x in node.inputs if (v := ev(x)).present]  # a vote counts the present inputs
+        values = [v for _, v in present]
         k = node.samples.labels[assign[node.samples.key]] if node.samples else None
         if node.joint:
             voters: list[Agent] = list(node.inputs)  # pyright: ignore[reportAssignmentType]
@@ -696,7 +713,7 @@ def _eval(
         else:
             acc = float(vote_acc([v.acc for v in values], k, node.wrong_agree))  # pyright: ignore[reportArgumentType]
         cost = sum(v.cost for v in values) * (k or 1)  # pyright: ignore[reportOperatorIssue]
-        result = Estimate(acc, _joined(node.inputs, values, assign), cost)
+        result = Estimate(acc, _joined([x for x, _ in present], values, assign), cost)
     elif isinstance(node, Switch):
         route = ev(node.route)
         branches = [ev(b) for b in node.branches]
@@ -716,7 +733,7 @@ def _eval(
 def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
     choice = assign[node.var.key]
     if choice == node.skip_index:
-        return ev(node.inputs[0])
+        return ABSENT if node.absent else ev(node.inputs[0])
     inputs = effective_inputs(node.inputs, sup)
     values = [ev(x) for x in inputs]
     u = math.prod(v.acc for v in values)
@@ -724,23 +741,26 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
     cost = sum(v.cost for v in values)
     p = node.acc[choice]
     if node.proposals:
-        proposal_values = [ev(x) for x in node.proposals]
+        # the proposals present (an absent one is no proposal: the k-proposal rule)
+        present = [(i, x, v) for i, x in enumerate(node.proposals) if (v := ev(x)).present]
+        proposals = [x for _, x, _ in present]
+        proposal_values = [v for _, _, v in present]
         copies = []
-        for index, value in enumerate(proposal_values):
+        for index, _, value in present:
             var = node.samples_of.get(index)
             k = var.labels[assign[var.key]] if var is not None else 1
             copies.append(int(k))  # pyright: ignore[reportArgumentType]
             cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
         accs = [v.acc for v in proposal_values]
         if node.joint:
-            hits = [x.hits[assign[x.var.key]] for x in node.proposals]  # pyright: ignore
+            hits = [x.hits[assign[x.var.key]] for x in proposals]  # pyright: ignore
             p = float(joint_proposal_acc(
                 node.by_right[choice] or (), node.level_hits[choice], hits, accs, copies, node.query_weights,  # pyright: ignore
-                [x.hits_k for x in node.proposals],  # pyright: ignore
+                [x.hits_k for x in proposals],  # pyright: ignore
             ))
         else:
             p = float(proposal_acc(p, node.levels_of(choice), accs, copies))
-        t_in = max(t_in, _joined(node.proposals, proposal_values, assign))
+        t_in = max(t_in, _joined(proposals, proposal_values, assign))
     for gate in node.gates:
         t_in = max(t_in, ev(gate).t)
     acc = float(agent_acc(p, u, node.recovery_of(choice)))

@@ -339,7 +339,7 @@ class _Search:
         draft's front and its body's estimates). An input the proxy finds
         redundant (`effective_inputs`) is never read."""
         if isinstance(node, Agent):
-            skipped = [node.inputs[0]] if node.skippable else []
+            skipped = [node.inputs[0]] if node.skippable and not node.absent else []
             return [*skipped, *effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
         return list(_all_children(node))
 
@@ -766,9 +766,34 @@ class _Search:
             [np.broadcast_to(i, (len(choices), len(i))).ravel(), np.broadcast_to(j, (len(choices), len(j))).ravel()],
             {self.column[node.var.key]: np.repeat(choices, len(i))},
         )
-        if node.skip_index in self._choices(node.var):
+        if node.skip_index in self._choices(node.var) and not node.absent:
             self._add_skipped(candidates, node)
         return self._prune_agent(node, candidates)
+
+    def _presence(self, nodes: Sequence[Node]) -> list[tuple[bool, ...]]:
+        """Which of `nodes` (a vote's inputs, an aggregator's proposals) are
+        present, every way their choices allow: an agent whose skip is absent
+        both ways, any other value always; never none (the dialect keeps one
+        proposal always present). The front of an absent-skip agent holds its
+        present points only; its consumer composes the present ones of each
+        pattern by the rule for that many, sets the absent ones' skip, and
+        prunes the union: exact, since each pattern's rule is monotone."""
+        options: list[list[bool]] = []
+        for x in nodes:
+            if isinstance(x, Agent) and x.absent:
+                choices = self._choices(x.var)
+                options.append([*([True] if any(c != x.skip_index for c in choices) else []),
+                                *([False] if x.skip_index in choices else [])])
+            else:
+                options.append([True])
+        return [p for p in itertools.product(*options) if any(p) or not p]
+
+    def _skips(self, nodes: Sequence[Node], pattern: Sequence[bool]) -> dict[int, int]:
+        """The skip choices of the absent nodes of a presence pattern, by column."""
+        return {
+            self.column[x.var.key]: x.skip_index  # pyright: ignore[reportAttributeAccessIssue]
+            for x, on in zip(nodes, pattern, strict=True) if not on
+        }
 
     def _choice_table(self, node: Agent) -> tuple[np.ndarray, ...]:
         """The agent's choices worth trying (not skipping) under the knobs and
@@ -801,34 +826,39 @@ class _Search:
         choices = self._choices(node.var)
         settings = list(itertools.product(*(self._choices(var) for _, var in knobs)))
         candidates = self._candidates()
-        for setting in settings:
+        patterns = self._presence(node.proposals)
+        for setting, pattern in itertools.product(settings, patterns):
             copies = [1] * len(node.proposals)
             with contextlib.ExitStack() as fixed:
                 for (index, var), choice in zip(knobs, setting, strict=True):
                     copies[index] = int(var.labels[choice])  # pyright: ignore[reportArgumentType]
                     fixed.enter_context(self._knob(var, choice))
-                fronts = [self._choices_front(x) if node.joint else self.front(x) for x in node.proposals]
+                # the proposals present: the k-proposal rule over them
+                proposals = [x for x, on in zip(node.proposals, pattern, strict=True) if on]
+                copies = [k for k, on in zip(copies, pattern, strict=True) if on]
+                fronts = [self._choices_front(x) if node.joint else self.front(x) for x in proposals]
             combos = math.prod(len(f) for f in fronts)
-            self._check(region, [len(upstream), combos, len(settings), len(choices)])
+            self._check(region, [len(upstream), combos, len(settings) * len(patterns), len(choices)])
             idx = self._product(region, [upstream, *fronts])
             u, t_up = upstream.acc[idx[0]], upstream.t[idx[0]]
             accs = [f.acc[i] for f, i in zip(fronts, idx[1:], strict=True)]
-            t_in = np.maximum(t_up, self._parallel(node.proposals, fronts, idx[1:]))
+            t_in = np.maximum(t_up, self._parallel(proposals, fronts, idx[1:]))
             cost_in = upstream.cost[idx[0]] + sum(
                 f.cost[i] * k for f, i, k in zip(fronts, idx[1:], copies, strict=True)
             )
             fixed = {self.column[var.key]: choice for (_, var), choice in zip(knobs, setting, strict=True)}
+            fixed.update(self._skips(node.proposals, pattern))
             for choice in choices:
                 if choice == node.skip_index:
                     continue  # added once below: skipping reads no proposal
                 if node.joint:
                     hits = [
                         np.stack(x.hits)[f.assign[i, self.column[x.var.key]]]  # pyright: ignore
-                        for x, f, i in zip(node.proposals, fronts, idx[1:], strict=True)
+                        for x, f, i in zip(proposals, fronts, idx[1:], strict=True)
                     ]
                     p = joint_proposal_acc(
                         node.by_right[choice], node.level_hits[choice], hits, accs, copies, node.query_weights,  # pyright: ignore
-                        [x.hits_k for x in node.proposals],  # pyright: ignore
+                        [x.hits_k for x in proposals],  # pyright: ignore
                     )
                 else:
                     p = proposal_acc(node.acc[choice], node.levels_of(choice), accs, copies)
@@ -840,7 +870,7 @@ class _Search:
                     idx,
                     {**fixed, self.column[node.var.key]: choice},
                 )
-        if node.skip_index in choices:
+        if node.skip_index in choices and not node.absent:
             self._add_skipped(candidates, node)
         return self._prune_agent(node, candidates)
 
@@ -860,18 +890,35 @@ class _Search:
         return Front(acc, t, cost, assign)
 
     def _proposal_hits(self, region: str, node: Agent) -> Front:
-        """Front of P(at least one proposal is right), as acc, and its time."""
+        """Front of P(at least one proposal is right), as acc, and its time:
+        of the present proposals, under every presence pattern (`_presence`)."""
+        patterns = self._presence(node.proposals)
+        if len(patterns) == 1 and all(patterns[0]):
+            return self._present_hits(region, node, range(len(node.proposals)))
         fronts = []
-        for index, proposal in enumerate(node.proposals):
+        for pattern in patterns:
+            front = self._present_hits(region, node, [i for i, on in enumerate(pattern) if on])
+            assign = front.assign.copy()
+            for column, skip in self._skips(node.proposals, pattern).items():
+                assign[:, column] = skip
+            fronts.append(Front(front.acc, front.t, front.cost, assign))
+        return _merge(fronts)
+
+    def _present_hits(self, region: str, node: Agent, present: Sequence[int]) -> Front:
+        """`_proposal_hits` over the proposals `present` (indices)."""
+        fronts = []
+        for index in present:
+            proposal = node.proposals[index]
             var = node.samples_of.get(index)
             fronts.append(self.front(proposal) if var is None else self._replicated_hits(proposal, var))
         if not fronts:
             return self._constant(1.0)
-        if any(isinstance(x, Agent) and x.has_spread for x in node.proposals):
+        proposals = [node.proposals[i] for i in present]
+        if any(isinstance(x, Agent) and x.has_spread for x in proposals):
             # the expected maximum is not a fold of pairs: the whole cross product
             idx = self._product(region, fronts)
             miss = functools.reduce(np.multiply, (1.0 - f.acc[i] for f, i in zip(fronts, idx, strict=True)))
-            t = self._parallel(node.proposals, fronts, idx)
+            t = self._parallel(proposals, fronts, idx)
             return self._combined(1.0 - miss, t, fronts, idx)
         # hit = 1 - prod(1 - hit_i): associative and monotone in every hit_i.
         return self._pairwise(
@@ -915,11 +962,22 @@ class _Search:
                 acc = self._vote_acc(node, [front], [every], k)
                 candidates.add(acc, front.t, front.cost * k, [front], [every], {self.column[node.samples.key]: c})
             return candidates.pruned()
-        fronts = [front_of(x) for x in node.inputs]
-        idx = self._product(region, fronts)
-        acc = self._vote_acc(node, fronts, idx, None)
-        t = self._parallel(node.inputs, fronts, idx)
-        return self._combined(acc, t, fronts, idx)
+        patterns = self._presence(node.inputs)
+        if len(patterns) == 1 and all(patterns[0]):
+            fronts = [front_of(x) for x in node.inputs]
+            idx = self._product(region, fronts)
+            acc = self._vote_acc(node, fronts, idx, None)
+            t = self._parallel(node.inputs, fronts, idx)
+            return self._combined(acc, t, fronts, idx)
+        candidates = self._candidates()  # a vote over the inputs present (never joint: see Vote.joint)
+        for pattern in patterns:
+            inputs = [x for x, on in zip(node.inputs, pattern, strict=True) if on]
+            fronts = [self.front(x) for x in inputs]
+            idx = self._product(region, fronts)
+            acc = vote_acc([f.acc[i] for f, i in zip(fronts, idx, strict=True)], None, node.wrong_agree)
+            cost = sum((f.cost[i] for f, i in zip(fronts, idx, strict=True)), np.zeros(len(idx[0])))
+            candidates.add(acc, self._parallel(inputs, fronts, idx), cost, fronts, idx, self._skips(node.inputs, pattern))
+        return candidates.pruned()
 
     def _switch(self, node: Switch) -> Front:
         fronts = [self.front(node.route), *(self.front(b) for b in node.branches)]

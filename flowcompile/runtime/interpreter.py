@@ -12,8 +12,14 @@ backend; structure follows the dialect:
 - `flow.loop` runs what the verdict depends on, judges it with `is_approval`,
   ends with the carried messages on approval and otherwise runs the rest of the
   body and carries `%next`; after `max_iters` rejections it ends with the last
-  `%next` (ops needed by neither the verdict nor `%next` never run);
-- an optional agent assigned "skip" makes no call and passes its input on.
+  `%next` (ops needed by neither the verdict nor `%next` never run); with
+  `max_iters` 0 nothing runs and the carried messages are its results;
+- an optional agent assigned "skip" makes no call; with `optional = "pass"` it
+  passes its one input on, with `optional = "absent"` it produces no value (an
+  absent `Value`): its fork branch is absent, a vote counts the present inputs
+  only and an aggregator reads the present proposals only (the dialect keeps
+  at least one always present: `flow.verify_present_inputs`); an absent
+  branch takes no time, so the fork joins the present ones.
 
 Latency is the critical path in the backend's reported time (`latency_s`), not
 wall-clock: a value is ready at max(ready of its inputs, gate) + its call
@@ -44,6 +50,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
 from flowcompile.dialects.flow import (
+    SKIP_ABSENT,
     AgentOp,
     ConfigAttr,
     ForkOp,
@@ -96,8 +103,12 @@ class Value:
     texts: tuple[str, ...]
     ready: float
     samples: bool = False
+    absent: bool = False
+    """A skipped `optional = "absent"` agent's output: no value at all."""
 
     def render(self) -> str:
+        if self.absent:
+            return ""
         return render_samples(self.texts) if self.samples else self.texts[0]
 
 
@@ -191,19 +202,28 @@ class Interpreter:
         config = self.assignment[name]
         inputs = [env[v] for v in op.inputs]
         if isinstance(config, StringAttr):  # "skip": validated, so the agent is optional
+            if op.skip_mode == SKIP_ABSENT:
+                return Value((), max([scope.gate, *(v.ready for v in inputs)]), absent=True)
             return inputs[0]
         assert isinstance(config, ConfigAttr)
         names = op.arg_names or [v.name_hint or f"input{i}" for i, v in enumerate(op.inputs, start=1)]
+        prompt = op.prompt.data if op.prompt is not None else None
+        if any(v.absent for v in inputs):
+            # an absent proposal is no input: not listed, and a placeholder the
+            # prompt template names for it reads as empty
+            mentioned = set(op.placeholders())
+            present = [(n, v) for n, v in zip(names, inputs, strict=True) if not v.absent or n in mentioned]
+            names, inputs = [n for n, _ in present], [v for _, v in present]
         messages = agent_messages(
             op.role.data,
             name,
             self.name,
-            op.prompt.data if op.prompt is not None else None,
+            prompt,
             names,
             [v.render() for v in inputs],
             scope.case,
         )
-        start = max([scope.gate, *(v.ready for v in inputs)])
+        start = max([scope.gate, *(v.ready for v in inputs if not v.absent)])
         slot = len(self.slots)
         self.slots.append(None)
         result = await self.call(self.request(op, config, messages, scope.replica))
@@ -236,11 +256,12 @@ class Interpreter:
             texts = tuple(t for (value,) in outs for t in value.texts)
             return [Value(texts, max(value.ready for (value,) in outs), samples=True)]
         outs = await gather_branches(self.region(branch, env, scope) for branch in op.branches)
-        ready = max(value.ready for (value,) in outs)  # the fork joins its branches
+        # the fork joins its branches (an absent one runs no call: nothing to wait for)
+        ready = max((value.ready for (value,) in outs if not value.absent), default=scope.gate)
         return [replace(value, ready=ready) for (value,) in outs]
 
     def vote(self, op: VoteOp, env: Env) -> Value:
-        inputs = [env[v] for v in op.inputs]
+        inputs = [value for v in op.inputs if not (value := env[v]).absent]
         texts = [t for value in inputs for t in value.texts]
         keys = [answer_key(t) for t in texts]
         counts = Counter(keys)

@@ -13,7 +13,7 @@ flow.workflow @chain(%q: !flow.msg) -> !flow.msg attributes {pool = {big = #flow
   %0 = flow.agent @solver(%q) {role = "solver", models = ["small", "big"], budgets = [0, 1024], profiles = {"small@0" = #flow.profile<cost = 4.0e-4, tok_out = 512, tok_in = 120.5, lat_p95 = 3.1, lat = 1.92, acc_n = 200, acc = 0.83>, "big@1024" = #flow.profile<acc = 1, acc_n = 0, lat = 0>}, estimate = #flow.estimate<acc = 0.9, lat = 0.0000001>}
 // CHECK-NEXT:   %1 = flow.fork @f attributes {samples = [1, 3]} {
   %1 = flow.fork @f attributes {samples = [1, 3]} {
-    %2 = flow.agent @checker(%0) {role = "verifier", models = ["small"], budgets = [0], optional}
+    %2 = flow.agent @checker(%0) {role = "verifier", models = ["small"], budgets = [0], optional = "pass"}
     flow.yield %2
   }
   flow.return %1

@@ -12,8 +12,18 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 // -----
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
-  // expected-error @+1 {{max_iters must be >= 1, got 0}}
-  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [0, 2]} {
+  // expected-error @+1 {{max_iters must be >= 0, got -1}}
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [-1, 2]} {
+    flow.until %c, %c
+  }
+  flow.return %0
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{max_iters are all 0: the loop never runs its body (drop the loop, or allow a positive count)}}
+  %0 = flow.loop @l iter(%c = %q) attributes {max_iters = [0]} {
     flow.until %c, %c
   }
   flow.return %0

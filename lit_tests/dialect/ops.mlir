@@ -9,8 +9,8 @@
 flow.workflow @ops(%q: !flow.msg) -> !flow.msg {
 // CHECK-NEXT:     %0 = flow.agent @plan(%q) {role = "planner", prompt = "Plan \22{q}\22", args = ["q"], models = ["m1", "m2"], budgets = [0, 1024], recovery = 0.25}
   %0 = flow.agent @plan(%q) {budgets = [0, 1024], role = "planner", models = ["m1", "m2"], prompt = "Plan \"{q}\"", args = ["q"], recovery = 0.25}
-// CHECK-NEXT:     %1 = flow.agent @polish(%0) {role = "editor", models = ["m1"], budgets = [0], optional}
-  %1 = flow.agent @polish(%0) {role = "editor", models = ["m1"], budgets = [0], optional}
+// CHECK-NEXT:     %1 = flow.agent @polish(%0) {role = "editor", models = ["m1"], budgets = [0], optional = "pass"}
+  %1 = flow.agent @polish(%0) {role = "editor", models = ["m1"], budgets = [0], optional = "pass"}
 // CHECK-NEXT:     %2, %3, %4 = flow.fork {
   %2, %3, %4 = flow.fork {
 // CHECK-NEXT:       %5 = flow.agent @s1(%q, %1) {role = "solver", models = ["m1"], budgets = [0]}
@@ -112,7 +112,7 @@ flow.workflow @empty() {
 // CHECK-GENERIC:      "flow.workflow"() <{sym_name = "ops", function_type = (!flow.msg) -> !flow.msg}> ({
 // CHECK-GENERIC-NEXT: ^bb0(%q: !flow.msg):
 // CHECK-GENERIC-NEXT:   %0 = "flow.agent"(%q) <{sym_name = "plan", budgets = array<i64: 0, 1024>, role = "planner", models = ["m1", "m2"], prompt = "Plan \22{q}\22", args = ["q"], recovery = 2.500000e-01 : f64}> : (!flow.msg) -> !flow.msg
-// CHECK-GENERIC-NEXT:   %1 = "flow.agent"(%0) <{sym_name = "polish", role = "editor", models = ["m1"], budgets = array<i64: 0>, optional}> : (!flow.msg) -> !flow.msg
+// CHECK-GENERIC-NEXT:   %1 = "flow.agent"(%0) <{sym_name = "polish", role = "editor", models = ["m1"], budgets = array<i64: 0>, optional = "pass"}> : (!flow.msg) -> !flow.msg
 // CHECK-GENERIC:        %2, %3, %4 = "flow.fork"() ({
 // CHECK-GENERIC:        }) : () -> (!flow.msg, !flow.msg, !flow.msg)
 // CHECK-GENERIC-NEXT:   %7 = "flow.fork"() <{sym_name = "f", samples = array<i64: 1, 3, 5>}> ({

@@ -8,8 +8,8 @@
 
 // CHECK-LABEL: flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model<provider = "openai/m">}} {
 flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model<provider = "openai/m">}, estimate = #flow.estimate<acc = 0.5, lat = 2.0>} {
-  // CHECK-NEXT: %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional}
-  %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional, profiles = {"m@0" = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0, by_right = [0.5], by_right_n = [4]>}, wrong_agree = 0.3, wrong_agree_n = 10, estimate = #flow.estimate<acc = 0.5, lat = 1.0>}
+  // CHECK-NEXT: %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional = "pass"}
+  %0 = flow.agent @a(%q) {role = "solver", prompt = "Solve {q}", args = ["q"], models = ["m"], budgets = [0, 1024], recovery = 0.1, optional = "pass", profiles = {"m@0" = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0, by_right = [0.5], by_right_n = [4]>}, wrong_agree = 0.3, wrong_agree_n = 10, estimate = #flow.estimate<acc = 0.5, lat = 1.0>}
   // CHECK-NEXT: %1 = flow.fork @f attributes {samples = [1, 3]} {
   %1 = flow.fork @f attributes {samples = [1, 3]} {
     flow.yield %0

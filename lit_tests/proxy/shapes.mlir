@@ -100,6 +100,6 @@ flow.workflow @refine(%q: !flow.msg) -> !flow.msg {
 // CHECK-SAME: frontier = [#flow.point<acc = 0.607143, lat = 0.5, cost = 0.0001, assign = {polish = "skip", solve = #flow.config<model = "s", budget = 0>}>
 flow.workflow @optional(%q: !flow.msg) -> !flow.msg {
   %s = flow.agent @solve(%q) {role = "solver", models = ["s", "b"], budgets = [0], profiles = {"s@0" = #flow.profile<acc = 0.6, acc_n = 40, lat = 0.5, cost = 0.0001>, "b@0" = #flow.profile<acc = 0.9, acc_n = 40, lat = 2.0, cost = 0.001>}}
-  %p = flow.agent @polish(%s) {role = "editor", models = ["s", "b"], budgets = [0], profiles = {"s@0" = #flow.profile<acc = 0.7, acc_n = 40, lat = 0.4, cost = 0.0001>, "b@0" = #flow.profile<acc = 0.8, acc_n = 40, lat = 1.5, cost = 0.001>}, optional}
+  %p = flow.agent @polish(%s) {role = "editor", models = ["s", "b"], budgets = [0], profiles = {"s@0" = #flow.profile<acc = 0.7, acc_n = 40, lat = 0.4, cost = 0.0001>, "b@0" = #flow.profile<acc = 0.8, acc_n = 40, lat = 1.5, cost = 0.001>}, optional = "pass"}
   flow.return %p
 }
