@@ -72,3 +72,15 @@ def test_other_runs_reach_the_driver() -> None:
     bad = console("-p", "-h")  # looks like help, is a usage error: the same one the driver gives
     assert bad.returncode == 1 and bad.stderr.startswith("flowcompile-opt: error: argument -p/--passes")
     assert bad.stdout == ""
+
+
+def test_the_readme_quotes_the_measured_ratio() -> None:
+    """The README's start-up ratio is bench/results/startup.json's (rerun the bench, then the README)."""
+    import json
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    measured = json.loads((root / "bench" / "results" / "startup.json").read_text())
+    assert measured["ratio"] <= 1.0 and measured["heavy_imports"] == []  # issue 13's done-when
+    quoted = re.search(r"(\d\.\d\d)x its median", (root / "README.md").read_text())
+    assert quoted and float(quoted.group(1)) == round(measured["ratio"], 2)

@@ -505,7 +505,8 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, concurren
 @cli.command()
 @click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
 @click.option("--evaluation", type=click.Path(exists=True, dir_okay=False), help="an evaluation JSON (from evaluate -o)")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None, help="PNG path (default: <compiled>.png)")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
+              help="PNG path (default: <workflow>.pareto.png beside COMPILED, compile's plot, now with the measurements)")
 def report(compiled, evaluation, out):
     """The frontier table and a Pareto plot of estimates, measurements and baselines."""
     from flowcompile.report import EvaluationFileError, evaluation_table, frontier_table, load_evaluation
@@ -519,7 +520,7 @@ def report(compiled, evaluation, out):
     if loaded is not None:
         click.echo("")
         click.echo(evaluation_table(loaded), nl=False)
-    path = Path(out or Path(compiled).with_suffix(".png"))
+    path = Path(out or Path(compiled).parent / f"{workflow.sym_name.data}.pareto.png")  # the file compile wrote
     _plot(
         points, path, title=f"@{workflow.sym_name.data}",
         evaluation=loaded, baselines=loaded.baselines if loaded else (),
