@@ -156,3 +156,19 @@ def test_the_readme_says_how_the_commands_get_on_path() -> None:
     assert "source .venv/bin/activate" in text[:first]
     assert (Path(sys.executable).parent / "activate").is_file()
     assert (Path(sys.executable).parent / "flowcompile").is_file()
+
+
+def test_run_without_a_selector_says_which_point_it_ran(walked) -> None:
+    """Issue 13, point 10: with no selector `run` takes the most accurate point
+    (the README's rule) and names it, with its estimates, before answering."""
+    folder, _ = walked
+    compiled = folder / "out" / "chain" / "chain.compiled.mlir"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["flowcompile", "run", str(compiled), "--query", "What is 17 * 23?"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from flowcompile import api
+
+    points = api.load_ir(compiled).points
+    best = max(points, key=lambda p: (p.acc, -p.lat))
+    assert done.stderr.startswith(f"point {best.index}: est. acc {best.acc:.3f}"), done.stderr
