@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: test demo pytest lit bench clean
 
 $(STAMP): pyproject.toml
+	@echo "installing flowcompile and its dependencies (xdsl, numpy, litellm, matplotlib, test and bench tools) into $(VENV): a minute or more, pip is quiet"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -4,7 +4,8 @@ Both tools run alternately, N times each, in the same run, so the ratio of
 their medians compares them under the same load; the absolute times depend
 on the machine and what else runs on it (the README's caveat). Also records
 which heavy modules `flowcompile-opt --help` imports (none is the goal: the
-pass reference is read from the passes' source, flowcompile/tools/pass_docs.py).
+pass reference is read from the passes' source, flowcompile/tools/pass_docs.py,
+and the flags are declared without xDSL, flowcompile/tools/opt_cli.py).
 
     python bench/startup.py [--runs 21] [--quick] [--out bench/results]
 
@@ -25,7 +26,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-HEAVY = ("numpy", "litellm", "matplotlib", "flowcompile.profiling.profiler", "flowcompile.proxy.search")
+HEAVY = ("numpy", "litellm", "matplotlib", "flowcompile.profiling.profiler", "flowcompile.proxy.search",
+         "xdsl.xdsl_opt_main", "xdsl.dialects.builtin")
+"""Modules `--help` does without: the passes' dependencies, and the xDSL driver
+and dialect whose import is most of `xdsl-opt --help` (flowcompile/tools/opt_cli.py)."""
 
 
 def tool(name: str) -> list[str]:
@@ -44,14 +48,13 @@ def timed(command: list[str]) -> float:
 
 
 def heavy_imports() -> list[str]:
-    """The HEAVY modules loaded by `flowcompile-opt --help`."""
-    probe = (
-        "import sys\nfrom flowcompile.tools.opt import main\nsys.argv = ['flowcompile-opt', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"sys.stderr.write(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return [m for m in done.stderr.strip().split(",") if m]
+    """The HEAVY modules loaded by `flowcompile-opt --help`: the console script
+    itself, run under `-X importtime`, so the probe follows the entry point."""
+    script = tool("flowcompile-opt")
+    done = subprocess.run([sys.executable, "-X", "importtime", *script, "--help"],
+                          capture_output=True, text=True, check=True)
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    return [m for m in HEAVY if m in loaded]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,7 +118,7 @@ def test_sim_dataset_writes_a_loadable_profiling_set(tmp_path: Path) -> None:
     from flowcompile.profiling.dataset import load_dataset
 
     path = tmp_path / "profiling.jsonl"
-    code, _, stderr = invoke("sim-dataset", "-n", "5", "--seed", "3", "-o", str(path))
+    code, _, stderr = invoke("sim-dataset", "--samples", "5", "--seed", "3", "-o", str(path))
     assert code == 0 and "wrote 5 simulated queries" in stderr
     queries = load_dataset(path)
     assert [q.id for q in queries] == [f"q3-{i:05d}" for i in range(5)]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flowcompile.tools.cli import cli
 
 SCRIPTS = {
-    "flowcompile-opt": "flowcompile.tools.opt",
+    "flowcompile-opt": "flowcompile.tools.opt_cli",  # the console script's module (pyproject.toml)
     "flowcompile-translate": "flowcompile.tools.translate",
     "flowcompile": "flowcompile.tools.cli",
 }

@@ -137,3 +137,38 @@ def test_the_python_blocks_run(walked) -> None:
     python = [(line, done) for line, body, done in runs if "from flowcompile import api" in body]
     assert python, "the README's Python API block ran"
     assert all(done.returncode == 0 for _, done in python)
+
+
+def test_report_redraws_the_plot_compile_wrote(walked) -> None:
+    """Issue 13, point 2: `evaluate -o` then `report --evaluation` work as written,
+    and the report's plot is compile's `chain.pareto.png`, not a second file."""
+    folder, runs = walked
+    (report,) = [done for _, body, done in runs if body.startswith("flowcompile report ")]
+    assert "wrote out/chain/chain.pareto.png" in report.stderr, report.stderr
+    assert not list((folder / "out" / "chain").glob("*.compiled.png"))
+
+
+def test_the_readme_says_how_the_commands_get_on_path() -> None:
+    """Issue 13, point 1: before its first `flowcompile` command the README names
+    the activate step; the walk's PATH is what that step gives."""
+    text = README.read_text(encoding="utf-8")
+    first = min(text.index(f"\n{word} ") for word in ("flowcompile", "flowcompile-opt", "flowcompile-translate"))
+    assert "source .venv/bin/activate" in text[:first]
+    assert (Path(sys.executable).parent / "activate").is_file()
+    assert (Path(sys.executable).parent / "flowcompile").is_file()
+
+
+def test_run_without_a_selector_says_which_point_it_ran(walked) -> None:
+    """Issue 13, point 10: with no selector `run` takes the most accurate point
+    (the README's rule) and names it, with its estimates, before answering."""
+    folder, _ = walked
+    compiled = folder / "out" / "chain" / "chain.compiled.mlir"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["flowcompile", "run", str(compiled), "--query", "What is 17 * 23?"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from flowcompile import api
+
+    points = api.load_ir(compiled).points
+    best = max(points, key=lambda p: (p.acc, -p.lat))
+    assert done.stderr.startswith(f"point {best.index}: est. acc {best.acc:.3f}"), done.stderr

@@ -505,7 +505,8 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, concurren
 @cli.command()
 @click.argument("compiled", type=click.Path(exists=True, dir_okay=False))
 @click.option("--evaluation", type=click.Path(exists=True, dir_okay=False), help="an evaluation JSON (from evaluate -o)")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None, help="PNG path (default: <compiled>.png)")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
+              help="PNG path (default: <workflow>.pareto.png beside COMPILED, compile's plot, now with the measurements)")
 def report(compiled, evaluation, out):
     """The frontier table and a Pareto plot of estimates, measurements and baselines."""
     from flowcompile.report import EvaluationFileError, evaluation_table, frontier_table, load_evaluation
@@ -519,7 +520,7 @@ def report(compiled, evaluation, out):
     if loaded is not None:
         click.echo("")
         click.echo(evaluation_table(loaded), nl=False)
-    path = Path(out or Path(compiled).with_suffix(".png"))
+    path = Path(out or Path(compiled).parent / f"{workflow.sym_name.data}.pareto.png")  # the file compile wrote
     _plot(
         points, path, title=f"@{workflow.sym_name.data}",
         evaluation=loaded, baselines=loaded.baselines if loaded else (),
@@ -546,13 +547,21 @@ def select(artifact, preset, max_latency, min_acc, weight):
 
 
 @cli.command("sim-dataset")
-@click.option("-n", "count", type=click.IntRange(min=1), default=32, show_default=True, help="how many queries")
+@click.option("--samples", "count", type=click.IntRange(min=1), default=32, show_default=True,
+              help="how many queries")
+# `-n` was this option's name before every command's query count became `--samples`; kept for old scripts.
+@click.option("-n", "old_count", type=click.IntRange(min=1), default=None, hidden=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds give disjoint query ids")
 @click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file, help="sim world file")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="JSONL file to write")
-def sim_dataset(count, seed, world, out):
+def sim_dataset(count, old_count, seed, world, out):
     """Write a profiling dataset of SIMULATED queries (JSONL: id, input, reference)."""
     from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
+
+    if old_count is not None:
+        if click.get_current_context().get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("-n is the old name of --samples: give one of them")
+        count = old_count
 
     try:
         rows = generate_dataset(SimWorld(world), count, seed)

@@ -7,10 +7,10 @@ import os
 import sys
 from collections.abc import Callable
 from io import StringIO
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.printer import Printer
+if TYPE_CHECKING:  # xDSL is imported where a module is printed: `flowcompile-opt --help` needs none of it
+    from xdsl.dialects.builtin import ModuleOp
 
 
 class UserError(Exception):
@@ -74,6 +74,8 @@ def print_module(
     properties_as_attributes: bool = False,
 ) -> str:
     """The module's text as flowcompile-opt prints it."""
+    from xdsl.printer import Printer
+
     out = StringIO()
     Printer(
         stream=out,

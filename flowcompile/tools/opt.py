@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
@@ -26,57 +26,17 @@ from flowcompile.diagnostics import (
     parse_located,
     verify_located,
 )
-from flowcompile.passes.registry import (
-    FLOW_PASSES,
-    GENERIC_PASSES,
-    GENERIC_SUMMARIES,
-    OptionDoc,
-    PassFactory,
-    PipelineError,
-    available_passes,
-    parse_pipeline,
-    pass_options,
+from flowcompile.passes.registry import PipelineError, available_passes, parse_pipeline
+from flowcompile.tools.common import guard_main, print_module, read_input, write_output
+from flowcompile.tools.opt_cli import (  # noqa: F401 - pass_doc, pass_summary, pass_reference: re-exported
+    DESCRIPTION,
+    add_arguments,
+    pass_doc,
+    pass_reference,
+    pass_summary,
 )
-from flowcompile.tools.common import guard_main, print_module, read_input, user_errors_exit_1, write_output
-from flowcompile.tools.pass_docs import static_doc
 
 SPLIT_MARKER = re.compile(r"^// -----", re.MULTILINE)
-
-
-class _AppendPipeline(argparse.Action):
-    """Collect `-p SPEC` and `--<pass>` flags into one ordered pipeline."""
-
-    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None):
-        items = list(getattr(namespace, self.dest) or [])
-        items.append(values if self.const is None else self.const)
-        setattr(namespace, self.dest, items)
-
-
-def pass_summary(factory: PassFactory) -> str:
-    """The first line of a pass's docstring, for --help."""
-    cls = factory()
-    doc = (cls.__doc__ or "").strip()
-    return doc.splitlines()[0].rstrip(".") if doc else GENERIC_SUMMARIES.get(cls.name, "run this pass")
-
-
-def pass_doc(name: str, factory: PassFactory) -> tuple[str, list[OptionDoc]]:
-    """(summary, options) of a pass: read from its source when it is built in,
-    so that --help imports no pass (and none of numpy, the profiler, the proxy)."""
-    if (doc := static_doc(name)) is not None:
-        return doc
-    return pass_summary(factory), pass_options(factory())
-
-
-def pass_reference(passes: dict[str, PassFactory]) -> str:
-    """Every pass with its options (as typed in `-p`), type, default and help."""
-    lines = ["passes and their options (-p 'name{option=value ...}', e.g. 'profile{samples=32 dry-run}'):"]
-    for name, factory in passes.items():
-        summary, options = pass_doc(name, factory)
-        lines.append(f"  {name:<16} {summary}")
-        for option in options:
-            typed = f"{option.name}={option.type}"
-            lines.append(f"      {typed:<24} default {option.default:<10} {option.help}".rstrip())
-    return "\n".join(lines) + "\n"
 
 
 class FlowOptMain(xDSLOptMain):
@@ -85,7 +45,7 @@ class FlowOptMain(xDSLOptMain):
     version_format = "flowcompile-opt (xdsl {xdsl_version})"
 
     def __init__(self, args: Sequence[str] | None = None):
-        super().__init__("flowcompile-opt: the flow dialect's optimizer driver", args)
+        super().__init__(DESCRIPTION, args)
 
     def register_all_dialects(self) -> None:
         from xdsl.dialects.builtin import Builtin
@@ -108,83 +68,7 @@ class FlowOptMain(xDSLOptMain):
         self.available_targets["mlir"] = lambda: MLIRTarget
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
-        user_errors_exit_1(arg_parser, "flowcompile-opt")
-        # Pass summaries and the reference are built only when --help prints them:
-        # reading the passes' source costs a run that needs none of it.
-        flags: list[argparse.Action] = []
-        usage = arg_parser.format_help
-
-        def format_help() -> str:
-            for flag in flags:
-                flag.help = f"{pass_doc(flag.const, self.available_passes[flag.const])[0]} (appends '{flag.const}')"
-            return usage() + "\n" + pass_reference(self.available_passes)
-
-        arg_parser.format_help = format_help
-        arg_parser.add_argument("input_file", nargs="?", help="input .mlir (default: stdin)")
-        arg_parser.add_argument("-o", "--output-file", help="write the output here")
-        arg_parser.add_argument(
-            "-p",
-            "--passes",
-            dest="pipeline",
-            action=_AppendPipeline,
-            metavar="PIPELINE",
-            help="comma-separated passes with options, e.g. "
-            "'strip-profiles,cse'. Available: " + ", ".join(self.available_passes),
-        )
-        # The flow passes and plugins (as registry.flow_pass_names), from the
-        # passes already found: each entry-point scan costs 30 ms.
-        for name in [n for n in self.available_passes if n not in GENERIC_PASSES or n in FLOW_PASSES]:
-            flags.append(arg_parser.add_argument(
-                f"--{name}",
-                dest="pipeline",
-                action=_AppendPipeline,
-                nargs=0,
-                const=name,
-                help=f"appends '{name}'",
-            ))
-        arg_parser.add_argument(
-            "--print-ir-after-all",
-            action="store_true",
-            help="print the IR to stderr after every pass",
-        )
-        arg_parser.add_argument(
-            "--split-input-file",
-            action="store_true",
-            help="process each '// -----' chunk on its own",
-        )
-        arg_parser.add_argument(
-            "--verify-diagnostics",
-            action="store_true",
-            help="check the diagnostics against '// expected-error @+N {{...}}' "
-            "annotations: every expected one must appear, and no other",
-        )
-        arg_parser.add_argument(
-            "--print-op-generic", action="store_true", help="print the generic op form"
-        )
-        arg_parser.add_argument(
-            "--print-properties-as-attributes",
-            action="store_true",
-            help="with --print-op-generic: print properties in the attribute "
-            "dictionary, for MLIR tools older than 17",
-        )
-        arg_parser.add_argument(
-            "--print-debuginfo", action="store_true", help="print op locations"
-        )
-        arg_parser.add_argument(
-            "--allow-unregistered-dialect",
-            action="store_true",
-            help="accept ops of dialects other than builtin and flow",
-        )
-        arg_parser.add_argument("-t", "--target", default="mlir", help=argparse.SUPPRESS)
-        arg_parser.add_argument(
-            "--disable-verify", action="store_true", help=argparse.SUPPRESS
-        )
-        arg_parser.add_argument(
-            "--syntax-highlight", action="store_true", help=argparse.SUPPRESS
-        )
-        arg_parser.add_argument(
-            "-v", "--version", action="version", version="flowcompile-opt 0.1.0"
-        )
+        add_arguments(arg_parser, self.available_passes)
 
     def setup_pipeline(self) -> None:
         spec = ",".join(item for item in (self.args.pipeline or []) if item)
