@@ -1,0 +1,443 @@
+"""Per-query routing over a compiled set: a k-nearest-neighbour router.
+
+The compiled set holds Pareto-optimal configurations; `run --preset` picks one
+of them for every query. The router picks one per query instead: for a new
+query it finds the k most similar training queries (cosine similarity of
+cheap text features) and predicts each point's success chance and latency as
+the mean of what that point *measured* on them (shrunk toward the point's mean
+over all training queries by `prior` pseudo-queries, so that k = 1 does not
+predict certainties). It then picks the point the preference would pick
+among those predictions, by `flowcompile.selection.choose`, with the
+weight's rescaling fixed to the compiled set's (`Scale.over` the points'
+estimates): the preset's objective is then a linear utility, the same for
+every query, so maximising it query by query maximises its mean, and the
+router's objective is the single point's. A preference whose constraints
+(`max_latency`, `min_acc`) no point's prediction meets for a query falls back
+to the single point the preference picks.
+
+Training data: a routing split of its own, not the validation split.
+Validation runs only the halving's survivors on its later batches, so no full
+per-query table of the final points exists, and its queries chose the points,
+so their outcomes flatter them. `train` runs every compiled point on every
+routing query; `flowcompile train-router` checks that the split shares no
+query with the profiling and validation sets recorded in the IR.
+
+k: `auto` (the default) is chosen by leave-one-out over the training queries,
+the k whose routes have the highest mean objective over the built-in presets;
+ties go to the larger k. When the features say nothing about which point
+succeeds, the largest k wins: the router then routes every query to the point
+with the best measured mean, which is all a router can do in such a world.
+
+Features need no model download: hashed word 1-2-grams and character 3-grams
+(crc32 buckets, signed, L2-normalised); or, when the user names one, an
+embedding model through litellm (`litellm:<model>`), whose vectors are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from flowcompile.selection import (
+    BUILTIN_PRESETS,
+    Preference,
+    Scale,
+    SelectionError,
+    Selector,
+    choose,
+    eligible,
+    preference_of,
+)
+
+ROUTER_VERSION = 1
+"""The version of the artifact's `router` section this code reads and writes."""
+ROUTERS = ("knn",)
+ROUTER_SEED_OFFSET = 3000
+"""`train-router` draws its simulated routing split with seed + this: ids none of
+profiling (seed), validation (seed + 500), evaluate (seed + 1000) or run (seed + 7919) use."""
+DEFAULT_SAMPLES = 128
+DEFAULT_PRIOR = 2.0
+K_GRID = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+"""The k `auto` tries by leave-one-out (and every training query but one)."""
+
+
+class RouterError(ValueError):
+    """A router that cannot be trained, read or used."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Features(_Model):
+    """How a query becomes a vector."""
+
+    kind: Literal["hashed", "litellm"] = "hashed"
+    dim: int = Field(1024, ge=16, le=1 << 20)
+    """Hash buckets (hashed features only)."""
+    model: str | None = None
+    """The litellm embedding model (litellm features only)."""
+
+
+class RouterSection(_Model):
+    """The artifact's `router`: what the router needs to route, and what it was trained on."""
+
+    version: int = ROUTER_VERSION
+    kind: Literal["knn"] = "knn"
+    k: int = Field(ge=1)
+    prior: float = Field(DEFAULT_PRIOR, ge=0.0)
+    features: Features = Features()
+    points: str
+    """The fingerprint of the points' assignments it was trained for (`fingerprint`)."""
+    split: str
+    """Where the training queries came from (`sim seed 3000`, or the dataset's file name)."""
+    seed: int = 0
+    queries: list[str] = Field(min_length=2)
+    """Training query ids, in order."""
+    vectors: list[list[tuple[int, float]]]
+    """Per training query: its feature vector, as sorted (index, value) pairs of its nonzero entries."""
+    correct: list[list[int]]
+    """Per training query, per point: 1 when that point's run was right."""
+    latency: list[list[float]]
+    """Per training query, per point: that run's latency (s)."""
+    cv: dict[str, float] = {}
+    """Leave-one-out mean objective (over the built-in presets) of each k tried, when k was `auto`."""
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version != ROUTER_VERSION:
+            raise ValueError(
+                f"router version {version} is not one this flowcompile reads ({ROUTER_VERSION}); "
+                "retrain it with `flowcompile train-router`"
+            )
+        return version
+
+
+# Features ----------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+
+
+def _bucket(token: str, dim: int) -> tuple[int, float]:
+    """A token's bucket and sign: crc32 (stable across processes, unlike hash())."""
+    h = zlib.crc32(token.encode("utf-8"))
+    return h % dim, 1.0 if (h >> 31) & 1 else -1.0
+
+
+def hashed_features(text: str, dim: int = 1024) -> np.ndarray:
+    """Word 1-2-grams and character 3-grams of `text` (lower-cased), hashed into
+    `dim` signed buckets with sublinear counts, L2-normalised (zero for no text)."""
+    lowered = text.lower()
+    words = _WORD.findall(lowered)
+    tokens = [f"w:{w}" for w in words] + [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    padded = f" {' '.join(words)} "
+    tokens += [f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)]
+    counts: dict[int, float] = {}
+    for token in tokens:
+        index, sign = _bucket(token, dim)
+        counts[index] = counts.get(index, 0.0) + sign
+    v = np.zeros(dim)
+    for index, value in counts.items():
+        v[index] = math.copysign(1.0 + math.log(abs(value)), value) if value else 0.0
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else v
+
+
+def embed(texts: Sequence[str], features: Features) -> np.ndarray:
+    """One L2-normalised row per text; RouterError when the embedding model fails."""
+    if features.kind == "hashed":
+        return np.array([hashed_features(t, features.dim) for t in texts]).reshape(len(texts), features.dim)
+    import litellm
+
+    try:
+        reply = litellm.embedding(model=features.model, input=list(texts))
+        rows = np.array([item["embedding"] for item in reply["data"]], dtype=float)
+    except Exception as e:  # the provider's errors are many; the message is what the user needs
+        raise RouterError(f"embedding model {features.model!r} failed: {type(e).__name__}: {str(e)[:300]}") from None
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0)
+
+
+def parse_features(text: str) -> Features:
+    """`hashed`, `hashed:DIM` or `litellm:MODEL`; RouterError otherwise."""
+    kind, _, rest = text.partition(":")
+    if kind == "hashed":
+        if not rest:
+            return Features()
+        if not rest.isdigit() or not 16 <= int(rest) <= 1 << 20:
+            raise RouterError(f"--features {text}: hashed:DIM takes DIM in 16..{1 << 20}")
+        return Features(dim=int(rest))
+    if kind == "litellm" and rest:
+        return Features(kind="litellm", dim=16, model=rest)
+    raise RouterError(f"--features {text}: expected hashed, hashed:DIM or litellm:MODEL")
+
+
+def _sparse(row: np.ndarray) -> list[tuple[int, float]]:
+    return [(int(i), round(float(row[i]), 6)) for i in np.flatnonzero(row)]
+
+
+def fingerprint(assignments: Sequence[Mapping[str, object]]) -> str:
+    """sha256 of the points' assignments (as the artifact writes them), in order."""
+    text = json.dumps(list(assignments), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# The model ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnnRouter:
+    """A trained router over one compiled set (`section` as stored), with the
+    compiled points' estimates and presets for the objective and the fallback."""
+
+    section: RouterSection
+    estimates: Sequence[tuple[float, float]]
+    presets: Mapping[str, Preference]
+
+    def __post_init__(self) -> None:
+        s = self.section
+        points = len(self.estimates)
+        rows = len(s.queries)
+        if len(s.vectors) != rows or len(s.correct) != rows or len(s.latency) != rows:
+            raise RouterError(f"router: {rows} queries but {len(s.vectors)} vectors, {len(s.correct)} outcome rows")
+        if any(len(r) != points for r in [*s.correct, *s.latency]):
+            raise RouterError(f"router: its outcome rows do not have one entry per point ({points} points)")
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """The training vectors, one row per query."""
+        dim = self.section.features.dim if self.section.features.kind == "hashed" else self._dense_dim()
+        out = np.zeros((len(self.section.vectors), dim))
+        for row, pairs in enumerate(self.section.vectors):
+            for index, value in pairs:
+                if not 0 <= index < dim:
+                    raise RouterError(f"router: vectors[{row}] has index {index} outside 0..{dim - 1}")
+                out[row, index] = value
+        return out
+
+    def _dense_dim(self) -> int:
+        return 1 + max((i for pairs in self.section.vectors for i, _ in pairs), default=0)
+
+    @cached_property
+    def correct(self) -> np.ndarray:
+        return np.array(self.section.correct, dtype=float)
+
+    @cached_property
+    def latency(self) -> np.ndarray:
+        return np.array(self.section.latency, dtype=float)
+
+    def neighbours(self, vector: np.ndarray, k: int | None = None, exclude: int | None = None) -> np.ndarray:
+        """Indices of the k training queries most similar to `vector`, most
+        similar first; ties (similarities equal to 1e-9) go to the earlier query."""
+        sims = self.matrix @ self._fit(vector)
+        order = np.lexsort((np.arange(len(sims)), -np.round(sims, 9)))
+        if exclude is not None:
+            order = order[order != exclude]
+        return order[: k or self.section.k]
+
+    def _fit(self, vector: np.ndarray) -> np.ndarray:
+        dim = self.matrix.shape[1]
+        if vector.shape[0] >= dim:
+            return vector[:dim]
+        return np.pad(vector, (0, dim - vector.shape[0]))
+
+    def predict(self, vector: np.ndarray, k: int | None = None, exclude: int | None = None) -> list[tuple[float, float]]:
+        """Per point: (success chance, latency) predicted from the query's neighbours."""
+        near = self.neighbours(vector, k, exclude)
+        prior = self.section.prior
+        keep = np.ones(len(self.correct), dtype=bool)
+        if exclude is not None:
+            keep[exclude] = False
+        mean_acc, mean_lat = self.correct[keep].mean(axis=0), self.latency[keep].mean(axis=0)
+        acc = (self.correct[near].sum(axis=0) + prior * mean_acc) / (len(near) + prior)
+        lat = (self.latency[near].sum(axis=0) + prior * mean_lat) / (len(near) + prior)
+        return [(float(a), float(t)) for a, t in zip(acc, lat, strict=True)]
+
+    def choose(self, vector: np.ndarray, preference: Preference | None, k: int | None = None,
+               exclude: int | None = None) -> int:
+        """The point `preference` picks for a query with this feature vector;
+        SelectionError when no point's estimate meets its constraints at all."""
+        fallback = choose(self.estimates, preference)  # also raises when nothing qualifies
+        scale = Scale.over(self.estimates, eligible(self.estimates, preference))
+        try:
+            return choose(self.predict(vector, k, exclude), preference, scale)
+        except SelectionError:  # no point's prediction meets the constraints for this query
+            return fallback
+
+    def route(self, texts: Sequence[str], selector: Selector) -> list[int]:
+        """The point for each of `texts` under `selector`'s preference (its `router` field aside)."""
+        preference = preference_of(Selector(None, selector.preset, selector.max_latency, selector.min_acc,
+                                            selector.weight), self.presets)
+        vectors = embed(texts, self.section.features)
+        return [self.choose(v, preference) for v in vectors]
+
+
+def loo_objective(router: KnnRouter, k: int, preferences: Sequence[Preference]) -> float:
+    """The mean objective over `preferences` of routing each training query by
+    its other queries' outcomes (leave-one-out), on the compiled set's scale."""
+    total = 0.0
+    for preference in preferences:
+        scale = Scale.over(router.estimates, eligible(router.estimates, preference))
+        weight = preference.weight if preference.weight is not None else 1.0
+        for row, vector in enumerate(router.matrix):
+            point = router.choose(vector, preference, k, exclude=row)
+            total += scale.score(weight, router.correct[row, point], router.latency[row, point])
+    return total / (len(preferences) * len(router.matrix))
+
+
+# Training ----------------------------------------------------------------------
+
+
+Outcomes = tuple[list[list[int]], list[list[float]]]
+
+
+def fit(
+    texts: Sequence[str],
+    ids: Sequence[str],
+    outcomes: Outcomes,
+    estimates: Sequence[tuple[float, float]],
+    presets: Mapping[str, Preference],
+    *,
+    points: str,
+    split: str,
+    k: int | Literal["auto"] = "auto",
+    prior: float = DEFAULT_PRIOR,
+    features: Features = Features(),
+    seed: int = 0,
+    on_k: Callable[[int, float], None] | None = None,
+) -> RouterSection:
+    """The router section of per-query `outcomes` (correct, latency: [query][point])
+    measured on the training queries `texts` (ids `ids`); k by leave-one-out when `auto`."""
+    if len(texts) < 2:
+        raise RouterError(f"a router needs at least 2 training queries, got {len(texts)}")
+    if len(set(ids)) != len(ids):
+        raise RouterError("the training queries have duplicate ids")
+    if isinstance(k, int) and k < 1:
+        raise RouterError(f"k={k}: must be >= 1")
+    vectors = [_sparse(row) for row in embed(texts, features)]
+    if features.kind == "litellm":
+        features = features.model_copy(update={"dim": max(16, 1 + max(i for pairs in vectors for i, _ in pairs))})
+    correct, latency = outcomes
+    section = RouterSection(
+        k=1, prior=prior, features=features, points=points, split=split, seed=seed, queries=list(ids),
+        vectors=vectors, correct=[[int(c) for c in row] for row in correct],
+        latency=[[round(float(t), 6) for t in row] for row in latency],
+    )
+    n = len(texts)
+    if k != "auto":
+        return section.model_copy(update={"k": min(int(k), n)})
+    router = KnnRouter(section, estimates, presets)
+    candidates = sorted({c for c in K_GRID if c < n - 1} | {n - 1})
+    scores: dict[int, float] = {}
+    for c in candidates:
+        scores[c] = loo_objective(router, c, list(BUILTIN_PRESETS.values()))
+        if on_k is not None:
+            on_k(c, scores[c])
+    # ties (to 1e-9) to the larger k: the smoother router, when the data cannot tell them apart
+    best = max(candidates, key=lambda c: (round(scores[c], 9), c))
+    chosen = n if best == n - 1 else best  # all the others in leave-one-out: all of them when routing
+    return section.model_copy(update={"k": chosen, "cv": {str(c): round(v, 6) for c, v in scores.items()}})
+
+
+async def measure(
+    run_point: Callable[[int], object],
+    points: int,
+) -> Outcomes:
+    """Per-query outcomes of every point: `run_point(i)` awaits (correct, latency) lists."""
+    correct_by_point, latency_by_point = [], []
+    for i in range(points):
+        correct, latency = await run_point(i)  # pyright: ignore[reportGeneralTypeIssues]
+        correct_by_point.append(correct)
+        latency_by_point.append(latency)
+    rows = len(correct_by_point[0]) if correct_by_point else 0
+    return ([[int(correct_by_point[p][q]) for p in range(points)] for q in range(rows)],
+            [[float(latency_by_point[p][q]) for p in range(points)] for q in range(rows)])
+
+
+def run_points(workflow, assignments: Sequence[Mapping[str, object]], backend, queries, *, seed: int,
+               concurrency: int, progress: Callable[[int, int], None] | None = None) -> Outcomes:
+    """Run every point (its IR assignment) on every query: per-query (correct, latency).
+    RouterError when a run fails (a failed run is no outcome to learn from)."""
+    from flowcompile.runtime import run_many, score
+
+    total, done = len(assignments) * len(queries), [0]
+
+    def finished(_result: object) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
+    async def one(i: int):
+        results = await run_many(workflow, dict(assignments[i]), backend, queries, seed=seed,  # pyright: ignore
+                                 concurrency=concurrency, on_done=finished)
+        failed = [(q.id, r.error) for r, q in zip(results, queries, strict=True) if r.error]
+        if failed:
+            raise RouterError(f"point {i}: {len(failed)} of {len(queries)} runs failed (first: {failed[0][0]}: "
+                              f"{failed[0][1]}); nothing was trained")
+        return [score(r, q) for r, q in zip(results, queries, strict=True)], [r.latency for r in results]
+
+    return asyncio.run(measure(one, len(assignments)))
+
+
+# The router of a compiled workflow -----------------------------------------------
+
+
+def artifact_path(compiled: str) -> str:
+    """Where `flowcompile compile` wrote the artifact of `<dir>/<name>.compiled.mlir`."""
+    from pathlib import Path
+
+    path = Path(compiled)
+    stem = path.name.removesuffix(".mlir").removesuffix(".compiled")
+    return str(path.with_name(f"{stem}.artifact.json"))
+
+
+def check_artifact(artifact, module, workflow) -> str:
+    """The points' fingerprint, once the artifact is known to be that of this
+    compiled workflow and config set; RouterError otherwise."""
+    from flowcompile.artifact import ArtifactError, from_config_set, workflow_hash
+
+    if artifact.workflow_hash != workflow_hash(workflow):
+        raise RouterError(f"the artifact is of another workflow than @{workflow.sym_name.data} "
+                          "(its workflow hash differs): compile again, or give its own --artifact")
+    try:
+        compiled = from_config_set(module)
+    except ArtifactError as e:
+        raise RouterError(str(e)) from None
+    mine = fingerprint([p.model_dump(mode="json")["assign"] for p in compiled.points])
+    if fingerprint([p.model_dump(mode="json")["assign"] for p in artifact.points]) != mine:
+        raise RouterError("the artifact's points are not this config set's: export it again "
+                          "(flowcompile-translate --export-json) or compile again")
+    return mine
+
+
+def load_router(path: str, module, workflow) -> KnnRouter:
+    """The router stored in the artifact at `path`, for this compiled workflow;
+    RouterError (with the path) when there is none or it is not this set's."""
+    from flowcompile.artifact import ArtifactError, load
+
+    try:
+        artifact = load(path)
+    except ArtifactError as e:
+        raise RouterError(str(e)) from None
+    mine = check_artifact(artifact, module, workflow)
+    section = artifact.router
+    if section is None:
+        raise RouterError(f"{path}: the artifact has no router: train one with `flowcompile train-router "
+                          f"COMPILED --artifact {path}`")
+    if section.points != mine:
+        raise RouterError(f"{path}: its router was trained for other points (it was trained before the set "
+                          "was compiled again): train it again with `flowcompile train-router`")
+    estimates = [(p.acc, p.lat) for p in artifact.points]
+    return KnnRouter(section, estimates, artifact.presets)
