@@ -4,16 +4,16 @@ The compiled set holds Pareto-optimal configurations; `run --preset` picks one
 of them for every query. The router picks one per query instead: for a new
 query it finds the k most similar training queries (cosine similarity of
 cheap text features) and predicts each point's success chance and latency as
-the mean of what that point *measured* on them (shrunk toward the point's mean
-over all training queries by `prior` pseudo-queries, so that k = 1 does not
-predict certainties). It then picks the point the preference would pick
-among those predictions, by `flowcompile.selection.choose`, with the
-weight's rescaling fixed to the compiled set's (`Scale.over` the points'
-estimates): the preset's objective is then a linear utility, the same for
-every query, so maximising it query by query maximises its mean, and the
-router's objective is the single point's. A preference whose constraints
-(`max_latency`, `min_acc`) no point's prediction meets for a query falls back
-to the single point the preference picks.
+the point's compiled estimate, moved by how much better or worse than its
+mean that point *measured* on those neighbours (shrunk by `prior`
+pseudo-queries). It then picks the point the preference would pick among
+those predictions, by `flowcompile.selection.choose`, with the weight's
+rescaling fixed to the compiled set's (`Scale.over` the points' estimates):
+the preset's objective is then one linear utility for every query, so
+maximising it query by query maximises its mean, and with every training
+query as neighbour the router picks exactly the single point `run --preset`
+picks. A preference whose constraints (`max_latency`, `min_acc`) no point's
+prediction meets for a query falls back to that single point.
 
 Training data: a routing split of its own, not the validation split.
 Validation runs only the halving's survivors on its later batches, so no full
@@ -22,11 +22,13 @@ so their outcomes flatter them. `train` runs every compiled point on every
 routing query; `flowcompile train-router` checks that the split shares no
 query with the profiling and validation sets recorded in the IR.
 
-k: `auto` (the default) is chosen by leave-one-out over the training queries,
-the k whose routes have the highest mean objective over the built-in presets;
-ties go to the larger k. When the features say nothing about which point
-succeeds, the largest k wins: the router then routes every query to the point
-with the best measured mean, which is all a router can do in such a world.
+k: `auto` (the default) is chosen by leave-one-out over the training queries:
+the k whose routes have the highest mean objective over the built-in presets,
+kept only when it beats routing every query to the single point by more than
+`SIGNIFICANCE_Z` standard errors; otherwise k is every training query, and the
+router is the single point. That is what it should be where the features say
+nothing about which point succeeds (the sim world: a query's difficulty is a
+hash of its id, not of its text).
 
 Features need no model download: hashed word 1-2-grams and character 3-grams
 (crc32 buckets, signed, L2-normalised); or, when the user names one, an
@@ -254,15 +256,23 @@ class KnnRouter:
         return np.pad(vector, (0, dim - vector.shape[0]))
 
     def predict(self, vector: np.ndarray, k: int | None = None, exclude: int | None = None) -> list[tuple[float, float]]:
-        """Per point: (success chance, latency) predicted from the query's neighbours."""
-        near = self.neighbours(vector, k, exclude)
-        prior = self.section.prior
+        """Per point: (success chance, latency) for a query with this feature
+        vector: the point's compiled estimate, moved by how much better or worse
+        than its own mean the point did on the query's k neighbours (shrunk by
+        `prior` pseudo-queries). The level comes from the estimate (profiling and
+        validation saw more queries than the routing split); the neighbours only
+        say how this query differs, so with every training query as neighbour
+        the prediction is the estimate and the router picks the single point."""
+        near = np.sort(self.neighbours(vector, k, exclude))  # row order: all rows sum as `keep` does, bit for bit
+        shrink = len(near) / (len(near) + self.section.prior)
         keep = np.ones(len(self.correct), dtype=bool)
         if exclude is not None:
             keep[exclude] = False
-        mean_acc, mean_lat = self.correct[keep].mean(axis=0), self.latency[keep].mean(axis=0)
-        acc = (self.correct[near].sum(axis=0) + prior * mean_acc) / (len(near) + prior)
-        lat = (self.latency[near].sum(axis=0) + prior * mean_lat) / (len(near) + prior)
+        est = np.asarray(self.estimates, dtype=float)
+        d_acc = self.correct[near].mean(axis=0) - self.correct[keep].mean(axis=0)
+        d_lat = self.latency[near].mean(axis=0) - self.latency[keep].mean(axis=0)
+        acc = np.clip(est[:, 0] + shrink * d_acc, 0.0, 1.0)
+        lat = np.maximum(est[:, 1] + shrink * d_lat, 0.0)
         return [(float(a), float(t)) for a, t in zip(acc, lat, strict=True)]
 
     def choose(self, vector: np.ndarray, preference: Preference | None, k: int | None = None,
@@ -284,17 +294,24 @@ class KnnRouter:
         return [self.choose(v, preference) for v in vectors]
 
 
-def loo_objective(router: KnnRouter, k: int, preferences: Sequence[Preference]) -> float:
-    """The mean objective over `preferences` of routing each training query by
-    its other queries' outcomes (leave-one-out), on the compiled set's scale."""
-    total = 0.0
+def loo_objective(router: KnnRouter, k: int, preferences: Sequence[Preference]) -> np.ndarray:
+    """Per training query, the mean objective over `preferences` of routing it
+    by the other queries' outcomes (leave-one-out), on the compiled set's scale."""
+    scores = np.zeros(len(router.matrix))
     for preference in preferences:
         scale = Scale.over(router.estimates, eligible(router.estimates, preference))
         weight = preference.weight if preference.weight is not None else 1.0
         for row, vector in enumerate(router.matrix):
             point = router.choose(vector, preference, k, exclude=row)
-            total += scale.score(weight, router.correct[row, point], router.latency[row, point])
-    return total / (len(preferences) * len(router.matrix))
+            scores[row] += scale.score(weight, router.correct[row, point], router.latency[row, point])
+    return scores / len(preferences)
+
+
+SIGNIFICANCE_Z = 1.96
+"""`auto` routes with a smaller k only when its leave-one-out objective beats
+every-query-as-neighbour's (the single point's) by this many standard errors
+of the paired difference: the best of several k on the same queries would
+otherwise often be one that fits their noise."""
 
 
 # Training ----------------------------------------------------------------------
@@ -340,15 +357,21 @@ def fit(
         return section.model_copy(update={"k": min(int(k), n)})
     router = KnnRouter(section, estimates, presets)
     candidates = sorted({c for c in K_GRID if c < n - 1} | {n - 1})
-    scores: dict[int, float] = {}
+    scores: dict[int, np.ndarray] = {}
     for c in candidates:
         scores[c] = loo_objective(router, c, list(BUILTIN_PRESETS.values()))
         if on_k is not None:
-            on_k(c, scores[c])
+            on_k(c, float(scores[c].mean()))
+    everyone = scores[n - 1]
     # ties (to 1e-9) to the larger k: the smoother router, when the data cannot tell them apart
-    best = max(candidates, key=lambda c: (round(scores[c], 9), c))
+    best = max(candidates, key=lambda c: (round(float(scores[c].mean()), 9), c))
+    gain = scores[best] - everyone
+    spread = float(gain.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+    if best != n - 1 and not float(gain.mean()) > SIGNIFICANCE_Z * spread:
+        best = n - 1  # no k routes better than one point beyond the noise of n queries
     chosen = n if best == n - 1 else best  # all the others in leave-one-out: all of them when routing
-    return section.model_copy(update={"k": chosen, "cv": {str(c): round(v, 6) for c, v in scores.items()}})
+    cv = {str(c): round(float(v.mean()), 6) for c, v in scores.items()}
+    return section.model_copy(update={"k": chosen, "cv": cv})
 
 
 async def measure(
