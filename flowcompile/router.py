@@ -64,7 +64,6 @@ from flowcompile.selection import (
 
 ROUTER_VERSION = 1
 """The version of the artifact's `router` section this code reads and writes."""
-ROUTERS = ("knn",)
 ROUTER_SEED_OFFSET = 3000
 """`train-router` draws its simulated routing split with seed + this: ids none of
 profiling (seed), validation (seed + 500), evaluate (seed + 1000) or run (seed + 7919) use."""

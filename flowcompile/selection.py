@@ -36,6 +36,8 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, model_validator
 
+ROUTERS = ("knn",)
+"""The per-query routers a selection may name (`flowcompile.router`)."""
 PRESET_KEYS = ("max_latency", "min_acc", "weight")
 """The fields of a preset, as the spec, the IR and the artifact spell them."""
 

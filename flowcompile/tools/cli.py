@@ -302,12 +302,19 @@ def selection_options(f):
     return f
 
 
+def _check_router(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A router name flowcompile.selection knows (imported here, not at start-up)."""
+    from flowcompile.selection import ROUTERS
+
+    if value is not None and value not in ROUTERS:
+        raise click.BadParameter(f"unknown router {value!r} (routers: {', '.join(ROUTERS)})")
+    return value
+
+
 def router_options(f):
     """`--router`, `--artifact`: route each query to its own point (flowcompile.router)."""
-    from flowcompile.router import ROUTERS
-
     for option in reversed([
-        click.option("--router", type=click.Choice(ROUTERS),
+        click.option("--router", callback=_check_router, metavar="knn",
                      help="choose the point per query under the preference (knn: the artifact's trained router)"),
         click.option("--artifact", "artifact_file", type=click.Path(dir_okay=False),
                      help="the artifact holding the router (default: <name>.artifact.json beside COMPILED)"),
@@ -712,20 +719,28 @@ def sim_dataset(count, seed, world, out):
 @click.option("--host", default="127.0.0.1", show_default=True, help="loopback only unless --allow-remote")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: a free port")
 @click.option("--preset", help="the point of a request that names none (default: the most accurate)")
+@click.option("--router", callback=_check_router, metavar="knn",
+              help="route a request that names no point with the artifact's router (under --preset)")
+@click.option("--artifact", "artifact_file", type=click.Path(dir_okay=False),
+              help="load the router of this artifact, for --router and X-FlowCompile-Router requests "
+              "(with --router, default: <name>.artifact.json beside COMPILED)")
 @backend_options
 @call_options
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--allow-remote", is_flag=True, help="allow binding a non-loopback address")
-def serve(compiled, host, port, preset, backend, world, trace, concurrency, timeout, retries, seed, allow_remote):
+def serve(compiled, host, port, preset, router, artifact_file, backend, world, trace, concurrency, timeout, retries,
+          seed, allow_remote):
     """Serve COMPILED (a .compiled.mlir) as an OpenAI-compatible /v1/chat/completions,
-    the point chosen per request (X-FlowCompile-Preset, -Point, -Max-Latency, -Min-Acc, -Weight headers,
-    or a "flowcompile" body field); one log line per request on stderr."""
+    the point chosen per request (X-FlowCompile-Preset, -Point, -Max-Latency, -Min-Acc, -Weight, -Router
+    headers, or a "flowcompile" body field); one log line per request on stderr."""
     from flowcompile.selection import SelectionError, Selector
     from flowcompile.serve import make_server, served_workflow
 
-    _module, workflow, points = _compiled(compiled)
+    module, workflow, points = _compiled(compiled)
+    routed = (_load_router(compiled, artifact_file, module, workflow)
+              if router is not None or artifact_file is not None else None)
     try:
-        served = served_workflow(workflow, points, Selector(preset=preset))
+        served = served_workflow(workflow, points, Selector(preset=preset, router=router), routed)
     except SelectionError as e:
         fail(str(e))
     calls = _backend(backend, world, trace, timeout, retries)
@@ -735,7 +750,8 @@ def serve(compiled, host, port, preset, backend, world, trace, concurrency, time
     except (OSError, ValueError) as e:
         fail(str(e))
     bound_host, bound_port = server.server_address[:2]
-    _say(f"serving @{workflow.sym_name.data} ({len(points)} points, {backend} backend) at "
+    _say(f"serving @{workflow.sym_name.data} ({len(points)} points, {backend} backend"
+         + (f", router knn k={routed.section.k}" if routed is not None else "") + ") at "
          f"http://{bound_host}:{bound_port}/v1 (Ctrl-C stops)")
     try:
         server.serve_forever()
