@@ -290,6 +290,25 @@ def markdown(rows: list[dict], seconds: float, command: str) -> str:
         "Leave-one-out mean objective over the built-in presets by k (the k chosen in bold):",
         "",
     ]
+    routed = [r for r in rows if r["k"] < r["routing"]]
+    forced_losses = sum(r["router_forced"]["gain"][0] < 0 for r in rows)
+    headroom = float(np.mean([r["hindsight"]["objective"] - r["single"]["objective"] for r in rows]))
+    why = [
+        "",
+        "## What this shows",
+        "",
+        f"`train-router` kept a k below every routing query on {len(set(r['example'] for r in routed))} of "
+        f"{len(examples)} examples: where it kept none, no k routed better than the single point by more than "
+        "1.96 standard errors in leave-one-out, so the router sends every query to the point `run --preset` "
+        "picks and `matches` it exactly. Forced to route on its "
+        f"{FORCED_K} nearest neighbours, it loses objective on {forced_losses} of {len(rows)} (example, preset) "
+        "pairs. Yet per-query routing has room: picking each query's best point in hindsight would gain "
+        f"{headroom:+.3f} objective on average. The text cannot find it in this world: the sim draws a query's "
+        "difficulty (shared by all agents) and each agent's noise from hashes of the query id "
+        "(flowcompile/sim/engine.py, `query_difficulty`), and a query's text is its id and one of four stubs "
+        "drawn by another hash, so nothing a text feature sees predicts which point succeeds. A router can only "
+        "match the single point here; tests/test_router.py shows it routing where the text does predict.",
+    ]
     for e in examples:
         r = next(x for x in rows if x["example"] == e)
         n = r["routing"]
@@ -299,7 +318,7 @@ def markdown(rows: list[dict], seconds: float, command: str) -> str:
             chosen = int(key) == r["k"] or (int(key) == n - 1 and r["k"] == n)
             cells.append(f"**{label}: {value:.3f}**" if chosen else f"{label}: {value:.3f}")
         lines.append(f"- {e}: " + ", ".join(cells))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + why) + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -688,8 +688,8 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
     _write_text(target, dumps(artifact.model_copy(update={"router": section})))
     n = len(queries)
     how = "chosen by leave-one-out" if k == "auto" else "as given"
-    note = (f"; every query's {n} neighbours are all the routing queries: the features did not tell which point "
-            "succeeds better than the points' means (leave-one-out)" if k == "auto" and section.k == n else "")
+    note = (f"; all {n} routing queries are every query's neighbours: in leave-one-out no k routed better than "
+            "the preset's single point beyond the noise, so the router picks that point" if k == "auto" and section.k == n else "")
     _say(f"router knn: {len(points)} points x {n} routing queries ({split}), k={section.k} ({how}){note}")
     _say(f"wrote {target}")
 
