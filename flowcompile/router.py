@@ -18,7 +18,7 @@ prediction meets for a query falls back to that single point.
 Training data: a routing split of its own, not the validation split.
 Validation runs only the halving's survivors on its later batches, so no full
 per-query table of the final points exists, and its queries chose the points,
-so their outcomes flatter them. `train` runs every compiled point on every
+so their outcomes flatter them. `run_points` runs every compiled point on every
 routing query; `flowcompile train-router` checks that the split shares no
 query with the profiling and validation sets recorded in the IR.
 
@@ -46,6 +46,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -219,7 +220,7 @@ class KnnRouter:
     @cached_property
     def matrix(self) -> np.ndarray:
         """The training vectors, one row per query."""
-        dim = self.section.features.dim if self.section.features.kind == "hashed" else self._dense_dim()
+        dim = self.section.features.dim
         out = np.zeros((len(self.section.vectors), dim))
         for row, pairs in enumerate(self.section.vectors):
             for index, value in pairs:
@@ -227,9 +228,6 @@ class KnnRouter:
                     raise RouterError(f"router: vectors[{row}] has index {index} outside 0..{dim - 1}")
                 out[row, index] = value
         return out
-
-    def _dense_dim(self) -> int:
-        return 1 + max((i for pairs in self.section.vectors for i, _ in pairs), default=0)
 
     @cached_property
     def correct(self) -> np.ndarray:
@@ -373,25 +371,10 @@ def fit(
     return section.model_copy(update={"k": chosen, "cv": cv})
 
 
-async def measure(
-    run_point: Callable[[int], object],
-    points: int,
-) -> Outcomes:
-    """Per-query outcomes of every point: `run_point(i)` awaits (correct, latency) lists."""
-    correct_by_point, latency_by_point = [], []
-    for i in range(points):
-        correct, latency = await run_point(i)  # pyright: ignore[reportGeneralTypeIssues]
-        correct_by_point.append(correct)
-        latency_by_point.append(latency)
-    rows = len(correct_by_point[0]) if correct_by_point else 0
-    return ([[int(correct_by_point[p][q]) for p in range(points)] for q in range(rows)],
-            [[float(latency_by_point[p][q]) for p in range(points)] for q in range(rows)])
-
-
 def run_points(workflow, assignments: Sequence[Mapping[str, object]], backend, queries, *, seed: int,
                concurrency: int, progress: Callable[[int, int], None] | None = None) -> Outcomes:
-    """Run every point (its IR assignment) on every query: per-query (correct, latency).
-    RouterError when a run fails (a failed run is no outcome to learn from)."""
+    """Run every point (its IR assignment) on every query: per-query (correct, latency),
+    [query][point]. RouterError when a run fails (a failed run is no outcome to learn from)."""
     from flowcompile.runtime import run_many, score
 
     total, done = len(assignments) * len(queries), [0]
@@ -401,16 +384,22 @@ def run_points(workflow, assignments: Sequence[Mapping[str, object]], backend, q
         if progress is not None:
             progress(done[0], total)
 
-    async def one(i: int):
-        results = await run_many(workflow, dict(assignments[i]), backend, queries, seed=seed,  # pyright: ignore
-                                 concurrency=concurrency, on_done=finished)
-        failed = [(q.id, r.error) for r, q in zip(results, queries, strict=True) if r.error]
-        if failed:
-            raise RouterError(f"point {i}: {len(failed)} of {len(queries)} runs failed (first: {failed[0][0]}: "
-                              f"{failed[0][1]}); nothing was trained")
-        return [score(r, q) for r, q in zip(results, queries, strict=True)], [r.latency for r in results]
+    async def every_point() -> Outcomes:
+        correct: list[list[int]] = [[] for _ in queries]
+        latency: list[list[float]] = [[] for _ in queries]
+        for i, assignment in enumerate(assignments):
+            results = await run_many(workflow, dict(assignment), backend, queries, seed=seed,  # pyright: ignore
+                                     concurrency=concurrency, on_done=finished)
+            failed = [(q.id, r.error) for r, q in zip(results, queries, strict=True) if r.error]
+            if failed:
+                raise RouterError(f"point {i}: {len(failed)} of {len(queries)} runs failed (first: {failed[0][0]}: "
+                                  f"{failed[0][1]}); nothing was trained")
+            for row, (result, query) in enumerate(zip(results, queries, strict=True)):
+                correct[row].append(int(score(result, query)))
+                latency[row].append(float(result.latency))
+        return correct, latency
 
-    return asyncio.run(measure(one, len(assignments)))
+    return asyncio.run(every_point())
 
 
 # The router of a compiled workflow -----------------------------------------------
@@ -418,8 +407,6 @@ def run_points(workflow, assignments: Sequence[Mapping[str, object]], backend, q
 
 def artifact_path(compiled: str) -> str:
     """Where `flowcompile compile` wrote the artifact of `<dir>/<name>.compiled.mlir`."""
-    from pathlib import Path
-
     path = Path(compiled)
     stem = path.name.removesuffix(".mlir").removesuffix(".compiled")
     return str(path.with_name(f"{stem}.artifact.json"))

@@ -2,7 +2,10 @@
 `serve` and `flowcompile.api` share.
 
 A request names at most one of: a point index, a preset, or a preference
-(`max_latency`, `min_acc`, `weight`, alone or together). A preset is a named
+(`max_latency`, `min_acc`, `weight`, alone or together). A preference may be
+routed (`router: knn`): then `flowcompile.router` applies these same rules
+query by query, to each point's predicted (acc, lat) for that query, on the
+compiled set's scale (`Scale`), so a preset means one objective either way. A preset is a named
 preference: the built-in ones below, or a workflow's own (`presets:` in the
 spec, `presets` on `flow.workflow`, `presets` in the JSON artifact).
 

@@ -40,7 +40,7 @@ from flowcompile.backends.base import Backend
 from flowcompile.dialects.flow import PointAttr, WorkflowOp
 from flowcompile.profiling.dataset import Query
 from flowcompile.runtime import RunResult, run_workflow
-from flowcompile.router import KnnRouter
+from flowcompile.router import KnnRouter, RouterError
 from flowcompile.selection import ROUTERS, Preference, SelectionError, Selector, preference_of, select
 
 MAX_BODY = 1 << 20
@@ -93,6 +93,8 @@ class Served:
                                    "(an artifact `flowcompile train-router` trained a router into)",
                                    param=_header("router"))
             return self.router.route([text], selector)[0]
+        except RouterError as e:  # the embedding model the router was trained with failed
+            raise RequestError(502, str(e), kind="upstream_error") from None
         except SelectionError as e:
             raise RequestError(400, str(e), param="flowcompile") from None
 

@@ -153,3 +153,29 @@ def test_a_router_section_of_another_version_is_refused_with_what_to_do() -> Non
     with pytest.raises(ValidationError, match="router version 2 is not one this flowcompile reads.*train-router"):
         RouterSection.model_validate({**data, "version": 2})
     assert RouterSection.model_validate(data) == section
+
+
+def test_an_embedding_model_through_litellm_is_called_once_per_batch_and_its_vectors_stored(monkeypatch) -> None:
+    import litellm
+
+    calls: list[list[str]] = []
+
+    def embedding(model: str, input: list[str]):  # noqa: A002 - litellm's own parameter name
+        calls.append(list(input))
+        assert model == "my-embedder"
+        return {"data": [{"embedding": [1.0, 0.0, 0.0] if "alpha" in t else [0.0, 2.0, 0.0]} for t in input]}
+
+    monkeypatch.setattr(litellm, "embedding", embedding)
+    texts = _texts(6, "alpha") + _texts(6, "beta")
+    section = _section(texts, _table(texts, [(1, 0)] * 6 + [(0, 1)] * 6), features=parse_features("litellm:my-embedder"))
+    assert len(calls) == 1 and section.features.kind == "litellm" and section.features.dim == 16
+    assert section.vectors[6] == [(1, 1.0)]  # normalised, sparse
+    router = KnnRouter(section, ESTIMATES, {})
+    assert router.route(["alpha new", "beta new"], Selector(preset="accurate")) == [0, 1]
+
+    def failing(model: str, input: list[str]):  # noqa: A002
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(litellm, "embedding", failing)
+    with pytest.raises(RouterError, match="embedding model 'my-embedder' failed: ConnectionError"):
+        router.route(["alpha"], Selector())

@@ -201,3 +201,13 @@ def test_a_default_router_needs_the_router(compiled: Path, routed: Path) -> None
     served = served_workflow(workflow.op, workflow.config_points(), Selector(preset="fast", router="knn"), router)
     text = "[sim-query z2] Solve the simulated task."
     assert served.choose(Selector(), text) == router.route([text], Selector(preset="fast"))[0]
+
+
+def test_the_api_trains_the_router_the_command_stores(compiled: Path, routed: Path) -> None:
+    from flowcompile.artifact import dumps
+
+    workflow = api.load_ir(compiled)
+    trained = api.train_router(workflow, samples=16)
+    assert dumps(trained) == routed.read_text()
+    with pytest.raises(api.FlowCompileError, match="k=0"):
+        api.train_router(workflow, samples=16, k=0)

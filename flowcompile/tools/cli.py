@@ -646,12 +646,9 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
                  timeout, retries, seed):
     """Train a per-query KNN router over COMPILED's points and store it in its artifact: every point
     runs on a routing split (disjoint from profiling and validation); `run --router knn` then routes."""
+    from flowcompile import api
     from flowcompile.artifact import ArtifactError, dumps, load
-    from flowcompile.passes.profile import recorded_ids
-    from flowcompile.router import (
-        DEFAULT_SAMPLES, ROUTER_SEED_OFFSET, RouterError, artifact_path, check_artifact, fit, parse_features,
-        run_points,
-    )
+    from flowcompile.router import artifact_path
 
     module, workflow, points = _compiled(compiled)
     path = artifact_file or artifact_path(compiled)
@@ -660,33 +657,20 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
              f"(or `flowcompile-translate --export-json {compiled} -o {path}`)")
     try:
         artifact = load(path)
-        mine = check_artifact(artifact, module, workflow)
-        chosen_features = parse_features(features)
-    except (ArtifactError, RouterError) as e:
+    except ArtifactError as e:
         fail(str(e))
-    queries = _queries(dataset, samples or DEFAULT_SAMPLES, seed + ROUTER_SEED_OFFSET, backend, world)
-    ids = {q.id for q in queries}
-    for record, what in (("profiled", "profiling"), ("validated", "validation")):
-        shared = [i for i in recorded_ids(workflow, record) if i in ids]
-        if shared:
-            fail(f"the routing set shares {len(shared)} of its {len(queries)} queries with the {what} set recorded "
-                 f"in the IR ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}): its outcomes would "
-                 "flatter the points chosen on them; train on other queries (another --seed or --dataset)")
-    calls = _backend(backend, world, trace, timeout, retries)
-    split = f"dataset {Path(dataset).name}" if dataset else f"sim seed {seed + ROUTER_SEED_OFFSET}"
-    try:
-        with Bar(f"train-router @{workflow.sym_name.data}") as bar:
-            outcomes = run_points(workflow, [p.assign for p in points], calls, queries, seed=seed,
-                                  concurrency=concurrency, progress=bar.update)
-        section = fit(
-            [q.input for q in queries], [q.id for q in queries], outcomes, [(p.acc, p.lat) for p in artifact.points],
-            artifact.presets, points=mine, split=split, k=k, features=chosen_features, seed=seed,
+    with _reported(), Bar(f"train-router @{workflow.sym_name.data}") as bar:
+        trained = api.train_router(
+            api.Workflow(module, compiled), artifact, dataset=dataset, samples=samples, k=k, features=features,
+            backend=backend, world=world, trace=trace, seed=seed, concurrency=concurrency, timeout=timeout,
+            retries=retries, progress=bar.update,
         )
-    except RouterError as e:
-        fail(str(e))
+    section = trained.router
+    assert section is not None
+    split = section.split
     target = out or path
-    _write_text(target, dumps(artifact.model_copy(update={"router": section})))
-    n = len(queries)
+    _write_text(target, dumps(trained))
+    n = len(section.queries)
     how = "chosen by leave-one-out" if k == "auto" else "as given"
     note = (f"; all {n} routing queries are every query's neighbours: in leave-one-out no k routed better than "
             "the preset's single point beyond the noise, so the router picks that point" if k == "auto" and section.k == n else "")
