@@ -194,7 +194,7 @@ def compare(compiled: Path, world: str, held: Table, *, routing: int = ROUTING, 
         rows.append({
             "workflow": workflow.sym_name.data, "world": world, "preset": preset, "weight": preference.weight,
             "points": len(points), "heldout": len(texts), "routing": len(section.queries), "k": section.k,
-            "cv": section.cv, "train_s": round(train_s, 2), "train_note": said.strip().splitlines()[-2:],
+            "cv": section.cv, "train_s": round(train_s, 2), "train_note": next((line for line in said.splitlines() if line.startswith("router knn")), ""),
             "single": {**measured(single), "point": single_index,
                        "est_acc": round(estimates[single_index][0], 4), "est_lat": round(estimates[single_index][1], 4)},
             "router": {**measured(routed), "gain": objective_gain(routed)},
@@ -218,27 +218,26 @@ def _single(points, presets, preset: str) -> int:
 
 def run_example(example: str, world: str = "default", *, heldout: int = HELDOUT, routing: int = ROUTING) -> list[dict]:
     """Compile `example` (its spec, a fresh cache) and `compare` on `heldout` queries."""
-    from flowcompile.compiler import import_spec, the_workflow
+    from flowcompile.compiler import import_spec, load, the_workflow
     from flowcompile.profiling.dataset import as_query
     from flowcompile.sim import SimWorld, generate_dataset
     from flowcompile.sim.backend import SimBackend
 
     spec = ROOT / "examples" / f"{example}.yaml"
     name = the_workflow(import_spec(spec)).sym_name.data
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-router-{example}-"))
-    args = ["compile", str(spec), "-o", str(tmp), "--cache", str(tmp / "cache.sqlite")]
-    if (world_file := world_path(world)) is not None:
-        args += ["--world", world_file]
-    started = time.perf_counter()
-    _cli(args)
-    compile_s = time.perf_counter() - started
-    sim = SimWorld(world_path(world))
-    queries = [as_query(r) for r in generate_dataset(sim, heldout, HELDOUT_SEED)]
-    from flowcompile.compiler import load
-
-    workflow = the_workflow(load(tmp / f"{name}.compiled.mlir"))
-    held = Table(workflow, Space.of(workflow), queries, Memo(SimBackend(sim), {}))
-    rows = compare(tmp / f"{name}.compiled.mlir", world, held, routing=routing)
+    with tempfile.TemporaryDirectory(prefix=f"bench-router-{example}-") as folder:
+        tmp = Path(folder)
+        args = ["compile", str(spec), "-o", str(tmp), "--cache", str(tmp / "cache.sqlite")]
+        if (world_file := world_path(world)) is not None:
+            args += ["--world", world_file]
+        started = time.perf_counter()
+        _cli(args)
+        compile_s = time.perf_counter() - started
+        sim = SimWorld(world_path(world))
+        queries = [as_query(r) for r in generate_dataset(sim, heldout, HELDOUT_SEED)]
+        workflow = the_workflow(load(tmp / f"{name}.compiled.mlir"))
+        held = Table(workflow, Space.of(workflow), queries, Memo(SimBackend(sim), {}))
+        rows = compare(tmp / f"{name}.compiled.mlir", world, held, routing=routing)
     for row in rows:
         row.update(example=example, compile_s=round(compile_s, 1))
     return rows
