@@ -10,6 +10,7 @@ point = api.select(compiled, max_latency=10)         # the most accurate point w
 fast = api.select(compiled, preset="fast")           # or "balanced", "accurate", the spec's own
 results = api.run(compiled, point, "What is 17 * 23?")
 evaluation = api.evaluate(compiled, which="ends", samples=60)
+routed = api.train_router(compiled, samples=64)      # the artifact, with a per-query KNN router
 ```
 
 These are the functions the `flowcompile` commands run (the commands wrap
@@ -56,6 +57,7 @@ __all__ = [
     "run",
     "select",
     "select_index",
+    "train_router",
 ]
 
 
@@ -514,3 +516,69 @@ def evaluate(
         )
     except ValueError as e:
         raise FlowCompileError(f"error: {e}") from None
+
+
+# Routing ---------------------------------------------------------------------
+
+
+def train_router(
+    workflow: Workflow,
+    artifact: Artifact | None = None,
+    *,
+    dataset: str | None = None,
+    samples: int = 0,
+    k: int | str = "auto",
+    features: str = "hashed",
+    backend: str = "sim",
+    world: str | None = None,
+    trace: str | None = None,
+    seed: int = 0,
+    concurrency: int = RUN_CONCURRENCY,
+    timeout: float = 0.0,
+    retries: int = CALL_RETRIES,
+    progress: Callable[[int, int], None] | None = None,
+) -> Artifact:
+    """`artifact` (by default the compiled workflow's own) with a KNN router
+    trained on a routing split, as `flowcompile train-router` does: the
+    dataset's queries, or `samples` simulated ones (128 by default) from seed +
+    ROUTER_SEED_OFFSET; FlowCompileError when the split shares a query with the
+    profiling or validation set recorded in the IR, or the artifact is not the
+    workflow's. `features`: hashed, hashed:DIM or litellm:MODEL."""
+    from flowcompile.passes.profile import recorded_ids
+    from flowcompile.router import (
+        DEFAULT_SAMPLES, ROUTER_SEED_OFFSET, RouterError, check_artifact, fit, parse_features, run_points,
+    )
+
+    check_call_options(concurrency=concurrency, timeout=timeout, retries=retries)
+    if k != "auto" and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise FlowCompileError(f"error: k={k!r}: an integer >= 1 or auto")
+    artifact = artifact or workflow.artifact()
+    points = workflow.config_points()
+    try:
+        mine = check_artifact(artifact, workflow.module, workflow.op)
+        chosen = parse_features(features)
+    except RouterError as e:
+        raise FlowCompileError(f"error: {e}") from None
+    split = queries(dataset, samples or DEFAULT_SAMPLES, seed + ROUTER_SEED_OFFSET, backend, world)
+    ids = {q.id for q in split}
+    for record, what in (("profiled", "profiling"), ("validated", "validation")):
+        shared = [i for i in recorded_ids(workflow.op, record) if i in ids]
+        if shared:
+            raise FlowCompileError(
+                f"error: the routing set shares {len(shared)} of its {len(split)} queries with the {what} set "
+                f"recorded in the IR ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}): its outcomes "
+                "would flatter the points chosen on them; train on other queries (another --seed or --dataset)"
+            )
+    calls = make_backend(backend, world, trace, timeout=timeout, retries=retries)
+    try:
+        outcomes = run_points(workflow.op, [p.assign for p in points], calls, split, seed=seed,
+                              concurrency=concurrency, progress=progress)
+        section = fit(
+            [q.input for q in split], [q.id for q in split], outcomes, [(p.acc, p.lat) for p in artifact.points],
+            artifact.presets, points=mine,
+            split=f"dataset {Path(dataset).name}" if dataset else f"sim seed {seed + ROUTER_SEED_OFFSET}",
+            k=k, features=chosen, seed=seed,  # pyright: ignore[reportArgumentType]
+        )
+    except RouterError as e:
+        raise FlowCompileError(f"error: {e}") from None
+    return artifact.model_copy(update={"router": section})

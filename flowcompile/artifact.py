@@ -5,7 +5,8 @@
 preset, a latency budget, an accuracy target or a weighted preference). The
 schema is versioned; the workflow hash (of its structure and choice spaces, not
 its measurements or presets) ties the artifact to the workflow it was compiled
-from.
+from. `flowcompile train-router` adds a `router` section (`flowcompile.router`),
+with a version of its own, so an artifact without one reads as before.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 
 from flowcompile.dialects.flow import SKIP, ConfigAttr, ConfigSetOp, PointAttr, WorkflowOp
+from flowcompile.router import RouterSection
 from flowcompile.selection import Preference, SelectionError, Selector
 from flowcompile.selection import select as select_index
 
@@ -66,6 +68,8 @@ class Artifact(_Model):
     points: list[Point] = Field(min_length=1)
     presets: dict[str, Preference] = {}
     """The workflow's own presets (the built-in ones are not repeated)."""
+    router: RouterSection | None = None
+    """The per-query router `flowcompile train-router` trained (versioned on its own)."""
 
 
 class ArtifactError(Exception):
@@ -82,6 +86,11 @@ def workflow_hash(workflow: WorkflowOp) -> str:
     for op in clone.walk():
         for key in MEASUREMENT_ATTRS & op.attributes.keys():
             del op.attributes[key]
+        # one order: the frontend builds an op's properties in another order than the parser reads them
+        for table in (op.properties, op.attributes):
+            ordered = sorted(table.items())
+            table.clear()
+            table.update(ordered)
     text = print_module(ModuleOp([clone]), generic=True)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -153,9 +162,10 @@ def _point(index: int, point: PointAttr) -> Point:
 
 def dumps(artifact: Artifact) -> str:
     """Deterministic JSON: sorted keys, two-space indent, trailing newline. An
-    artifact without presets has no `presets` key, as before presets existed,
-    so that the readers of those load it."""
-    data = artifact.model_dump(mode="json", exclude={"presets"} if not artifact.presets else None)
+    artifact without presets (or a router) has no `presets` (`router`) key, as
+    before those existed, so that the readers of those load it."""
+    empty = {key for key in ("presets", "router") if not getattr(artifact, key)}
+    data = artifact.model_dump(mode="json", exclude=empty or None)
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 

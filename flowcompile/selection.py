@@ -2,7 +2,10 @@
 `serve` and `flowcompile.api` share.
 
 A request names at most one of: a point index, a preset, or a preference
-(`max_latency`, `min_acc`, `weight`, alone or together). A preset is a named
+(`max_latency`, `min_acc`, `weight`, alone or together). A preference may be
+routed (`router: knn`): then `flowcompile.router` applies these same rules
+query by query, to each point's predicted (acc, lat) for that query, on the
+compiled set's scale (`Scale`), so a preset means one objective either way. A preset is a named
 preference: the built-in ones below, or a workflow's own (`presets:` in the
 spec, `presets` on `flow.workflow`, `presets` in the JSON artifact).
 
@@ -32,10 +35,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, model_validator
 
+ROUTERS = ("knn",)
+"""The per-query routers a selection may name (`flowcompile.router`)."""
 PRESET_KEYS = ("max_latency", "min_acc", "weight")
 """The fields of a preset, as the spec, the IR and the artifact spell them."""
 
@@ -90,9 +95,14 @@ class Selector:
     max_latency: float | None = None
     min_acc: float | None = None
     weight: float | None = None
+    router: str | None = None
+    """`knn`: the point is chosen per query (`flowcompile.router`) under the
+    preference the other fields name; None: one point for every query."""
 
     def describe(self) -> str:
-        """How the point was chosen, for messages and logs (`preset fast`)."""
+        """How the point was chosen, for messages and logs (`preset fast`, `router knn, preset fast`)."""
+        if self.router is not None:
+            return f"router {self.router}, " + replace(self, router=None).describe()
         if self.point is not None:
             return f"point {self.point}"
         if self.preset is not None:
@@ -117,6 +127,8 @@ def preference_of(selector: Selector, presets: Mapping[str, Preference]) -> Pref
     """The preference `selector` names (None: the default, most accurate);
     SelectionError on a conflict, an unknown preset or a value out of range."""
     fields = selector.preference_fields()
+    if selector.router is not None and selector.point is not None:
+        raise SelectionError("router and point both choose a point: give one of them")
     named = [k.replace("_", "-") for k, v in {"point": selector.point, "preset": selector.preset, **fields}.items()
              if v is not None]
     if len(named) > 1 and not set(named) <= {"max-latency", "min-acc", "weight"}:
@@ -138,17 +150,54 @@ def preference_of(selector: Selector, presets: Mapping[str, Preference]) -> Pref
         raise SelectionError(f"{key.replace('_', '-')}={first['input']!r}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
 
 
-def choose(estimates: Sequence[tuple[float, float]], preference: Preference | None) -> int:
+@dataclass(frozen=True)
+class Scale:
+    """How `weight` rescales accuracy and latency to [0, 1]: from the lowest
+    value over a span (a zero span counts as 1, so equal values score equal)."""
+
+    low_acc: float
+    acc_span: float
+    low_lat: float
+    lat_span: float
+
+    @staticmethod
+    def over(estimates: Sequence[tuple[float, float]], indices: Sequence[int] | None = None) -> Scale:
+        """The scale of `estimates` (those at `indices`, by default all)."""
+        rows = [estimates[i] for i in (range(len(estimates)) if indices is None else indices)]
+        accs, lats = [a for a, _ in rows], [lat for _, lat in rows]
+        return Scale(min(accs), (max(accs) - min(accs)) or 1.0, min(lats), (max(lats) - min(lats)) or 1.0)
+
+    def score(self, weight: float, acc: float, lat: float) -> float:
+        """The `weight` objective: `weight * acc' - (1 - weight) * lat'`, rescaled."""
+        return weight * (acc - self.low_acc) / self.acc_span - (1 - weight) * (lat - self.low_lat) / self.lat_span
+
+
+def meets(preference: Preference, acc: float, lat: float) -> bool:
+    """Whether (acc, lat) meets the preference's `max_latency` and `min_acc`."""
+    return (preference.max_latency is None or lat <= preference.max_latency) and (
+        preference.min_acc is None or acc >= preference.min_acc
+    )
+
+
+def eligible(estimates: Sequence[tuple[float, float]], preference: Preference | None) -> list[int]:
+    """The indices of the points that meet the preference's constraints."""
+    pref = preference or Preference(weight=1.0)
+    return [i for i, (acc, lat) in enumerate(estimates) if meets(pref, acc, lat)]
+
+
+def choose(
+    estimates: Sequence[tuple[float, float]], preference: Preference | None, scale: Scale | None = None
+) -> int:
     """The index of the point `preference` picks among `estimates` ((acc, lat)
-    per point); the module docstring has the rules. SelectionError when no
-    point meets its constraints."""
+    per point); the module docstring has the rules. `scale` fixes the weight's
+    rescaling (the router scores one query's predictions on the compiled set's
+    scale, so that its objective is the single point's, query by query); by
+    default it is that of the points the constraints leave. SelectionError
+    when no point meets the constraints."""
     if not estimates:
         raise SelectionError("the config set has no points")
     pref = preference or Preference(weight=1.0)
-    chosen = [
-        i for i, (acc, lat) in enumerate(estimates)
-        if (pref.max_latency is None or lat <= pref.max_latency) and (pref.min_acc is None or acc >= pref.min_acc)
-    ]
+    chosen = eligible(estimates, pref)
     if not chosen:
         accs, lats = [a for a, _ in estimates], [lat for _, lat in estimates]
         raise SelectionError(
@@ -157,16 +206,8 @@ def choose(estimates: Sequence[tuple[float, float]], preference: Preference | No
         )
     if pref.weight is not None:
         weight = pref.weight
-        low_acc = min(estimates[i][0] for i in chosen)
-        low_lat = min(estimates[i][1] for i in chosen)
-        acc_span = (max(estimates[i][0] for i in chosen) - low_acc) or 1.0
-        lat_span = (max(estimates[i][1] for i in chosen) - low_lat) or 1.0
-
-        def score(i: int) -> float:
-            acc, lat = estimates[i]
-            return weight * (acc - low_acc) / acc_span - (1 - weight) * (lat - low_lat) / lat_span
-
-        return max(chosen, key=lambda i: (score(i), -estimates[i][1], -i))
+        rescale = scale or Scale.over(estimates, chosen)
+        return max(chosen, key=lambda i: (rescale.score(weight, *estimates[i]), -estimates[i][1], -i))
     if pref.max_latency is not None or pref.min_acc is None:
         return max(chosen, key=lambda i: (estimates[i][0], -estimates[i][1], -i))
     return min(chosen, key=lambda i: (estimates[i][1], -estimates[i][0], i))

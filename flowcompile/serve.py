@@ -6,7 +6,10 @@ from the headers ``X-FlowCompile-Point``, ``X-FlowCompile-Preset``,
 ``X-FlowCompile-Max-Latency``, ``X-FlowCompile-Min-Acc``, ``X-FlowCompile-Weight``,
 or from a body object ``"flowcompile": {"point" | "preset" | "max_latency" |
 "min_acc" | "weight": ...}`` (with the openai client: ``extra_body``), not both;
-a request that names none gets the server's default. The reply is a
+a request that names none gets the server's default. ``X-FlowCompile-Router: knn``
+(``"router": "knn"``) has the artifact's trained router pick the point for
+this request's text, under the preference the other fields name
+(`flowcompile.router`). The reply is a
 ``chat.completion`` whose ``flowcompile`` field and ``X-FlowCompile-Point`` header
 name the point that produced it, with its estimates, the run's latency (the
 workflow's critical path in call latencies), wall time, cost and calls.
@@ -37,7 +40,8 @@ from flowcompile.backends.base import Backend
 from flowcompile.dialects.flow import PointAttr, WorkflowOp
 from flowcompile.profiling.dataset import Query
 from flowcompile.runtime import RunResult, run_workflow
-from flowcompile.selection import Preference, SelectionError, Selector, select
+from flowcompile.router import KnnRouter, RouterError
+from flowcompile.selection import ROUTERS, Preference, SelectionError, Selector, preference_of, select
 
 MAX_BODY = 1 << 20
 """Bytes a request body may have."""
@@ -45,7 +49,7 @@ IDLE_S = 300.0
 """Seconds a connection may send nothing (between requests, or within one) before it is closed."""
 HEADER_PREFIX = "x-flowcompile-"
 SELECTOR_FIELDS: Mapping[str, type] = {
-    "point": int, "preset": str, "max_latency": float, "min_acc": float, "weight": float,
+    "point": int, "preset": str, "max_latency": float, "min_acc": float, "weight": float, "router": str,
 }
 """The selector fields a request may give, and their types."""
 
@@ -69,13 +73,28 @@ class Served:
     presets: Mapping[str, Preference]
     default: Selector = Selector()
     """The selection of a request that names none."""
+    router: KnnRouter | None = None
+    """The artifact's trained router, for requests that ask for one (`X-FlowCompile-Router: knn`)."""
 
-    def choose(self, selector: Selector) -> int:
-        """The point `selector` (or, when it names nothing, the default) picks."""
+    def choose(self, selector: Selector, text: str = "") -> int:
+        """The point `selector` (or, when it names nothing, the default) picks
+        for the query `text` (which only a router reads)."""
         if selector == Selector():
             selector = self.default
         try:
-            return select(self.estimates, selector, self.presets)
+            if selector.router is None:
+                return select(self.estimates, selector, self.presets)
+            preference_of(selector, self.presets)  # a conflict or an unknown preset, before the router
+            if selector.router not in ROUTERS:
+                raise RequestError(400, f"unknown router {selector.router!r} (routers: {', '.join(ROUTERS)})",
+                                   param=_header("router"))
+            if self.router is None:
+                raise RequestError(400, "this server has no router: start `flowcompile serve` with --artifact "
+                                   "(an artifact `flowcompile train-router` trained a router into)",
+                                   param=_header("router"))
+            return self.router.route([text], selector)[0]
+        except RouterError as e:  # the embedding model the router was trained with failed
+            raise RequestError(502, str(e), kind="upstream_error") from None
         except SelectionError as e:
             raise RequestError(400, str(e), param="flowcompile") from None
 
@@ -152,7 +171,7 @@ def request_selector(headers: Mapping[str, str], body: Mapping[str, Any]) -> Sel
         raise RequestError(400, "choose the point by X-FlowCompile-* headers or by the flowcompile field, not both",
                            param="flowcompile")
     if not isinstance(given, dict):
-        raise RequestError(400, "flowcompile must be an object of point, preset, max_latency, min_acc, weight",
+        raise RequestError(400, "flowcompile must be an object of point, preset, max_latency, min_acc, weight, router",
                            param="flowcompile")
     for name, value in given.items():
         kind = SELECTOR_FIELDS.get(name)
@@ -231,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
                                    param="model")
             text = request_text(body)
             selector = request_selector(self.headers, body)
-            point = served.choose(selector)
+            point = served.choose(selector, text)
         except RequestError as e:
             self.server.log(f"serve: POST {self.path} {e.status} {e.message}")
             raise
@@ -282,6 +301,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "points": [{"point": i, "est_acc": a, "est_lat": lat} for i, (a, lat) in enumerate(served.estimates)],
                 "presets": {name: p.model_dump(exclude_none=True) for name, p in served.presets.items()},
                 "default": served.default.describe(),
+                "router": None if served.router is None else {
+                    "kind": served.router.section.kind, "k": served.router.section.k,
+                    "queries": len(served.router.section.queries),
+                },
             },
         }]}
 
@@ -365,9 +388,11 @@ def make_server(
         raise
 
 
-def served_workflow(workflow: WorkflowOp, points: Sequence[PointAttr], default: Selector = Selector()) -> Served:
-    """What `make_server` serves of a compiled workflow and its config set's points;
-    SelectionError when `default` picks no point."""
+def served_workflow(
+    workflow: WorkflowOp, points: Sequence[PointAttr], default: Selector = Selector(), router: KnnRouter | None = None
+) -> Served:
+    """What `make_server` serves of a compiled workflow and its config set's points
+    (and the artifact's router); SelectionError when `default` picks no point."""
     from flowcompile.artifact import workflow_presets
 
     served = Served(
@@ -375,6 +400,9 @@ def served_workflow(workflow: WorkflowOp, points: Sequence[PointAttr], default: 
         [dict(p.assign) for p in points],
         [(p.get("acc"), p.get("lat")) for p in points],
         workflow_presets(workflow),
+        router=router,
     )
-    select(served.estimates, default, served.presets)  # a default that picks nothing fails at start
+    if default.router is not None and router is None:
+        raise SelectionError("a default router needs the artifact's router (--artifact)")
+    select(served.estimates, replace(default, router=None), served.presets)  # a default that picks nothing fails at start
     return replace(served, default=default)
