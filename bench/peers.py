@@ -390,29 +390,34 @@ def markdown(rows: list[dict], settings: Settings, seconds: float, command: str)
     return "\n".join(lines)
 
 
+def _by_workflow(rows: list[dict]):
+    """(world, workflow, {method: row}) in the rows' order."""
+    for world in dict.fromkeys(r["world"] for r in rows):
+        for example in dict.fromkeys(r["workflow"] for r in rows if r["world"] == world):
+            yield world, example, {r["method"]: r for r in rows if r["world"] == world and r["workflow"] == example}
+
+
 def summary_table(rows: list[dict]) -> str:
     """Per workflow and world: FlowCompile against the oracle and the black-box methods."""
     lines = [
         "| world | workflow | space | FlowCompile hv | speed-up at acc: FlowCompile / oracle | best acc: FlowCompile / oracle / all-strongest | Spearman / MAE acc: estimate (a second measurement) | FlowCompile calls | best black-box hv at 1x / 3x |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for world in dict.fromkeys(r["world"] for r in rows):
-        for example in dict.fromkeys(r["workflow"] for r in rows if r["world"] == world):
-            mine = {r["method"]: r for r in rows if r["world"] == world and r["workflow"] == example}
-            fc, oracle, strong = mine["flowcompile"], mine["oracle"], mine["all-strongest"]
+    for world, example, mine in _by_workflow(rows):
+        fc, oracle, strong = mine["flowcompile"], mine["oracle"], mine["all-strongest"]
 
-            def best_bb(multiple: int):
-                values = [r["hv_ratio"] for m, r in mine.items() if m.endswith(f"@{multiple}x") and r["hv_ratio"] is not None]
-                return max(values) if values else None
+        def best_bb(multiple: int):
+            values = [r["hv_ratio"] for m, r in mine.items() if m.endswith(f"@{multiple}x") and r["hv_ratio"] is not None]
+            return max(values) if values else None
 
-            lines.append(
-                f"| {world} | {example} | {fc['space']} | {_fmt(fc['hv_ratio'], 3)} | "
-                f"{_fmt(fc['speedup_at_acc'], 2, 'x')} / {_fmt(oracle['speedup_at_acc'], 2, 'x')} | "
-                f"{_fmt(fc['best_acc'], 2)} / {_fmt(oracle['best_acc'], 2)} / {_fmt(strong['best_acc'], 2)} | "
-                f"{_fmt(fc['spearman_acc'])} / {_fmt(fc['mae_acc'], 3)} "
-                f"({_fmt(fc.get('spearman_acc_repeat'))} / {_fmt(fc.get('mae_acc_repeat'), 3)}) | "
-                f"{fc['calls']} | {_fmt(best_bb(1), 3)} / {_fmt(best_bb(3), 3)} |"
-            )
+        lines.append(
+            f"| {world} | {example} | {fc['space']} | {_fmt(fc['hv_ratio'], 3)} | "
+            f"{_fmt(fc['speedup_at_acc'], 2, 'x')} / {_fmt(oracle['speedup_at_acc'], 2, 'x')} | "
+            f"{_fmt(fc['best_acc'], 2)} / {_fmt(oracle['best_acc'], 2)} / {_fmt(strong['best_acc'], 2)} | "
+            f"{_fmt(fc['spearman_acc'])} / {_fmt(fc['mae_acc'], 3)} "
+            f"({_fmt(fc.get('spearman_acc_repeat'))} / {_fmt(fc.get('mae_acc_repeat'), 3)}) | "
+            f"{fc['calls']} | {_fmt(best_bb(1), 3)} / {_fmt(best_bb(3), 3)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -423,19 +428,17 @@ def confirmation_table(rows: list[dict]) -> str:
         "| world | workflow | best acc: FlowCompile / any method (which) / all-strongest | gap | FlowCompile top | speed-up at acc: FlowCompile / oracle | hv: FlowCompile | Spearman / MAE acc |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for world in dict.fromkeys(r["world"] for r in rows):
-        for example in dict.fromkeys(r["workflow"] for r in rows if r["world"] == world):
-            mine = {r["method"]: r for r in rows if r["world"] == world and r["workflow"] == example}
-            fc, oracle, strong = mine["flowcompile"], mine["oracle"], mine["all-strongest"]
-            leader = max(mine.values(), key=lambda r: r["confirm_best_acc"])
-            lines.append(
-                f"| {world} | {example} | {_fmt(fc['confirm_best_acc'], 3)} / {_fmt(leader['confirm_best_acc'], 3)} "
-                f"({leader['method']}) / {_fmt(strong['confirm_best_acc'], 3)} | "
-                f"{_fmt(leader['confirm_best_acc'] - fc['confirm_best_acc'], 3)} | {_fmt(fc['confirm_top_acc'], 3)} | "
-                f"{_fmt(fc['confirm_speedup_at_acc'], 2, 'x')} / {_fmt(oracle['confirm_speedup_at_acc'], 2, 'x')} | "
-                f"{_fmt(fc['confirm_hv_ratio'], 3)} | "
-                f"{_fmt(fc['confirm_spearman_acc'])} / {_fmt(fc['confirm_mae_acc'], 3)} |"
-            )
+    for world, example, mine in _by_workflow(rows):
+        fc, oracle, strong = mine["flowcompile"], mine["oracle"], mine["all-strongest"]
+        leader = max(mine.values(), key=lambda r: r["confirm_best_acc"])
+        lines.append(
+            f"| {world} | {example} | {_fmt(fc['confirm_best_acc'], 3)} / {_fmt(leader['confirm_best_acc'], 3)} "
+            f"({leader['method']}) / {_fmt(strong['confirm_best_acc'], 3)} | "
+            f"{_fmt(leader['confirm_best_acc'] - fc['confirm_best_acc'], 3)} | {_fmt(fc['confirm_top_acc'], 3)} | "
+            f"{_fmt(fc['confirm_speedup_at_acc'], 2, 'x')} / {_fmt(oracle['confirm_speedup_at_acc'], 2, 'x')} | "
+            f"{_fmt(fc['confirm_hv_ratio'], 3)} | "
+            f"{_fmt(fc['confirm_spearman_acc'])} / {_fmt(fc['confirm_mae_acc'], 3)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
