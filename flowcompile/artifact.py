@@ -22,6 +22,7 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 
 from flowcompile.dialects.flow import SKIP, ConfigAttr, ConfigSetOp, PointAttr, WorkflowOp
 from flowcompile.router import RouterSection
+from flowcompile.runtime.assignment import active_agents, assignment_from_point
 from flowcompile.selection import Preference, SelectionError, Selector
 from flowcompile.selection import select as select_index
 
@@ -56,6 +57,9 @@ class Point(_Model):
     measured_acc: float | None = None
     measured_lat: float | None = None
     assign: dict[str, AgentChoice | int | Literal["skip"]]
+    active: list[str] = []
+    """The agents that may make calls under `assign` (not skipped, not in a
+    loop of 0 iterations): what the point's structure choices leave running."""
 
 
 class Artifact(_Model):
@@ -132,7 +136,7 @@ def from_config_set(module: ModuleOp, name: str | None = None) -> Artifact:
         )
         for key, m in workflow.model_pool().items()
     }
-    points = [_point(i, p) for i, p in enumerate(config_set.points)]
+    points = [_point(i, p, workflow) for i, p in enumerate(config_set.points)]
     return Artifact(
         name=config_set.sym_name.data,
         workflow=workflow.sym_name.data,
@@ -148,7 +152,7 @@ def workflow_presets(workflow: WorkflowOp) -> dict[str, Preference]:
     return {name: Preference(**fields) for name, fields in workflow.preset_fields().items()}
 
 
-def _point(index: int, point: PointAttr) -> Point:
+def _point(index: int, point: PointAttr, workflow: WorkflowOp) -> Point:
     return Point(
         index=index,
         acc=point.get("acc"),  # pyright: ignore[reportArgumentType]
@@ -157,6 +161,7 @@ def _point(index: int, point: PointAttr) -> Point:
         measured_acc=point.get("measured_acc"),  # pyright: ignore[reportArgumentType]
         measured_lat=point.get("measured_lat"),  # pyright: ignore[reportArgumentType]
         assign={key: _choice(value) for key, value in point.assign.items()},
+        active=active_agents(workflow, assignment_from_point(point)),
     )
 
 

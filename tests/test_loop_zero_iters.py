@@ -42,3 +42,27 @@ def test_zero_rounds_are_enumerated_and_recorded_on_points() -> None:
     table = frontier_table(config_set.points)
     assert "final.max_iters=0," in table and ": i64" not in table
     assert pm.Loop in {type(n) for n in pm.walk(root)}
+
+
+def test_the_artifact_names_the_agents_each_point_runs() -> None:
+    """`active`: a point of 0 rounds runs the drafter alone; one of more runs
+    the loop's agents too."""
+    module = run_passes(parse(IR, "loop.mlir"), "compose,pareto")
+    wf = next(op for op in module.ops if isinstance(op, WorkflowOp))
+    everyone = [a.agent_name for a in wf.agents]
+    artifact = from_config_set(module)
+    by_rounds = {p.assign["final.max_iters"]: p.active for p in artifact.points}
+    outside = [a.agent_name for a in wf.agents if a.parent_op() is wf]
+    assert by_rounds[0] == outside and len(outside) < len(everyone)
+    assert by_rounds[1] == everyone
+
+
+def test_a_skipped_agent_is_not_active() -> None:
+    text = (Path(__file__).resolve().parent.parent / "lit_tests" / "proxy" / "skip-absent.mlir").read_text()
+    module = run_passes(parse(text, "skip.mlir"), "compose,pareto")
+    points = from_config_set(module).points
+    skipped = [p for p in points if p.assign.get("p2") == "skip"]
+    running = [p for p in points if p.assign.get("p2") != "skip"]
+    assert skipped and running
+    assert all("p2" not in p.active and "p1" in p.active for p in skipped)
+    assert all("p2" in p.active for p in running)

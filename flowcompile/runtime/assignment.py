@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from xdsl.dialects.builtin import IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute
 
-from flowcompile.dialects.flow import SKIP, AgentOp, ConfigAttr, PointAttr, WorkflowOp
+from flowcompile.dialects.flow import SKIP, AgentOp, ConfigAttr, LoopOp, PointAttr, WorkflowOp
 
 Assignment = Mapping[str, Attribute]
 """Agent name -> ConfigAttr or StringAttr("skip"); knob key -> IntegerAttr."""
@@ -93,3 +93,23 @@ def knob_value(assignment: Assignment, key: str) -> int:
     value = assignment[key]
     assert isinstance(value, IntegerAttr)
     return value.value.data
+
+
+def active_agents(workflow: WorkflowOp, assignment: Assignment) -> list[str]:
+    """The agents that may make calls under `assignment`, in walk order: all
+    but those assigned "skip" and those inside a loop assigned 0 iterations
+    (an agent in a switch case is active: whether it runs depends on the
+    query)."""
+    active = []
+    for agent in workflow.agents:
+        if isinstance(assignment.get(agent.agent_name), StringAttr):
+            continue
+        op = agent.parent_op()
+        idle = False
+        while op is not None and op is not workflow:
+            if isinstance(op, LoopOp) and (key := op.knob_key) and key in assignment and knob_value(assignment, key) == 0:
+                idle = True
+            op = op.parent_op()
+        if not idle:
+            active.append(agent.agent_name)
+    return active

@@ -3,6 +3,8 @@
 
 // CHECK:      "format": "flowcompile.config-set",
 // CHECK:      "points": [
+// CHECK:        "active": [
+// CHECK-NEXT:     "plan",
 // CHECK:          "plan": {
 // CHECK-NEXT:       "budget": 0,
 // CHECK-NEXT:       "model": "s"
