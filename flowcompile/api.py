@@ -190,6 +190,12 @@ def load_ir(path: str | Path) -> Workflow:
 # Compiling -------------------------------------------------------------------
 
 
+RUN_CONCURRENCY = 8
+"""Queries `run`, `evaluate` and `serve` run at once by default (profile's `concurrency`)."""
+CALL_RETRIES = 6
+"""Attempts per call by default (profile's `retries`)."""
+
+
 @dataclass(frozen=True)
 class CompileOptions:
     """`flowcompile compile`'s options, with its defaults (`tests/test_api.py` keeps them equal)."""
@@ -207,6 +213,9 @@ class CompileOptions:
     cache: str | None = None
     """The profile store (None: $FLOWCOMPILE_CACHE or .flowcompile/profile-cache.sqlite)."""
     concurrency: int = 8
+    timeout: float = 0.0
+    """Seconds per litellm call (0: each call's own, from its tokens and the model's pace)."""
+    retries: int = CALL_RETRIES
     recovery: bool = True
     validate: bool = True
     validation_samples: int = 64
@@ -216,12 +225,19 @@ class CompileOptions:
     min_acc: float | None = None
     max_cost: float | None = None
 
+    def _calls(self) -> dict[str, object]:
+        """The call options that differ from the passes' defaults (so the pipeline reads as before)."""
+        return {
+            "timeout": self.timeout or None,
+            "retries": self.retries if self.retries != CALL_RETRIES else None,
+        }
+
     def profile_pipeline(self) -> str:
         """The `-p` pipeline of the profiling stage."""
         return _pass_spec(
             "profile", recovery=self.recovery, backend=self.backend, dataset=self.dataset, samples=self.samples,
             max_samples=self.max_samples, budget=self.profile_budget or None, seed=self.seed, cache=self.cache,
-            world=self.world, trace=self.trace, concurrency=self.concurrency,
+            world=self.world, trace=self.trace, concurrency=self.concurrency, **self._calls(),
         )
 
     def search_pipeline(self) -> str:
@@ -231,7 +247,7 @@ class CompileOptions:
             validation = _pass_spec(
                 "validate", backend=self.backend, dataset=self.dataset, samples=self.validation_samples,
                 budget=self.validation_budget or None, seed=self.seed, cache=self.cache, world=self.world,
-                trace=self.trace, concurrency=self.concurrency,
+                trace=self.trace, concurrency=self.concurrency, **self._calls(),
             ) + ","
         pareto = _pass_spec("pareto", k=self.k, max_latency=self.max_latency, min_acc=self.min_acc,
                             max_cost=self.max_cost)
@@ -352,10 +368,6 @@ def select(
 # Running ---------------------------------------------------------------------
 
 
-RUN_CONCURRENCY = 8
-"""Queries `run`, `evaluate` and `serve` run at once by default (profile's `concurrency`)."""
-CALL_RETRIES = 6
-"""Attempts per call by default (profile's `retries`)."""
 
 
 def check_call_options(**options: float) -> None:

@@ -156,3 +156,14 @@ def test_the_example_runs(tmp_path: Path) -> None:
     assert re.search(r"^== @chain: \d+ Pareto-optimal configurations", out.stdout, re.MULTILINE)
     assert re.search(r"^  all-strongest +acc [\d.]+ -> [\d.]+", out.stdout, re.MULTILINE), out.stdout
     assert (tmp_path / "out" / "chain" / "chain.compiled.mlir").is_file()
+
+
+def test_compile_passes_its_call_options_to_profiling_and_validation(capsys) -> None:
+    options = api.CompileOptions(timeout=5.0, retries=2)
+    assert "timeout=5.0" in options.profile_pipeline() and "retries=2" in options.profile_pipeline()
+    validate = options.search_pipeline().split("validate{", 1)[1].split("}", 1)[0]
+    assert "timeout=5.0" in validate and "retries=2" in validate
+    # the defaults leave the pipelines as they were
+    assert "timeout" not in api.CompileOptions().profile_pipeline() + api.CompileOptions().search_pipeline()
+    code, _, err = cli_run(capsys, "compile", str(CHAIN), "--retries", "0")
+    assert code == 1 and "retries" in err

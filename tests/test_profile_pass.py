@@ -435,3 +435,18 @@ def test_backend_mistakes_are_one_line_errors(options, message, sims, capsys):
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
     assert sum(b.total_calls for b in sims) == 0
+
+
+def test_the_record_says_how_many_calls_ran_at_once(sims, capsys):
+    code, ir, err = profile(capsys, EXAMPLES / "chain.mlir", f"samples={SAMPLES} max-samples=0 recovery=false concurrency=3 cache=none")
+    assert code == 0, err
+    assert 'judged = "reference answers", concurrency = 3}' in ir
+
+
+def test_candidate_calls_take_the_agents_in_turn():
+    """Between two calls of one agent, each other agent with calls left has one."""
+    from flowcompile.profiling.profiler import interleaved
+
+    streams = [["a1", "a2", "a3"], ["b1"], ["c1", "c2"]]
+    assert interleaved(streams) == ["a1", "b1", "c1", "a2", "c2", "a3"]  # pyright: ignore[reportArgumentType]
+    assert interleaved([]) == []

@@ -409,7 +409,7 @@ async def profile_workflow(
             if recorded[name]:
                 out.fallback_agents.append(name)
 
-    jobs = within([job for agent in agents for job in _jobs(workflow, agent, recorded[agent.agent_name], seed)])
+    jobs = within(interleaved([_jobs(workflow, agent, recorded[agent.agent_name], seed) for agent in agents]))
     out.candidate_calls = len(jobs)
     ids = [q.id for q in queries]
     candidate_guard = StageGuard("candidate", len(jobs), max_failures)
@@ -554,6 +554,18 @@ def _recorded(name: str, runs: Sequence[RunResult], indices: Sequence[int]) -> l
         for c in runs[i].calls
         if c.agent == name
     ]
+
+
+def interleaved(streams: Sequence[Sequence[Job]]) -> list[Job]:
+    """The jobs of every agent, taken in turn: a serving endpoint that caches
+    the last prompt's prefix (llama.cpp's slots, vLLM's prefix cache) sees
+    another agent's prompt between two calls of one agent, as in a real run,
+    rather than the same template back to back, which would make profiled
+    latencies faster than deployed ones."""
+    out: list[Job] = []
+    for i in range(max((len(s) for s in streams), default=0)):
+        out.extend(s[i] for s in streams if i < len(s))
+    return out
 
 
 def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed: int) -> list[Job]:

@@ -168,11 +168,15 @@ class ProfileSession:
 
     def provenance(self, measured: Measurements) -> dict[str, object]:
         """What measured these profiles, for the IR: the backend (a simulation
-        says so, naming its world), the query ids and the calls profiling takes."""
+        says so, naming its world), the query ids, the calls profiling takes and
+        how many ran at once."""
         record = self.backend_record()
         record["queries"] = [q.id for q in self.queries()[: measured.queries]]
         record["calls"] = measured.total_calls
         record["judged"] = "reference answers" if measured.by_answers else "reference outputs"
+        # latencies measured with calls queued behind each other are not a
+        # lone call's: say at how many at once (what `retarget` may correct)
+        record["concurrency"] = self.options.concurrency
         return record
 
     def _counters(self) -> dict[str, int]:

@@ -379,6 +379,10 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--cache", type=click.Path(dir_okay=False), help="profile store (default: .flowcompile/profile-cache.sqlite)")
 @click.option("--concurrency", type=_bounded("profile", "concurrency"), default=8, show_default=True)
+@click.option("--timeout", type=_bounded("profile", "timeout", float), default=0.0, show_default=True,
+              help="seconds per litellm call (0: each call's own, from its tokens and the model's pace)")
+@click.option("--retries", type=_bounded("profile", "retries"), default=6, show_default=True,
+              help="attempts per call on 429, 5xx, time-outs and malformed replies")
 @click.option("--recovery/--no-recovery", default=True, show_default=True,
               help="also measure how often agents recover from a wrong input (sharper estimates, more calls)")
 @click.option("--validate/--no-validate", "validate", default=True, show_default=True,
@@ -393,7 +397,7 @@ def cli() -> None:
 @click.option("--max-cost", type=_bounded("pareto", "max_cost", float),
               help="keep points at most this expensive ($/query)")
 def compile(spec, out, backend, world, trace, dataset, samples, max_samples, profile_budget, seed, cache,
-            concurrency, recovery, validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
+            concurrency, timeout, retries, recovery, validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
     _expect_kind(spec, "compile", "spec")
     from flowcompile import api
@@ -402,7 +406,8 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
 
     options = api.CompileOptions(
         backend=backend, world=world, trace=trace, dataset=dataset, samples=samples, max_samples=max_samples,
-        profile_budget=profile_budget, seed=seed, cache=cache, concurrency=concurrency, recovery=recovery,
+        profile_budget=profile_budget, seed=seed, cache=cache, concurrency=concurrency, timeout=timeout,
+        retries=retries, recovery=recovery,
         validate=validate, validation_samples=validation_samples, validation_budget=validation_budget, k=k,
         max_latency=max_latency, min_acc=min_acc, max_cost=max_cost,
     )

@@ -24,7 +24,7 @@
 // REVISER-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = [[FIXED:[1-9][0-9]*]], {{[^>]*}}, rec_n = [[FIXED]], hits = "{{[01.]+}}", rec_hits = "{{[01.]+}}">
 
 // CHECK: flow.workflow @refine
-// CHECK-SAME: judged = "reference answers"}
+// CHECK-SAME: judged = "reference answers", concurrency = 8}
 // CHECK: flow.agent @drafter
 // CHECK-SAME: "qwen3-1.7b@0" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8, {{[^>]*}}, hits = "{{[01][01][01][01][01][01][01][01]}}">
 // CHECK-SAME: "qwen3-32b@4096" = #flow.profile<acc = {{[0-9.]+}}, acc_n = 8, {{[^>]*}}, hits = "{{[01][01][01][01][01][01][01][01]}}">
