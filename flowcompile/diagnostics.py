@@ -8,6 +8,7 @@ into a `Diagnostic` that names the location.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -17,7 +18,16 @@ from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
-from xdsl.utils.mlir_lexer import MLIRTokenKind
+from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
+
+# xDSL 0.74 lexes a string literal with `"(?:[^"...]+|\\...)*"`: on a string
+# with no closing quote (one missing `"` in a long prompt) the nested repeat
+# tries every split of the characters before the line's end, twice the time
+# per character (22 characters: 0.8 s; a prompt of 60 never ends). One
+# character per repeat matches the same strings and fails in linear time.
+MLIRLexer._unescaped_characters_regex = re.compile(  # pyright: ignore[reportPrivateUsage]
+    r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"'
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ def from_parse_error(error: ParseError) -> Diagnostic:
     message = error.msg.strip().splitlines()[0] if error.msg.strip() else "parse error"
     # xDSL 0.74's lexer leaves this placeholder unformatted; it means the culprit's first character.
     message = message.replace("{first_char}", f"'{error.span.text[:1]}'")
+    if message == "End of file reached before closing string literal.":  # it stops at the line's end
+        message = "unterminated string: no closing '\"' on this line (a string may not span lines; write \\n)"
     return Diagnostic(message, location.file, location.line, location.col, context=context)
 
 

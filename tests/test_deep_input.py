@@ -155,3 +155,19 @@ def test_moderately_deep_yaml_forks_import(tmp_path) -> None:
     proc = subprocess.run([str(TRANSLATE), "--import-yaml", str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("flow.fork") == MAX_NESTING // 2
+
+
+@pytest.mark.parametrize("length", [60, 5000])
+def test_an_unterminated_long_string_is_a_located_error_not_a_hang(tmp_path, length) -> None:
+    """xDSL 0.74's string regex takes time doubling with each character of a
+    string with no closing quote; flowcompile's lexer regex fails in linear
+    time. A hang shows here as the time-out (not a timing assertion: the old
+    regex would need years for 60 characters)."""
+    path = tmp_path / "unterminated.mlir"
+    prompt = ("solve it step by step " * (length // 22 + 1))[:length]
+    path.write_text(f'flow.workflow @w(%q: !flow.msg) -> !flow.msg {{\n  %a = flow.agent @a(%q) {{role = "solver", '
+                    f'prompt = "{prompt}}}\n  flow.return %a\n}}\n')
+    opt_tool = Path(sys.executable).with_name("flowcompile-opt")
+    proc = subprocess.run([str(opt_tool), str(path)], capture_output=True, text=True, timeout=120)
+    assert_located_failure(proc.returncode, proc.stderr, path)
+    assert "unterminated string" in proc.stderr

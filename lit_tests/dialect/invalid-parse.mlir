@@ -53,3 +53,13 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {x = #flow.config} {
 flow.workflow @w(%q: !flow.msg<3>) -> !flow.msg {
   flow.return %q
 }
+
+// -----
+
+// A string with no closing quote is reported where it starts, at once: a long
+// one once took time doubling with every character (xDSL's string regex).
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  // expected-error @+1 {{unterminated string: no closing '"' on this line}}
+  %a = flow.agent @a(%q) {role = "solver", prompt = "Solve the problem step by step, then give the answer at the very end of your reply, %q}
+  flow.return %a
+}
