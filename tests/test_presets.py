@@ -36,7 +36,7 @@ agents:
 steps: [planner, solver]
 presets:
   snappy: {max_latency: 4.0}
-  sure: {min_acc: 0.5, weight: 0.9}
+  sure: {min_acc: 0.4, weight: 0.9}
 """
 
 # A convex-ish frontier: (acc, lat), fastest first.
@@ -126,9 +126,9 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, api.Workfl
 
 def test_a_specs_presets_reach_the_ir_and_the_artifact(compiled: tuple[Path, api.Workflow]) -> None:
     folder, workflow = compiled
-    assert "presets = {snappy = {max_latency = 4.0}, sure = {min_acc = 0.5, weight = 0.9}}" in workflow.ir()
+    assert "presets = {snappy = {max_latency = 4.0}, sure = {min_acc = 0.4, weight = 0.9}}" in workflow.ir()
     artifact = load(folder / "qa.artifact.json")
-    assert artifact.presets == {"snappy": Preference(max_latency=4.0), "sure": Preference(min_acc=0.5, weight=0.9)}
+    assert artifact.presets == {"snappy": Preference(max_latency=4.0), "sure": Preference(min_acc=0.4, weight=0.9)}
     assert workflow.presets == artifact.presets
 
 
