@@ -100,12 +100,17 @@ class Bound:
         return None
 
 
+MAX_QUERIES = 100_000
+"""Query counts at most: a dataset is read whole and a simulated one generated
+before the first call, so `samples=10**8` would exhaust memory (found by the
+fuzz run: 23 GB) rather than say what is wrong."""
+
 OPTION_BOUNDS: dict[str, Bound] = {
     "concurrency": Bound(1),
     "retries": Bound(1),
     "timeout": Bound(0),
-    "samples": Bound(0),
-    "max_samples": Bound(0),
+    "samples": Bound(0, MAX_QUERIES),
+    "max_samples": Bound(0, MAX_QUERIES),
     "budget": Bound(0),
     "draws": Bound(0),
     "candidates": Bound(1),
@@ -128,7 +133,7 @@ UNBOUNDED_OPTIONS = frozenset({"seed"})
 """Numeric options that take any value."""
 
 PASS_OPTION_BOUNDS: dict[tuple[str, str], Bound] = {
-    ("validate", "samples"): Bound(1),  # validation needs a query; profile's 0 means "all"
+    ("validate", "samples"): Bound(1, MAX_QUERIES),  # validation needs a query; profile's 0 means "all"
 }
 
 

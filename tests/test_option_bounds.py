@@ -94,3 +94,16 @@ def test_command_options_take_the_range_of_their_pass_option(command: str, optio
     bound = option_bound(pass_name, field)
     assert bound is not None
     assert (param.type.min, param.type.max, param.type.min_open) == (bound.low, bound.high, bound.low_open)
+
+
+@pytest.mark.parametrize("option", ["samples", "max_samples"])
+def test_a_query_count_past_what_memory_holds_is_refused_before_anything_runs(option: str) -> None:
+    """The fuzz run found `profile{samples=...}` with a huge count generating its
+    simulated set until the machine ran out of memory (23 GB): it is a bound now."""
+    from flowcompile.passes.registry import MAX_QUERIES
+
+    profile = available_passes()["profile"]()
+    check_options(profile(**{option: MAX_QUERIES}))
+    spelled = option.replace("_", "-")
+    with pytest.raises(OptionError, match=rf"^option {spelled}=100000000: must be <= {MAX_QUERIES}$"):
+        check_options(profile(**{option: 10**8}, dry_run=True))

@@ -175,7 +175,8 @@ def _check_weight(ctx: click.Context, param: click.Parameter, value: float | Non
     return value
 
 
-COUNT = click.IntRange(min=0)
+COUNT = _bounded("profile", "samples")
+"""A query count (0: all): profiling's range, so no command generates more queries than memory holds."""
 
 
 @contextmanager
@@ -685,7 +686,7 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
 
 
 @cli.command("sim-dataset")
-@click.option("--samples", "count", type=click.IntRange(min=1), default=32, show_default=True,
+@click.option("--samples", "count", type=_bounded("validate", "samples"), default=32, show_default=True,
               help="how many queries")
 # `-n` was this option's name before every command's query count became `--samples`; kept for old scripts.
 @click.option("-n", "old_count", type=click.IntRange(min=1), default=None, hidden=True)
