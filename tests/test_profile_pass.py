@@ -151,7 +151,6 @@ def judged_inputs(example: str, queries: list[Query]) -> dict[str, int]:
     workflow = workflow_of((EXAMPLES / f"{example}.mlir").read_text())
     runs = asyncio.run(run_many(workflow, reference_assignment(workflow), SimBackend(), queries))
     gold = [answer_key(q.reference) for q in queries]
-    accepted = [i for i, (r, q) in enumerate(zip(runs, queries, strict=True)) if score(r, q)]
     if example == "chain":
         def answer_of(i: int, agent: str) -> str:
             return answer_key(next(c.result.text for c in runs[i].calls if c.agent == agent))
