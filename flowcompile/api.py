@@ -117,7 +117,7 @@ class Workflow:
 
     def ir(self) -> str:
         """The module's text, as flowcompile-opt prints it."""
-        from flowcompile.tools.common import print_module
+        from flowcompile.irtext import print_module
 
         return print_module(self.module)
 

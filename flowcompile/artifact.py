@@ -83,7 +83,7 @@ class ArtifactError(Exception):
 def workflow_hash(workflow: WorkflowOp) -> str:
     """sha256 of the workflow's structure: measurements and estimates removed."""
     from flowcompile.passes.strip_profiles import MEASUREMENT_ATTRS
-    from flowcompile.tools.common import print_module
+    from flowcompile.irtext import print_module
 
     clone = workflow.clone()
     clone.properties.pop("presets", None)  # how a point is chosen, not what was measured

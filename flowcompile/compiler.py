@@ -22,7 +22,7 @@ from flowcompile.diagnostics import (
 )
 from flowcompile.dialects.flow import Flow, WorkflowOp
 from flowcompile.passes.registry import PipelineError, parse_pipeline
-from flowcompile.tools.common import print_module
+from flowcompile.irtext import print_module
 
 
 class CompileError(Exception):

@@ -17,7 +17,7 @@ from flowcompile.dialects.flow import AgentOp, VoteOp
 from flowcompile.passes import invalidation as inv
 from flowcompile.passes.registry import FLOW_PASSES
 from flowcompile.passes.strip_profiles import MEASUREMENT_ATTRS
-from flowcompile.tools.common import print_module
+from flowcompile.irtext import print_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "profile{samples=12 max-samples=0 cache=none}"

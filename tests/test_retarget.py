@@ -13,7 +13,7 @@ from flowcompile.dialects.flow import AgentOp, ProfileAttr, WorkflowOp
 from flowcompile.latency import ModelSpeed, SpeedTable, SpeedTableError, load
 from flowcompile.passes.retarget import retarget_profile
 from flowcompile.sim.world import default_world_path
-from flowcompile.tools.common import print_module
+from flowcompile.irtext import print_module
 from flowcompile.tools.opt import run
 
 ONE_AGENT = """

@@ -12,7 +12,7 @@ from flowcompile.compiler import CompileError, import_spec, run_passes, the_work
 from flowcompile.dialects.flow import PointAttr
 from flowcompile.passes.profile import recorded_ids
 from flowcompile.sim.world import default_world_path
-from flowcompile.tools.common import print_module
+from flowcompile.irtext import print_module
 from flowcompile.validation import Candidate, adjust, fitted_prior_strength
 
 ROOT = Path(__file__).resolve().parent.parent

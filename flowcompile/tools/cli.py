@@ -569,7 +569,7 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, concurren
     from flowcompile import api
     from flowcompile.evaluation import record_measurements
     from flowcompile.report import evaluation_table
-    from flowcompile.tools.common import print_module
+    from flowcompile.irtext import print_module
 
     module, workflow, points = _compiled(compiled)
     with _reported(), Bar(f"evaluate @{workflow.sym_name.data}") as bar:

@@ -6,11 +6,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from io import StringIO
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-if TYPE_CHECKING:  # xDSL is imported where a module is printed: `flowcompile-opt --help` needs none of it
-    from xdsl.dialects.builtin import ModuleOp
+from flowcompile.irtext import print_module
+
+__all__ = ["UserError", "guard_main", "print_module", "read_input", "user_errors_exit_1", "write_output"]
 
 
 class UserError(Exception):
@@ -64,27 +64,6 @@ def guard_main(tool: str, body: Callable[[], int]) -> int:
             f"(set FLOWCOMPILE_TRACEBACK=1 to see where; please report it)\n"
         )
         return 2
-
-
-def print_module(
-    module: ModuleOp,
-    *,
-    generic: bool = False,
-    debuginfo: bool = False,
-    properties_as_attributes: bool = False,
-) -> str:
-    """The module's text as flowcompile-opt prints it."""
-    from xdsl.printer import Printer
-
-    out = StringIO()
-    Printer(
-        stream=out,
-        print_generic_format=generic,
-        print_debuginfo=debuginfo,
-        print_properties_as_attributes=properties_as_attributes,
-    ).print_op(module)
-    out.write("\n")
-    return out.getvalue()
 
 
 def write_output(path: str | None, text: str) -> None:
