@@ -78,6 +78,7 @@ class Workflow:
     @property
     def op(self) -> WorkflowOp:
         """The module's one `flow.workflow`."""
+        # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
         from flowcompile.compiler import CompileError, the_workflow
 
         try:
@@ -97,6 +98,7 @@ class Workflow:
     @property
     def presets(self) -> dict[str, Preference]:
         """The workflow's own presets (`presets:` in its spec), by name."""
+        # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
         from flowcompile.artifact import workflow_presets
 
         return workflow_presets(self.op)
@@ -108,6 +110,7 @@ class Workflow:
 
     def artifact(self) -> Artifact:
         """The JSON artifact `flowcompile compile` writes (`artifact.dumps` gives its text)."""
+        # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
         from flowcompile.artifact import ArtifactError, from_config_set
 
         try:
@@ -117,11 +120,13 @@ class Workflow:
 
     def ir(self) -> str:
         """The module's text, as flowcompile-opt prints it."""
+        # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
         from flowcompile.irtext import print_module
 
         return print_module(self.module)
 
     def _config_points(self) -> list[PointAttr] | None:
+        # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
         from flowcompile.evaluation import config_set_of
 
         try:
@@ -131,6 +136,7 @@ class Workflow:
 
     def config_points(self) -> list[PointAttr]:
         """The config set's `#flow.point`s; FlowCompileError when not compiled."""
+        # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
         from flowcompile.diagnostics import at_op
 
         points = self._config_points()
@@ -146,6 +152,7 @@ class Workflow:
 
 def parse_yaml(text: str, name: str = "<string>") -> Workflow:
     """Lower a YAML (or JSON) workflow spec given as text; `name` locates its diagnostics."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.frontend.load import SpecError, load_spec_text
     from flowcompile.frontend.lower import lower_spec
 
@@ -169,6 +176,7 @@ def load_yaml(path: str | Path) -> Workflow:
 
 def parse_ir(text: str, name: str = "<string>") -> Workflow:
     """Parse and verify flow IR given as text (lowered, profiled or compiled)."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.compiler import CompileError, parse
 
     try:
@@ -179,6 +187,7 @@ def parse_ir(text: str, name: str = "<string>") -> Workflow:
 
 def load_ir(path: str | Path) -> Workflow:
     """Parse and verify the flow IR file at `path` (e.g. `out/chain/chain.compiled.mlir`)."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.compiler import CompileError, load
 
     try:
@@ -272,6 +281,7 @@ def _pass_spec(name: str, **options: object) -> str:
 
 def sim_model_names(world: str | None = None) -> list[str]:
     """The model names of the sim world (the bundled one by default); WorldError if unreadable."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.sim.world import default_world_path, load_world
 
     return load_world(world or default_world_path()).model_names()
@@ -291,6 +301,7 @@ def compile(
     (`compile(wf, samples=24)`). With `out`, the IR after each stage is written
     there as compile writes it (`<name>.mlir`, `.profiled.mlir`, `.compiled.mlir`).
     `on_stage(text)` hears when each long stage starts."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.compiler import CompileError, run_passes, write
     from flowcompile.frontend.load import SpecError
     from flowcompile.frontend.lower import check_pool
@@ -338,6 +349,7 @@ def select_index(
     `flowcompile.selection`'s rules: a point index, a preset (built in, or of
     `presets`), the most accurate within `max_latency`, the fastest reaching
     `min_acc`, the best `weight`-ed score; with no selector the most accurate."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.selection import SelectionError, Selector
     from flowcompile.selection import select as pick
 
@@ -374,6 +386,7 @@ def check_call_options(**options: float) -> None:
     """FlowCompileError naming the first of `options` (concurrency, timeout,
     retries) out of the bounds the `profile` pass gives it (passes/registry.py),
     as `flowcompile-opt` reports it."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.passes.registry import option_bound
 
     for name, value in options.items():
@@ -396,6 +409,7 @@ def make_backend(
     """The backend `flowcompile run`, `evaluate` and `serve` call: sim and litellm
     with `retries` attempts per call, or replay; `timeout` seconds per litellm
     call (0: each call's own, from its tokens and the model's pace)."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.backends import get_backend
     from flowcompile.backends.middleware import RetryingBackend
 
@@ -416,6 +430,7 @@ def queries(
 ) -> list[Query]:
     """The first `samples` queries of `dataset` (0: all), or `samples` fresh
     simulated ones drawn with `seed` (the sim only)."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.profiling.dataset import as_query, load_dataset
 
     if dataset:
@@ -423,6 +438,7 @@ def queries(
         return loaded[:samples] if samples else loaded
     if backend != "sim":
         raise FlowCompileError(f"error: --backend {backend} needs --dataset PATH (dataset= in Python)")
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.sim import SimWorld, generate_dataset
 
     return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
@@ -452,6 +468,7 @@ def run(
     `query` (one text, or a list of texts and `Query`s), or on `samples`
     simulated queries as `flowcompile run` does; one `RunResult` per query.
     `concurrency` queries run at once; `timeout` and `retries` as `make_backend`'s."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.profiling.dataset import Query
     from flowcompile.runtime import run_many
 
@@ -476,6 +493,7 @@ def run(
 
 def check_held_out(workflow: Workflow, held_out: Sequence[Query]) -> None:
     """FlowCompileError when a held-out query was seen by profiling or validation."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.passes.profile import recorded_ids
 
     for record, what in (("profiled", "profiling"), ("validated", "validation")):
@@ -510,6 +528,7 @@ def evaluate(
     estimates, with the all-strongest and all-cheapest baselines, as
     `flowcompile evaluate` does. `progress(done, total)` hears each finished run;
     `concurrency` queries run at once; `timeout` and `retries` as `make_backend`'s."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.evaluation import evaluate_points, pick
 
     check_call_options(concurrency=concurrency, timeout=timeout, retries=retries)
@@ -556,6 +575,7 @@ def train_router(
     ROUTER_SEED_OFFSET; FlowCompileError when the split shares a query with the
     profiling or validation set recorded in the IR, or the artifact is not the
     workflow's. `features`: hashed, hashed:DIM or litellm:MODEL."""
+    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
     from flowcompile.passes.profile import recorded_ids
     from flowcompile.router import (
         DEFAULT_SAMPLES, ROUTER_SEED_OFFSET, RouterError, check_artifact, fit, parse_features, run_points,

@@ -25,6 +25,9 @@ from flowcompile.router import RouterSection
 from flowcompile.runtime.assignment import active_agents, assignment_from_point
 from flowcompile.selection import Preference, SelectionError, Selector
 from flowcompile.selection import select as select_index
+from flowcompile.frontend.load import Locator
+from flowcompile.irtext import print_module
+from flowcompile.passes.strip_profiles import MEASUREMENT_ATTRS
 
 FORMAT = "flowcompile.config-set"
 VERSION = 1
@@ -82,8 +85,6 @@ class ArtifactError(Exception):
 
 def workflow_hash(workflow: WorkflowOp) -> str:
     """sha256 of the workflow's structure: measurements and estimates removed."""
-    from flowcompile.passes.strip_profiles import MEASUREMENT_ATTRS
-    from flowcompile.irtext import print_module
 
     clone = workflow.clone()
     clone.properties.pop("presets", None)  # how a point is chosen, not what was measured
@@ -185,8 +186,6 @@ def load(path: str | Path) -> Artifact:
     try:
         return Artifact.model_validate(data)
     except ValidationError as e:
-        from flowcompile.frontend.load import Locator
-
         first = e.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         line, col = Locator(path.read_text(encoding="utf-8")).find(tuple(first["loc"]))

@@ -23,6 +23,8 @@ from flowcompile.diagnostics import (
 from flowcompile.dialects.flow import Flow, WorkflowOp
 from flowcompile.passes.registry import PipelineError, parse_pipeline
 from flowcompile.irtext import print_module
+from flowcompile.frontend.load import SpecError, load_spec
+from flowcompile.frontend.lower import lower_spec
 
 
 class CompileError(Exception):
@@ -62,8 +64,6 @@ def load(path: str | Path) -> ModuleOp:
 
 def import_spec(path: str | Path) -> ModuleOp:
     """Lower a YAML workflow spec into verified flow IR."""
-    from flowcompile.frontend.load import SpecError, load_spec
-    from flowcompile.frontend.lower import lower_spec
 
     try:
         spec, locator = load_spec(path)

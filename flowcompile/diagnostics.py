@@ -19,6 +19,9 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
+from flowcompile.nesting import check_nesting
+from flowcompile.passes.registry import check_options
+from flowcompile.proxy.frontier import FrontierLimitError
 
 # xDSL 0.74 lexes a string literal with `"(?:[^"...]+|\\...)*"`: on a string
 # with no closing quote (one missing `"` in a long prompt) the nested repeat
@@ -136,7 +139,6 @@ def parse_located(ctx: Context, text: str, name: str) -> ModuleOp:
     """Parse a module, every op located; attribute verifier failures (and the
     ValueErrors xDSL raises for malformed attributes) become parse errors at
     the position where parsing stopped."""
-    from flowcompile.nesting import check_nesting
 
     check_nesting(text, name)  # deep valid IR: a located error, never a RecursionError
     parser = LocatingParser(ctx, text, name)
@@ -169,8 +171,6 @@ def _first_line(error: Exception) -> str:
 def apply_located(pass_: ModulePass, ctx: Context, module: ModuleOp) -> Diagnostic | None:
     """Check the pass's options, apply it, then verify; a failure becomes a
     diagnostic located at the op it concerns (a pass raises FlowError for that)."""
-    from flowcompile.passes.registry import check_options
-    from flowcompile.proxy.frontier import FrontierLimitError
 
     try:
         check_options(pass_)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from xdsl.dialects.builtin import ArrayAttr, ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
 from xdsl.ir import Attribute
 
 from flowcompile.backends.base import Backend
@@ -24,6 +24,7 @@ from flowcompile.profiling.dataset import Query
 from flowcompile.proxy.model import evaluate
 from flowcompile.proxy.stats import acc_interval, spearman
 from flowcompile.runtime import cheapest_assignment, reference_assignment, run_many, score
+from flowcompile.passes.proxy_model import assignment_of, build_model
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,6 @@ def pick(points: Sequence[PointAttr], which: str) -> list[int]:
 
 def proxy_estimate(workflow: WorkflowOp, assignment: Mapping[str, Attribute]) -> tuple[float, float, float]:
     """The proxy's (acc, lat, cost) for any assignment of a composed workflow."""
-    from flowcompile.passes.proxy_model import assignment_of, build_model
 
     root = build_model(workflow)
     point = PointAttr.build(acc=0.0, lat=0.0, assign=_dict_attr(assignment))
@@ -105,8 +105,6 @@ def proxy_estimate(workflow: WorkflowOp, assignment: Mapping[str, Attribute]) ->
 
 
 def _dict_attr(assignment: Mapping[str, Attribute]):
-    from xdsl.dialects.builtin import DictionaryAttr
-
     return DictionaryAttr(dict(assignment))
 
 

@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from flowcompile.diagnostics import Diagnostic
 from flowcompile.dialects.flow import PointAttr
 from flowcompile.evaluation import Evaluation, Row
+from flowcompile.frontend.load import Locator, format_loc
 
 if TYPE_CHECKING:  # matplotlib is imported when a plot is drawn
     from matplotlib.figure import Figure
@@ -33,7 +34,6 @@ def load_evaluation(path: str | Path, workflow: str | None = None) -> Evaluation
     """Read an evaluation JSON (`flowcompile evaluate -o`), checked field by field;
     with `workflow`, it must be an evaluation of that workflow. Problems are
     EvaluationFileErrors at the field's `file:line:col`."""
-    from flowcompile.frontend.load import Locator, format_loc
 
     name = str(path)
 

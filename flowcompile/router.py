@@ -62,6 +62,8 @@ from flowcompile.selection import (
     eligible,
     preference_of,
 )
+from flowcompile.backends.litellm_backend import load_litellm
+from flowcompile.runtime import run_many, score
 
 ROUTER_VERSION = 1
 """The version of the artifact's `router` section this code reads and writes."""
@@ -161,10 +163,8 @@ def embed(texts: Sequence[str], features: Features) -> np.ndarray:
     """One L2-normalised row per text; RouterError when the embedding model fails."""
     if features.kind == "hashed":
         return np.array([hashed_features(t, features.dim) for t in texts]).reshape(len(texts), features.dim)
-    import litellm
-
     try:
-        reply = litellm.embedding(model=features.model, input=list(texts))
+        reply = load_litellm().embedding(model=features.model, input=list(texts))
         rows = np.array([item["embedding"] for item in reply["data"]], dtype=float)
     except Exception as e:  # the provider's errors are many; the message is what the user needs
         raise RouterError(f"embedding model {features.model!r} failed: {type(e).__name__}: {str(e)[:300]}") from None
@@ -375,7 +375,6 @@ def run_points(workflow, assignments: Sequence[Mapping[str, object]], backend, q
                concurrency: int, progress: Callable[[int, int], None] | None = None) -> Outcomes:
     """Run every point (its IR assignment) on every query: per-query (correct, latency),
     [query][point]. RouterError when a run fails (a failed run is no outcome to learn from)."""
-    from flowcompile.runtime import run_many, score
 
     total, done = len(assignments) * len(queries), [0]
 
@@ -415,6 +414,7 @@ def artifact_path(compiled: str) -> str:
 def check_artifact(artifact, module, workflow) -> str:
     """The points' fingerprint, once the artifact is known to be that of this
     compiled workflow and config set; RouterError otherwise."""
+    # lazy: cycle: flowcompile/artifact.py imports this module's RouterSection
     from flowcompile.artifact import ArtifactError, from_config_set, workflow_hash
 
     if artifact.workflow_hash != workflow_hash(workflow):
@@ -434,6 +434,7 @@ def check_artifact(artifact, module, workflow) -> str:
 def load_router(path: str, module, workflow) -> KnnRouter:
     """The router stored in the artifact at `path`, for this compiled workflow;
     RouterError (with the path) when there is none or it is not this set's."""
+    # lazy: cycle: flowcompile/artifact.py imports this module's RouterSection
     from flowcompile.artifact import ArtifactError, load
 
     try:

@@ -42,6 +42,8 @@ from flowcompile.profiling.dataset import Query
 from flowcompile.runtime import RunResult, run_workflow
 from flowcompile.router import KnnRouter, RouterError
 from flowcompile.selection import ROUTERS, Preference, SelectionError, Selector, preference_of, select
+from flowcompile.artifact import workflow_presets
+from flowcompile.sim.server import is_loopback
 
 MAX_BODY = 1 << 20
 """Bytes a request body may have."""
@@ -374,7 +376,6 @@ def make_server(
 ) -> ServeHTTPServer:
     """Bind (but do not start) the server; a non-loopback host needs `allow_remote`.
     Start it with `serve_forever()`; `server_close()` stops its runs' loop too."""
-    from flowcompile.sim.server import is_loopback
 
     if not allow_remote and not is_loopback(host):
         raise ValueError(f"refusing to serve on non-loopback host {host!r} without --allow-remote")
@@ -393,7 +394,6 @@ def served_workflow(
 ) -> Served:
     """What `make_server` serves of a compiled workflow and its config set's points
     (and the artifact's router); SelectionError when `default` picks no point."""
-    from flowcompile.artifact import workflow_presets
 
     served = Served(
         workflow,

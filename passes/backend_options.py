@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xdsl.passes import ModulePass
+from flowcompile.backends.store import StoreError, check_store_path
 
 DEFAULT_CACHE = ".flowcompile/profile-cache.sqlite"
 """Relative to the working directory; FLOWCOMPILE_CACHE overrides it."""
@@ -48,7 +49,6 @@ class BackendPassOptions(ModulePass, ABC):
 
         A path that cannot hold a store (a folder, a file that is not SQLite,
         a folder that cannot be created) is a ValueError naming the option."""
-        from flowcompile.backends.store import StoreError, check_store_path
 
         if self.cache == "none":
             return None

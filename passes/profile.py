@@ -72,6 +72,14 @@ from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
 from flowcompile.proxy import hypervolume_2d, pareto_indices
+from flowcompile.compiler import context
+from flowcompile.passes.compose import ComposePass
+from flowcompile.passes.proxy_model import build_model
+from flowcompile.profiling.profiler import NO_GROWTH, budgets_without_effect
+from flowcompile.profiling.session import GENERATED_QUERIES, ProfileSession
+from flowcompile.proxy import model as pm
+from flowcompile.proxy.search import DEFAULT_LIMIT
+from flowcompile.validation import drawn_fronts
 
 NO_EFFECT_ATTR = "budget_no_effect"
 
@@ -139,8 +147,6 @@ class ProfilePass(BackendPassOptions):
     candidate past it on its own calls is excluded from the search."""
 
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
-        from flowcompile.profiling.session import GENERATED_QUERIES, ProfileSession
-
         if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value) < 0:
             raise ValueError("samples, max-samples, budget, draws and min-value must be >= 0")
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
@@ -182,7 +188,6 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
     """Annotate the workflow with what profiling measured (in each profile,
     what a fork's latency needs: `lat_max` inside replicated forks, `lat_q` at
     the end of a branch of a fork of several)."""
-    from flowcompile.profiling.profiler import budgets_without_effect
 
     excluded = measured.failures.excluded
     for agent in workflow.walk():
@@ -259,7 +264,6 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
     """A warning per model whose budgets showed no effect on some agent (from
     `budget_no_effect`), and a note per model declared not to reason whose
     agents offer several budgets; each model once."""
-    from flowcompile.profiling.profiler import NO_GROWTH
 
     name = workflow.sym_name.data
     ignored: dict[str, dict[str, list[str]]] = {}
@@ -304,12 +308,6 @@ def frontier_candidates(
     that use it hold, together, at least `min_value` of a drawn frontier's
     hypervolume on average (each its exclusive share): resolving a candidate
     whose configurations are near twins of their neighbours changes little."""
-    from flowcompile.compiler import context
-    from flowcompile.passes.compose import ComposePass
-    from flowcompile.passes.proxy_model import build_model
-    from flowcompile.proxy import model as pm
-    from flowcompile.proxy.search import DEFAULT_LIMIT
-    from flowcompile.validation import drawn_fronts
 
     scratch = workflow.clone()
     write_measurements(scratch, measured)

@@ -234,6 +234,7 @@ def parse_pipeline(spec: str, passes: dict[str, PassFactory] | None = None) -> l
     """The passes of a `-p` pipeline (`profile{samples=32},compose`), options checked
     against each pass's fields and bounds; PipelineError naming the culprit, with
     a "did you mean" where a name is close to a known one."""
+    # lazy: `flowcompile-opt --help` reads the registry without xDSL (tests/test_startup.py)
     from xdsl.utils.arg_spec import parse_pipeline as parse_specs
     from xdsl.utils.exceptions import ArgSpecParseError
 
@@ -266,6 +267,7 @@ def parse_pipeline(spec: str, passes: dict[str, PassFactory] | None = None) -> l
 
 def _flags_as_true(cls: type[ModulePass], spec: ArgSpec) -> ArgSpec:
     """A bool option given without a value (`dry-run`) is true, as in mlir-opt."""
+    # lazy: `flowcompile-opt --help` reads the registry without xDSL (tests/test_startup.py)
     from xdsl.utils.arg_spec import ArgSpec
 
     hints = _field_types(cls)
@@ -301,6 +303,7 @@ def _check_option_names(cls: type[ModulePass], given: dict[str, object]) -> None
 
 def _option_type_problem(cls: type[ModulePass], given: dict[str, tuple[object, ...]]) -> str | None:
     """Which given option has a value of the wrong type, and what it takes."""
+    # lazy: `flowcompile-opt --help` reads the registry without xDSL (tests/test_startup.py)
     from xdsl.utils.hints import isa
 
     options = {o.name: o for o in pass_options(cls)}

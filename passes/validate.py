@@ -34,6 +34,22 @@ from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.passes.profile import log, provenance_attr, recorded_ids
 from flowcompile.proxy.search import DEFAULT_LIMIT
+from flowcompile.passes.proxy_model import assignment_of, build_model, label_attr
+from flowcompile.profiling.dataset import as_query, load_dataset
+from flowcompile.profiling.profiler import estimate_calls, run
+from flowcompile.profiling.session import ProfileSession
+from flowcompile.proxy import model as pm
+from flowcompile.runtime import reference_assignment
+from flowcompile.sim import SimWorld, generate_dataset
+from flowcompile.validation import (
+    Candidate,
+    ValidationFailed,
+    choose,
+    fitted_prior_strength,
+    plausible_front,
+    successive_halving,
+    validated_front,
+)
 
 VALIDATION_SEED_OFFSET = 500
 
@@ -87,7 +103,6 @@ class ValidatePass(BackendPassOptions):
                 raise ValueError(f"{name} must be >= 1")
         if self.budget < 0 or self.draws < 0 or self.prior_strength < 0:
             raise ValueError("budget, draws and prior-strength must be >= 0")
-        from flowcompile.profiling.session import ProfileSession
 
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
@@ -100,14 +115,10 @@ class ValidatePass(BackendPassOptions):
             session.close()
 
     def _queries(self, workflow: WorkflowOp):
-        from flowcompile.profiling.dataset import as_query, load_dataset
-
         profiled = set(recorded_ids(workflow, "profiled"))
         if self.dataset:
             rows = load_dataset(self.dataset)
         elif self.backend == "sim":
-            from flowcompile.sim import SimWorld, generate_dataset
-
             rows = [
                 as_query(r)
                 for r in generate_dataset(SimWorld(self.world or None), self.samples, self.seed + VALIDATION_SEED_OFFSET)
@@ -122,18 +133,6 @@ class ValidatePass(BackendPassOptions):
         return queries
 
     def _validate(self, workflow: WorkflowOp, session) -> None:
-        from flowcompile.passes.proxy_model import build_model, label_attr
-        from flowcompile.profiling.profiler import estimate_calls, run
-        from flowcompile.proxy import model as pm
-        from flowcompile.validation import (
-            ValidationFailed,
-            choose,
-            fitted_prior_strength,
-            plausible_front,
-            successive_halving,
-            validated_front,
-        )
-
         name = workflow.sym_name.data
         if any("estimates" not in a.attributes for a in workflow.agents):
             raise FlowError(workflow, f"@{name} has no estimates: run compose before validate")
@@ -215,10 +214,6 @@ class ValidatePass(BackendPassOptions):
 def _reference_candidate(workflow: WorkflowOp, root, found: list):
     """The candidate of the reference (strongest) configuration, added to `found`
     when the search did not propose it."""
-    from flowcompile.passes.proxy_model import assignment_of
-    from flowcompile.proxy import model as pm
-    from flowcompile.runtime import reference_assignment
-    from flowcompile.validation import Candidate
 
     point = PointAttr.build(acc=0.0, lat=0.0, assign=DictionaryAttr(reference_assignment(workflow)))
     choices = assignment_of(root, point)

@@ -9,6 +9,8 @@ model) raise.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -151,8 +153,6 @@ class CallResult:
     def failure_text(self) -> str:
         """A failed call's one-line message: the provider's (as the backend gave
         it, "kind: ...") or else the error kind; anything key-like masked."""
-        from flowcompile.backends.litellm_backend import scrub  # import-light: no litellm
-
         said = self.text if self.text and self.text.startswith(f"{self.error}:") else ""
         return scrub(said or str(self.error))
 
@@ -166,3 +166,26 @@ class Backend(Protocol):
     async def call(self, request: CallRequest) -> CallResult:
         """Answer one request."""
         ...
+
+
+# -- masking keys in messages ----------------------------------------------------------
+
+_SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+_BEARER = re.compile(r"(?i)\b(bearer|x-api-key|api[_-]?key)([\"'=:\s]+)[A-Za-z0-9._\-]{8,}")
+_SECRET_ENV = re.compile(r"(API_KEY|_TOKEN|_SECRET)$")
+
+
+#: Variables a spec named as `api_key_env`: their values are masked like *_API_KEY's,
+#: whatever they are called.
+_KEY_VARS: set[str] = set()
+
+
+def scrub(text: str, limit: int = 300) -> str:
+    """`text` on one line, at most `limit` chars, with API keys and secret env values masked."""
+    for name, value in os.environ.items():
+        if (_SECRET_ENV.search(name) or name in _KEY_VARS) and len(value) >= 8:
+            text = text.replace(value, "***")
+    text = _SK.sub(lambda m: f"{m.group(1)}-***", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlparse
 
-from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.base import _KEY_VARS, CallRequest, CallResult, scrub
 from flowcompile.backends.timeouts import CallTimeouts
 
 #: Header carrying the sample index (read by the sim server, ignored by real services).
@@ -151,27 +151,6 @@ def budget_params(provider_model: str, api_base: str | None, budget: int) -> dic
 
 
 # -- errors ---------------------------------------------------------------------------
-
-_SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
-_BEARER = re.compile(r"(?i)\b(bearer|x-api-key|api[_-]?key)([\"'=:\s]+)[A-Za-z0-9._\-]{8,}")
-_SECRET_ENV = re.compile(r"(API_KEY|_TOKEN|_SECRET)$")
-
-
-#: Variables a spec named as `api_key_env`: their values are masked like *_API_KEY's,
-#: whatever they are called.
-_KEY_VARS: set[str] = set()
-
-
-def scrub(text: str, limit: int = 300) -> str:
-    """`text` on one line, at most `limit` chars, with API keys and secret env values masked."""
-    for name, value in os.environ.items():
-        if (_SECRET_ENV.search(name) or name in _KEY_VARS) and len(value) >= 8:
-            text = text.replace(value, "***")
-    text = _SK.sub(lambda m: f"{m.group(1)}-***", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
 
 _AUTH_HINTS = ("missing credentials", "api_key client option must be set", "no api key provided")
 _JSON_HINTS = ("unable to get json response", "jsondecodeerror", "expecting value", "unterminated string",
@@ -301,6 +280,7 @@ def load_litellm() -> ModuleType:
     global _litellm
     if _litellm is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        # lazy: litellm takes seconds to import; only a call needs it
         import litellm
 
         litellm.suppress_debug_info = True
@@ -345,6 +325,7 @@ async def close_loop_clients() -> None:
     """Close and forget the async clients litellm cached for the running loop
     (its cache keys end in the loop's token); clients of other loops, which may
     be in use on other threads, are left alone."""
+    # lazy: litellm takes seconds to import; only a call needs it
     from litellm.caching.evicted_client_closer import running_loop_token
 
     cache = load_litellm().in_memory_llm_clients_cache

@@ -38,6 +38,7 @@ from flowcompile.frontend.spec import (
     WorkflowSpec,
 )
 from flowcompile.selection import BUILTIN_PRESETS
+from flowcompile.frontend.load import format_loc
 
 Scope = dict[str, SSAValue]
 
@@ -375,8 +376,6 @@ def _name_of(value: SSAValue | None, scope: Scope) -> str:
 
 
 def _fmt(loc: Loc) -> str:
-    from flowcompile.frontend.load import format_loc
-
     return format_loc(loc)
 
 

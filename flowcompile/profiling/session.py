@@ -30,6 +30,9 @@ from flowcompile.profiling.profiler import (
     run,
 )
 from flowcompile.runtime import RunResult, answer_key, score
+from flowcompile.diagnostics import FlowError
+from flowcompile.sim import SimWorld, generate_dataset
+from flowcompile.sim.backend import SimBackend
 
 GENERATED_QUERIES = 32
 
@@ -53,8 +56,6 @@ class ProfileSession:
     def check_models(self, workflow: WorkflowOp) -> None:
         """FlowError at the first agent that chooses a model the sim backend does
         not simulate, before any call (the sim would fail on it mid-profiling)."""
-        from flowcompile.diagnostics import FlowError
-        from flowcompile.sim.backend import SimBackend
 
         if not isinstance(self.base, SimBackend):
             return
@@ -93,8 +94,6 @@ class ProfileSession:
             if size:
                 queries = queries[:size]
         elif o.backend == "sim":
-            from flowcompile.sim import SimWorld, generate_dataset
-
             rows = generate_dataset(SimWorld(o.world or None), size or GENERATED_QUERIES, o.seed)
             queries = [as_query(row) for row in rows]
         else:

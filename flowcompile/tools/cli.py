@@ -137,6 +137,7 @@ _KINDS = {
 def _input_errors() -> tuple[type[Exception], ...]:
     """What a bad input file or cache raises (all ValueErrors with the path in
     the message): reported as they are, never as internal errors."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.backends.replay import TraceError
     from flowcompile.backends.store import StoreError
     from flowcompile.profiling.dataset import DatasetError
@@ -146,6 +147,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
 
 
 def _fail_on_input(error: Exception) -> NoReturn:
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.profiling.dataset import DatasetError
 
     if isinstance(error, DatasetError):  # one `<path>:<line>: <reason>` per problem
@@ -184,6 +186,7 @@ def _reported() -> Iterator[None]:
     """The library's errors as the commands' diagnostics: an API error is
     printed as it is, a bad input file (dataset, world, trace, cache) as
     `_fail_on_input` reports it."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import FlowCompileError
 
     try:
@@ -195,6 +198,7 @@ def _reported() -> Iterator[None]:
 
 
 def _backend(backend: str, world: str | None, trace: str | None, timeout: float, retries: int):
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import make_backend
 
     with _reported():
@@ -202,6 +206,7 @@ def _backend(backend: str, world: str | None, trace: str | None, timeout: float,
 
 
 def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: str | None):
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import queries
 
     with _reported():
@@ -210,6 +215,7 @@ def _queries(dataset: str | None, samples: int, seed: int, backend: str, world: 
 
 def _compiled(path: str):
     """The module of a compiled IR file, its one workflow and the points of its config set."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.compiler import CompileError, load, the_workflow
     from flowcompile.diagnostics import at_op
     from flowcompile.evaluation import config_set_of
@@ -273,6 +279,7 @@ def call_options(f):
     """`--concurrency`, `--timeout`, `--retries`: the `profile` pass's options of
     those names (its ranges, defaults and meaning), for the commands that run
     the compiled workflow."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import CALL_RETRIES, RUN_CONCURRENCY
 
     for option in reversed([
@@ -305,6 +312,7 @@ def selection_options(f):
 
 def _check_router(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A router name flowcompile.selection knows (imported here, not at start-up)."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.selection import ROUTERS
 
     if value is not None and value not in ROUTERS:
@@ -326,6 +334,7 @@ def router_options(f):
 
 def _load_router(compiled: str, artifact_file: str | None, module, workflow):
     """The router of COMPILED's artifact; a diagnostic when there is none."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.router import RouterError, artifact_path, load_router
 
     path = artifact_file or artifact_path(compiled)
@@ -401,6 +410,7 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
             concurrency, timeout, retries, recovery, validate, validation_samples, validation_budget, k, max_latency, min_acc, max_cost):
     """Import SPEC (YAML), profile, compose, find the Pareto set, export and report."""
     _expect_kind(spec, "compile", "spec")
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile import api
     from flowcompile.artifact import dumps
     from flowcompile.report import frontier_table
@@ -434,6 +444,7 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
 
 
 def _plot(points, path: Path, **options) -> Path:
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.report import pareto_plot
 
     try:
@@ -444,6 +455,7 @@ def _plot(points, path: Path, **options) -> Path:
 
 def _choose(workflow, points, point, **selector) -> int:
     """The index of the point the selector options name (flowcompile.selection)."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import select_index
     from flowcompile.artifact import workflow_presets
 
@@ -476,6 +488,7 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
         backend, world, trace, concurrency, timeout, retries, seed):
     """Execute COMPILED (a .compiled.mlir) under one point of its config set (by default the most accurate),
     or, with --router, under the point the router picks for each query."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import RUN_SEED_OFFSET
     from flowcompile.profiling.dataset import Query
     from flowcompile.runtime import answer_key, score
@@ -494,6 +507,7 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
              + (f" (preset {preset})" if preset else ""))
         per_query = [index] * len(queries)
     else:
+        # lazy: `flowcompile --help` and each command load only what that command runs
         from flowcompile.router import RouterError
         from flowcompile.selection import Selector
 
@@ -528,6 +542,7 @@ def _run_routed(workflow, points, per_query, backend, queries, seed: int, concur
     """Run each query under its point (`per_query[i]`); results in query order."""
     import asyncio
 
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.runtime import run_many
 
     async def all_points():
@@ -566,6 +581,7 @@ def _failed_rows(evaluation) -> None:
 def evaluate(compiled, which, dataset, samples, backend, world, trace, concurrency, timeout, retries, seed,
              no_baselines, out, write_ir):
     """Measure points of COMPILED end to end: estimated vs measured, rank correlation."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile import api
     from flowcompile.evaluation import record_measurements
     from flowcompile.report import evaluation_table
@@ -595,6 +611,7 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, concurren
               help="PNG path (default: <workflow>.pareto.png beside COMPILED, compile's plot, now with the measurements)")
 def report(compiled, evaluation, out):
     """The frontier table and a Pareto plot of estimates, measurements and baselines."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.report import EvaluationFileError, evaluation_table, frontier_table, load_evaluation
 
     module, workflow, points = _compiled(compiled)
@@ -620,6 +637,7 @@ def report(compiled, evaluation, out):
 def select(artifact, preset, max_latency, min_acc, weight):
     """Pick a point of a JSON ARTIFACT (by default the most accurate); prints it as JSON."""
     _expect_kind(artifact, "select", "artifact")
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.artifact import ArtifactError, load
     from flowcompile.artifact import select as pick_point
 
@@ -653,6 +671,7 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
                  timeout, retries, seed):
     """Train a per-query KNN router over COMPILED's points and store it in its artifact: every point
     runs on a routing split (disjoint from profiling and validation); `run --router knn` then routes."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile import api
     from flowcompile.artifact import ArtifactError, dumps, load
     from flowcompile.router import artifact_path
@@ -695,6 +714,7 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="JSONL file to write")
 def sim_dataset(count, old_count, seed, world, out):
     """Write a profiling dataset of SIMULATED queries (JSONL: id, input, reference)."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
 
     if old_count is not None:
@@ -732,6 +752,7 @@ def serve(compiled, host, port, preset, router, artifact_file, backend, world, t
     """Serve COMPILED (a .compiled.mlir) as an OpenAI-compatible /v1/chat/completions,
     the point chosen per request (X-FlowCompile-Preset, -Point, -Max-Latency, -Min-Acc, -Weight, -Router
     headers, or a "flowcompile" body field); one log line per request on stderr."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.selection import SelectionError, Selector
     from flowcompile.serve import make_server, served_workflow
 
@@ -769,6 +790,7 @@ def serve(compiled, host, port, preset, router, artifact_file, backend, world, t
 @click.option("--allow-remote", is_flag=True, help="allow binding a non-loopback address")
 def serve_sim(host, port, world, time_scale, allow_remote):
     """Serve the SIMULATED world as an OpenAI-compatible /v1/chat/completions."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.sim.server import serve_forever
 
     try:
@@ -794,6 +816,7 @@ def serve_sim(host, port, world, time_scale, allow_remote):
 def bench_latency(spec_or_ir, backend, world, concurrency, requests, out):
     """Measure each pool model's time to first token, prefill and decode rates on its
     serving endpoint (litellm, streaming, cold-cache prompts): a speed table for the retarget pass."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.compiler import CompileError, import_spec, load, the_workflow
     from flowcompile.backends.litellm_backend import scrub
     from flowcompile.latency_bench import BenchError, Endpoint, measure
@@ -810,6 +833,7 @@ def bench_latency(spec_or_ir, backend, world, concurrency, requests, out):
     }
     server = None
     if backend == "sim":
+        # lazy: `flowcompile --help` and each command load only what that command runs
         from flowcompile.sim.server import start_server
 
         with _reported():

@@ -182,6 +182,7 @@ def main(args: Sequence[str] | None = None) -> None:
         status = guard_main("flowcompile-opt", lambda: _parse_only(argv))
         if status != -1:
             sys.exit(status)
+    # lazy: `flowcompile-opt --help` imports no xDSL (tests/test_startup.py)
     from flowcompile.tools.opt import run
 
     sys.exit(guard_main("flowcompile-opt", lambda: run(argv)))

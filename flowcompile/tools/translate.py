@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def import_yaml(text: str, name: str, generic: bool = False) -> tuple[str | None, str]:
     """(IR text, "") on success, (None, diagnostics) on a bad spec."""
+    # lazy: `flowcompile-translate --help` imports no xDSL
     from flowcompile.diagnostics import verify_located
     from flowcompile.frontend.load import SpecError, load_spec_text
     from flowcompile.frontend.lower import lower_spec
@@ -60,10 +61,12 @@ def import_yaml(text: str, name: str, generic: bool = False) -> tuple[str | None
 
 def export_json(text: str, name: str, config_set: str | None) -> tuple[str | None, str]:
     """(JSON text, "") on success, (None, diagnostics) otherwise."""
+    # lazy: `flowcompile-translate --help` imports no xDSL
     from xdsl.context import Context
     from xdsl.dialects.builtin import Builtin
     from xdsl.utils.exceptions import ParseError
 
+    # lazy: `flowcompile-translate --help` imports no xDSL
     from flowcompile.artifact import ArtifactError, dumps, from_config_set
     from flowcompile.diagnostics import from_parse_error, parse_located, verify_located
     from flowcompile.dialects.flow import Flow
