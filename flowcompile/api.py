@@ -410,19 +410,16 @@ def make_backend(
     with `retries` attempts per call, or replay; `timeout` seconds per litellm
     call (0: each call's own, from its tokens and the model's pace)."""
     # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
-    from flowcompile.backends import get_backend
+    from flowcompile.backends import open_backend
     from flowcompile.backends.middleware import RetryingBackend
 
     check_call_options(timeout=timeout, retries=retries)
-    if backend == "sim":
-        return RetryingBackend(get_backend("sim", world=world), max_attempts=retries)
-    if backend == "replay":
-        if not trace:
-            raise FlowCompileError("error: --backend replay needs --trace PATH (trace= in Python)")
-        return get_backend("replay", trace=trace)
-    if backend == "litellm":
-        return RetryingBackend(get_backend("litellm", timeout=float(timeout)), max_attempts=retries)
-    raise FlowCompileError(f"error: unknown backend {backend!r} (sim, litellm or replay)")
+    if backend not in ("sim", "litellm", "replay"):
+        raise FlowCompileError(f"error: unknown backend {backend!r} (sim, litellm or replay)")
+    if backend == "replay" and not trace:
+        raise FlowCompileError("error: --backend replay needs --trace PATH (trace= in Python)")
+    calls = open_backend(backend, world=world, trace=trace, timeout=timeout)
+    return calls if backend == "replay" else RetryingBackend(calls, max_attempts=retries)
 
 
 def queries(
@@ -431,17 +428,16 @@ def queries(
     """The first `samples` queries of `dataset` (0: all), or `samples` fresh
     simulated ones drawn with `seed` (the sim only)."""
     # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
+    from flowcompile.backends import generated_queries
     from flowcompile.profiling.dataset import as_query, load_dataset
 
     if dataset:
         loaded = load_dataset(dataset)
         return loaded[:samples] if samples else loaded
-    if backend != "sim":
+    rows = generated_queries(backend, samples or 50, seed, world=world)
+    if rows is None:
         raise FlowCompileError(f"error: --backend {backend} needs --dataset PATH (dataset= in Python)")
-    # lazy: `import flowcompile.api` (and so the `flowcompile` CLI) loads no xDSL, numpy or pass
-    from flowcompile.sim import SimWorld, generate_dataset
-
-    return [as_query(r) for r in generate_dataset(SimWorld(world), samples or 50, seed)]
+    return [as_query(r) for r in rows]
 
 
 RUN_SEED_OFFSET = 7919

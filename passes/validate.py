@@ -30,6 +30,7 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import PointAttr, ProfileAttr, WorkflowOp
+from flowcompile.backends import generated_queries
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.passes.profile import log, provenance_attr, recorded_ids
@@ -40,7 +41,6 @@ from flowcompile.profiling.profiler import estimate_calls, run
 from flowcompile.profiling.session import ProfileSession
 from flowcompile.proxy import model as pm
 from flowcompile.runtime import reference_assignment
-from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.validation import (
     Candidate,
     ValidationFailed,
@@ -118,11 +118,9 @@ class ValidatePass(BackendPassOptions):
         profiled = set(recorded_ids(workflow, "profiled"))
         if self.dataset:
             rows = load_dataset(self.dataset)
-        elif self.backend == "sim":
-            rows = [
-                as_query(r)
-                for r in generate_dataset(SimWorld(self.world or None), self.samples, self.seed + VALIDATION_SEED_OFFSET)
-            ]
+        elif (made := generated_queries(self.backend, self.samples, self.seed + VALIDATION_SEED_OFFSET,
+                                        world=self.world)) is not None:
+            rows = [as_query(r) for r in made]
         else:
             raise ValueError(f"validate with backend={self.backend} needs dataset=PATH (JSONL: id, input, reference)")
         queries = [q for q in rows if q.id not in profiled][: self.samples]

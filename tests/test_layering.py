@@ -60,7 +60,7 @@ RULES = {
              but=("flowcompile.passes", "flowcompile.compiler", "flowcompile.api", "flowcompile.tools")),
     "the sim is a backend like any other, reached through the backend registry by name":
         Rule(who=("flowcompile",), never=("flowcompile.sim",),
-             but=("flowcompile.sim", "flowcompile.api", "flowcompile.tools")),
+             but=("flowcompile.sim", "flowcompile.backends", "flowcompile.api", "flowcompile.tools")),
 }
 
 # Crossings not fixed yet: (importer, imported) -> why it is still there.
@@ -71,12 +71,6 @@ EXCEPTIONS = {
         "the workflow hash drops the measurement attributes that passes/invalidation.py tabulates",
     ("flowcompile.diagnostics", "flowcompile.passes.registry"):
         "the pass-option diagnostics name the registry's options",
-    ("flowcompile.profiling.session", "flowcompile.sim"):
-        "generates the sim's profiling set; a backend hook for generated queries would remove it",
-    ("flowcompile.profiling.session", "flowcompile.sim.backend"):
-        "checks the pool against the sim's models before any call",
-    ("flowcompile.passes.validate", "flowcompile.sim"):
-        "generates the sim's validation split (as profiling/session.py does)",
     ("flowcompile.frontend.specdoc", "flowcompile.sim.world"):
         "the spec documentation quotes the default world's models",
     ("flowcompile.serve", "flowcompile.sim.server"):

@@ -33,8 +33,10 @@ __all__ = [
     "CallResult",
     "Message",
     "as_message",
+    "generated_queries",
     "get_backend",
     "known_backends",
+    "open_backend",
     "register_backend",
 ]
 
@@ -74,3 +76,31 @@ def get_backend(name: str, **options: Any) -> Backend:
         factory = getattr(importlib.import_module(module_name), attr)
         _FACTORIES[name] = factory
     return factory(**options)
+
+
+def open_backend(name: str, *, world: str | None = None, trace: str | None = None, timeout: float = 0.0) -> Backend:
+    """The backend every command and pass calls by name, with the options its
+    factory takes: `world` for sim, `timeout` seconds per call for litellm (0:
+    each call's own), `trace` for replay (required); any other registered name
+    with none. ValueError for replay without a trace."""
+    if name == "sim":
+        return get_backend("sim", world=world or None)
+    if name == "litellm":
+        return get_backend("litellm", timeout=float(timeout))
+    if name == "replay":
+        if not trace:
+            raise ValueError("backend=replay needs trace=PATH (a recorded JSONL trace)")
+        return get_backend("replay", trace=trace)
+    return get_backend(name)
+
+
+def generated_queries(name: str, count: int, seed: int, *, world: str | None = None) -> list[dict[str, Any]] | None:
+    """`count` fresh query rows (id, input, reference) that the backend `name`
+    makes up itself, drawn with `seed`: the sim's, from its world; None for a
+    backend that makes none (it needs a dataset)."""
+    if name != "sim":
+        return None
+    # lazy: importing the registry imports no backend (its world loads yaml and pydantic)
+    from flowcompile.sim import SimWorld, generate_dataset
+
+    return generate_dataset(SimWorld(world or None), count, seed)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowcompile.backends import get_backend
+from flowcompile.backends import generated_queries, open_backend
 from flowcompile.backends.base import Backend, CallRequest, Message
 from flowcompile.backends.middleware import CachedBackend, RetryingBackend
 from flowcompile.backends.store import ProfileStore
@@ -31,8 +31,6 @@ from flowcompile.profiling.profiler import (
 )
 from flowcompile.runtime import RunResult, answer_key, score
 from flowcompile.diagnostics import FlowError
-from flowcompile.sim import SimWorld, generate_dataset
-from flowcompile.sim.backend import SimBackend
 
 GENERATED_QUERIES = 32
 
@@ -57,9 +55,10 @@ class ProfileSession:
         """FlowError at the first agent that chooses a model the sim backend does
         not simulate, before any call (the sim would fail on it mid-profiling)."""
 
-        if not isinstance(self.base, SimBackend):
+        world = getattr(self.base, "world", None)  # the sim's (a backend knows its models)
+        if world is None or not hasattr(world, "model_names"):
             return
-        names = self.base.world.model_names()
+        names = world.model_names()
         known = {name.lower() for name in names}
         for op in workflow.walk():
             if isinstance(op, AgentOp):
@@ -73,15 +72,7 @@ class ProfileSession:
 
     def _backend(self) -> Backend:
         o = self.options
-        if o.backend == "sim":
-            return get_backend("sim", world=o.world or None)
-        if o.backend == "litellm":
-            return get_backend("litellm", timeout=float(o.timeout))
-        if o.backend == "replay":
-            if not o.trace:
-                raise ValueError("backend=replay needs trace=PATH (a recorded JSONL trace)")
-            return get_backend("replay", trace=o.trace)
-        return get_backend(o.backend)
+        return open_backend(o.backend, world=o.world, trace=o.trace, timeout=o.timeout)
 
     def queries(self) -> list[Query]:
         if self._queries is not None:
@@ -93,8 +84,7 @@ class ProfileSession:
             queries = load_dataset(o.dataset)
             if size:
                 queries = queries[:size]
-        elif o.backend == "sim":
-            rows = generate_dataset(SimWorld(o.world or None), size or GENERATED_QUERIES, o.seed)
+        elif (rows := generated_queries(o.backend, size or GENERATED_QUERIES, o.seed, world=o.world)) is not None:
             queries = [as_query(row) for row in rows]
         else:
             raise ValueError(f"backend={o.backend} needs dataset=PATH (JSONL: id, input, reference)")
