@@ -300,6 +300,10 @@ class _Candidates:
 
 class _Search:
     def __init__(self, root: Node, limit: int):
+        # Per-search memos (a `functools.cache` on a method would keep every search alive).
+        self._outer_keys_memo: dict[Loop, frozenset[str]] = {}
+        self._body_vars_memo: dict[Loop, frozenset[str]] = {}
+        self._spread_table_memo: dict[Agent, np.ndarray] = {}
         self.root = root
         self.limit = limit
         self.vars = all_vars(root)
@@ -503,9 +507,13 @@ class _Search:
             need[id(node)] = tuple(sorted(keys - set(held.get(id(node), ()))))
         return dict(held), need
 
-    @functools.cache
     def _outer_keys(self, loop: Loop) -> frozenset[str]:
         """Variables of the values from outside the loop body that it reads."""
+        if loop not in self._outer_keys_memo:
+            self._outer_keys_memo[loop] = self._outer_keys_uncached(loop)
+        return self._outer_keys_memo[loop]
+
+    def _outer_keys_uncached(self, loop: Loop) -> frozenset[str]:
         body = {id(n) for n in self._body_nodes(loop)}
         outer = [
             child
@@ -517,10 +525,14 @@ class _Search:
         keys = set().union(*(self.sup[id(n)] for n in outer)) if outer else set()
         return frozenset(k for k in keys if not k.startswith("carried:"))
 
-    @functools.cache
     def _body_vars(self, loop: Loop) -> frozenset[str]:
         """Variables owned by nodes inside the loop body (not reachable from
         the body's outside references)."""
+        if loop not in self._body_vars_memo:
+            self._body_vars_memo[loop] = self._body_vars_uncached(loop)
+        return self._body_vars_memo[loop]
+
+    def _body_vars_uncached(self, loop: Loop) -> frozenset[str]:
         owned: set[str] = set()
         for node in self._body_nodes(loop):
             owned |= {v.key for v in node.own_vars()}
@@ -635,9 +647,13 @@ class _Search:
         assert all(v.key in self.fixed for v in node.replicas if v.key in self.column), "knob not fixed"
         return node.call_lat(choice, node.copies(self.fixed))
 
-    @functools.cache
     def _spread_table(self, node: Agent) -> np.ndarray:
         """Row c: the latency deviations of choice c (`model.spread`)."""
+        if node not in self._spread_table_memo:
+            self._spread_table_memo[node] = self._spread_table_uncached(node)
+        return self._spread_table_memo[node]
+
+    def _spread_table_uncached(self, node: Agent) -> np.ndarray:
         return np.array([spread(node, c) for c in range(len(node.var))], dtype=float)
 
     def _spreads(self, node: Node, front: Front, index: np.ndarray) -> np.ndarray | None:
