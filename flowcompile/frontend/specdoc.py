@@ -300,6 +300,7 @@ A workflow spec is a YAML (or JSON) file that `flowcompile compile` and
 agents and the choice space of each (which models, which reasoning budgets),
 and the structure that wires them: a list of steps, where a step is an agent or
 a `fork`, `switch` or `loop` block. This one is complete:
+
 ```yaml
 {minimal}```
 
@@ -323,6 +324,7 @@ A choice space is `models` x `budgets`: the compiler profiles every pair and
 picks one per agent in each configuration it emits (a model declared
 `reasoning: false` once, at the agent's smallest budget). Several agents in a
 chain, each with its own choice space, and one that may be skipped:
+
 ```yaml
 {chain}```
 
@@ -339,6 +341,7 @@ and each is reproducible.
 ## `steps`
 
 A step is one of:
+
 - an agent name (`planner`): one call of that agent; its value is named after it;
 - `fork: {{...}}`: parallel branches, combined by a vote or an aggregator agent;
 - `switch: {{...}}`: a route value picks one case;
@@ -348,20 +351,24 @@ Each block's fields are below; its branches, cases and body are lists of steps a
 """,
     "fork": """\
 A self-consistency vote over 1, 3 or 5 samples of one solver:
+
 ```yaml
 {fork}```
 
 Branches combined by an aggregator agent (mixture of agents):
+
 ```yaml
 {aggregator}```
 """,
     "switch": """\
 A router, and a vote inside one of its cases:
+
 ```yaml
 {switch}```
 """,
     "loop": """\
 Draft, then critique and revise until the critic approves:
+
 ```yaml
 {loop}```
 """,
@@ -369,6 +376,7 @@ Draft, then critique and revise until the critic approves:
 Three presets are built in, and a spec's own may not take their names. Over the
 compiled points' estimates, with accuracy and latency rescaled to [0, 1] over
 the points (`flowcompile/selection.py` has the rules):
+
 - `accurate` (weight 1): the most accurate point;
 - `balanced` (weight 0.5): the knee, the point farthest above the straight line
   from the fastest point to the most accurate one;
@@ -377,6 +385,7 @@ the points (`flowcompile/selection.py` has the rules):
 
 So `fast` is never slower or more accurate than `balanced`, nor `balanced` than
 `accurate`. A spec's presets are saved selections, with the options' meaning:
+
 ```yaml
 {presets}```
 """,
