@@ -21,7 +21,6 @@ from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
 from flowcompile.nesting import check_nesting
 from flowcompile.passes.registry import check_options
-from flowcompile.proxy.frontier import FrontierLimitError
 
 # xDSL 0.74 lexes a string literal with `"(?:[^"...]+|\\...)*"`: on a string
 # with no closing quote (one missing `"` in a long prompt) the nested repeat
@@ -139,7 +138,6 @@ def parse_located(ctx: Context, text: str, name: str) -> ModuleOp:
     """Parse a module, every op located; attribute verifier failures (and the
     ValueErrors xDSL raises for malformed attributes) become parse errors at
     the position where parsing stopped."""
-
     check_nesting(text, name)  # deep valid IR: a located error, never a RecursionError
     parser = LocatingParser(ctx, text, name)
     try:
@@ -171,6 +169,8 @@ def _first_line(error: Exception) -> str:
 def apply_located(pass_: ModulePass, ctx: Context, module: ModuleOp) -> Diagnostic | None:
     """Check the pass's options, apply it, then verify; a failure becomes a
     diagnostic located at the op it concerns (a pass raises FlowError for that)."""
+    # lazy: `flowcompile-opt --help` imports no numpy (tests/test_pass_docs.py)
+    from flowcompile.proxy.frontier import FrontierLimitError
 
     try:
         check_options(pass_)
