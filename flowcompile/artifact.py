@@ -85,7 +85,6 @@ class ArtifactError(Exception):
 
 def workflow_hash(workflow: WorkflowOp) -> str:
     """sha256 of the workflow's structure: measurements and estimates removed."""
-
     clone = workflow.clone()
     clone.properties.pop("presets", None)  # how a point is chosen, not what was measured
     for op in clone.walk():

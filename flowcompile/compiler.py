@@ -64,7 +64,6 @@ def load(path: str | Path) -> ModuleOp:
 
 def import_spec(path: str | Path) -> ModuleOp:
     """Lower a YAML workflow spec into verified flow IR."""
-
     try:
         spec, locator = load_spec(path)
         module = lower_spec(spec, locator, str(path))

@@ -97,7 +97,6 @@ def pick(points: Sequence[PointAttr], which: str) -> list[int]:
 
 def proxy_estimate(workflow: WorkflowOp, assignment: Mapping[str, Attribute]) -> tuple[float, float, float]:
     """The proxy's (acc, lat, cost) for any assignment of a composed workflow."""
-
     root = build_model(workflow)
     point = PointAttr.build(acc=0.0, lat=0.0, assign=_dict_attr(assignment))
     estimate = evaluate(root, assignment_of(root, point))

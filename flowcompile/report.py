@@ -34,7 +34,6 @@ def load_evaluation(path: str | Path, workflow: str | None = None) -> Evaluation
     """Read an evaluation JSON (`flowcompile evaluate -o`), checked field by field;
     with `workflow`, it must be an evaluation of that workflow. Problems are
     EvaluationFileErrors at the field's `file:line:col`."""
-
     name = str(path)
 
     def problem(message: str, line: int | None = None, col: int | None = None) -> EvaluationFileError:

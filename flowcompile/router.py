@@ -375,7 +375,6 @@ def run_points(workflow, assignments: Sequence[Mapping[str, object]], backend, q
                concurrency: int, progress: Callable[[int, int], None] | None = None) -> Outcomes:
     """Run every point (its IR assignment) on every query: per-query (correct, latency),
     [query][point]. RouterError when a run fails (a failed run is no outcome to learn from)."""
-
     total, done = len(assignments) * len(queries), [0]
 
     def finished(_result: object) -> None:

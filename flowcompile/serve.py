@@ -376,7 +376,6 @@ def make_server(
 ) -> ServeHTTPServer:
     """Bind (but do not start) the server; a non-loopback host needs `allow_remote`.
     Start it with `serve_forever()`; `server_close()` stops its runs' loop too."""
-
     if not allow_remote and not is_loopback(host):
         raise ValueError(f"refusing to serve on non-loopback host {host!r} without --allow-remote")
     if concurrency < 1:
@@ -394,7 +393,6 @@ def served_workflow(
 ) -> Served:
     """What `make_server` serves of a compiled workflow and its config set's points
     (and the artifact's router); SelectionError when `default` picks no point."""
-
     served = Served(
         workflow,
         [dict(p.assign) for p in points],

@@ -49,7 +49,6 @@ class BackendPassOptions(ModulePass, ABC):
 
         A path that cannot hold a store (a folder, a file that is not SQLite,
         a folder that cannot be created) is a ValueError naming the option."""
-
         if self.cache == "none":
             return None
         path = Path(self.cache or os.environ.get("FLOWCOMPILE_CACHE") or DEFAULT_CACHE)

@@ -72,7 +72,6 @@ from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
 from flowcompile.proxy import hypervolume_2d, pareto_indices
-from flowcompile.compiler import context
 from flowcompile.passes.compose import ComposePass
 from flowcompile.passes.proxy_model import build_model
 from flowcompile.profiling.profiler import NO_GROWTH, budgets_without_effect
@@ -168,7 +167,7 @@ class ProfilePass(BackendPassOptions):
                     if adaptive:
                         measured = session.profile_adaptively(
                             workflow,
-                            lambda m, w=workflow: frontier_candidates(w, m, self.draws, self.seed, self.min_value),
+                            lambda m, w=workflow: frontier_candidates(ctx, w, m, self.draws, self.seed, self.min_value),
                             first, self.budget,
                         )
                     else:
@@ -188,7 +187,6 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
     """Annotate the workflow with what profiling measured (in each profile,
     what a fork's latency needs: `lat_max` inside replicated forks, `lat_q` at
     the end of a branch of a fork of several)."""
-
     excluded = measured.failures.excluded
     for agent in workflow.walk():
         if not isinstance(agent, AgentOp):
@@ -264,7 +262,6 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
     """A warning per model whose budgets showed no effect on some agent (from
     `budget_no_effect`), and a note per model declared not to reason whose
     agents offer several budgets; each model once."""
-
     name = workflow.sym_name.data
     ignored: dict[str, dict[str, list[str]]] = {}
     collapsed: dict[str, list[str]] = {}
@@ -296,7 +293,7 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
 
 
 def frontier_candidates(
-    workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0
+    ctx: Context, workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0
 ) -> set[tuple[str, str]]:
     """The (agent, config) candidates whose measurements can still change the
     frontier in a way worth a round. A configuration is uncertain when it is
@@ -308,10 +305,9 @@ def frontier_candidates(
     that use it hold, together, at least `min_value` of a drawn frontier's
     hypervolume on average (each its exclusive share): resolving a candidate
     whose configurations are near twins of their neighbours changes little."""
-
     scratch = workflow.clone()
     write_measurements(scratch, measured)
-    ComposePass().apply(context(), builtin.ModuleOp([scratch]))
+    ComposePass().apply(ctx, builtin.ModuleOp([scratch]))
     root = build_model(scratch)
     excluded = measured.failures.excluded  # not searched, so not counted (the labels' order)
     counts = {

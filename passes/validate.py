@@ -52,11 +52,11 @@ from flowcompile.validation import (
 )
 
 VALIDATION_SEED_OFFSET = 500
+"""The sim generates the validation split from seed + this (profiling uses seed)."""
 
 HALVING_PRIOR = 8.0
 """The proxy's weight, in validation queries, while halving ranks candidates
 (before there is enough data to fit it)."""
-"""The sim generates the validation split from seed + this (profiling uses seed)."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,6 @@ class ValidatePass(BackendPassOptions):
 def _reference_candidate(workflow: WorkflowOp, root, found: list):
     """The candidate of the reference (strongest) configuration, added to `found`
     when the search did not propose it."""
-
     point = PointAttr.build(acc=0.0, lat=0.0, assign=DictionaryAttr(reference_assignment(workflow)))
     choices = assignment_of(root, point)
     for candidate in found:

@@ -49,8 +49,8 @@ RULES = {
         Rule(who=("flowcompile.backends", "flowcompile.sim"),
              never=("xdsl", "flowcompile.dialects", "flowcompile.passes", "flowcompile.compiler",
                     "flowcompile.frontend", "flowcompile.runtime", "flowcompile.profiling", "flowcompile.tools")),
-    "passes use the dialect, the mathematics, the store and the backend registry, never the tools":
-        Rule(who=("flowcompile.passes",), never=("flowcompile.tools",)),
+    "passes use the dialect, the mathematics, the store and the backend registry, never the driver or the tools":
+        Rule(who=("flowcompile.passes",), never=("flowcompile.tools", "flowcompile.compiler", "flowcompile.api")),
     "nothing imports the command-line tools, which sit on top of everything":
         Rule(who=("flowcompile",), never=("flowcompile.tools",), but=("flowcompile.tools",)),
     "litellm is imported only inside the litellm backend":

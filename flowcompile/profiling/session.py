@@ -54,7 +54,6 @@ class ProfileSession:
     def check_models(self, workflow: WorkflowOp) -> None:
         """FlowError at the first agent that chooses a model the sim backend does
         not simulate, before any call (the sim would fail on it mid-profiling)."""
-
         world = getattr(self.base, "world", None)  # the sim's (a backend knows its models)
         if world is None or not hasattr(world, "model_names"):
             return
