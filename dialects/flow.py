@@ -677,7 +677,9 @@ class AgentOp(IRDLOperation):
     or aggregator reading the branch runs over the present ones; see
     `verify_absent`); `sampling` (a `#flow.sampling`) is how its replies are sampled.
     Profiling adds `wrong_agree`: how often two wrong answers of the agent to
-    the same input agree, over `wrong_agree_n` pairs.
+    the same input agree, over `wrong_agree_n` pairs; and `judged` when its
+    profiles' `acc` is not a success rate by the reference answers:
+    `"reference output"`, agreement with the reference run's output (a plan).
     """
 
     name = "flow.agent"
@@ -794,6 +796,9 @@ class AgentOp(IRDLOperation):
         self._verify_models_in_pool()
         self._verify_profiles()
         verify_wrong_agree(self, f"agent @{self.agent_name}")
+        judged = self.attributes.get("judged")
+        if judged is not None and not (isinstance(judged, StringAttr) and judged.data in JUDGES):
+            raise VerifyException(f"agent @{self.agent_name}: judged must be one of {', '.join(map(repr, JUDGES))}")
 
     def _verify_optional(self) -> None:
         if self.optional is None:
@@ -933,6 +938,13 @@ def verify_present_inputs(op: Operation, what: str) -> None:
             f"{what}: every proposal may be absent ({names} {'has' if len(absent) == 1 else 'have'} "
             'optional = "absent"); at least one must always run'
         )
+
+
+JUDGED_BY_REFERENCE_OUTPUT = "reference output"
+"""An agent's `judged`: its profiles' `acc` is agreement with the reference
+run's output, not a success rate (its outputs are plans, which no reference
+answer judges)."""
+JUDGES = (JUDGED_BY_REFERENCE_OUTPUT,)
 
 
 def verify_wrong_agree(op: Operation, what: str) -> None:

@@ -15,11 +15,12 @@ whole configurations on a validation split, disjoint from profiling:
    batch of validation queries; the better half (by Pareto layer of the
    combined estimate, then accuracy) goes on to the next batch, and so on,
    while the call budget lasts.
-3. The combined estimate of a candidate is the posterior mean of a Beta prior
-   centred on the proxy's accuracy, worth `prior_strength` queries (by default
-   fitted to how far the proxy's estimates fall from the validation rates:
-   `fitted_prior_strength`), updated by its validation successes; its latency
-   is the measured mean once measured.
+3. The combined estimate of a candidate (`Combination`): the proxy's
+   accuracy, moved by the part of the batch's mean gap to the proxy that the
+   query sets' luck does not explain, then by its own gap against a prior
+   worth `prior_strength` queries (by default fitted to how far the proxy's
+   estimates fall from the validation rates: `fitted_combination`); its
+   latency is the measured mean once measured.
 
 Nothing here reads a backend's internals: candidates are run by the runtime
 (`run_many`), like any user's run.
@@ -41,6 +42,23 @@ from flowcompile.proxy.frontier import pareto_indices
 from flowcompile.proxy.hypervolume import select_k
 from flowcompile.proxy.search import Point, frontier
 from flowcompile.runtime import run_many, score
+
+
+@dataclass(frozen=True)
+class Combination:
+    """How validation updates the proxy's estimates.
+
+    Every candidate ran on the same validation queries, so their gaps to the
+    proxy (validation rate less estimate) share one term, the batch's `offset`
+    (their mean gap): part the proxy's own bias, part the luck of two query
+    sets, the profiling set the proxy is estimated on and the validation
+    batch. `shift` is the part kept (`fitted_combination`). What a candidate's
+    gap holds beyond the offset is its own, weighed against a prior worth
+    `prior_strength` validation queries."""
+
+    prior_strength: float
+    offset: float = 0.0
+    shift: float = 0.0
 
 
 @dataclass
@@ -69,12 +87,22 @@ class Candidate:
     def successes(self) -> int:
         return sum(self.outcomes.values())
 
-    def acc(self, prior_strength: float) -> float:
-        """The proxy's estimate as a prior worth `prior_strength` queries, updated by validation."""
+    @property
+    def rate(self) -> float | None:
+        """Its validation accuracy (on a query of average difficulty once `adjust`ed)."""
         if not self.n:
-            return self.proxy_acc
-        rate = self.adjusted if self.adjusted is not None else self.successes / self.n
-        return (prior_strength * self.proxy_acc + self.n * rate) / (prior_strength + self.n)
+            return None
+        return self.adjusted if self.adjusted is not None else self.successes / self.n
+
+    def acc(self, how: Combination) -> float:
+        """The proxy's estimate, moved by the shared `how.shift`, and updated by
+        its own gap (beyond the batch's `how.offset`) against a prior worth
+        `how.prior_strength` queries."""
+        base = self.proxy_acc + how.shift
+        if self.rate is None:
+            return float(np.clip(base, 0.0, 1.0))
+        own = self.rate - self.proxy_acc - how.offset
+        return float(np.clip(base + self.n * own / (how.prior_strength + self.n), 0.0, 1.0))
 
     def lat(self) -> float:
         return float(np.mean(self.latencies)) if self.latencies else self.proxy_lat
@@ -251,7 +279,7 @@ async def successive_halving(
         size *= 2
         if len(alive) <= keep:
             continue
-        acc = np.array([candidates[i].acc(prior_strength) for i in alive])
+        acc = np.array([candidates[i].acc(Combination(prior_strength)) for i in alive])
         lat = np.array([candidates[i].lat() for i in alive])
         order = np.lexsort((-acc, _layers(acc, lat)))
         alive = [alive[j] for j in order[: max(keep, (len(alive) + 1) // 2)]]
@@ -283,47 +311,70 @@ def adjust(candidates: Sequence[Candidate], rounds: int = 50) -> None:
         c.adjusted = float(np.clip(np.mean([y - b[q] for q, y in c.outcomes.items()]), 0.0, 1.0))
 
 
-def fitted_prior_strength(candidates: Sequence[Candidate], default: float, low: float = 2.0, high: float = 256.0) -> float:
-    """How many validation queries the proxy's estimate is worth, from the data
-    (empirical Bayes): the proxy's error variance is what the squared gaps
-    between the measured candidates' validation rates and their proxy estimates
-    hold beyond the rates' own sampling noise, `tau2 = mean((v - p)^2 - v(1 - v)/n)`,
-    and a Beta prior worth `s` queries has variance `pbar(1 - pbar)/s`. An
-    accurate proxy (well profiled, rules that fit) is then barely moved by a
-    noisy validation batch, a biased one gives way to it. Fewer than three
-    measured candidates: `default`; clipped to [low, high]."""
+def fitted_combination(
+    candidates: Sequence[Candidate],
+    default: float,
+    profiled: int,
+    prior_strength: float | None = None,
+    low: float = 2.0,
+    high: float = 256.0,
+) -> Combination:
+    """How far to trust validation over the proxy, from the data (empirical Bayes).
+
+    Fitted on the queries every measured candidate ran (the first batch:
+    later ones ran the survivors of halving, chosen for their luck on the
+    earlier ones). The batch's offset (the mean gap to the proxy there) is
+    one draw of the proxy's shared bias plus the luck of `profiled` profiling
+    queries and of the batch, each of variance `v(1 - v)` over its count: the
+    bias's variance is what the squared offset holds beyond them, and the
+    offset is kept in the share that variance takes (none of it when luck
+    explains it, most of it when the proxy is far off). A 64-query batch
+    alone is about 0.06 lucky or unlucky for every candidate at once: taken
+    whole, it moved every estimate with it.
+
+    A candidate's own gap beyond the offset: its variance beyond the rates'
+    sampling noise, `tau2 = mean((g - offset)^2 - v(1 - v)/n)`, makes a prior
+    worth `pbar(1 - pbar) / tau2` queries (unless `prior_strength` is given),
+    so an accurate proxy is barely moved by a noisy batch and a biased one
+    gives way to it. Fewer than three measured candidates: `default` and no
+    shift; the prior clipped to [low, high]."""
     measured = [c for c in candidates if c.n]
-    if len(measured) < 3:
-        return default
-    rate = np.array([c.adjusted if c.adjusted is not None else c.successes / c.n for c in measured])
+    common = set.intersection(*(set(c.outcomes) for c in measured)) if measured else set()
+    if len(measured) < 3 or not common:
+        return Combination(prior_strength or default)
+    rate = np.array([np.mean([c.outcomes[q] for q in common]) for c in measured])
     proxy = np.array([c.proxy_acc for c in measured])
-    n = np.array([c.n for c in measured], dtype=float)
     spread = float(np.mean(rate * (1.0 - rate)))
-    tau2 = float(np.mean((rate - proxy) ** 2 - rate * (1.0 - rate) / n))
-    if tau2 <= spread / high:
-        return high
-    return float(np.clip(spread / tau2, low, high))
+    offset = float(np.mean(rate - proxy))
+    luck_val = spread / len(common)
+    luck_prof = spread / profiled if profiled > 0 else 0.0
+    bias = max(0.0, offset**2 - luck_val - luck_prof)
+    kept = (luck_prof + bias) / (luck_prof + bias + luck_val) if luck_prof + bias + luck_val > 0 else 1.0
+    if prior_strength is None:
+        tau2 = float(np.mean((rate - proxy - offset) ** 2 - rate * (1.0 - rate) / len(common)))
+        prior_strength = high if tau2 <= spread / high else float(np.clip(spread / tau2, low, high))
+    return Combination(prior_strength, offset, kept * offset)
 
 
 class ValidationFailed(Exception):
     """A validation call failed after its retries: nothing is measured from it."""
 
 
-def validated_front(candidates: Sequence[Candidate], prior_strength: float, z: float = 1.0) -> list[Candidate]:
+def validated_front(candidates: Sequence[Candidate], how: Combination, z: float = 1.0) -> list[Candidate]:
     """The candidates no other confidently dominates, by latency (so the set may
     hold points statistically tied with a faster one): measured ones at their
     combined estimate, the others at the proxy's (the prior).
 
     q dominates p when it is no slower and more accurate by more than `z`
     standard errors of the difference (each estimate's spread that of a Beta
-    posterior worth prior_strength + n queries). A plain comparison would let
+    posterior worth how.prior_strength + n queries). A plain comparison would let
     one lucky validation batch evict the proxy's most accurate points (the
     winner's curse of measuring many candidates on few queries)."""
     if not candidates:
         return []
-    acc = np.array([c.acc(prior_strength) for c in candidates])
+    acc = np.array([c.acc(how) for c in candidates])
     lat = np.array([c.lat() for c in candidates])
-    var = acc * (1.0 - acc) / np.array([prior_strength + c.n + 1.0 for c in candidates])
+    var = acc * (1.0 - acc) / np.array([how.prior_strength + c.n + 1.0 for c in candidates])
     kept = []
     for i in range(len(candidates)):
         beaten = (lat <= lat[i]) & (acc - acc[i] > z * np.sqrt(var + var[i]))

@@ -48,6 +48,7 @@ from xdsl.passes import ModulePass
 
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import (
+    JUDGED_BY_REFERENCE_OUTPUT,
     AgentOp,
     ConfigAttr,
     EstimateAttr,
@@ -58,10 +59,11 @@ from flowcompile.dialects.flow import (
     VoteOp,
     WorkflowOp,
 )
-from flowcompile.passes.invalidation import invalidate
+from flowcompile.passes.invalidation import JUDGED, invalidate
 from flowcompile.passes.proxy_model import PER_QUERY, per_query_ops
 from flowcompile.profiling.failures import failed_candidates
 from flowcompile.proxy.stats import acc_interval, isotonic, shrunk_acc
+from flowcompile.runtime.assignment import reference_config
 
 
 def _profiles(agent: AgentOp) -> list[tuple[ConfigAttr, ProfileAttr]]:
@@ -126,6 +128,31 @@ def voted_agents(vote: VoteOp) -> list[AgentOp]:
     return found
 
 
+def _judged_by_reference_output(agent: AgentOp) -> bool:
+    judged = agent.attributes.get(JUDGED.name)
+    return isinstance(judged, StringAttr) and judged.data == JUDGED_BY_REFERENCE_OUTPUT
+
+
+def _relative_to_reference(
+    agent: AgentOp, configs: list[ConfigAttr], *rates: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Rates of agreement with the reference run's output as the chance of an
+    output as good as the reference's: divided by the reference candidate's
+    own rate, at most 1. A plan's judge is the reference's plan, which a fresh
+    draw of the reference candidate matches only so often; its downstream
+    agents were profiled on the reference's plans, so their success already
+    pays for the plans' own errors, which the raw rate would count twice.
+    Unchanged when the reference candidate has no profile or never agreed."""
+    keys = [c.key for c in configs]
+    reference = reference_config(agent).key
+    if reference not in keys:
+        return rates
+    base = float(rates[0][keys.index(reference)])
+    if base <= 0:
+        return rates
+    return tuple(np.minimum(1.0, rate / base) for rate in rates)
+
+
 def _vote_parameter(vote: VoteOp) -> None:
     """`wrong_agree` on a vote: its agents' measured rates pooled over pairs
     (the agents' wrong answers are taken to agree across agents as often as
@@ -181,6 +208,8 @@ class ComposePass(ModulePass):
         pooled = successes.sum() / n.sum() if n.sum() > 0 else 0.5
         acc = shrunk_acc(successes, n, pooled, self.prior_strength)
         lo, hi = acc_interval(successes, n)
+        if _judged_by_reference_output(agent):
+            acc, lo, hi = _relative_to_reference(agent, [c for c, _ in live], acc, lo, hi)
         rec = self._recovery(agent, profiles)
         curves = self._by_right(profiles)
         estimates = {}

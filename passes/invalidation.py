@@ -60,13 +60,16 @@ FIXED = Derived("fixed", (LoopOp,), ("profile",))
 PROFILED = Derived("profiled", (WorkflowOp,), ("profile",))
 FAILED = Derived("failed", (AgentOp,), ("profile",))
 """The candidates whose calls failed: no profile, left out of the search."""
+JUDGED = Derived("judged", (AgentOp,), ("profile",))
+"""How the profiles' `acc` was judged, when not by the reference answers
+(`flow.JUDGED_BY_REFERENCE_OUTPUT`: a plan, by agreement with the reference run's)."""
 
 RETARGETED = Derived("retargeted", (WorkflowOp,), ("retarget",), (PROFILES,))
 """Which speed table the profiles' latencies were recomputed from: a fresh
 profile measures them again."""
 
 # The proxy, by `compose`.
-ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES, FAILED))
+ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES, FAILED, JUDGED))
 PROXY = Derived("proxy", (), ("compose",), (PROFILES, FAILED))
 """Each op's rule: from the structure, and from the profiles whether it
 composes query by query."""
@@ -102,6 +105,7 @@ TABLE: tuple[Derived, ...] = (
     FIXED,
     PROFILED,
     FAILED,
+    JUDGED,
     RETARGETED,
     ESTIMATES,
     PROXY,

@@ -66,10 +66,18 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerA
 from xdsl.ir import Attribute
 
 from flowcompile.diagnostics import FlowError
-from flowcompile.dialects.flow import AgentOp, ConfigAttr, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.dialects.flow import (
+    JUDGED_BY_REFERENCE_OUTPUT,
+    AgentOp,
+    ConfigAttr,
+    LoopOp,
+    ProfileAttr,
+    SwitchOp,
+    WorkflowOp,
+)
 from flowcompile.dialects.syntax import float_array, int_array, string_list
 from flowcompile.passes.backend_options import BackendPassOptions
-from flowcompile.passes.invalidation import invalidate
+from flowcompile.passes.invalidation import JUDGED, invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
 from flowcompile.proxy import hypervolume_2d, pareto_indices
 from flowcompile.passes.compose import ComposePass
@@ -231,6 +239,10 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
             agent.attributes[NO_EFFECT_ATTR] = ArrayAttr([StringAttr(k) for k in keys])
         else:
             agent.attributes.pop(NO_EFFECT_ATTR, None)
+        if agent.agent_name in measured.plans:
+            agent.attributes[JUDGED.name] = StringAttr(JUDGED_BY_REFERENCE_OUTPUT)
+        else:
+            agent.attributes.pop(JUDGED.name, None)
         if agent.agent_name in measured.wrong_agree:
             agree, pairs = measured.wrong_agree[agent.agent_name]
             agent.attributes["wrong_agree"] = FloatAttr(_round(agree / pairs), f64)
@@ -368,13 +380,15 @@ def write_provenance(workflow: WorkflowOp, provenance: dict[str, object]) -> Non
 
 
 def provenance_attr(provenance: dict[str, object]) -> DictionaryAttr:
-    """A provenance record as a dictionary attribute (strings, ints, id lists)."""
+    """A provenance record as a dictionary attribute (strings, ints, floats, id lists)."""
     fields: dict[str, Attribute] = {}
     for key, value in provenance.items():
         if isinstance(value, str):
             fields[key] = StringAttr(value)
         elif isinstance(value, int):
             fields[key] = IntegerAttr(value, i64)
+        elif isinstance(value, float):
+            fields[key] = FloatAttr(value, f64)
         else:
             fields[key] = ArrayAttr([StringAttr(str(v)) for v in value])  # pyright: ignore
     return DictionaryAttr(fields)

@@ -10,11 +10,15 @@ validation queries within `budget` calls (see `flowcompile.validation`).
 
 Writes: `frontier = [#flow.point<acc, lat, cost, proxy_acc, proxy_lat, val_acc,
 val_lat, val_n, assign>]`, the measured candidates that no other measured
-candidate dominates, where acc combines the proxy's estimate (a prior worth
-`prior-strength` queries) with the validation successes and lat is the
-measured mean; and `validated = {backend, simulation, queries = [ids], calls,
-candidates, kept, from_margin}` on the workflow (`from_margin`: points of the
-new frontier that were not on the proxy's own). `pareto` then emits from it.
+candidate dominates, where acc combines the proxy's estimate with the
+validation successes (`validation.Combination`: the batch's mean gap to the
+proxy in the share its luck does not explain, then each candidate's own gap
+against a prior worth `prior-strength` queries) and lat is the measured mean;
+and `validated = {backend, simulation, queries = [ids], calls, candidates,
+kept, from_margin, prior_strength, offset, shift}` on the workflow
+(`from_margin`: points of the new frontier that were not on the proxy's own;
+`offset`: the batch's mean gap; `shift`: the part of it applied). `pareto`
+then emits from it.
 
 Invalidates nothing (`flowcompile.passes.invalidation`): the one attribute
 derived from the frontier is its own record, rewritten with it.
@@ -45,7 +49,7 @@ from flowcompile.validation import (
     Candidate,
     ValidationFailed,
     choose,
-    fitted_prior_strength,
+    fitted_combination,
     plausible_front,
     successive_halving,
     validated_front,
@@ -89,7 +93,7 @@ class ValidatePass(BackendPassOptions):
 
     prior_strength: float | int = 0.0
     """How many validation queries the proxy's estimate is worth (0: fitted to
-    the proxy's measured error, `validation.fitted_prior_strength`)."""
+    the proxy's measured error, `validation.fitted_combination`)."""
 
     seed: int = 0
     """Seed of the calls, the draws and (sim) the generated split."""
@@ -175,11 +179,13 @@ class ValidatePass(BackendPassOptions):
             )
         # The proxy's frontier stays unless measurements dominate its points.
         pool = candidates + [c for c in found if c.on_proxy_front and all(c is not m for m in candidates)]
-        strength = float(self.prior_strength) or fitted_prior_strength(candidates, HALVING_PRIOR)
-        front = validated_front(pool, strength)
+        how = fitted_combination(
+            candidates, HALVING_PRIOR, len(recorded_ids(workflow, "profiled")), float(self.prior_strength) or None
+        )
+        front = validated_front(pool, how)
         points = [
             PointAttr.build(
-                acc=round(c.acc(strength), 6),
+                acc=round(c.acc(how), 6),
                 lat=round(c.lat(), 6),
                 cost=round(c.proxy_cost, 8),
                 proxy_acc=round(c.proxy_acc, 6),
@@ -198,14 +204,15 @@ class ValidatePass(BackendPassOptions):
         record.update(
             queries=[q.id for q in queries[: spent.queries]], calls=spent.calls, candidates=len(candidates),
             measured_kept=sum(1 for c in front if c.n), kept=len(points), from_margin=from_margin,
-            prior_strength=round(strength),
+            prior_strength=round(how.prior_strength), offset=round(how.offset, 4) + 0.0, shift=round(how.shift, 4) + 0.0,
         )
         workflow.attributes["validated"] = provenance_attr(record)
         log(
             f"validate @{name}: {len(candidates)} candidates, {spent.rounds} rounds on {spent.queries} "
             f"validation queries, {spent.calls} calls (budget {budget}); {len(points)} points kept, "
             f"{sum(1 for c in front if c.n)} of them measured, {from_margin} from the margin "
-            f"(not on the proxy's frontier); the proxy's estimate worth {strength:.0f} validation queries"
+            f"(not on the proxy's frontier); the proxy's estimate worth {how.prior_strength:.0f} validation queries, "
+            f"moved by {how.shift:+.3f} of the batch's mean gap {how.offset:+.3f}"
         )
 
 

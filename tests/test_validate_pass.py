@@ -13,7 +13,7 @@ from flowcompile.dialects.flow import PointAttr
 from flowcompile.passes.profile import recorded_ids
 from flowcompile.sim.world import default_world_path
 from flowcompile.irtext import print_module
-from flowcompile.validation import Candidate, adjust, fitted_prior_strength
+from flowcompile.validation import Candidate, Combination, adjust, fitted_combination
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILED = "profile{samples=12 max-samples=0 cache=none},compose,enumerate"
@@ -47,12 +47,17 @@ def test_points_carry_proxy_and_validation_values() -> None:
     # The proxy's weight, fitted to its error against the validation rates.
     s = _record(workflow, "validated")["prior_strength"].value.data
     assert 2 <= s <= 256
+    offset = _record(workflow, "validated")["offset"].value.data
+    shift = _record(workflow, "validated")["shift"].value.data
+    assert abs(shift) <= abs(offset) + 1e-9 and shift * offset >= 0
     for p in measured:
-        # The combined estimate is the proxy's prior (worth s queries) updated by
-        # val_n queries' (difficulty-adjusted) rate, a rate in [0, 1]; s is rounded in the record.
+        # The combined estimate is the proxy's, moved by the shift, then by the
+        # candidate's own gap beyond the offset, from a (difficulty-adjusted)
+        # rate in [0, 1], against a prior worth s queries (rounded in the record).
         n, prior = p.get("val_n"), p.get("proxy_acc")
-        lo, hi = (s - 0.5) * prior / (s - 0.5 + n), ((s + 0.5) * prior + n) / (s + 0.5 + n)
-        assert lo - 1e-6 <= p.get("acc") <= hi + 1e-6
+        lowest = prior + shift + n * (0.0 - prior - offset) / (s - 0.5 + n)
+        highest = prior + shift + n * (1.0 - prior - offset) / (s - 0.5 + n)
+        assert max(0.0, lowest) - 1e-3 <= p.get("acc") <= min(1.0, highest) + 1e-3
     # Nothing kept is confidently dominated: beaten by more than a standard
     # error of the difference (Beta spread, prior s + val_n queries).
     def var(p):
@@ -103,8 +108,8 @@ def test_a_lucky_batch_does_not_evict_a_tied_point() -> None:
     top = Candidate({}, 0.88, 100.0, 0.0, 1)  # the proxy's most accurate point, unmeasured
     lucky = Candidate({}, 0.86, 30.0, 0.0, 1, outcomes={f"q{i}": i % 16 != 0 for i in range(32)})
     clearly_worse = Candidate({}, 0.30, 120.0, 0.0, 1)
-    kept = validated_front([top, lucky, clearly_worse], 8.0)
-    assert lucky.acc(8.0) > top.acc(8.0)  # plainly, `lucky` dominates `top`
+    kept = validated_front([top, lucky, clearly_worse], Combination(8.0))
+    assert lucky.acc(Combination(8.0)) > top.acc(Combination(8.0))  # plainly, `lucky` dominates `top`
     assert kept == [lucky, top]
 
 
@@ -166,6 +171,27 @@ def test_the_proxy_weighs_by_how_well_it_predicted_validation() -> None:
     # 0.2 off are worth few; too few measured candidates give the default.
     close = [_measured(p, p, 64) for p in (0.25, 0.5, 0.75, 0.5)]
     far = [_measured(p, min(1.0, p + 0.2), 64) for p in (0.25, 0.5, 0.7, 0.4)]
-    assert fitted_prior_strength(close, 8.0) == 256.0
-    assert fitted_prior_strength(far, 8.0) < 8.0
-    assert fitted_prior_strength(far[:2], 8.0) == 8.0
+    scattered = [_measured(p, min(1.0, p + d), 64) for p, d in ((0.25, 0.2), (0.5, -0.2), (0.7, 0.2), (0.4, -0.2))]
+    assert fitted_combination(close, 8.0, 256).prior_strength == 256.0
+    assert fitted_combination(scattered, 8.0, 256).prior_strength < 8.0
+    assert fitted_combination(far[:2], 8.0, 256).prior_strength == 8.0
+    # a shared gap is the batch's, not the candidates' own: they keep their weight
+    assert fitted_combination(far, 8.0, 256).prior_strength == 256.0
+
+
+def test_a_shared_gap_is_kept_in_the_share_luck_does_not_explain() -> None:
+    # Four candidates 0.05 above the proxy on one 64-query batch: within what
+    # the luck of 64 (and 256 profiling) queries explains, so little is kept.
+    slightly = [_measured(p, p + 0.05, 64) for p in (0.25, 0.5, 0.7, 0.4)]
+    how = fitted_combination(slightly, 8.0, 256)
+    assert how.offset == pytest.approx(0.05, abs=0.01)
+    assert 0.0 <= how.shift < 0.5 * how.offset
+    # 0.25 above on every one: far beyond luck, the proxy is biased, most is kept
+    biased = [_measured(p, p + 0.25, 64) for p in (0.25, 0.5, 0.6, 0.4)]
+    how = fitted_combination(biased, 8.0, 256)
+    assert how.shift > 0.8 * how.offset > 0.18
+    # a candidate's estimate: the proxy's, the shift, then its own gap beyond the offset
+    top = biased[0]
+    assert top.acc(how) == pytest.approx(top.proxy_acc + how.shift + 64 * (top.rate - top.proxy_acc - how.offset) / (how.prior_strength + 64))
+    unmeasured = Candidate({}, 0.5, 1.0, 0.0, 1)
+    assert unmeasured.acc(how) == pytest.approx(0.5 + how.shift)

@@ -157,6 +157,10 @@ class Measurements:
     the answers only wrong ones): profiled on the inputs they had."""
     by_answers: bool = False
     """Whether answer and verdict agents were judged by the reference answers."""
+    plans: list[str] = field(default_factory=list)
+    """Agents whose outputs no reference answer judges (plans): each candidate
+    was scored by agreement with the reference run's output, which is itself
+    right only as often as a fresh draw of the reference candidate agrees."""
     wrong_agree: dict[str, tuple[int, int]] = field(default_factory=dict)
     """agent -> (pairs of wrong answers that agree, pairs compared)."""
     calls_of: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -387,6 +391,7 @@ async def profile_workflow(
         out.loop_rounds = revision_rounds(workflow, [(runs[i], golds[i]) for i in good])
     if by_answers:
         kinds = judged_kinds(kinds, runs, accepted, golds)
+        out.plans = [name for name, kind in kinds.items() if kind == "plan"]
     judged = {name for name, kind in kinds.items() if by_answers and kind in ("answer", "verdict")}
     recorded: dict[str, list[Recorded]] = {}
     for agent in agents:
@@ -474,7 +479,7 @@ async def profile_workflow(
             mine, flips = candidate_calls[name, config.key], flip_calls[name, config.key]
             stats = _stats(
                 [v for _, v in mine],
-                [v for j, v in [*mine, *flips] if j.right_input],
+                _success_calls(mine, flips),
                 [v for j, v in [*mine, *flips] if not j.right_input],
                 runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
             )
@@ -488,6 +493,30 @@ async def profile_workflow(
                 stats = replace(stats, level_successes=successes, level_n=counts, level_hits=per_query)
             out.agents[name][config.key] = stats
     return out
+
+
+MIN_NATURAL_RIGHT = 16
+"""Right inputs as the reference run gave them, below which success is also
+measured on wrong inputs flipped right (`_success_calls`)."""
+
+
+def _success_calls(
+    mine: Sequence[tuple[Job, tuple[bool, CallResult]]], flips: Sequence[tuple[Job, tuple[bool, CallResult]]]
+) -> list[tuple[bool, CallResult]]:
+    """The calls that measure success: those on the right inputs the reference
+    run gave. An input flipped right is a query the reference's upstream got
+    wrong, a hard one; counted in, success on right inputs becomes the rate
+    over every query, while a right input reaches the agent mostly on the
+    queries its upstream solves, the easier ones (difficulty is shared), and
+    the sequence rule weighs success by the upstream's accuracy as if it were
+    independent of it. On the reference's inputs the rate is the one the
+    reference configuration's queries have (the chain's checker: 0.857 over
+    every query, 0.907 on the reference's right answers, 0.938 on 2000
+    queries). With too few of those, the flipped ones count too."""
+    natural = [v for j, v in mine if j.right_input]
+    if len(natural) >= MIN_NATURAL_RIGHT:
+        return natural
+    return [v for j, v in [*mine, *flips] if j.right_input]
 
 
 def query_hits(

@@ -23,13 +23,17 @@ Assignment = Mapping[str, Attribute]
 """Agent name -> ConfigAttr or StringAttr("skip"); knob key -> IntegerAttr."""
 
 
+def reference_config(agent: AgentOp) -> ConfigAttr:
+    """The agent's strongest candidate: the last model of its list with its
+    largest budget (what the reference run, and so every plan's judge, used)."""
+    return ConfigAttr.of(agent.model_names[-1], max(agent.budgets_of(agent.model_names[-1])))
+
+
 def reference_assignment(workflow: WorkflowOp) -> dict[str, Attribute]:
     """The strongest configuration: every agent on the last model of its list with
     its largest budget (the smallest of a model declared not to reason), optional
     agents run, every knob at its largest value."""
-    assign: dict[str, Attribute] = {
-        a.agent_name: ConfigAttr.of(a.model_names[-1], max(a.budgets_of(a.model_names[-1]))) for a in workflow.agents
-    }
+    assign: dict[str, Attribute] = {a.agent_name: reference_config(a) for a in workflow.agents}
     assign.update({key: IntegerAttr(max(values), i64) for key, values in workflow.knobs().items()})
     return assign
 

@@ -11,4 +11,4 @@
 // CHECK-SAME: val_n = {{[0-9]+}}
 // The validation split is disjoint from the profiling one, and what it cost is stated:
 // CHECK-SAME: validated = {backend = "sim", simulation = "qwen3-dense-sim", queries = ["q500-00000",
-// CHECK-SAME: calls = {{[0-9]+}}, candidates = {{[0-9]+}}, measured_kept = {{[0-9]+}}, kept = {{[0-9]+}}, from_margin = {{[0-9]+}}, prior_strength = {{[0-9]+}}}
+// CHECK-SAME: calls = {{[0-9]+}}, candidates = {{[0-9]+}}, measured_kept = {{[0-9]+}}, kept = {{[0-9]+}}, from_margin = {{[0-9]+}}, prior_strength = {{[0-9]+}}, offset = {{-?[0-9.e-]+}}, shift = {{-?[0-9.e-]+}}}
