@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr
 
 from flowcompile.dialects.flow import SKIP, ConfigAttr, ConfigSetOp, PointAttr, WorkflowOp
 from flowcompile.router import RouterSection
@@ -77,6 +77,10 @@ class Artifact(_Model):
     """The workflow's own presets (the built-in ones are not repeated)."""
     router: RouterSection | None = None
     """The per-query router `flowcompile train-router` trained (versioned on its own)."""
+    provenance: dict[str, dict[str, str | int | float]] = {}
+    """What measured the estimates: the workflow's `profiled` and `validated`
+    records (backend; a simulation's world and its digest; the query sets'
+    digests; the FlowCompile version), a query id list as its length."""
 
 
 class ArtifactError(Exception):
@@ -144,7 +148,30 @@ def from_config_set(module: ModuleOp, name: str | None = None) -> Artifact:
         pool=pool,
         points=points,
         presets=workflow_presets(workflow),
+        provenance=workflow_provenance(workflow),
     )
+
+
+def workflow_provenance(workflow: WorkflowOp) -> dict[str, dict[str, str | int | float]]:
+    """The workflow's `profiled` and `validated` records: scalars as they are,
+    lists (query ids) as their lengths."""
+    found: dict[str, dict[str, str | int | float]] = {}
+    for key in ("profiled", "validated"):
+        record = workflow.attributes.get(key)
+        if not isinstance(record, DictionaryAttr):
+            continue
+        fields: dict[str, str | int | float] = {}
+        for name, value in record.data.items():
+            if isinstance(value, StringAttr):
+                fields[name] = value.data
+            elif isinstance(value, IntegerAttr):
+                fields[name] = value.value.data
+            elif isinstance(value, FloatAttr):
+                fields[name] = value.value.data
+            elif isinstance(value, ArrayAttr):
+                fields[name] = len(value.data)
+        found[key] = fields
+    return found
 
 
 def workflow_presets(workflow: WorkflowOp) -> dict[str, Preference]:
@@ -167,9 +194,10 @@ def _point(index: int, point: PointAttr, workflow: WorkflowOp) -> Point:
 
 def dumps(artifact: Artifact) -> str:
     """Deterministic JSON: sorted keys, two-space indent, trailing newline. An
-    artifact without presets (or a router) has no `presets` (`router`) key, as
-    before those existed, so that the readers of those load it."""
-    empty = {key for key in ("presets", "router") if not getattr(artifact, key)}
+    artifact without presets (a router, a provenance) has no `presets`
+    (`router`, `provenance`) key, as before those existed, so that the readers
+    of those load it."""
+    empty = {key for key in ("presets", "router", "provenance") if not getattr(artifact, key)}
     data = artifact.model_dump(mode="json", exclude=empty or None)
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 

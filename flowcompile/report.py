@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from pydantic import TypeAdapter, ValidationError
 
 from flowcompile.diagnostics import Diagnostic
-from flowcompile.dialects.flow import PointAttr
+from flowcompile.artifact import workflow_provenance
+from flowcompile.dialects.flow import PointAttr, WorkflowOp
 from flowcompile.evaluation import Evaluation, Row
 from flowcompile.frontend.load import Locator, format_loc
 
@@ -75,6 +76,27 @@ def _assign_text(point: PointAttr) -> str:
             shown = number if number is not None else getattr(value, "data", value)
         parts.append(f"{key}={shown}")
     return ", ".join(parts)
+
+
+def provenance_line(workflow: WorkflowOp) -> str:
+    """One sentence on what measured the estimates (from the `profiled` and
+    `validated` records): a simulation says SIMULATED, with its world."""
+    records = workflow_provenance(workflow)
+    profiled = records.get("profiled")
+    if not profiled:
+        return "Estimates: not measured (no `profiled` record).\n"
+    if "simulation" in profiled:
+        source = f"the SIMULATED world `{profiled['simulation']}` (digest {profiled.get('world_digest', '?')})"
+    else:
+        source = f"the `{profiled.get('backend', '?')}` backend" + (
+            f" ({profiled['client']})" if "client" in profiled else ""
+        )
+    line = (f"Estimates measured on {source}, on {profiled.get('queries', '?')} profiling queries "
+            f"(digest {profiled.get('queries_digest', '?')})")
+    if validated := records.get("validated"):
+        line += (f", validated on {validated.get('queries', '?')} more "
+                 f"(digest {validated.get('queries_digest', '?')})")
+    return line + f"; FlowCompile {profiled.get('flowcompile', '?')}.\n"
 
 
 def frontier_table(points: Sequence[PointAttr]) -> str:

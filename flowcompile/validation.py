@@ -321,19 +321,20 @@ def fitted_combination(
 ) -> Combination:
     """How far to trust validation over the proxy, from the data (empirical Bayes).
 
-    Fitted on the queries every measured candidate ran (the first batch:
-    later ones ran the survivors of halving, chosen for their luck on the
-    earlier ones). The batch's offset (the mean gap to the proxy there) is
-    one draw of the proxy's shared bias plus the luck of `profiled` profiling
-    queries and of the batch, each of variance `v(1 - v)` over its count: the
-    bias's variance is what the squared offset holds beyond them, and the
-    offset is kept in the share that variance takes (none of it when luck
-    explains it, most of it when the proxy is far off). A 64-query batch
-    alone is about 0.06 lucky or unlucky for every candidate at once: taken
-    whole, it moved every estimate with it.
+    The batch's offset, the mean gap to the proxy over every validation run,
+    is one draw of the proxy's shared bias plus the luck of `profiled`
+    profiling queries and of the validation queries, each of variance
+    `v(1 - v)` over its count (queries, not runs: runs on one query share its
+    difficulty): the bias's variance is what the squared offset holds beyond
+    them, and the offset is kept in the share that variance takes (none of it
+    when luck explains it, most of it when the proxy is far off). A 64-query
+    batch alone is about 0.06 lucky or unlucky for every candidate at once:
+    taken whole, it moved every estimate with it.
 
-    A candidate's own gap beyond the offset: its variance beyond the rates'
-    sampling noise, `tau2 = mean((g - offset)^2 - v(1 - v)/n)`, makes a prior
+    A candidate's own gap, on the queries every candidate ran (the first
+    batch: later ones ran the survivors of halving, chosen for their luck on
+    the earlier ones) and beyond the mean gap there: its variance beyond the
+    rates' sampling noise, `tau2 = mean(own^2 - v(1 - v)/n)`, makes a prior
     worth `pbar(1 - pbar) / tau2` queries (unless `prior_strength` is given),
     so an accurate proxy is barely moved by a noisy batch and a biased one
     gives way to it. Fewer than three measured candidates: `default` and no
@@ -345,13 +346,17 @@ def fitted_combination(
     rate = np.array([np.mean([c.outcomes[q] for q in common]) for c in measured])
     proxy = np.array([c.proxy_acc for c in measured])
     spread = float(np.mean(rate * (1.0 - rate)))
-    offset = float(np.mean(rate - proxy))
-    luck_val = spread / len(common)
+    # every run's gap counts once: the first batch ran every candidate, later
+    # ones ran the survivors on fresh queries, so no count follows luck
+    gaps = [float(y) - c.proxy_acc for c in measured for y in c.outcomes.values()]
+    offset = float(np.mean(gaps))
+    luck_val = spread / len({q for c in measured for q in c.outcomes})
     luck_prof = spread / profiled if profiled > 0 else 0.0
     bias = max(0.0, offset**2 - luck_val - luck_prof)
     kept = (luck_prof + bias) / (luck_prof + bias + luck_val) if luck_prof + bias + luck_val > 0 else 1.0
     if prior_strength is None:
-        tau2 = float(np.mean((rate - proxy - offset) ** 2 - rate * (1.0 - rate) / len(common)))
+        own = rate - proxy - float(np.mean(rate - proxy))
+        tau2 = float(np.mean(own**2 - rate * (1.0 - rate) / len(common)))
         prior_strength = high if tau2 <= spread / high else float(np.clip(spread / tau2, low, high))
     return Combination(prior_strength, offset, kept * offset)
 

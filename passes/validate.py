@@ -40,7 +40,7 @@ from flowcompile.passes.invalidation import invalidate
 from flowcompile.passes.profile import log, provenance_attr, recorded_ids
 from flowcompile.proxy.search import DEFAULT_LIMIT
 from flowcompile.passes.proxy_model import assignment_of, build_model, label_attr
-from flowcompile.profiling.dataset import as_query, load_dataset
+from flowcompile.profiling.dataset import as_query, load_dataset, queries_digest
 from flowcompile.profiling.profiler import estimate_calls, run
 from flowcompile.profiling.session import ProfileSession
 from flowcompile.proxy import model as pm
@@ -202,7 +202,8 @@ class ValidatePass(BackendPassOptions):
         from_margin = sum(1 for c in front if not c.on_proxy_front)
         record = session.backend_record()
         record.update(
-            queries=[q.id for q in queries[: spent.queries]], calls=spent.calls, candidates=len(candidates),
+            queries=[q.id for q in queries[: spent.queries]], queries_digest=queries_digest(queries[: spent.queries]),
+            calls=spent.calls, candidates=len(candidates),
             measured_kept=sum(1 for c in front if c.n), kept=len(points), from_margin=from_margin,
             prior_strength=round(how.prior_strength), offset=round(how.offset, 4) + 0.0, shift=round(how.shift, 4) + 0.0,
         )

@@ -159,13 +159,22 @@ class CallResult:
 
 @runtime_checkable
 class Backend(Protocol):
-    """An LLM service reachable by `call`."""
+    """An LLM service reachable by `call`. A backend may also say what it is
+    (`provenance() -> dict[str, str]`, read by `backend_provenance`): the IR
+    and the artifact record it beside the measurements."""
 
     name: str
 
     async def call(self, request: CallRequest) -> CallResult:
         """Answer one request."""
         ...
+
+
+def backend_provenance(backend: object) -> dict[str, str]:
+    """What `backend` says it is (a simulation names its world and the digest of
+    its parameters); {} for a backend that says nothing."""
+    describe = getattr(backend, "provenance", None)
+    return dict(describe()) if callable(describe) else {}
 
 
 # -- masking keys in messages ----------------------------------------------------------

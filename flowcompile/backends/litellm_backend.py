@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlparse
 
+from flowcompile import installed_version
 from flowcompile.backends.base import _KEY_VARS, CallRequest, CallResult, scrub
 from flowcompile.backends.timeouts import CallTimeouts
 
@@ -379,6 +380,10 @@ class LiteLLMBackend:
         self.timeouts = CallTimeouts(timeout)
         """Seconds per call: `timeout`, or (0) derived from the call's tokens and the model's pace."""
         self.num_retries = num_retries
+
+    def provenance(self) -> dict[str, str]:
+        """The client that reached the providers (the models and endpoints are the pool's, in the IR)."""
+        return {"client": f"litellm {installed_version('litellm')}"}
 
     def kwargs(self, request: CallRequest) -> dict[str, Any]:
         """The keyword arguments of `litellm.acompletion` for `request`."""

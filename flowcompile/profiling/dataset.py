@@ -8,6 +8,7 @@ per line, so a hand-edited file is fixed in one pass.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,13 @@ class Query:
     def to_json(self) -> dict[str, Any]:
         """The JSON object of this query (extra keys first-level, as read)."""
         return {**dict(self.meta), "id": self.id, "input": self.input, "reference": self.reference}
+
+
+def queries_digest(queries: Iterable[Query]) -> str:
+    """A digest of the queries, in order (ids, inputs and references): two
+    records name the same query set exactly when their digests agree."""
+    canonical = json.dumps([q.to_json() for q in queries], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def load_dataset(path: str | Path) -> list[Query]:

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from flowcompile.backends import generated_queries, open_backend
-from flowcompile.backends.base import Backend, CallRequest, Message
+from flowcompile import installed_version
+from flowcompile.backends.base import Backend, CallRequest, Message, backend_provenance
 from flowcompile.backends.middleware import CachedBackend, RetryingBackend
 from flowcompile.backends.store import ProfileStore
 from flowcompile.dialects.flow import AgentOp, WorkflowOp
-from flowcompile.profiling.dataset import Query, as_query, load_dataset
+from flowcompile.profiling.dataset import Query, as_query, load_dataset, queries_digest
 from flowcompile.profiling.adaptive import Candidate, profile_adaptively, spending
 from flowcompile.profiling.failures import ProfilingStopped
 from flowcompile.profiling.profiler import (
@@ -147,11 +148,12 @@ class ProfileSession:
         return measured
 
     def backend_record(self) -> dict[str, object]:
-        """Which backend answers; a simulation says so and names its world."""
+        """Which backend answers, as it describes itself (a simulation says so,
+        naming its world and the digest of its parameters), and which
+        FlowCompile measured."""
         record: dict[str, object] = {"backend": self.options.backend}
-        world = getattr(self.base, "world", None)
-        if self.options.backend == "sim" and world is not None:
-            record["simulation"] = world.name
+        record.update(backend_provenance(self.base))
+        record["flowcompile"] = installed_version()
         return record
 
     def provenance(self, measured: Measurements) -> dict[str, object]:
@@ -159,7 +161,9 @@ class ProfileSession:
         says so, naming its world), the query ids, the calls profiling takes and
         how many ran at once."""
         record = self.backend_record()
-        record["queries"] = [q.id for q in self.queries()[: measured.queries]]
+        used = self.queries()[: measured.queries]
+        record["queries"] = [q.id for q in used]
+        record["queries_digest"] = queries_digest(used)
         record["calls"] = measured.total_calls
         record["judged"] = "reference answers" if measured.by_answers else "reference outputs"
         # latencies measured with calls queued behind each other are not a

@@ -7,6 +7,8 @@ fault drawn for attempt k is redrawn for attempt k+1 (as with a real service).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -35,6 +37,12 @@ class SimBackend:
     def world(self) -> World:
         """The loaded world."""
         return self.sim.world
+
+    def provenance(self) -> dict[str, str]:
+        """A simulation, named, with a digest of every parameter of its world:
+        two artifacts measured on worlds that differ in any number differ here."""
+        canonical = json.dumps(self.world.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return {"simulation": self.world.name, "world_digest": hashlib.sha256(canonical.encode()).hexdigest()[:16]}
 
     async def call(self, request: CallRequest) -> CallResult:
         """Answer `request` immediately with its simulated result."""

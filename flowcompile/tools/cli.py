@@ -413,7 +413,7 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
     # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile import api
     from flowcompile.artifact import dumps
-    from flowcompile.report import frontier_table
+    from flowcompile.report import frontier_table, provenance_line
 
     options = api.CompileOptions(
         backend=backend, world=world, trace=trace, dataset=dataset, samples=samples, max_samples=max_samples,
@@ -436,9 +436,13 @@ def compile(spec, out, backend, world, trace, dataset, samples, max_samples, pro
     written.append(_write_text(folder / f"{name}.artifact.json", dumps(artifact)))
     points = compiled.config_points()
     table = frontier_table(points)
-    written.append(_write_text(folder / f"{name}.report.md", f"# @{name}: Pareto-optimal configurations\n\n{table}"))
+    measured = provenance_line(compiled.op)
+    written.append(_write_text(
+        folder / f"{name}.report.md", f"# @{name}: Pareto-optimal configurations\n\n{measured}\n{table}"
+    ))
     written.append(_plot(points, folder / f"{name}.pareto.png", title=f"@{name}: estimated frontier"))
     click.echo(table, nl=False)
+    _say(measured.rstrip())
     for path in written:
         _say(f"wrote {path}")
 
@@ -501,6 +505,7 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
     routed = _load_router(compiled, artifact_file, module, workflow) if router is not None else None
     queries = [Query("q", text, "")] if text is not None else _queries(dataset, samples or 5, seed + RUN_SEED_OFFSET, backend, world)
     calls = _backend(backend, world, trace, timeout, retries)
+    _say_what_answers(workflow, backend)
     if routed is None:
         chosen = points[index]
         _say(f"point {index}: est. acc {chosen.get('acc'):.3f}, est. latency {chosen.get('lat'):.2f} s"
@@ -536,6 +541,19 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
     if any(q.reference for q in queries):
         click.echo(f"accuracy {correct}/{len(queries)} = {correct / len(queries):.3f}")
     _failed_runs(results, queries)
+
+
+def _say_what_answers(workflow, backend: str) -> None:
+    """A SIMULATED run says so; so does a run whose estimates a simulation measured."""
+    # lazy: `flowcompile --help` and each command load only what that command runs
+    from flowcompile.artifact import workflow_provenance
+
+    profiled = workflow_provenance(workflow).get("profiled", {})
+    if backend == "sim":
+        _say("SIMULATED run: the sim backend answers from its world; no model is called")
+    elif "simulation" in profiled:
+        _say(f"note: the estimates below were measured on the SIMULATED world `{profiled['simulation']}`, "
+             f"not on the `{backend}` backend this run calls")
 
 
 def _run_routed(workflow, points, per_query, backend, queries, seed: int, concurrency: int):
@@ -612,13 +630,14 @@ def evaluate(compiled, which, dataset, samples, backend, world, trace, concurren
 def report(compiled, evaluation, out):
     """The frontier table and a Pareto plot of estimates, measurements and baselines."""
     # lazy: `flowcompile --help` and each command load only what that command runs
-    from flowcompile.report import EvaluationFileError, evaluation_table, frontier_table, load_evaluation
+    from flowcompile.report import EvaluationFileError, evaluation_table, frontier_table, load_evaluation, provenance_line
 
     module, workflow, points = _compiled(compiled)
     try:
         loaded = load_evaluation(evaluation, workflow.sym_name.data) if evaluation else None
     except EvaluationFileError as e:
         raise CommandError(str(e)) from None
+    click.echo(provenance_line(workflow))
     click.echo(frontier_table(points), nl=False)
     if loaded is not None:
         click.echo("")

@@ -12,7 +12,7 @@
 // SPENT: profile @chain (adaptive): 3 rounds (8 queries/{{[0-9]+}} calls/54 in play, 16 queries/{{[0-9]+}} calls/{{[0-9]+}} in play, 32 queries/{{[0-9]+}} calls/{{[0-9]+}} in play); candidates on all 32 queries: checker {{[0-9]+}}/18, planner {{[0-9]+}}/18, solver {{[0-9]+}}/18
 
 // CHECK: flow.workflow @chain
-// CHECK-SAME: profiled = {backend = "sim", simulation = "qwen3-dense-sim", queries = ["q00000", {{.*}}, "q00031"], calls = {{[0-9]+}}, judged = "reference answers", concurrency = 8}
+// CHECK-SAME: profiled = {backend = "sim", simulation = "qwen3-dense-sim", world_digest = "{{[0-9a-f]+}}", flowcompile = "{{[^"]+}}", queries = ["q00000", {{.*}}, "q00031"], queries_digest = "{{[0-9a-f]+}}", calls = {{[0-9]+}}, judged = "reference answers", concurrency = 8}
 // CHECK: flow.agent @planner
 // CHECK-SAME: acc_n = 32,
 // CHECK-SAME: acc_n = {{8|16}},
