@@ -391,7 +391,7 @@ async def profile_workflow(
         out.loop_rounds = revision_rounds(workflow, [(runs[i], golds[i]) for i in good])
     if by_answers:
         kinds = judged_kinds(kinds, runs, accepted, golds)
-        out.plans = [name for name, kind in kinds.items() if kind == "plan"]
+        out.plans = [name for name, kind in kinds.items() if kind in ("plan", "route")]
     judged = {name for name, kind in kinds.items() if by_answers and kind in ("answer", "verdict")}
     recorded: dict[str, list[Recorded]] = {}
     for agent in agents:
@@ -407,8 +407,9 @@ async def profile_workflow(
                 recorded[name] = [replace(e, right_input=True) for e in entries]
                 out.fallback_agents.append(name)
         else:
-            # a plan is right when it is the reference's (truth.py); a route only where accepted
-            recorded[name] = _recorded(name, runs, good if kinds[name] == "plan" else accepted)
+            # a plan or a route is right when it is the reference's (truth.py), in every run
+            by_reference = by_answers and kinds[name] in ("plan", "route")
+            recorded[name] = _recorded(name, runs, good if by_reference else accepted)
         if not recorded[name]:
             recorded[name] = _recorded(name, runs, good)
             if recorded[name]:

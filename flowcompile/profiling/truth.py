@@ -16,8 +16,14 @@ issued earlier in the same run whose output text appears there):
   planner's candidates are judged against (`same_output`), so downstream
   agents are measured on the reference's plans on every query, not only on
   the queries the reference solved;
-* a call in a switch case counts only in a run the judge accepted (whether
-  the route was right is known only there); otherwise it is left out;
+* a call in a switch case is, likewise, on the reference's route in every
+  run, right or not: the router's candidates are judged against that route
+  (in every run), and `compose` reads the router's and the plans' rates
+  relative to the reference candidate's own (`judged = "reference output"`),
+  so a case agent's success, which pays for the reference's misroutes, is
+  not charged for them twice. (Counted only where the judge accepted the
+  run, where the route is known right, a case agent was measured on the
+  queries the reference solved, the easy ones.)
 * verdicts and routes are control, not content: they decide what runs.
 
 Why: the reference run's accepted calls (the paper's pseudo ground truth)
@@ -119,10 +125,8 @@ def upstream_outputs(
     return tuple(found)
 
 
-def input_state(upstream: Sequence[Upstream], accepted: bool, in_case: bool) -> bool | None:
-    """Right (True), wrong (False) or unknown (None): see the module docstring."""
-    if in_case and not accepted:
-        return None
+def input_state(upstream: Sequence[Upstream]) -> bool:
+    """Right (True) or wrong (False): see the module docstring."""
     if any(u.right is False for u in upstream):
         return False
     return True
@@ -152,9 +156,7 @@ def judged_calls(
             if call.agent != agent:
                 continue
             upstream = upstream_outputs(run, index, kinds, golds[i], skip)
-            state = input_state(upstream, i in accepted, call.case is not None)
-            if state is None:
-                continue
+            state = input_state(upstream)
             found.append(
                 Recorded(i, call.messages, call.result.text, target_of(kind, golds[i], state), state, upstream, i in accepted)
             )
