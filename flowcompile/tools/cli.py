@@ -505,7 +505,6 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
     routed = _load_router(compiled, artifact_file, module, workflow) if router is not None else None
     queries = [Query("q", text, "")] if text is not None else _queries(dataset, samples or 5, seed + RUN_SEED_OFFSET, backend, world)
     calls = _backend(backend, world, trace, timeout, retries)
-    _say_what_answers(workflow, backend)
     if routed is None:
         chosen = points[index]
         _say(f"point {index}: est. acc {chosen.get('acc'):.3f}, est. latency {chosen.get('lat'):.2f} s"
@@ -523,6 +522,7 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
         used = {i: per_query.count(i) for i in sorted(set(per_query))}
         _say(f"router {router} (k={routed.section.k}, {Selector(None, preset, max_latency, min_acc, weight).describe()}): "
              + ", ".join(f"point {i} for {n} of {len(queries)} queries" for i, n in used.items()))
+    _say_what_answers(workflow, backend)
     results = _run_routed(workflow, points, per_query, calls, queries, seed, concurrency)
     correct = 0
     for result, query, used_point in zip(results, queries, per_query, strict=True):
