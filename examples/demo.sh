@@ -59,7 +59,7 @@ echo "est. acc is compile's estimate; measured acc is what the point scored on 6
 echo "queries no earlier step saw, with its 95% interval: the two differ by that sampling noise"
 echo "(about +-0.1 on 60 queries) and by the proxy's own error."
 echo "No compiled point here matches all-strongest's measured accuracy at 3x lower latency."
-echo "On the benchmark's 3x2 cut of this space, measured on 600 confirmation queries"
+echo "On the benchmark's 3x2 cut of this space, measured on 2000 confirmation queries"
 echo "(bench/peers.py), the oracle (every configuration measured on a selection split) and the"
 echo "compiled set both reach 1.33x: the oracle's front holds no 3x point at all-strongest's accuracy."
 echo "The 60 queries here leave about +-0.1 of noise on each accuracy (bench/results/peers.md)."
