@@ -37,6 +37,7 @@ from xdsl.dialects.builtin import (
     SymbolNameConstraint,
     SymbolRefAttr,
     UnitAttr,
+    i1,
     i64,
 )
 from xdsl.ir import (
@@ -958,7 +959,7 @@ class ToolOp(IRDLOperation):
                 found[key] = value.value.data
             elif isinstance(value, IntegerAttr):
                 data = value.value.data
-                found[key] = bool(data) if value.type.width.data == 1 else data  # pyright: ignore
+                found[key] = bool(data) if value.type == i1 else data
         return found
 
     @property

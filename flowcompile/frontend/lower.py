@@ -197,8 +197,10 @@ class _Lowering:
         """A tool step: a problem at `tool` for a tool no one registers, at
         `params` for each one it does not take."""
         for problem in param_problems(spec.tool, spec.params):
-            where = (*loc, "tool") if problem.startswith("unknown tool") else (*loc, "params")
-            self.problem(where if where[-1] == "tool" or spec.params else loc, problem)
+            if problem.startswith("unknown tool"):
+                self.problem((*loc, "tool"), problem)
+            else:  # at the params, or at the entry that gives none
+                self.problem((*loc, "params") if spec.params else loc, problem)
         if resolved is None:
             return None
         op = ToolOp(name, resolved[0], spec.tool, spec.params)
