@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -37,6 +37,7 @@ from xdsl.dialects.builtin import (
     SymbolNameConstraint,
     SymbolRefAttr,
     UnitAttr,
+    i1,
     i64,
 )
 from xdsl.ir import (
@@ -579,9 +580,10 @@ class WorkflowOp(IRDLOperation):
         super().__init__(properties=props, regions=[body])
 
     @property
-    def agents(self) -> Iterator[AgentOp]:
+    def agents(self) -> Iterator[StepOp]:
+        """The steps with configurations, agents and tools, in walk order."""
         for op in self.walk():
-            if isinstance(op, AgentOp):
+            if isinstance(op, AgentOp | ToolOp):
                 yield op
 
     def model_pool(self) -> Mapping[str, ModelAttr]:
@@ -613,7 +615,7 @@ class WorkflowOp(IRDLOperation):
             _verify_preset(name, fields)
         seen: set[str] = set()
         for op in self.walk():
-            if isinstance(op, AgentOp):
+            if isinstance(op, AgentOp | ToolOp):
                 name = op.agent_name
             elif isinstance(op, _StructureOp) and op.region_name:
                 name = op.region_name
@@ -889,6 +891,151 @@ class AgentOp(IRDLOperation):
             properties={"sym_name": name, **props},
             attributes=attrs,
         )
+
+
+TOOL_MODEL_PREFIX = "tool:"
+"""A tool's one configuration is `#flow.config<model = "tool:<name>", budget = 0>`:
+the trace, profiles and points treat it as an agent with a single candidate."""
+
+
+@irdl_op_definition
+class ToolOp(IRDLOperation):
+    """A deterministic, non-LLM step, a Python tool registered by name.
+
+    ```mlir
+    %a = flow.tool @extract(%s) {tool = "extract_answer", params = {number = true}}
+    ```
+
+    It reads like an agent with one configuration (`tool:<name>` at budget 0)
+    so profiling, composition and search need no case of their own; `params`
+    (strings, integers, floats) configure the tool. Whether `tool` names a
+    registered tool is checked where tools are known (`flowcompile.steps`),
+    not by the dialect, which knows none.
+    """
+
+    name = "flow.tool"
+
+    inputs = var_operand_def(MsgType)
+    output = result_def(MsgType)
+    sym_name = prop_def(SymbolNameConstraint())
+    tool = prop_def(StringAttr)
+    params = opt_prop_def(DictionaryAttr)
+
+
+    def __init__(
+        self,
+        name: str,
+        inputs: Sequence[SSAValue | Operation],
+        tool: str,
+        params: Mapping[str, str | int | float | bool] | None = None,
+    ):
+        props: dict[str, Attribute] = {"sym_name": StringAttr(name), "tool": StringAttr(tool)}
+        if params:
+            props["params"] = DictionaryAttr({k: _param_attr(v) for k, v in params.items()})
+        super().__init__(operands=[inputs], result_types=[msg], properties=props)
+
+    @property
+    def agent_name(self) -> str:
+        return self.sym_name.data
+
+    @property
+    def recovery(self) -> None:
+        """What an agent reads as its recovery rate, sampling, skip mode: a tool has none."""
+        return None
+
+    optional = sampling = prompt = arg_names = skip_mode = recovery
+
+    @property
+    def tool_name(self) -> str:
+        return self.tool.data
+
+    def param_values(self) -> dict[str, str | int | float | bool]:
+        """The params as Python values (verified: strings, integers, floats, booleans)."""
+        found: dict[str, str | int | float | bool] = {}
+        for key, value in (self.params.data if self.params else {}).items():
+            if isinstance(value, StringAttr):
+                found[key] = value.data
+            elif isinstance(value, FloatAttr):
+                found[key] = value.value.data
+            elif isinstance(value, IntegerAttr):
+                data = value.value.data
+                found[key] = bool(data) if value.type == i1 else data
+        return found
+
+    @property
+    def model_names(self) -> list[str]:
+        return [TOOL_MODEL_PREFIX + self.tool_name]
+
+    @property
+    def budget_values(self) -> list[int]:
+        return [0]
+
+    def budgets_of(self, model: str) -> list[int]:
+        return [0]
+
+    def candidates(self) -> list[ConfigAttr]:
+        """Its one configuration."""
+        return [ConfigAttr.of(self.model_names[0], 0)]
+
+    def per_candidate(self, table: str, kind: type[AttributeT]) -> list[AttributeT | None]:
+        """Its one configuration's entry of `table` (None when it has none)."""
+        found = self.attributes.get(table)
+        entry = found.data.get(self.candidates()[0].key) if isinstance(found, DictionaryAttr) else None
+        return [entry if isinstance(entry, kind) else None]
+
+    def verify_(self) -> None:
+        if not self.inputs:
+            raise VerifyException(f"tool @{self.agent_name} has no inputs")
+        if not self.tool_name:
+            raise VerifyException(f"tool @{self.agent_name}: tool must name a registered tool, not be empty")
+        for key, value in (self.params.data if self.params else {}).items():
+            if not isinstance(value, StringAttr | IntegerAttr | FloatAttr):
+                raise VerifyException(
+                    f"tool @{self.agent_name}: params['{key}'] must be a string, integer or float"
+                )
+        profiles = self.attributes.get("profiles")
+        if profiles is None:
+            return
+        key = self.candidates()[0].key
+        if not isinstance(profiles, DictionaryAttr):
+            raise VerifyException("profiles must be a dictionary")
+        for found, profile in profiles.data.items():
+            if found != key:
+                raise VerifyException(f"tool @{self.agent_name}: profile for '{found}'; its one configuration is '{key}'")
+            if not isinstance(profile, ProfileAttr):
+                raise VerifyException(f"profiles['{found}'] must be a #flow.profile")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.agent_name)
+        _print_operand_list(printer, self.inputs)
+        print_op_dict(printer, self)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ToolOp:
+        name = parser.parse_symbol_name()
+        inputs = _parse_operand_list(parser)
+        props, attrs = parse_op_dict(parser, cls)
+        return cls.create(
+            operands=inputs,
+            result_types=[msg],
+            properties={"sym_name": name, **props},
+            attributes=attrs,
+        )
+
+
+StepOp: TypeAlias = AgentOp | ToolOp
+"""A step of a workflow that has configurations: an agent or a tool."""
+
+
+def _param_attr(value: str | int | float | bool) -> Attribute:
+    if isinstance(value, bool):
+        return IntegerAttr.from_bool(value)
+    if isinstance(value, int):
+        return IntegerAttr(value, i64)
+    if isinstance(value, float):
+        return FloatAttr(value, 64)
+    return StringAttr(value)
 
 
 def absent_branch(value: SSAValue) -> AgentOp | None:
@@ -1542,6 +1689,7 @@ Flow = Dialect(
     [
         WorkflowOp,
         AgentOp,
+        ToolOp,
         ForkOp,
         VoteOp,
         SwitchOp,

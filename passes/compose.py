@@ -49,12 +49,12 @@ from xdsl.passes import ModulePass
 from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import (
     JUDGED_BY_REFERENCE_OUTPUT,
-    AgentOp,
     ConfigAttr,
     EstimateAttr,
     ForkOp,
     LoopOp,
     ProfileAttr,
+    StepOp,
     SwitchOp,
     VoteOp,
     WorkflowOp,
@@ -66,7 +66,7 @@ from flowcompile.proxy.stats import acc_interval, isotonic, shrunk_acc
 from flowcompile.runtime.assignment import reference_config
 
 
-def _profiles(agent: AgentOp) -> list[tuple[ConfigAttr, ProfileAttr]]:
+def _profiles(agent: StepOp) -> list[tuple[ConfigAttr, ProfileAttr]]:
     """The searched candidates and their profiles: those profiling marked
     failed have none and are left out (`profiling.failures`)."""
     failed = failed_candidates(agent)
@@ -100,7 +100,7 @@ def _slowest_of(profile: ProfileAttr) -> list[float] | None:
 
 
 def _rule(op: builtin.Operation) -> str | None:
-    if isinstance(op, AgentOp):
+    if isinstance(op, StepOp):
         reads_fork = any(isinstance(v.owner, ForkOp) for v in op.inputs)
         return "aggregate" if reads_fork else "sequence"
     if isinstance(op, VoteOp):
@@ -115,7 +115,7 @@ def _rule(op: builtin.Operation) -> str | None:
     return None
 
 
-def voted_agents(vote: VoteOp) -> list[AgentOp]:
+def voted_agents(vote: VoteOp) -> list[StepOp]:
     """The agents whose answers a vote counts (through fork results)."""
     found = []
     for value in vote.inputs:
@@ -123,18 +123,18 @@ def voted_agents(vote: VoteOp) -> list[AgentOp]:
         if isinstance(owner, ForkOp):
             yielded = owner.branches[owner.res.index(value)].block.last_op
             owner = yielded.operands[0].owner if yielded is not None and yielded.operands else None
-        if isinstance(owner, AgentOp):
+        if isinstance(owner, StepOp):
             found.append(owner)
     return found
 
 
-def _judged_by_reference_output(agent: AgentOp) -> bool:
+def _judged_by_reference_output(agent: StepOp) -> bool:
     judged = agent.attributes.get(JUDGED.name)
     return isinstance(judged, StringAttr) and judged.data == JUDGED_BY_REFERENCE_OUTPUT
 
 
 def _relative_to_reference(
-    agent: AgentOp, configs: list[ConfigAttr], *rates: np.ndarray
+    agent: StepOp, configs: list[ConfigAttr], *rates: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Rates of agreement with the reference run's output as the chance of an
     output as good as the reference's: divided by the reference candidate's
@@ -185,7 +185,7 @@ class ComposePass(ModulePass):
             raise ValueError("prior-strength must be >= 0")
         invalidate(op, self.name)
         for nested in op.walk():
-            if isinstance(nested, AgentOp):
+            if isinstance(nested, StepOp):
                 self._estimate(nested)
             if isinstance(nested, SwitchOp) and nested.branch_probs() is None:
                 raise FlowError(
@@ -200,7 +200,7 @@ class ComposePass(ModulePass):
             if isinstance(nested, VoteOp):
                 _vote_parameter(nested)
 
-    def _estimate(self, agent: AgentOp) -> None:
+    def _estimate(self, agent: StepOp) -> None:
         live = _profiles(agent)
         profiles = [p for _, p in live]
         n = np.array([p.get("acc_n") for p in profiles], dtype=float)
@@ -253,7 +253,7 @@ class ComposePass(ModulePass):
         weights = n + self.prior_strength
         return np.stack([isotonic(row, w) for row, w in zip(shrunk, weights, strict=True)])
 
-    def _recovery(self, agent: AgentOp, profiles: list[ProfileAttr]) -> np.ndarray | None:
+    def _recovery(self, agent: StepOp, profiles: list[ProfileAttr]) -> np.ndarray | None:
         """Measured recovery rates, shrunk toward the declared `recovery` (or
         their pooled rate); None when nothing was measured."""
         rec_n = np.array([p.get("rec_n") or 0 for p in profiles], dtype=float)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from xdsl.ir import Operation
 
-from flowcompile.dialects.flow import AgentOp, LoopOp, SwitchOp, VoteOp, WorkflowOp
+from flowcompile.dialects.flow import AgentOp, LoopOp, SwitchOp, ToolOp, VoteOp, WorkflowOp
 
 
 @dataclass(frozen=True)
@@ -48,19 +48,19 @@ class Derived:
 
 
 # Measured by `profile` (from the structure and a backend, no other attribute).
-PROFILES = Derived("profiles", (AgentOp,), ("profile", "retarget"))
+PROFILES = Derived("profiles", (AgentOp, ToolOp), ("profile", "retarget"))
 """Measured by `profile`; `retarget` recomputes their latencies from their tokens."""
-AGENT_WRONG_AGREE = Derived("wrong_agree", (AgentOp,), ("profile",))
-AGENT_WRONG_AGREE_N = Derived("wrong_agree_n", (AgentOp,), ("profile",))
+AGENT_WRONG_AGREE = Derived("wrong_agree", (AgentOp, ToolOp), ("profile",))
+AGENT_WRONG_AGREE_N = Derived("wrong_agree_n", (AgentOp, ToolOp), ("profile",))
 PROBS = Derived("probs", (SwitchOp,), ("profile",))
 ITERS = Derived("iters", (LoopOp,), ("profile",))
 PASS_RATE = Derived("pass_rate", (LoopOp,), ("profile",))
 REVISED = Derived("revised", (LoopOp,), ("profile",))
 FIXED = Derived("fixed", (LoopOp,), ("profile",))
 PROFILED = Derived("profiled", (WorkflowOp,), ("profile",))
-FAILED = Derived("failed", (AgentOp,), ("profile",))
+FAILED = Derived("failed", (AgentOp, ToolOp), ("profile",))
 """The candidates whose calls failed: no profile, left out of the search."""
-JUDGED = Derived("judged", (AgentOp,), ("profile",))
+JUDGED = Derived("judged", (AgentOp, ToolOp), ("profile",))
 """How the profiles' `acc` was judged, when not by the reference answers
 (`flow.JUDGED_BY_REFERENCE_OUTPUT`: a plan, by agreement with the reference run's)."""
 
@@ -69,7 +69,7 @@ RETARGETED = Derived("retargeted", (WorkflowOp,), ("retarget",), (PROFILES,))
 profile measures them again."""
 
 # The proxy, by `compose`.
-ESTIMATES = Derived("estimates", (AgentOp,), ("compose",), (PROFILES, FAILED, JUDGED))
+ESTIMATES = Derived("estimates", (AgentOp, ToolOp), ("compose",), (PROFILES, FAILED, JUDGED))
 PROXY = Derived("proxy", (), ("compose",), (PROFILES, FAILED))
 """Each op's rule: from the structure, and from the profiles whether it
 composes query by query."""

@@ -72,6 +72,7 @@ from flowcompile.dialects.flow import (
     ConfigAttr,
     LoopOp,
     ProfileAttr,
+    StepOp,
     SwitchOp,
     WorkflowOp,
 )
@@ -197,7 +198,7 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
     the end of a branch of a fork of several)."""
     excluded = measured.failures.excluded
     for agent in workflow.walk():
-        if not isinstance(agent, AgentOp):
+        if not isinstance(agent, StepOp):
             continue
         stats = measured.agents[agent.agent_name]
         # a failed candidate has no profile: a failed call is never a measurement

@@ -22,7 +22,6 @@ from flowcompile.diagnostics import FlowError
 from flowcompile.dialects.flow import (
     SKIP,
     SKIP_ABSENT,
-    AgentOp,
     ConfigAttr,
     EstimateAttr,
     ForkOp,
@@ -30,6 +29,7 @@ from flowcompile.dialects.flow import (
     PointAttr,
     ProfileAttr,
     ReturnOp,
+    StepOp,
     SwitchOp,
     UntilOp,
     VoteOp,
@@ -43,7 +43,7 @@ from flowcompile.proxy.difficulty import smooth
 from flowcompile.proxy.search import Point
 
 
-def estimates_of(agent: AgentOp) -> list[EstimateAttr]:
+def estimates_of(agent: StepOp) -> list[EstimateAttr]:
     """The agent's estimate per candidate, in candidate order."""
     if "estimates" not in agent.attributes:
         raise FlowError(agent, f"agent @{agent.agent_name} has no estimates: run compose first")
@@ -56,7 +56,7 @@ def estimates_of(agent: AgentOp) -> list[EstimateAttr]:
     return [e for _, e in live]  # pyright: ignore[reportReturnType]
 
 
-def searched_candidates(agent: AgentOp) -> list[ConfigAttr]:
+def searched_candidates(agent: StepOp) -> list[ConfigAttr]:
     """The candidates the search chooses from: all but those profiling marked failed."""
     failed = failed_candidates(agent)
     return [c for c in agent.candidates() if c.key not in failed]
@@ -100,7 +100,7 @@ class _Builder:
         """The nodes of a block's ops; `replicas`: the samples knobs of the
         replicated forks the block is in (outer first)."""
         for op in block.ops:
-            if isinstance(op, AgentOp):
+            if isinstance(op, StepOp):
                 self.nodes[op.output] = self._ruled(op, self.agent(op, gate, replicas))
             elif isinstance(op, ForkOp):
                 self.fork(op, gate, replicas)
@@ -111,7 +111,7 @@ class _Builder:
             elif isinstance(op, LoopOp):
                 self.nodes[op.res[0]] = self._ruled(op, self.loop(op, replicas))
 
-    def agent(self, op: AgentOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...] = ()) -> pm.Agent:
+    def agent(self, op: StepOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...] = ()) -> pm.Agent:
         estimates = estimates_of(op)
         labels: tuple[object, ...] = tuple(searched_candidates(op))
         if op.optional is not None:
@@ -123,7 +123,7 @@ class _Builder:
                 if value in self.sampled:
                     samples_of[len(proposals)] = self.sampled[value]
                 proposals.append(self.node(value))
-            elif isinstance(value.owner, AgentOp) and output_kind(value.owner) == "verdict":
+            elif isinstance(value.owner, StepOp) and output_kind(value.owner) == "verdict":
                 # a verdict decides that the agent runs (to revise), not
                 # whether its input is right: a value it waits for
                 gates.append(self.node(value))
@@ -180,7 +180,7 @@ class _Builder:
             # The fork waits for the slowest of its different branches: the
             # agent that ends a branch brings its latency's spread.
             if (
-                knob is None and len(op.branches) > 1 and isinstance(source, AgentOp)
+                knob is None and len(op.branches) > 1 and isinstance(source, StepOp)
                 and source.parent_block() is region.block and isinstance(node, pm.Agent)
             ):
                 node.lat_dev = _deviations(estimates_of(source))
@@ -234,7 +234,7 @@ class _Builder:
         )
 
 
-def _profiles(op: AgentOp) -> list[ProfileAttr | None]:
+def _profiles(op: StepOp) -> list[ProfileAttr | None]:
     """The profiles of the searched candidates, in their order."""
     if "profiles" not in op.attributes:
         return []
@@ -243,7 +243,7 @@ def _profiles(op: AgentOp) -> list[ProfileAttr | None]:
     return [p if isinstance(p := entries.get(c.key), ProfileAttr) else None for c in searched_candidates(op)]
 
 
-def per_query_hits(op: AgentOp, field: str = "hits") -> tuple[np.ndarray | None, ...]:
+def per_query_hits(op: StepOp, field: str = "hits") -> tuple[np.ndarray | None, ...]:
     """Per candidate, its success rate on each profiling query (`hits` over
     `hits_k`, or `rec_hits`: from a wrong input; NaN where not measured), None
     for a candidate without them."""
@@ -255,7 +255,7 @@ def per_query_hits(op: AgentOp, field: str = "hits") -> tuple[np.ndarray | None,
     return tuple(rows)
 
 
-def per_query_levels(op: AgentOp) -> tuple[np.ndarray | None, ...]:
+def per_query_levels(op: StepOp) -> tuple[np.ndarray | None, ...]:
     """Per candidate of an aggregator, its outcome per profiling query (rows)
     and level of right proposals (columns), NaN where not measured."""
     rows: list[np.ndarray | None] = []

@@ -53,7 +53,8 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = #flow.model
     %8 = flow.agent @critic(%c) {role = "critic", models = ["m"], budgets = [0]}
     flow.until %8, %c
   }
-  flow.return %7
+  %9 = flow.tool @t(%7, %q) {tool = "extract_answer", params = {number = true, k = 2, rate = 0.5, pattern = "(x)"}}
+  flow.return %9
 }
 flow.workflow @empty() {
   flow.return

@@ -49,6 +49,8 @@ RULES = {
         Rule(who=("flowcompile.backends", "flowcompile.sim"),
              never=("xdsl", "flowcompile.dialects", "flowcompile.passes", "flowcompile.compiler",
                     "flowcompile.frontend", "flowcompile.runtime", "flowcompile.profiling", "flowcompile.tools")),
+    "tool steps know strings and params, never the IR: the standard library and how answers read":
+        Rule(who=("flowcompile.steps",), only=("flowcompile.steps", "flowcompile.runtime.answers")),
     "passes use the dialect, the mathematics, the store and the backend registry, never the driver or the tools":
         Rule(who=("flowcompile.passes",), never=("flowcompile.tools", "flowcompile.compiler", "flowcompile.api")),
     "nothing imports the command-line tools, which sit on top of everything":

@@ -18,13 +18,16 @@ import yaml
 from pydantic import ValidationError
 
 from flowcompile.frontend.spec import (
+    AGENT_TAG,
     STEP_KINDS,
+    TOOL_TAG,
     AgentSpec,
     ChoiceDefaults,
     ForkBlock,
     LoopBlock,
     ModelSpec,
     SwitchBlock,
+    ToolSpec,
     WorkflowSpec,
 )
 from flowcompile.selection import Preference
@@ -72,6 +75,8 @@ def _clean_loc(loc: Loc) -> Loc:
         after_index = i > 0 and isinstance(parts[i - 1], int)
         nxt = parts[i + 1] if i + 1 < len(parts) else None
         if after_index and part in STEP_KINDS and (part == "agent" or nxt == part):
+            continue
+        if part in (AGENT_TAG, TOOL_TAG):
             continue
         cleaned.append(part)
     return tuple(cleaned)
@@ -324,10 +329,20 @@ def _unknown_field(loc: Loc) -> str:
     return f"unknown field{hint} (the fields of {what}: {', '.join(names)})"
 
 
+def _tool_field(given: str) -> str:
+    names = [info.alias or name for name, info in ToolSpec.model_fields.items()]
+    if given in AgentSpec.model_fields:
+        return (f"a tool step has no {given}: it runs a registered tool in one configuration "
+                f"(the fields of a tool step: {', '.join(names)})")
+    return f"unknown field (the fields of a tool step: {', '.join(names)})"
+
+
 def _reason(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     loc = _clean_loc(tuple(error["loc"]))
     if error["type"] == "extra_forbidden":
+        if TOOL_TAG in error["loc"]:
+            return _tool_field(str(loc[-1]))
         return _unknown_field(loc)
     if error["type"] == "missing":
         return "required field is missing"

@@ -22,6 +22,7 @@ from flowcompile.dialects.flow import (
     ReturnOp,
     SamplingAttr,
     SwitchOp,
+    ToolOp,
     UntilOp,
     VoteOp,
     WorkflowOp,
@@ -35,9 +36,11 @@ from flowcompile.frontend.spec import (
     ForkStep,
     LoopStep,
     SwitchStep,
+    ToolSpec,
     WorkflowSpec,
 )
 from flowcompile.selection import BUILTIN_PRESETS
+from flowcompile.steps import param_problems
 from flowcompile.frontend.load import format_loc
 
 Scope = dict[str, SSAValue]
@@ -158,6 +161,8 @@ class _Lowering:
         self.used[name] = loc
         agent_loc = ("agents", name)
         resolved = self.resolve_inputs(spec, agent_loc, scope, previous, extra_inputs, extra_names)
+        if isinstance(spec, ToolSpec):
+            return self.tool(name, spec, agent_loc, block, resolved)
         models = spec.models or self.spec.defaults.models or list(self.spec.models)
         budgets = spec.budgets or self.spec.defaults.budgets or [0]
         for index, model in enumerate(models):
@@ -183,6 +188,22 @@ class _Lowering:
             args=args,
             sampling=sampling,
         )
+        block.add_op(op)
+        return op.output
+
+    def tool(
+        self, name: str, spec: ToolSpec, loc: Loc, block: Block, resolved: tuple[list[SSAValue], list[str]] | None
+    ) -> SSAValue | None:
+        """A tool step: a problem at `tool` for a tool no one registers, at
+        `params` for each one it does not take."""
+        for problem in param_problems(spec.tool, spec.params):
+            if problem.startswith("unknown tool"):
+                self.problem((*loc, "tool"), problem)
+            else:  # at the params, or at the entry that gives none
+                self.problem((*loc, "params") if spec.params else loc, problem)
+        if resolved is None:
+            return None
+        op = ToolOp(name, resolved[0], spec.tool, spec.params)
         block.add_op(op)
         return op.output
 
@@ -227,7 +248,7 @@ class _Lowering:
 
     def resolve_inputs(
         self,
-        spec: AgentSpec,
+        spec: AgentSpec | ToolSpec,
         loc: Loc,
         scope: Scope,
         previous: SSAValue | None,
@@ -256,7 +277,7 @@ class _Lowering:
         names += list(extra_names)
         inputs = [*inputs, *extra]
         if not inputs:
-            self.problem(loc, "agent has no inputs")
+            self.problem(loc, f"{'tool step' if isinstance(spec, ToolSpec) else 'agent'} has no inputs")
             return None
         return inputs, names
 
@@ -278,7 +299,7 @@ class _Lowering:
             if len(branch) == 1 and isinstance(branch[0], str):
                 self.sole = (branch[0], spec.samples is not None)
                 agent = self.spec.agents.get(branch[0])
-                absent += agent is not None and agent.optional == SKIP_ABSENT
+                absent += isinstance(agent, AgentSpec) and agent.optional == SKIP_ABSENT
             try:
                 value = self.steps(branch, (*loc, "branches", index), inner, inner_scope)
             finally:
@@ -404,7 +425,12 @@ def check_pool(
     """SpecError at each pool entry an agent chooses that `backend` does not
     serve (`known`: its model names, matched case-insensitively as the sim
     does), so a bad name stops the compile before any call is made."""
-    used = {m for agent in spec.agents.values() for m in (agent.models or spec.defaults.models or spec.models)}
+    used = {
+        m
+        for agent in spec.agents.values()
+        if isinstance(agent, AgentSpec)
+        for m in (agent.models or spec.defaults.models or spec.models)
+    }
     names = {name.lower() for name in known}
     problems = []
     for name in spec.models:

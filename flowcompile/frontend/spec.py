@@ -188,6 +188,61 @@ class AgentSpec(Strict):
         return [f for _, f, _, _ in string.Formatter().parse(self.prompt) if f]
 
 
+ParamValue = Union[bool, int, float, str]
+
+
+class ToolSpec(Strict):
+    """A tool step: a deterministic Python tool registered by name, called like an agent.
+
+    It has one configuration, so no role, models, budgets, prompt or sampling."""
+
+    tool: Name = Field(
+        description="The registered tool it runs: `extract_answer` (the final answer by a regex or as "
+        "the last number), `code_test` (a candidate program against tests, as a verdict), or one an "
+        "installed package registers under the `flowcompile.tools` entry points.",
+    )
+    params: dict[Name, ParamValue] = Field(
+        default_factory=dict,
+        description="The tool's parameters, strings, numbers and booleans: `extract_answer` takes "
+        "`pattern` (a regex with one group) or `number: true`; `code_test` takes `tests` (Python "
+        "asserts) and `timeout_s` (default 5).",
+    )
+    inputs: list[Name] | None = Field(
+        None, min_length=1,
+        description="The values the tool reads, as an agent's `inputs` (its tool reads the last one). "
+        "Default: the previous step's value.",
+    )
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _scalars(cls, params: object) -> object:
+        # one message for a bad value, rather than one per member of the union
+        if isinstance(params, dict):
+            for key, value in params.items():
+                if not isinstance(value, bool | int | float | str):
+                    raise ValueError(f"params.{key} must be a string, a number or a boolean, not {value!r}")
+        return params
+
+    @property
+    def prompt(self) -> None:
+        """A tool has no prompt template (what the agents' input checks read)."""
+        return None
+
+    def placeholders(self) -> list[str]:
+        return []
+
+
+TOOL_TAG, AGENT_TAG = "<tool>", "<agent>"
+"""pydantic's tags for the two kinds of `agents:` entry (no name can hold `<`)."""
+
+
+def entry_kind(entry: Any) -> str:
+    """A tool step when the entry gives `tool`, else an agent."""
+    if isinstance(entry, ToolSpec) or (isinstance(entry, dict) and "tool" in entry):
+        return TOOL_TAG
+    return AGENT_TAG
+
+
 def check_template(prompt: str) -> None:
     """A prompt template holds text and `{name}` placeholders, `{{` and `}}` for
     literal braces; anything else (an unbalanced brace, `{name!r}`, `{name:>8}`)
@@ -307,6 +362,12 @@ Step = Annotated[
 ]
 
 
+AgentEntry = Annotated[
+    Union[Annotated[AgentSpec, Tag(AGENT_TAG)], Annotated[ToolSpec, Tag(TOOL_TAG)]],
+    Discriminator(entry_kind),
+]
+
+
 class WorkflowSpec(Strict):
     """A whole workflow spec file."""
 
@@ -324,8 +385,10 @@ class WorkflowSpec(Strict):
     defaults: ChoiceDefaults = Field(
         ChoiceDefaults(), description="The choice space of agents that do not give their own."
     )
-    agents: dict[Name, AgentSpec] = Field(
-        min_length=1, description="Agent name -> agent. Each agent is used by exactly one step."
+    agents: dict[Name, AgentEntry] = Field(
+        min_length=1,
+        description="Agent name -> agent, or a tool step (an entry giving `tool:`). Each is used by "
+        "exactly one step.",
     )
     steps: list[Step] = Field(
         min_length=1,

@@ -26,6 +26,7 @@ from flowcompile.frontend.spec import (
     ModelSpec,
     SwitchBlock,
     SwitchStep,
+    ToolSpec,
     WorkflowSpec,
 )
 from flowcompile.selection import Preference
@@ -36,6 +37,7 @@ SECTIONS: dict[type[BaseModel], tuple[str, str]] = {
     ModelSpec: ("models", "`models`: the pool"),
     ChoiceDefaults: ("defaults", "`defaults`"),
     AgentSpec: ("agents", "`agents`"),
+    ToolSpec: ("tools", "`agents` entries with `tool`: tool steps"),
     ForkBlock: ("fork", "`fork`: parallel branches"),
     SwitchBlock: ("switch", "`switch`: one case of several"),
     LoopBlock: ("loop", "`loop`: repeat until approved"),
@@ -144,6 +146,14 @@ steps:
       next: {{draft: reviser}}    # otherwise the reviser's answer is the next draft
       max_iters: [1, 2, 3]
 """,
+    "tool": f"""\
+workflow: solve_then_extract
+{POOL}
+agents:
+  solver: {{role: solver, prompt: "Solve step by step.\\n{{query}}"}}
+  extract: {{tool: extract_answer, params: {{number: true}}}}   # the last number, as `Answer: <n>`
+steps: [solver, extract]
+""",
     "presets": f"""\
 workflow: hello_presets
 {POOL}
@@ -226,6 +236,9 @@ def _type(kind: Any, metadata: list[Any] = ()) -> str:  # pyright: ignore[report
     if origin is Annotated:
         base, *extra = get_args(kind)
         if any(isinstance(e, Discriminator) for e in extra):
+            members = [get_args(a)[0] if get_origin(a) is Annotated else a for a in get_args(base)]
+            if all(isinstance(m, type) and m in SECTIONS for m in members):  # an agent or a tool step
+                return " or ".join(_type(m) for m in members)
             return "[step](#steps)"
         inner = [m for e in extra for m in (e.metadata if isinstance(e, FieldInfo) else [e])]
         return _type(base, [*metadata, *inner])
@@ -283,6 +296,7 @@ _MODEL_NOUNS: dict[type[BaseModel], str] = {
     ModelSpec: "model",
     ChoiceDefaults: "defaults",
     AgentSpec: "agent",
+    ToolSpec: "tool step",
     Preference: "preset",
 }
 
@@ -336,6 +350,19 @@ temperature: 0 (greedy), or 0.7 for an agent inside a fork with `samples`, so
 that real samples differ. When sampling (temperature > 0) each sample is sent
 its own seed, `seed` + the sample's index, so the samples of one input differ
 and each is reproducible.
+""",
+    "tools": """\
+A tool step runs Python, not a model: it has one configuration, which
+profiling measures for latency (and, as an answer or a verdict, for how often
+it is right), and no role, choice space, prompt or sampling. `extract_answer`
+turns a solver's text into `Answer: <value>`; `code_test` runs a program
+against tests in a subprocess (a time limit, no network, no keys in its
+environment: a guard, not a sandbox) and says `approve` or `reject: <failure>`,
+a verdict a loop's `until` can end on. Installed packages add tools under the
+`flowcompile.tools` entry points.
+
+```yaml
+{tool}```
 
 <a id="steps"></a>
 ## `steps`

@@ -41,9 +41,9 @@ from xdsl.ir import BlockArgument, SSAValue
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
 from flowcompile.dialects.flow import (
-    AgentOp,
     ForkOp,
     LoopOp,
+    StepOp,
     SwitchOp,
     UntilOp,
     WorkflowOp,
@@ -73,6 +73,7 @@ from flowcompile.runtime import (
     score,
 )
 from flowcompile.runtime.interpreter import agent_request
+from flowcompile.runtime.steps import with_tools
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)"""
@@ -205,7 +206,7 @@ def budgets_without_effect(stats: dict[str, CandidateStats]) -> dict[str, list[i
     return found
 
 
-def output_kind(agent: AgentOp) -> str:
+def output_kind(agent: StepOp) -> str:
     """How the agent's output is judged: a route, a verdict, or an answer."""
     for use in agent.output.uses:
         if isinstance(use.operation, SwitchOp):
@@ -215,7 +216,7 @@ def output_kind(agent: AgentOp) -> str:
     return "answer"
 
 
-def _labels_for(agent: AgentOp) -> list[str]:
+def _labels_for(agent: StepOp) -> list[str]:
     for use in agent.output.uses:
         if isinstance(use.operation, SwitchOp):
             return use.operation.label_names
@@ -352,6 +353,7 @@ async def profile_workflow(
     every candidate on every query. Adaptive profiling grows the horizon of the
     candidates that can still decide the frontier."""
     report = progress or (lambda stage, done, total: None)
+    backend = with_tools(backend)  # a tool's candidate calls are answered in process
     out = Measurements(queries=len(queries), by_answers=by_answers)
     reach = horizon or (lambda agent, config: len(queries))
 
@@ -598,7 +600,7 @@ def interleaved(streams: Sequence[Sequence[Job]]) -> list[Job]:
     return out
 
 
-def _jobs(workflow: WorkflowOp, agent: AgentOp, inputs: Sequence[Recorded], seed: int) -> list[Job]:
+def _jobs(workflow: WorkflowOp, agent: StepOp, inputs: Sequence[Recorded], seed: int) -> list[Job]:
     kind, labels = output_kind(agent), tuple(_labels_for(agent))
     jobs = []
     for config in agent.candidates():
@@ -646,14 +648,14 @@ async def _call_all(
 
 
 def _perturbed(
-    agent: AgentOp,
+    agent: StepOp,
     recorded: dict[str, list[Recorded]],
     scored: dict[Job, tuple[bool, CallResult]],
 ) -> list[Recorded]:
     """The agent's recorded inputs with one upstream output made wrong: the
     first wrong output (in candidate order) that an upstream agent's
     candidates gave on the same query. The reference output stays the target."""
-    upstream = [v.owner.agent_name for v in agent.inputs if isinstance(v.owner, AgentOp)]
+    upstream = [v.owner.agent_name for v in agent.inputs if isinstance(v.owner, StepOp)]
     wrong: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     for job, (good, result) in scored.items():
         if job.agent in upstream and result.ok and not good:
@@ -698,19 +700,19 @@ def _wrong_pairs(name: str, scored: dict[Job, tuple[bool, CallResult]]) -> tuple
     return agree, total
 
 
-def proposal_agents(agent: AgentOp) -> list[tuple[AgentOp, bool]] | None:
+def proposal_agents(agent: StepOp) -> list[tuple[StepOp, bool]] | None:
     """The agents whose outputs are `agent`'s proposals (the fork results it
     reads), each with whether its fork is replicated (a samples knob: its
     proposals are the samples); [] for an agent that reads no fork, None when a
     fork branch does not end with an agent's output (no levels are measured)."""
-    found: list[tuple[AgentOp, bool]] = []
+    found: list[tuple[StepOp, bool]] = []
     for value in agent.inputs:
         fork = value.owner
         if not isinstance(fork, ForkOp):
             continue
         yielded = fork.branches[fork.res.index(value)].block.last_op
         source = yielded.operands[0].owner if isinstance(yielded, YieldOp) and yielded.operands else None
-        if not isinstance(source, AgentOp):
+        if not isinstance(source, StepOp):
             return None
         found.append((source, fork.samples is not None))
     return found
@@ -765,7 +767,7 @@ class _Levels:
 
 def _aggregate_levels(
     workflow: WorkflowOp,
-    agent: AgentOp,
+    agent: StepOp,
     inputs: Sequence[Recorded],
     runs: Sequence[RunResult],
     scored: dict[Job, tuple[bool, CallResult]],
@@ -833,7 +835,7 @@ def _aggregate_levels(
 
 
 def _positions(
-    entry: Recorded, sources: Sequence[tuple[AgentOp, bool]], run: RunResult
+    entry: Recorded, sources: Sequence[tuple[StepOp, bool]], run: RunResult
 ) -> tuple[list[tuple[str, str, int]], str] | None:
     """The proposals in a recorded aggregator input: (proposer, text, offset in
     the user message), in the message's order, and that message; None when a
@@ -967,7 +969,7 @@ def revision_rounds(
 
 def _agent_of(value: SSAValue | None) -> str | None:
     owner = value.owner if value is not None else None
-    return owner.agent_name if isinstance(owner, AgentOp) else None
+    return owner.agent_name if isinstance(owner, StepOp) else None
 
 
 def estimate_calls(workflow: WorkflowOp, queries: int) -> tuple[int, int]:
@@ -990,7 +992,7 @@ def estimate_aggregate_calls(workflow: WorkflowOp, queries: int) -> int:
     return sum(aggregate_calls_bound(agent, queries) for agent in workflow.agents)
 
 
-def aggregate_calls_bound(agent: AgentOp, queries: int) -> int:
+def aggregate_calls_bound(agent: StepOp, queries: int) -> int:
     """`estimate_aggregate_calls` for one agent (0 unless it reads forks)."""
     sources = proposal_agents(agent)
     if not sources:
@@ -999,21 +1001,21 @@ def aggregate_calls_bound(agent: AgentOp, queries: int) -> int:
     return n * queries * _invocations(agent) * len(agent.candidates())
 
 
-def recovery_calls_bound(agent: AgentOp, queries: int) -> int:
+def recovery_calls_bound(agent: StepOp, queries: int) -> int:
     """Upper bound on an agent's recovery calls: one per candidate call, for an
     agent that reads another agent's output or a loop's carried message (0
     otherwise: nothing to perturb)."""
     def upstream(value: SSAValue) -> bool:
         if isinstance(value, BlockArgument):
             return isinstance(value.block.parent_op(), LoopOp)
-        return isinstance(value.owner, AgentOp)
+        return isinstance(value.owner, StepOp)
 
     if not any(upstream(v) for v in agent.inputs):
         return 0
     return queries * _invocations(agent) * len(agent.candidates())
 
 
-def _invocations(agent: AgentOp) -> int:
+def _invocations(agent: StepOp) -> int:
     """Calls of `agent` in one run at its largest replica counts and loop bounds."""
     invocations = 1
     parent = agent.parent_op()
@@ -1027,7 +1029,7 @@ def _invocations(agent: AgentOp) -> int:
     return invocations
 
 
-def _replicas(agent: AgentOp) -> int:
+def _replicas(agent: StepOp) -> int:
     """Calls of `agent` that the replicated forks around it run in parallel
     at their largest sample counts (1 outside them)."""
     count = 1
@@ -1039,7 +1041,7 @@ def _replicas(agent: AgentOp) -> int:
     return count
 
 
-def ends_parallel_branch(agent: AgentOp) -> bool:
+def ends_parallel_branch(agent: StepOp) -> bool:
     """Whether `agent`'s output is what one branch of a fork of several
     (not replicated) branches yields: the fork waits for the slowest branch."""
     for use in agent.output.uses:
@@ -1050,7 +1052,7 @@ def ends_parallel_branch(agent: AgentOp) -> bool:
     return False
 
 
-def _largest_samples(source: AgentOp) -> int:
+def _largest_samples(source: StepOp) -> int:
     """The largest sample count of the replicated fork that `source` is in."""
     parent = source.parent_op()
     while parent is not None and not (isinstance(parent, ForkOp) and parent.samples is not None):

@@ -18,7 +18,7 @@ from flowcompile import installed_version
 from flowcompile.backends.base import Backend, CallRequest, Message, backend_provenance
 from flowcompile.backends.middleware import CachedBackend, RetryingBackend
 from flowcompile.backends.store import ProfileStore
-from flowcompile.dialects.flow import AgentOp, WorkflowOp
+from flowcompile.dialects.flow import AgentOp, ToolOp, WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query, load_dataset, queries_digest
 from flowcompile.profiling.adaptive import Candidate, profile_adaptively, spending
 from flowcompile.profiling.failures import ProfilingStopped
@@ -32,6 +32,7 @@ from flowcompile.profiling.profiler import (
 )
 from flowcompile.runtime import RunResult, answer_key, score
 from flowcompile.diagnostics import FlowError
+from flowcompile.steps import param_problems
 
 GENERATED_QUERIES = 32
 
@@ -54,7 +55,11 @@ class ProfileSession:
 
     def check_models(self, workflow: WorkflowOp) -> None:
         """FlowError at the first agent that chooses a model the sim backend does
-        not simulate, before any call (the sim would fail on it mid-profiling)."""
+        not simulate, before any call (the sim would fail on it mid-profiling),
+        and at the first tool step no one registers or whose params it refuses."""
+        for op in workflow.walk():
+            if isinstance(op, ToolOp) and (problems := param_problems(op.tool_name, op.param_values())):
+                raise FlowError(op, f"tool @{op.agent_name}: {problems[0]}")
         world = getattr(self.base, "world", None)  # the sim's (a backend knows its models)
         if world is None or not hasattr(world, "model_names"):
             return

@@ -56,8 +56,9 @@ def answer_key(text: str | None) -> str:
 
     In order: the value of the last `<<answer:...>>` tag (else of the last tag
     of any kind); the text after the last "answer:" marker (the rest of its
-    line, or the next non-empty line: "Final **Answer:** 42"); the last
-    non-empty line. Then `normalise`d. Empty or None text gives "".
+    line, or the next non-empty line: "Final **Answer:** 42"; nothing after
+    it is the empty answer); the last non-empty line. Then `normalise`d.
+    Empty or None text gives "".
     """
     if not text:
         return ""
@@ -71,6 +72,7 @@ def answer_key(text: str | None) -> str:
         for line in after.splitlines():
             if normalise(line):
                 return normalise(line)
+        return ""  # a marker with nothing after it: the empty answer ("Answer: ")
     lines = [line for line in text.splitlines() if normalise(line)]
     return normalise(lines[-1]) if lines else ""
 

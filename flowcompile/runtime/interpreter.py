@@ -14,6 +14,9 @@ backend; structure follows the dialect:
   body and carries `%next`; after `max_iters` rejections it ends with the last
   `%next` (ops needed by neither the verdict nor `%next` never run); with
   `max_iters` 0 nothing runs and the carried messages are its results;
+- `flow.tool` calls its registered tool in process (`runtime.steps`), its
+  call recorded like an agent's (model `tool:<name>`, no tokens, no cost);
+  a tool that cannot run fails the run;
 - an optional agent assigned "skip" makes no call; with `optional = "pass"` it
   passes its one input on, with `optional = "absent"` it produces no value (an
   absent `Value`): its fork branch is absent, a vote counts the present inputs
@@ -57,6 +60,7 @@ from flowcompile.dialects.flow import (
     LoopOp,
     ReturnOp,
     SwitchOp,
+    ToolOp,
     UntilOp,
     VoteOp,
     WorkflowOp,
@@ -65,6 +69,7 @@ from flowcompile.dialects.flow import (
 from flowcompile.runtime.answers import answer_key, is_approval, route_label
 from flowcompile.runtime.assignment import Assignment, knob_value
 from flowcompile.runtime.messages import agent_messages, render_samples
+from flowcompile.runtime.steps import TOOL_FAILED, tool_request, with_tools
 
 REPLICA_STRIDE = 64
 """Sample indices reserved per run sample (the bound on replicas of one run)."""
@@ -147,7 +152,7 @@ class Interpreter:
         self.name = workflow.sym_name.data
         self.pool = workflow.model_pool()
         self.assignment = assignment
-        self.backend = backend
+        self.backend = with_tools(backend)
         self.sample = sample
         self.seed = seed
         self.max_tokens = max_tokens
@@ -185,6 +190,8 @@ class Interpreter:
     async def op(self, op: Operation, env: Env, scope: Scope) -> None:
         if isinstance(op, AgentOp):
             results = [await self.agent(op, env, scope)]
+        elif isinstance(op, ToolOp):
+            results = [await self.tool(op, env, scope)]
         elif isinstance(op, ForkOp):
             results = await self.fork(op, env, scope)
         elif isinstance(op, VoteOp):
@@ -234,6 +241,28 @@ class Interpreter:
         self.horizon = max(self.horizon, end)
         if not result.ok:
             raise CallFailed(f"agent @{name} failed: {result.failure_text()}")
+        return Value((result.text,), end)
+
+    async def tool(self, op: ToolOp, env: Env, scope: Scope) -> Value:
+        name = op.agent_name
+        config = self.assignment[name]
+        assert isinstance(config, ConfigAttr)
+        inputs = [value for v in op.inputs if not (value := env[v]).absent]
+        request = tool_request(
+            op.tool_name, op.param_values(), [v.render() for v in inputs],
+            sample=self.sample * REPLICA_STRIDE + scope.replica,
+        )
+        start = max([scope.gate, *(v.ready for v in inputs)])
+        slot = len(self.slots)
+        self.slots.append(None)
+        result = await self.call(request)
+        self.slots[slot] = AgentCall(
+            name, config.key, request.messages, result, scope.replica, scope.iteration, scope.case, start
+        )
+        end = start + result.latency_s
+        self.horizon = max(self.horizon, end)
+        if not result.ok:
+            raise CallFailed(f"tool @{name} failed: {result.text.removeprefix(TOOL_FAILED + ': ')}")
         return Value((result.text,), end)
 
     def request(self, op: AgentOp, config: ConfigAttr, messages: tuple[Message, ...], replica: int) -> CallRequest:

@@ -20,7 +20,7 @@ from xdsl.dialects.builtin import Builtin, FloatAttr, ModuleOp
 
 from flowcompile.backends.base import CallRequest, CallResult
 from flowcompile.diagnostics import parse_located
-from flowcompile.dialects.flow import AgentOp, Flow, LoopOp, ProfileAttr, SwitchOp, WorkflowOp
+from flowcompile.dialects.flow import AgentOp, Flow, LoopOp, ProfileAttr, SwitchOp, ToolOp, WorkflowOp
 from flowcompile.sim.backend import SimBackend
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def profiles(ir: str) -> dict[str, dict[str, dict[str, Any]]]:
     """agent -> "model@budget" -> {field: value} of every `#flow.profile` in `ir`."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for op in parse_module(ir).walk():
-        if isinstance(op, AgentOp) and "profiles" in op.attributes:
+        if isinstance(op, AgentOp | ToolOp) and "profiles" in op.attributes:
             table = op.attributes["profiles"]
             out[op.agent_name] = {
                 key: {f: attr.get(f) for f in PROFILE_FIELDS}
