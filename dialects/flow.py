@@ -681,7 +681,7 @@ class AgentOp(IRDLOperation):
     Profiling adds `wrong_agree`: how often two wrong answers of the agent to
     the same input agree, over `wrong_agree_n` pairs; and `judged` when its
     profiles' `acc` is not a success rate by the reference answers:
-    `"reference output"`, agreement with the reference run's output (a plan).
+    `"reference output"`, agreement with the reference run's output (a plan, a route).
     """
 
     name = "flow.agent"
@@ -1089,8 +1089,8 @@ def verify_present_inputs(op: Operation, what: str) -> None:
 
 JUDGED_BY_REFERENCE_OUTPUT = "reference output"
 """An agent's `judged`: its profiles' `acc` is agreement with the reference
-run's output, not a success rate (its outputs are plans, which no reference
-answer judges)."""
+run's output, not a success rate (its outputs are plans or routes, which no
+reference answer judges)."""
 JUDGES = (JUDGED_BY_REFERENCE_OUTPUT,)
 
 
