@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 
-from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
+from flowcompile.backends.base import Backend, CallRequest, CallResult, Message, backend_provenance
 from flowcompile.dialects.flow import TOOL_MODEL_PREFIX
 from flowcompile.steps import ToolResult, UnknownToolError, tool_named
 
@@ -82,8 +82,7 @@ class ToolSteps:
         return await self.inner.call(request)
 
     def provenance(self) -> dict[str, str]:
-        describe = getattr(self.inner, "provenance", None)
-        return dict(describe()) if callable(describe) else {}
+        return backend_provenance(self.inner)
 
 
 def with_tools(backend: Backend) -> Backend:
