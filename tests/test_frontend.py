@@ -146,9 +146,39 @@ def test_a_loop_must_carry_a_next_value_for_its_message() -> None:
 
 
 def test_values_inside_a_branch_are_not_visible_after_it() -> None:
+    agents = {"s": {"role": "solver"}, "u": {"role": "checker"}, "t": {"role": "solver", "inputs": ["s"]}}
+    steps = [{"fork": {"as": "f", "branches": [["s", "u"]]}}, "t"]
+    found = problems(spec_text(agents=agents, steps=steps))
+    assert any("'s' is not a value in scope here (visible: query, u, f)" in p for p in found), found
+
+
+def test_a_branch_value_is_readable_by_its_name_after_the_fork() -> None:
+    agents = {
+        "a": {"role": "proposer", "inputs": ["query"]},
+        "b": {"role": "proposer", "inputs": ["query"]},
+        "t": {"role": "solver", "inputs": ["query", "b", "f"]},
+    }
+    steps = [{"fork": {"as": "f", "branches": [["a"], ["b"]]}}, "t"]
+    workflow = lowered(spec_text(agents=agents, steps=steps))
+    fork = next(op for op in workflow.walk() if isinstance(op, ForkOp))
+    reader = next(op for op in workflow.walk() if isinstance(op, AgentOp) and op.agent_name == "t")
+    assert list(reader.operands)[1] is fork.results[1]
+    assert isinstance(list(reader.operands)[2].owner, VoteOp)
+
+
+def test_a_sampled_branch_has_no_value_by_name() -> None:
     agents = {"s": {"role": "solver"}, "t": {"role": "solver", "inputs": ["s"]}}
-    steps = [{"fork": {"as": "f", "branches": [["s"]]}}, "t"]
-    assert any("'s' is not a value in scope" in p for p in problems(spec_text(agents=agents, steps=steps)))
+    steps = [{"fork": {"as": "f", "samples": [1, 3], "branches": [["s"]]}}, "t"]
+    assert any("'s' is not a value in scope here (visible: query, f)" in p
+               for p in problems(spec_text(agents=agents, steps=steps)))
+
+
+def test_two_branch_values_of_one_name_are_a_problem() -> None:
+    agents = {"s": {"role": "solver"}, "t": {"role": "solver"}}
+    inner = [[{"fork": {"as": "x", "branches": [["s"]]}}], [{"fork": {"as": "x", "branches": [["t"]]}}]]
+    steps = [{"fork": {"as": "f", "branches": inner}}]
+    found = problems(spec_text(agents=agents, steps=steps))
+    assert "steps[0].fork.branches[1]: the branch's value 'x' is already a value in this scope" in found, found
 
 
 def test_import_spec_keeps_the_location_translate_prints(tmp_path):

@@ -33,6 +33,7 @@ from flowcompile.frontend.load import Loc, Locator, SpecError, SpecProblem
 from flowcompile.frontend.spec import (
     SAMPLING_FIELDS,
     AgentSpec,
+    ForkBlock,
     ForkStep,
     LoopStep,
     SwitchStep,
@@ -55,6 +56,9 @@ class _Lowering:
         self.sole: tuple[str, bool] | None = None
         """While a fork branch of one agent step is lowered: that agent, and
         whether the fork has `samples`."""
+        self.absent_results: dict[str, Loc] = {}
+        """Fork branch results that may be no value (an `optional: absent`
+        agent alone in its branch), where each is: no later agent reads them."""
 
     def problem(self, loc: Loc, message: str) -> None:
         line, col = self.locator.find(loc) if self.locator else (None, None)
@@ -265,6 +269,11 @@ class _Lowering:
                 return None
             inputs = []
             for index, name in enumerate(names):
+                if name not in scope and name in self.absent_results:
+                    self.problem((*loc, "inputs", index), f"'{name}' is an optional: absent branch of the fork at "
+                                 f"{_fmt(self.absent_results[name])} and may produce no value; only the fork's "
+                                 "vote or aggregator reads it")
+                    return None
                 if name not in scope:
                     visible = ", ".join(scope) or "none"
                     self.problem((*loc, "inputs", index), f"'{name}' is not a value in scope here (visible: {visible})")
@@ -316,6 +325,8 @@ class _Lowering:
         fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
+        if spec.samples is None:
+            self.name_results(spec, loc, scope, results, branch_names)
         if spec.combine == "vote":
             combiner: Operation | None = VoteOp(results)
             block.add_op(combiner)
@@ -324,6 +335,23 @@ class _Lowering:
             spec.combine, (*loc, "combine"), block, scope, previous, results, branch_names
         )
         return value, spec.as_
+
+    def name_results(
+        self, spec: ForkBlock, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str]
+    ) -> None:
+        """Each branch's value enters the enclosing scope under its branch's
+        name (its last step's), so any later agent can read one branch: a
+        second mixture layer reading every first-layer proposal. A branch of
+        an `optional: absent` agent alone may give no value, so it is not
+        readable (`absent_results` says why when a later agent asks)."""
+        for index, (value, name) in enumerate(zip(results, names, strict=True)):
+            agent = self.spec.agents.get(name)
+            if isinstance(agent, AgentSpec) and agent.optional == SKIP_ABSENT:
+                self.absent_results[name] = (*loc, "branches", index)
+            elif name in scope:
+                self.problem((*loc, "branches", index), f"the branch's value '{name}' is already a value in this scope")
+            else:
+                scope[name] = value
 
     def switch(
         self, step: SwitchStep, loc: Loc, block: Block, scope: Scope

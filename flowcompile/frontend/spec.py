@@ -266,7 +266,10 @@ class ForkBlock(Strict):
 
     as_: Name = Field(alias="as", description="The name of the fork's combined value, for later steps.")
     branches: list[list[Step]] = Field(
-        min_length=1, description="The parallel branches, each a list of steps; a branch's value is its last step's."
+        min_length=1, description="The parallel branches, each a list of steps; a branch's value is its last step's, "
+        "and later steps read it by that step's name too (a second mixture layer reading each "
+        "proposal), except in a fork with `samples` and for an `optional: absent` agent alone in "
+        "its branch (it may give no value)."
     )
     samples: list[PositiveInt] | None = Field(
         None, min_length=1,
