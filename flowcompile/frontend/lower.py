@@ -33,7 +33,6 @@ from flowcompile.frontend.load import Loc, Locator, SpecError, SpecProblem
 from flowcompile.frontend.spec import (
     SAMPLING_FIELDS,
     AgentSpec,
-    ForkBlock,
     ForkStep,
     LoopStep,
     SwitchStep,
@@ -301,14 +300,15 @@ class _Lowering:
         self.unique(spec.samples, (*loc, "samples"))
         regions = []
         branch_names = []
-        absent = 0
+        absent: list[bool] = []  # per branch: a lone `optional: absent` agent, which may give no value
         for index, branch in enumerate(spec.branches):
             inner = Block()
             inner_scope = dict(scope)
-            if len(branch) == 1 and isinstance(branch[0], str):
-                self.sole = (branch[0], spec.samples is not None)
-                agent = self.spec.agents.get(branch[0])
-                absent += isinstance(agent, AgentSpec) and agent.optional == SKIP_ABSENT
+            lone = branch[0] if len(branch) == 1 and isinstance(branch[0], str) else None
+            agent = self.spec.agents.get(lone) if lone is not None else None
+            absent.append(isinstance(agent, AgentSpec) and agent.optional == SKIP_ABSENT)
+            if lone is not None:
+                self.sole = (lone, spec.samples is not None)
             try:
                 value = self.steps(branch, (*loc, "branches", index), inner, inner_scope)
             finally:
@@ -318,7 +318,7 @@ class _Lowering:
             inner.add_op(YieldOp(value))
             regions.append(Region(inner))
             branch_names.append(_name_of(value, inner_scope))
-        if absent == len(spec.branches) and spec.samples is None:
+        if all(absent) and spec.samples is None:
             self.problem((*loc, "branches"), "every branch is an agent with optional: absent; at least one "
                          "branch must always run (the vote or aggregator needs a proposal)")
             return None, spec.as_
@@ -326,7 +326,7 @@ class _Lowering:
         block.add_op(fork)
         results = list(fork.res)
         if spec.samples is None:
-            self.name_results(spec, loc, scope, results, branch_names)
+            self.name_results(loc, scope, results, branch_names, absent)
         if spec.combine == "vote":
             combiner: Operation | None = VoteOp(results)
             block.add_op(combiner)
@@ -337,16 +337,15 @@ class _Lowering:
         return value, spec.as_
 
     def name_results(
-        self, spec: ForkBlock, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str]
+        self, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str], absent: Sequence[bool]
     ) -> None:
         """Each branch's value enters the enclosing scope under its branch's
         name (its last step's), so any later agent can read one branch: a
         second mixture layer reading every first-layer proposal. A branch of
         an `optional: absent` agent alone may give no value, so it is not
         readable (`absent_results` says why when a later agent asks)."""
-        for index, (value, name) in enumerate(zip(results, names, strict=True)):
-            agent = self.spec.agents.get(name)
-            if isinstance(agent, AgentSpec) and agent.optional == SKIP_ABSENT:
+        for index, (value, name, maybe_none) in enumerate(zip(results, names, absent, strict=True)):
+            if maybe_none:
                 self.absent_results[name] = (*loc, "branches", index)
             elif name in scope:
                 self.problem((*loc, "branches", index), f"the branch's value '{name}' is already a value in this scope")
