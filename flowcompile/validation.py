@@ -109,17 +109,29 @@ class Candidate:
 
 
 def drawn_fronts(
-    root: pm.Node, counts: Mapping[str, Sequence[int]], draws: int, seed: int, limit: int
+    root: pm.Node,
+    counts: Mapping[str, Sequence[int]],
+    draws: int,
+    seed: int,
+    limit: int,
+    rec_counts: Mapping[str, Sequence[int]] | None = None,
 ) -> Iterator[list[Point]]:
     """The proxy's frontier, then its frontiers under `draws` posterior draws
     of the agents' accuracies (Beta, from each candidate's estimate and its
     profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
-    used as is), and of the profiling queries' weights where an aggregator,
-    a vote or a refine loop composes query by query (the Bayesian bootstrap:
-    Dirichlet(1, ..., 1)).
+    used as is), of their recovery (or, for a judge, rejection) rates likewise
+    from `rec_counts`, and of the profiling queries' weights where an
+    aggregator, a vote or a refine loop composes query by query (the Bayesian
+    bootstrap: Dirichlet(1, ..., 1)).
+    Recovery is drawn because a chain's value leans on it as much as on
+    success: with its rate fixed, a strong checker measured low on a first
+    round's few wrong inputs is never on any drawn front, so adaptive
+    profiling never measures it again and the most accurate configuration is
+    lost for good.
     The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
-    nominal = {id(a): (a.acc, a.query_weights, a.hits, a.rec_hits) for a in agents}
+    nominal = {id(a): (a.acc, a.query_weights, a.hits, a.rec_hits, a.recovery, a.rejects) for a in agents}
+    rec_counts = rec_counts or {}
     weighted = [n for n in pm.walk(root) if isinstance(n, (pm.Vote, pm.Loop)) and n.joint]
     rng = np.random.default_rng(seed)
     try:
@@ -130,8 +142,12 @@ def drawn_fronts(
                 p = np.clip(np.asarray(nominal[id(agent)][0], dtype=float), 1e-6, 1 - 1e-6)
                 drawn = np.where(n > 0, rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0), p)
                 agent.acc = tuple(float(x) for x in drawn)
+                rec_n = rec_counts.get(agent.var.key)
+                if rec_n is not None:
+                    recovery, rejects = nominal[id(agent)][4:6]
+                    agent.recovery, agent.rejects = _drawn_beta(recovery, rec_n, rng), _drawn_beta(rejects, rec_n, rng)
                 if agent.hits_k == 0:  # modeled per-query rates: the same uncertainty, on the logit scale
-                    _, _, hits, rec_hits = nominal[id(agent)]
+                    hits, rec_hits = nominal[id(agent)][2:4]
                     agent.hits, agent.rec_hits = _drawn_rates(hits, n, rng), _drawn_rates(rec_hits, n, rng)
                 if agent.joint:
                     agent.query_weights = rng.dirichlet(np.ones(len(agent.level_hits[0])))  # pyright: ignore
@@ -140,9 +156,24 @@ def drawn_fronts(
             yield frontier(root, limit)
     finally:
         for agent in agents:
-            agent.acc, agent.query_weights, agent.hits, agent.rec_hits = nominal[id(agent)]
+            agent.acc, agent.query_weights, agent.hits, agent.rec_hits, agent.recovery, agent.rejects = nominal[id(agent)]
         for node in weighted:
             node.query_weights = None
+
+
+def _drawn_beta(rates, counts: Sequence[int], rng: np.random.Generator):
+    """Per-choice rates (a tuple; None entries, a single rate or no entries
+    are kept) drawn from Beta posteriors of `counts[i]` measurements each."""
+    if not isinstance(rates, tuple) or len(rates) != len(counts):
+        return rates
+    drawn = []
+    for rate, n in zip(rates, counts, strict=True):
+        if rate is None or not n:
+            drawn.append(rate)
+            continue
+        p = min(max(float(rate), 1e-6), 1 - 1e-6)
+        drawn.append(float(rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0)))
+    return tuple(drawn)
 
 
 def _drawn_rates(rows: Sequence[np.ndarray | None], counts: np.ndarray, rng: np.random.Generator) -> tuple:
@@ -169,12 +200,17 @@ def _queries(node: pm.Vote | pm.Loop) -> int:
 
 
 def plausible_front(
-    root: pm.Node, counts: Mapping[str, Sequence[int]], draws: int, seed: int, limit: int
+    root: pm.Node,
+    counts: Mapping[str, Sequence[int]],
+    draws: int,
+    seed: int,
+    limit: int,
+    rec_counts: Mapping[str, Sequence[int]] | None = None,
 ) -> list[Candidate]:
     """Every configuration on the proxy's frontier or on one of its frontiers
     under posterior draws (`drawn_fronts`), scored by the nominal proxy."""
     fronts: dict[tuple[tuple[str, int], ...], list[int]] = {}  # key -> [times on a front, on the proxy's]
-    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit)):
+    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit, rec_counts)):
         for point in points:
             seen = fronts.setdefault(tuple(sorted(point.assignment.items())), [0, 0])
             seen[0] += 1

@@ -53,7 +53,9 @@ it measures anew).
 
 from __future__ import annotations
 
+import math
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +150,12 @@ class ProfilePass(BackendPassOptions):
     share of a frontier's hypervolume (what resolving it is worth); 0: every
     candidate of such a configuration."""
 
+    shrink: float | int = 1.0
+    """Adaptive profiling: round k + 1 measures at most this share to the
+    power k of the candidates, the most valuable in play (successive
+    halving); 1: every candidate in play. Below 1 it trades the frontier's
+    quality for calls."""
+
     max_failures: float | int = 0.05
     """The share of a stage's calls (reference runs, candidate, recovery,
     aggregate-level calls) that may fail after retries: past it profiling
@@ -157,6 +165,8 @@ class ProfilePass(BackendPassOptions):
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
         if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value) < 0:
             raise ValueError("samples, max-samples, budget, draws and min-value must be >= 0")
+        if not 0 < self.shrink <= 1:
+            raise ValueError("shrink must be > 0 and <= 1")
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
         if not workflows:
             return
@@ -307,48 +317,73 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
 
 def frontier_candidates(
     ctx: Context, workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0
-) -> set[tuple[str, str]]:
+) -> dict[tuple[str, str], float]:
     """The (agent, config) candidates whose measurements can still change the
-    frontier in a way worth a round. A configuration is uncertain when it is
-    on some but not all of the proxy's frontiers (the nominal one and those
-    under `draws` posterior draws of the candidates' accuracies,
-    `validation.drawn_fronts`, composed from `measured` on a scratch copy of
-    the workflow): on every frontier it is on whatever the noise, on none it
-    cannot reach it. A candidate is in play when the uncertain configurations
-    that use it hold, together, at least `min_value` of a drawn frontier's
-    hypervolume on average (each its exclusive share): resolving a candidate
-    whose configurations are near twins of their neighbours changes little."""
+    frontier in a way worth a round, with what resolving each is worth. A
+    configuration is uncertain when it is on some but not all of the proxy's
+    frontiers (the nominal one and those under `draws` posterior draws of the
+    candidates' rates, `validation.drawn_fronts`, composed from `measured` on
+    a scratch copy of the workflow): on every frontier it is on whatever the
+    noise, on none it cannot reach it; on every one, it is uncertain still
+    when it tops some of them but not all. A candidate's worth is what its
+    uncertain configurations are worth together (`uncertain_worth`); it is
+    in play at a worth of at least `min_value`: resolving a candidate whose
+    configurations are near twins of their neighbours changes little."""
     scratch = workflow.clone()
     write_measurements(scratch, measured)
     ComposePass().apply(ctx, builtin.ModuleOp([scratch]))
     root = build_model(scratch)
     excluded = measured.failures.excluded  # not searched, so not counted (the labels' order)
-    counts = {
-        agent: [s.n for key, s in stats.items() if (agent, key) not in excluded]
-        for agent, stats in measured.agents.items()
-    }
+    kept = {agent: [s for key, s in stats.items() if (agent, key) not in excluded] for agent, stats in measured.agents.items()}
+    counts = {agent: [s.n for s in stats] for agent, stats in kept.items()}
+    rec_counts = {agent: [s.rec_n or 0 for s in stats] for agent, stats in kept.items()}
     labels = {v.key: v.labels for v in pm.all_vars(root)}
     fronts = [
         [(tuple(sorted(p.assignment.items())), p.estimate.acc, p.estimate.t) for p in front]
-        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT)
+        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT, rec_counts)
     ]
-    times: dict[tuple[tuple[str, int], ...], int] = {}
-    value: dict[tuple[tuple[str, int], ...], float] = {}
+    worth: dict[tuple[str, str], float] = {}
+    for key, share in uncertain_worth(fronts).items():
+        for var, choice in key:
+            if isinstance(label := labels[var][choice], ConfigAttr):
+                worth[var, label.key] = worth.get((var, label.key), 0.0) + share
+    return {candidate: share for candidate, share in worth.items() if share >= min_value}
+
+
+Configuration = tuple[tuple[str, int], ...]
+"""A configuration as sorted (variable, choice) pairs."""
+
+
+def uncertain_worth(fronts: Sequence[Sequence[tuple[Configuration, float, float]]]) -> dict[Configuration, float]:
+    """What resolving each uncertain configuration of `fronts` (the nominal
+    and the drawn frontiers, as (configuration, acc, t) points) is worth: its
+    exclusive share of a front's hypervolume, averaged over the fronts; for
+    the most accurate point of a front, whose area is nil (the corner is at
+    its own latency), the share of the front's accuracy range only it
+    reaches, where that is more: which configuration tops the front is what
+    a user asks first. Certain configurations (on every front, and on top of
+    all of them or of none) are left out."""
+    times: Counter[Configuration] = Counter()
+    value: dict[Configuration, float] = {}
+    tops: Counter[Configuration] = Counter()
     ref_acc = min((acc for front in fronts for _, acc, _ in front), default=0.0)
     ref_lat = max((t for front in fronts for _, _, t in front), default=0.0)
     for front in fronts:
         shares = hypervolume_shares([acc for _, acc, _ in front], [t for *_, t in front], ref_acc, ref_lat)
         for (key, _, _), share in zip(front, shares, strict=True):
-            times[key] = times.get(key, 0) + 1
+            times[key] += 1
             value[key] = value.get(key, 0.0) + share / len(fronts)
-    worth: dict[tuple[str, str], float] = {}
-    for key, on in times.items():
-        if on == len(fronts):
-            continue
-        for var, choice in key:
-            if isinstance(label := labels[var][choice], ConfigAttr):
-                worth[var, label.key] = worth.get((var, label.key), 0.0) + value[key]
-    return {candidate for candidate, share in worth.items() if share >= min_value}
+        if front:
+            accs = sorted((acc for _, acc, _ in front), reverse=True)
+            top = max(front, key=lambda point: (point[1], -point[2]))
+            reach = (accs[0] - (accs[1] if len(accs) > 1 else ref_acc)) / max(accs[0] - ref_acc, 1e-12)
+            tops[top[0]] += 1
+            value[top[0]] += max(0.0, reach - shares[front.index(top)]) / len(fronts)
+    return {
+        key: value[key]
+        for key, on in times.items()
+        if on < len(fronts) or 0 < tops[key] < len(fronts)
+    }
 
 
 def hypervolume_shares(acc: Sequence[float], lat: Sequence[float], ref_acc: float, ref_lat: float) -> list[float]:

@@ -37,7 +37,7 @@ def fake_profile(calls: list[tuple[int, dict]]):
 def test_only_candidates_in_play_get_more_queries():
     calls: list = []
     measured, rounds = profile_adaptively(
-        fake_profile(calls), lambda m: {("a", "x"), ("b", "y")}, first=8, pool=64
+        fake_profile(calls), lambda m: dict.fromkeys([("a", "x"), ("b", "y")], 1.0), first=8, pool=64
     )
     assert [r.queries for r in rounds] == [8, 16, 32, 64]
     assert measured.queries_of == {("a", "x"): 64, ("a", "y"): 8, ("b", "x"): 8, ("b", "y"): 64}
@@ -46,13 +46,13 @@ def test_only_candidates_in_play_get_more_queries():
 
 def test_stops_when_nothing_is_in_play():
     calls: list = []
-    _, rounds = profile_adaptively(fake_profile(calls), lambda m: set(), first=8, pool=64)
+    _, rounds = profile_adaptively(fake_profile(calls), lambda m: {}, first=8, pool=64)
     assert [r.queries for r in rounds] == [8] and len(calls) == 1
 
 
 def test_a_returning_candidate_catches_up_on_what_it_missed():
     calls: list = []
-    plays = iter([{("a", "x")}, {("a", "x"), ("a", "y")}, set()])
+    plays = iter([{("a", "x"): 1.0}, {("a", "x"): 1.0, ("a", "y"): 1.0}, {}])
     measured, _ = profile_adaptively(fake_profile(calls), lambda m: next(plays), first=8, pool=64)
     # round 2 gave a.x 16 queries; round 3 gave a.y all 32, the 8..16 it missed too
     assert measured.queries_of[("a", "y")] == 32 and measured.queries_of[("a", "x")] == 32
@@ -62,7 +62,7 @@ def test_a_returning_candidate_catches_up_on_what_it_missed():
 def test_the_budget_caps_the_calls(budget):
     calls: list = []
     measured, rounds = profile_adaptively(
-        fake_profile(calls), lambda m: set(CANDIDATES), first=8, pool=512, budget=budget
+        fake_profile(calls), lambda m: dict.fromkeys(CANDIDATES, 1.0), first=8, pool=512, budget=budget
     )
     first_round = (REFERENCE_PER_QUERY + len(CANDIDATES)) * 8
     assert measured.total_calls <= max(budget, first_round)
@@ -70,9 +70,18 @@ def test_the_budget_caps_the_calls(budget):
     assert budget - measured.total_calls < (REFERENCE_PER_QUERY + len(CANDIDATES)) * 8 or measured.queries == 512
 
 
+def test_each_round_keeps_the_most_valuable_share_of_the_last_ones_candidates():
+    calls: list = []
+    worth = {("a", "x"): 0.5, ("a", "y"): 0.1, ("b", "x"): float("inf"), ("b", "y"): 0.2}
+    measured, rounds = profile_adaptively(fake_profile(calls), lambda m: worth, first=8, pool=64, shrink=0.5)
+    # 4 candidates, then at most 2, then 1: the one topping a front first, then by worth
+    assert [r.in_play for r in rounds] == [4, 2, 1, 1]
+    assert measured.queries_of == {("a", "x"): 16, ("a", "y"): 8, ("b", "x"): 64, ("b", "y"): 8}
+
+
 def test_the_first_round_runs_even_past_the_budget():
     calls: list = []
-    measured, rounds = profile_adaptively(fake_profile(calls), lambda m: set(CANDIDATES), first=8, pool=64, budget=1)
+    measured, rounds = profile_adaptively(fake_profile(calls), lambda m: dict.fromkeys(CANDIDATES, 1.0), first=8, pool=64, budget=1)
     assert len(rounds) == 1 and measured.queries == 8
 
 
@@ -136,3 +145,48 @@ def test_configurations_worth_too_little_keep_nothing_in_play(tmp_path, capsys, 
     run_passes(module, f'profile{{samples=8 max-samples=32 min-value={min_value} cache="{tmp_path / "c.sqlite"}"}}')
     err = capsys.readouterr().err
     assert f"profile @chain (adaptive): {rounds} rounds (8 queries/" in err
+
+
+def test_drawn_fronts_draw_recovery_rates_by_their_measured_counts():
+    """A chain's value leans on its checker's recovery as much as on its
+    success: with the rate fixed at what 30 wrong inputs measured, a strong
+    checker measured low there is never on a drawn front, and adaptive
+    profiling never measures it again (it lost the chain's most accurate
+    configuration so)."""
+    import numpy as np
+
+    from flowcompile.proxy import model as pm
+    from flowcompile.validation import drawn_fronts
+
+    query = pm.Input()
+    solver = pm.Agent(pm.Var("solver", (0,)), (query,), (0.6,), (1.0,), (0.0,))
+    checker = pm.Agent(
+        pm.Var("checker", (0, 1, 2)), (query, solver), (0.8, 0.8, 0.8), (1.0, 2.0, 3.0), (0.0, 0.0, 0.0),
+        recovery=(0.3, 0.3, 0.3),
+    )
+    seen = []
+    for _ in drawn_fronts(checker, {}, 60, seed=2, limit=10**6, rec_counts={"checker": [400, 0, 30]}):
+        seen.append(checker.recovery)
+    draws = np.array(seen[1:])
+    assert np.ptp(draws[:, 1]) == 0.0  # nothing measured: as it is
+    assert 0.0 < np.std(draws[:, 0]) < np.std(draws[:, 2])  # fewer wrong inputs, wider draws
+    assert abs(draws[:, 2].mean() - 0.3) < 0.05  # around the measured rate, not a walk away from it
+    assert checker.recovery == (0.3, 0.3, 0.3)  # restored
+
+
+def test_which_configuration_tops_the_front_is_worth_resolving():
+    """The most accurate point holds no area of its own (the corner is at its
+    latency); a configuration topping some drawn fronts but not all is worth
+    the share of the accuracy range only it reaches, and one on every front
+    and on top of none is certain."""
+    from flowcompile.passes.profile import uncertain_worth
+
+    low, mid, top_a, top_b = (("x", 0),), (("x", 1),), (("x", 2),), (("x", 3),)
+    fronts = [
+        [(low, 0.4, 1.0), (mid, 0.6, 2.0), (top_a, 0.8, 9.0)],
+        [(low, 0.4, 1.0), (mid, 0.6, 2.0), (top_b, 0.7, 10.0)],
+    ]
+    worth = uncertain_worth(fronts)
+    assert low not in worth and mid not in worth  # on both, on top of neither
+    assert worth[top_a] == pytest.approx((0.8 - 0.6) / (0.8 - 0.4) / 2)  # top of one front of two
+    assert worth[top_b] == pytest.approx((0.7 - 0.6) / (0.7 - 0.4) / 2)

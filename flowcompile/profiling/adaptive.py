@@ -7,10 +7,18 @@ proxy's largest error. Adaptive profiling measures in rounds:
 
 1. every candidate on the first `first` queries (uniform profiling);
 2. after each round, `in_play(measured)` names the candidates that can still
-   decide the frontier (the caller's proxy judges); only they run on the next
-   queries, the reference runs extend to those queries, and the query count
-   doubles, or grows by what the call budget still allows;
+   decide the frontier, each with what resolving it is worth (the caller's
+   proxy judges); the most valuable of them, at most `shrink`^k of all
+   candidates in round k + 1 (successive halving), run on the next queries, the reference
+   runs extend to those queries, and the query count doubles, or grows by
+   what the call budget still allows;
 3. until the queries or the budget run out, or nothing is in play.
+
+Why the cap: a front decided between near-equal configurations keeps most
+of their candidates in play round after round, and each round doubles their
+cost; halving the set each round bounds profiling at a few times the first
+round whatever the front looks like, and the candidates dropped are the ones
+whose resolution was worth least.
 
 A candidate keeps everything it measured when it drops out of play, and one
 that comes back is first measured on the queries it missed. Each round
@@ -23,7 +31,7 @@ past the budget.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flowcompile.profiling.profiler import Measurements
@@ -49,21 +57,26 @@ class Round:
 
 def profile_adaptively(
     profile: Callable[[int, Callable[[str, str], int]], Measurements],
-    in_play: Callable[[Measurements], set[Candidate]],
+    in_play: Callable[[Measurements], Mapping[Candidate, float]],
     *,
     first: int,
     pool: int,
     budget: int = 0,
+    shrink: float = 1.0,
 ) -> tuple[Measurements, list[Round]]:
     """Profile in rounds (see the module docstring); `profile(n, horizon)`
     profiles the first n queries with candidate (a, c) limited to its first
-    `horizon(a, c)` of them. `budget` caps the calls (0: only the pool does)."""
+    `horizon(a, c)` of them. `budget` caps the calls (0: only the pool does);
+    `shrink` (in (0, 1]) the share of the candidates each round may measure
+    against the round before: round k + 1 at most `shrink`^k of them."""
     n = min(first, pool)
     measured = profile(n, lambda agent, config: n)
     horizon = dict.fromkeys(measured.queries_of, n)
     rounds = [Round(n, measured.total_calls, len(horizon))]
     while n < pool:
-        playing = sorted(in_play(measured) & horizon.keys())
+        worth = {key: value for key, value in in_play(measured).items() if key in horizon}
+        cap = math.ceil(len(horizon) * shrink ** len(rounds))
+        playing = sorted(sorted(worth, key=lambda key: (-worth[key], key))[:cap])
         if not playing:
             break
         target = _next_size(measured, horizon, playing, n, pool, budget)

@@ -9,7 +9,7 @@ summary line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ class ProfileSession:
         return measured
 
     def profile_adaptively(
-        self, workflow: WorkflowOp, in_play: Callable[[Measurements], set[Candidate]], first: int, budget: int
+        self, workflow: WorkflowOp, in_play: Callable[[Measurements], Mapping[Candidate, float]], first: int, budget: int
     ) -> Measurements:
         """Profile in rounds over the session's queries (the pool), giving more
         queries only to the candidates `in_play` names (see
@@ -148,6 +148,7 @@ class ProfileSession:
             first=first,
             pool=len(self.queries()),
             budget=budget,
+            shrink=self.options.shrink,
         )
         log(f"profile @{workflow.sym_name.data} (adaptive): {spending(rounds, measured)}")
         return measured
