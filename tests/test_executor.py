@@ -325,7 +325,7 @@ def test_replicated_fork_makes_k_calls_and_the_vote_takes_the_majority() -> None
     assert result.output == answer("solver", "bbbb")
     # a three-way tie goes to the earliest sample
     backend = Scripted(lambda agent, req: answer(agent, "abc"[req.sample]))
-    assert answer_key(run(wf, assign, backend, QUERY).output) == "a"
+    assert SIM_READER.answer_key(run(wf, assign, backend, QUERY).output) == "a"
 
 
 def test_switch_takes_the_labelled_case_and_names_it() -> None:
