@@ -152,7 +152,7 @@ def test_the_sim_backend_reads_its_replies_exactly_through_any_wrapper(tmp_path:
     backend = SimBackend(SIM)
     for wrapped in (backend, RetryingBackend(backend), CachedBackend(backend, ProfileStore(tmp_path / "c.sqlite")),
                     with_tools(backend)):
-        assert reader_of(wrapped) is SIM_READER
+        assert reader_of(wrapped).name == "sim"
     for role, kind in KINDS.items():
         for q in range(6):
             trace = SIM.trace(_request(role, q))
@@ -182,6 +182,26 @@ def test_litellm_reads_the_simulated_server_exactly(sim_url: str) -> None:
         trace = SIM.trace(_request(role, 3))
         assert reply.text == trace.result.text
         assert _reading(reader, kind, reply.text) == trace.value.lower()
+
+
+def test_a_cached_rerun_reads_as_the_first_run_with_the_server_stopped(tmp_path: Path) -> None:
+    server, thread, url = start_server(SIM, host="127.0.0.1", time_scale=0)
+    store = ProfileStore(tmp_path / "cache.sqlite")
+    try:
+        first = CachedBackend(LiteLLMBackend(timeout=10), store)
+        reply = asyncio.run(first.call(_request("solver", 2, url)))
+        assert reader_of(first, [url]).name == "sim"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert endpoint_reader(url, timeout=1) is None  # nobody there now
+    again = CachedBackend(LiteLLMBackend(timeout=10), store)
+    hit = asyncio.run(again.call(_request("solver", 2, url)))
+    assert hit.cached and hit.text == reply.text
+    reader = reader_of(again, [url])
+    assert reader.name == "sim" and reader.answer_key(hit.text) == SIM.trace(_request("solver", 2)).value
+    assert reader_of(CachedBackend(LiteLLMBackend(), store), ["http://127.0.0.1:9/v1"]).name == "text"
 
 
 class _RealModel(BaseHTTPRequestHandler):
