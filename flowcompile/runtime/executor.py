@@ -3,10 +3,11 @@
 `run_workflow` runs one query, `run_many` a dataset with bounded concurrency,
 `score` compares an output with the reference. Outputs are read by the
 backend's reader for the workflow's endpoints (`run_reader`) unless the
-caller gives one; a `RunResult` keeps the reader that read it. How each op executes (forks,
-votes, switches, loops, skipped agents), how latency is measured (the critical
-path in the backend's reported call latencies, wall-clock kept apart) and how
-sample indices are numbered is described in `flowcompile.runtime.interpreter`.
+caller gives one; a `RunResult` keeps the reader that read it. How each op
+executes (forks, votes, switches, loops, skipped agents), how latency is
+measured (the critical path in the backend's reported call latencies,
+wall-clock kept apart) and how sample indices are numbered is described in
+`flowcompile.runtime.interpreter`.
 """
 
 from __future__ import annotations
