@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.reader import Endpoints, Reader, reader_of
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query
 from flowcompile.proxy import hypervolume_2d, pareto_indices, spearman
@@ -40,6 +41,9 @@ class Memo:
         self.sim = sim
         self.shared = shared
         self.recording: set[str] | None = None
+
+    def reader_for(self, endpoints: Endpoints) -> Reader:
+        return reader_of(self.sim, endpoints)  # the replies are the sim's
 
     async def call(self, request: CallRequest) -> CallResult:
         key = content_hash(request)

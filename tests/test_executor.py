@@ -19,6 +19,7 @@ from xdsl.dialects.builtin import Builtin, DictionaryAttr, IntegerAttr, StringAt
 from xdsl.ir import Attribute
 
 from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.reader import TEXT_READER, Endpoints, Reader
 from flowcompile.diagnostics import parse_located
 from flowcompile.dialects.flow import ConfigAttr, Flow, PointAttr, WorkflowOp
 from flowcompile.profiling.dataset import Query
@@ -26,13 +27,10 @@ from flowcompile.runtime import executor
 from flowcompile.runtime import (
     REPLICA_STRIDE,
     RunResult,
-    answer_key,
     assignment_from_point,
     cheapest_assignment,
-    is_approval,
     reference_assignment,
     render_user,
-    route_label,
     run_many,
     run_workflow,
     score,
@@ -41,7 +39,7 @@ from flowcompile.runtime import (
 )
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
-from flowcompile.sim.protocol import find_branch, format_tag
+from flowcompile.sim.protocol import SIM_READER, find_branch, format_tag
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 QUERY = Query("q1", "[sim-query q00001] What is 6 * 7?", "42")
@@ -84,6 +82,9 @@ class Scripted:
 
     name = "scripted"
 
+    def reader_for(self, endpoints: Endpoints) -> Reader:
+        return SIM_READER  # it replies in the sim's tags
+
     def __init__(
         self,
         reply: Callable[[str, CallRequest], str | CallResult],
@@ -123,77 +124,6 @@ def answer(agent: str, value: str) -> str:
 
 def default_reply(agent: str, request: CallRequest) -> str:
     return answer(agent, f"{agent}-{request.sample}")
-
-
-# -- answers -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "key"),
-    [
-        # simulated outputs: the last answer tag, else the last tag of any kind
-        ("(simulated reply)\nfiller\n<<answer:solver:4F2a>>", "4f2a"),
-        ("<<answer:a:1111>> then <<answer:b:2222>> <<verdict:c:approve>>", "2222"),
-        ("<<plan:planner:9abc>>", "9abc"),
-        # real LLM phrasings
-        ("The capital is Paris.\n\nFinal Answer: **Paris**.", "paris"),
-        ("Answer: 42\nLet me know if you need more detail.", "42"),
-        ("**Answer:**\n\n   -3.5 ", "-3.5"),
-        ("answer: 1, wait, I made a mistake.\nFinal answer: 2", "2"),
-        ("The  ANSWER:   New \t York!", "new york"),
-        ("We get x = 7.\nSo x is 7.\n\n", "so x is 7"),
-        ("The growth is 50%.\nAnswer: 50%", "50%"),
-        ("", ""),
-    ],
-)
-def test_answer_key(text: str, key: str) -> None:
-    assert answer_key(text) == key
-
-
-@pytest.mark.parametrize(
-    ("text", "approved"),
-    [
-        ("(simulated reply)\n<<verdict:critic:approve>>", True),
-        ("(simulated reply)\n<<verdict:critic:reject>>", False),
-        ("Looks wrong to me.\n<<verdict:critic:approve>>", True),  # the tag decides
-        ("APPROVE", True),
-        ("Verdict: APPROVED.", True),
-        ("LGTM, ship it.", True),
-        ("I checked every step; the answer looks correct.", True),
-        ("REJECT: step 2 divides by zero.", False),
-        ("The answer is incorrect: 6 * 7 is not 41.", False),
-        ("That is wrong.", False),
-        ("This is not correct.", False),
-        ("I don't approve this answer.", False),
-        ("The answer is correct, but the units are wrong.", False),  # a tie rejects
-        ("No comment.", False),
-        ("", False),
-    ],
-)
-def test_is_approval(text: str, approved: bool) -> None:
-    assert is_approval(text) is approved
-
-
-@pytest.mark.parametrize(
-    ("text", "label"),
-    [
-        ("(simulated reply)\n<<route:router:code>>", "code"),
-        ("<<route:router:CODE>>", "code"),
-        ("<<route:router:science>>", None),  # the sim's route is no label here
-        ("This is a math question.", "math"),
-        ("Answer: Code", "code"),
-        ("It is not math; it is code.", "code"),
-        ("Mathematics, clearly.", None),  # whole words only
-        ("I cannot tell.", None),
-        ("", None),
-    ],
-)
-def test_route_label(text: str, label: str | None) -> None:
-    assert route_label(text, ["math", "code"]) == label
-
-
-def test_route_label_keeps_the_labels_spelling() -> None:
-    assert route_label("this one is MATH", ["Math", "Code"]) == "Math"
 
 
 # -- assignments -----------------------------------------------------------------
@@ -395,7 +325,7 @@ def test_replicated_fork_makes_k_calls_and_the_vote_takes_the_majority() -> None
     assert result.output == answer("solver", "bbbb")
     # a three-way tie goes to the earliest sample
     backend = Scripted(lambda agent, req: answer(agent, "abc"[req.sample]))
-    assert answer_key(run(wf, assign, backend, QUERY).output) == "a"
+    assert SIM_READER.answer_key(run(wf, assign, backend, QUERY).output) == "a"
 
 
 def test_switch_takes_the_labelled_case_and_names_it() -> None:
@@ -537,12 +467,15 @@ def test_concurrency_bounds_the_calls_in_flight() -> None:
     assert many.max_in_flight == 2 * 3
 
 
-def test_score_compares_answer_keys() -> None:
-    result = RunResult("q", answer("solver", "42"), 1.0, 0.0)
+def test_score_compares_answer_keys_as_the_run_read_them() -> None:
+    result = RunResult("q", answer("solver", "42"), 1.0, 0.0, reader=SIM_READER)
     assert score(result, QUERY)
-    assert not score(RunResult("q", answer("solver", "41"), 1.0, 0.0), QUERY)
+    assert not score(RunResult("q", answer("solver", "41"), 1.0, 0.0, reader=SIM_READER), QUERY)
     assert not score(RunResult("q", None, 1.0, 0.0, error="agent @a failed: timeout"), QUERY)
     assert score(RunResult("q", "Final answer: 42.", 1.0, 0.0), {"id": "q", "input": "", "reference": "42"})
+    # free text is read as free text: the sim's tag is no answer marker there
+    assert RunResult("q", "", 1.0, 0.0).reader is TEXT_READER
+    assert not score(RunResult("q", answer("solver", "42"), 1.0, 0.0), QUERY)
 
 
 def test_assignment_from_point_runs() -> None:

@@ -14,6 +14,7 @@ import no xDSL, litellm takes seconds to import).
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,8 @@ RULES = {
         Rule(who=("flowcompile.backends", "flowcompile.sim"),
              never=("xdsl", "flowcompile.dialects", "flowcompile.passes", "flowcompile.compiler",
                     "flowcompile.frontend", "flowcompile.runtime", "flowcompile.profiling", "flowcompile.tools")),
-    "tool steps know strings and params, never the IR: the standard library and how answers read":
-        Rule(who=("flowcompile.steps",), only=("flowcompile.steps", "flowcompile.runtime.answers")),
+    "tool steps know strings and params, never the IR: the standard library and how free text reads":
+        Rule(who=("flowcompile.steps",), only=("flowcompile.steps", "flowcompile.backends.reader")),
     "passes use the dialect, the mathematics, the store and the backend registry, never the driver or the tools":
         Rule(who=("flowcompile.passes",), never=("flowcompile.tools", "flowcompile.compiler", "flowcompile.api")),
     "nothing imports the command-line tools, which sit on top of everything":
@@ -188,6 +189,24 @@ def test_function_level_imports_say_why() -> None:
     assert not hidden, "move to module level, or say `# lazy: <why>`:\n" + "\n".join(hidden)
 
 
+SIM_PROTOCOL = re.compile(r"<<\(?plan|\[sim-query|sim-branch")
+"""How the sim's text protocol is spelled: its reply tags and its query and branch markers."""
+
+
+def test_the_sim_protocol_is_spelled_only_in_the_sim() -> None:
+    """No module outside flowcompile/sim copies the sim's protocol (as the runtime
+    once copied its tag pattern to read replies): the sim's reader reads it."""
+    spelled = [
+        str(path.relative_to(ROOT))
+        for folder in FOLDERS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if not path.is_relative_to(ROOT / "flowcompile" / "sim") and SIM_PROTOCOL.search(path.read_text("utf-8"))
+    ]
+    assert not spelled, f"the sim's protocol outside flowcompile/sim: {spelled}"
+    assert SIM_PROTOCOL.search((ROOT / "flowcompile" / "sim" / "protocol.py").read_text("utf-8"))
+    assert SIM_PROTOCOL.search('_TAG_RE = re.compile(r"<<(plan|answer|verdict|route):...")')
+
+
 def test_the_checker_catches_each_kind_of_crossing() -> None:
     """The scan and the rules reject what they should (so a green run means something)."""
     source = (
@@ -208,6 +227,9 @@ def test_the_checker_catches_each_kind_of_crossing() -> None:
     assert set(proxy) == {("flowcompile.proxy.model", "xdsl.ir")}
     sim = crossings(imports_of("flowcompile.sim.engine", "from flowcompile.dialects.flow import AgentOp\n"))
     assert set(sim) == {("flowcompile.sim.engine", "flowcompile.dialects.flow")}
+    runtime = crossings(imports_of("flowcompile.runtime.executor", "from flowcompile.sim.protocol import find_tags\n"))
+    assert runtime == {("flowcompile.runtime.executor", "flowcompile.sim.protocol"):
+                       "the sim is a backend like any other, reached through the backend registry by name"}
     relative = imports_of("flowcompile.proxy", "from .frontier import x\n", is_package=True)
     assert relative[0].module == "flowcompile.proxy.frontier"
     marked = imports_of("flowcompile.api", "def f():\n    # lazy: start-up\n    from flowcompile.a import (\n"

@@ -23,9 +23,10 @@ from flowcompile.backends.store import request_key
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query
 from flowcompile.profiling.profiler import estimate_calls
-from flowcompile.runtime import answer_key, reference_assignment, run_many, score
+from flowcompile.runtime import reference_assignment, run_many, score
 from flowcompile.sim import DEFAULT_WORLD, SimWorld, generate_dataset, write_jsonl
 from flowcompile.sim.backend import SimBackend
+from flowcompile.sim.protocol import SIM_READER
 from flowcompile.tools import opt
 from helpers.profiling import (
     EXAMPLES,
@@ -150,10 +151,10 @@ def judged_inputs(example: str, queries: list[Query]) -> dict[str, int]:
     with none, on all it had."""
     workflow = workflow_of((EXAMPLES / f"{example}.mlir").read_text())
     runs = asyncio.run(run_many(workflow, reference_assignment(workflow), SimBackend(), queries))
-    gold = [answer_key(q.reference) for q in queries]
+    gold = [SIM_READER.answer_key(q.reference) for q in queries]
     if example == "chain":
         def answer_of(i: int, agent: str) -> str:
-            return answer_key(next(c.result.text for c in runs[i].calls if c.agent == agent))
+            return SIM_READER.answer_key(next(c.result.text for c in runs[i].calls if c.agent == agent))
         every = [i for i, r in enumerate(runs) if not r.error]
         return {
             "planner": len(every),
@@ -165,7 +166,7 @@ def judged_inputs(example: str, queries: list[Query]) -> dict[str, int]:
         draft = ""
         for call in run.calls:
             if call.agent in ("critic", "reviser"):
-                judged[call.agent, answer_key(draft) == gold[i]] += 1
+                judged[call.agent, SIM_READER.answer_key(draft) == gold[i]] += 1
             if call.agent in ("drafter", "reviser"):
                 draft = call.result.text
     revisions = judged["reviser", True] or judged["reviser", True] + judged["reviser", False]

@@ -18,7 +18,7 @@ from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.frontend.load import load_spec_text
 from flowcompile.frontend.lower import lower_spec
 from flowcompile.profiling.dataset import load_dataset
-from flowcompile.runtime.answers import answer_key
+from flowcompile.backends.reader import TEXT_READER
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "real_smoke.py"
 
@@ -88,7 +88,7 @@ def test_questions_have_exact_answers_and_disjoint_ids(smoke: ModuleType, tmp_pa
     for row in prof + held:
         a, b = (int(x) for x in row["input"].removeprefix("What is ").split("?")[0].split(" + "))
         assert row["reference"] == str(a + b)
-        assert answer_key(f"{a} + {b} is {a + b}.\nAnswer: {a + b}") == row["reference"]  # the asked-for form scores
+        assert TEXT_READER.answer_key(f"{a} + {b} is {a + b}.\nAnswer: {a + b}") == row["reference"]  # the asked-for form scores
     assert not {r["id"] for r in prof} & {r["id"] for r in held}
     loaded = load_dataset(smoke.write_jsonl(tmp_path / "q.jsonl", prof))
     assert [q.reference for q in loaded] == [r["reference"] for r in prof]

@@ -34,7 +34,7 @@ from flowcompile.runtime import run_many, run_workflow, score
 from flowcompile.runtime.assignment import reference_assignment
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
-from flowcompile.sim.protocol import find_query, find_tags, format_tag
+from flowcompile.sim.protocol import SIM_READER, find_query, find_tags, format_tag
 
 RIGHT = "right"
 SKIP = StringAttr("skip")
@@ -53,6 +53,7 @@ class Synthetic:
     level curve measured with n proposals, piecewise linear in the share."""
 
     name = "synthetic"
+    reader_for = staticmethod(lambda endpoints: SIM_READER)  # it answers in the sim's tags
 
     def __init__(self, p: dict[str, float], levels: list[float], values: int = 3, seed: int = 0) -> None:
         self.p, self.levels, self.values, self.seed = p, levels, values, seed

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from flowcompile import steps
-from flowcompile.runtime.answers import answer_key, is_approval
+from flowcompile.backends.reader import TEXT_READER
 from flowcompile.steps import ENTRY_POINT_GROUP, Tool, ToolResult, UnknownToolError, registered_tools, tool_named
 from flowcompile.steps.code_test import ENV, program_text
 
@@ -77,7 +77,7 @@ def test_unknown_tool_names_the_known_ones():
 def test_extract_answer_reads_as_an_answer(params, text, answer):
     result = tool_named("extract_answer").run(["ignored 99", text], params)
     assert result.ok and result.text.startswith("Answer: ")
-    assert answer_key(result.text) == answer
+    assert TEXT_READER.answer_key(result.text) == answer
 
 
 @pytest.mark.parametrize(
@@ -100,12 +100,12 @@ TESTS = "assert double(2) == 4\nassert double(3) == 6\n"
 
 def test_code_test_approves_a_fenced_program_that_passes():
     result = tool_named("code_test").run(["Here:\n```python\ndef double(x):\n    return 2 * x\n```\n"], {"tests": TESTS})
-    assert result == ToolResult("approve") and is_approval(result.text)
+    assert result == ToolResult("approve") and TEXT_READER.is_approval(result.text)
 
 
 def test_code_test_rejects_with_the_first_failing_assert():
     result = tool_named("code_test").run(["def double(x):\n    return x + 2\n"], {"tests": TESTS})
-    assert result.ok and not is_approval(result.text)
+    assert result.ok and not TEXT_READER.is_approval(result.text)
     assert result.text == "reject: assert double(3) == 6: AssertionError"
 
 
@@ -122,7 +122,7 @@ def test_code_test_rejects_with_the_first_failing_assert():
 def test_code_test_guards(program, reason):
     result = tool_named("code_test").run([program], {"tests": TESTS, "timeout_s": 1})
     assert result.ok and result.text.startswith("reject: ") and reason in result.text
-    assert not is_approval(result.text)
+    assert not TEXT_READER.is_approval(result.text)
 
 
 def test_code_test_runs_isolated_in_an_empty_dir(monkeypatch):

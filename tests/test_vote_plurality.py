@@ -27,9 +27,9 @@ from flowcompile.profiling.profiler import profile_workflow
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.rules import binomial_plurality_acc
 from flowcompile.proxy.stats import acc_interval
-from flowcompile.runtime import answer_key, run_many, score
+from flowcompile.runtime import run_many, score
 from flowcompile.sim import write_jsonl
-from flowcompile.sim.protocol import find_query, format_tag
+from flowcompile.sim.protocol import SIM_READER, find_query, format_tag
 
 RIGHT = "right"
 
@@ -47,6 +47,7 @@ class Independent:
     floor and ceil, mixed so two wrong answers agree w.p. 1 / values."""
 
     name = "independent"
+    reader_for = staticmethod(lambda endpoints: SIM_READER)  # it answers in the sim's tags
 
     def __init__(self, p: dict[str, float], values: float, seed: int = 0) -> None:
         self.p = p
@@ -173,7 +174,7 @@ def test_fake_backend_is_what_it_claims():
         messages = (Message("system", "You are the solver agent 'solver' of workflow 'sc'."),
                     Message("user", f"[sim-query q{i}] a question"))
         replies = [asyncio.run(backend.call(CallRequest(model="m", budget=0, sample=s, messages=messages))) for s in (0, 1)]
-        pairs.append([answer_key(r.text) for r in replies])
+        pairs.append([SIM_READER.answer_key(r.text) for r in replies])
     right = sum(v == RIGHT for pair in pairs for v in pair) / (2 * len(pairs))
     wrong = [a == b for a, b in pairs if RIGHT not in (a, b)]
     assert right == pytest.approx(0.3, abs=0.03)

@@ -31,6 +31,16 @@ class Message:
 MessageLike = Message | tuple[str, str] | Mapping[str, Any]
 
 
+def introduction(role: str, agent: str, workflow: str, case: str | None = None) -> str:
+    """The system sentence that tells a model which agent it plays:
+    ``You are the <role> agent '<agent>' of workflow '<workflow>'.``, then
+    ``You handle the '<case>' case.`` for an agent of a switch case. The runtime
+    sends it to every model; a backend may read it (the sim learns from it who
+    is speaking)."""
+    text = f"You are the {role} agent '{agent}' of workflow '{workflow}'."
+    return text if case is None else f"{text} You handle the '{case}' case."
+
+
 def as_message(item: MessageLike) -> Message:
     """Coerce a `Message`, a `(role, content)` pair or an OpenAI-style dict."""
     if isinstance(item, Message):

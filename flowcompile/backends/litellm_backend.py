@@ -8,6 +8,9 @@ include its retries; we ask litellm for none and retry in `RetryingBackend`).
 Failures become `CallResult.error` kinds: rate_limit, server_error, timeout,
 malformed (retryable) or auth, bad_request, not_found, error (not); the failed
 result's `text` holds a one-line message with anything key-like scrubbed.
+
+Replies are read as free text unless an endpoint's model list names another
+reader (the simulated server names "sim") or the backend is given one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from urllib.parse import urlparse
 
 from flowcompile import installed_version
 from flowcompile.backends.base import _KEY_VARS, CallRequest, CallResult, scrub
+from flowcompile.backends.reader import TEXT_READER, Endpoints, LazyReader, Reader, endpoint_reader, get_reader
 from flowcompile.backends.timeouts import CallTimeouts
 
 #: Header carrying the sample index (read by the sim server, ignored by real services).
@@ -376,10 +380,31 @@ class LiteLLMBackend:
 
     name = "litellm"
 
-    def __init__(self, timeout: float = 0.0, num_retries: int = 0) -> None:
+    def __init__(self, timeout: float = 0.0, num_retries: int = 0, reader: Reader | str | None = None) -> None:
         self.timeouts = CallTimeouts(timeout)
         """Seconds per call: `timeout`, or (0) derived from the call's tokens and the model's pace."""
         self.num_retries = num_retries
+        self.reader: Reader | None = get_reader(reader) if isinstance(reader, str) else reader
+        """The reader of every reply; None: the one the endpoints name (`reader_for`)."""
+        self._named: dict[str, str | None] = {}
+
+    def reader_for(self, endpoints: Endpoints) -> Reader:
+        """The given reader, else the one the endpoints' model lists name (asked
+        once per endpoint, when a reply is first read): free text when none
+        names one. Endpoints naming different readers are a ValueError."""
+        if self.reader is not None:
+            return self.reader
+        bases = sorted({base for base in endpoints if base})
+        return LazyReader(lambda: self._named_reader(bases)) if bases else TEXT_READER
+
+    def _named_reader(self, bases: list[str]) -> Reader:
+        for base in bases:
+            if base not in self._named:
+                self._named[base] = endpoint_reader(base)
+        named = {self._named[base] for base in bases} - {None}
+        if len(named) > 1:
+            raise ValueError(f"the endpoints name different readers ({', '.join(sorted(map(str, named)))})")
+        return get_reader(named.pop()) if named else TEXT_READER
 
     def provenance(self) -> dict[str, str]:
         """The client that reached the providers (the models and endpoints are the pool's, in the IR)."""

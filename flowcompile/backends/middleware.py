@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult
+from flowcompile.backends.reader import TEXT_READER, Endpoints, LazyReader, Reader, get_reader, known_readers, reader_of
 from flowcompile.backends.store import ProfileStore, request_key
 
 T = TypeVar("T")
@@ -54,6 +55,22 @@ class CachedBackend:
         self.name = inner.name
         self.counters: Counter[str] = Counter()
         self._in_flight: dict[str, asyncio.Future[CallResult]] = {}
+
+    def reader_for(self, endpoints: Endpoints) -> Reader:
+        """`inner`'s reader, which the store remembers for these endpoints: a
+        rerun answered from the store reads its replies as the first run did,
+        with the endpoints unreachable (whose replies would read as free text)."""
+        inner = reader_of(self.inner, endpoints)
+        key = " ".join(sorted({base or "-" for base in endpoints}))
+
+        def choose() -> Reader:
+            if inner.name != TEXT_READER.name:
+                self.store.remember_reader(key, inner.name)
+                return inner
+            remembered = self.store.remembered_reader(key)
+            return get_reader(remembered) if remembered is not None and remembered in known_readers() else inner
+
+        return LazyReader(choose)
 
     async def call(self, request: CallRequest) -> CallResult:
         """The stored result (marked cached=True) or a fresh one."""

@@ -5,8 +5,9 @@ fields (`flowcompile.backends.store.key_fields`: backend, model, provider_model,
 api_base, budget, messages, temperature, max_tokens, sample, seed, and top_p
 and stop where set), its `key`,
 and the measured result (text, latency_s, tokens_in, tokens_out,
-reasoning_tokens, reasoning_source, cost). No keys or headers are ever written,
-so a trace can be shared and a profile re-run without any provider.
+reasoning_tokens, reasoning_source, cost), and the `reader` its text needs
+(`flowcompile.backends.reader`). No keys or headers are ever written, so a
+trace can be shared and a profile re-run without any provider.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
+from flowcompile.backends.reader import TEXT_READER, Endpoints, Reader, get_reader, known_readers, reader_of
 from flowcompile.backends.store import key_fields, request_key
 
 #: The error kind of a request with no recording (not retryable: asking again won't help).
@@ -29,10 +31,11 @@ class TraceError(ValueError):
     """A trace file that cannot be read: `<path>:<line>: <reason>`."""
 
 
-def trace_line(backend_name: str, request: CallRequest, result: CallResult) -> str:
-    """The JSONL line (with newline) recording one successful call."""
+def trace_line(backend_name: str, request: CallRequest, result: CallResult, reader: str = TEXT_READER.name) -> str:
+    """The JSONL line (with newline) recording one successful call, read by `reader`."""
     row: dict[str, Any] = key_fields(backend_name, request)
     row["key"] = request_key(backend_name, request)
+    row["reader"] = reader
     for name in _RESULT_FIELDS:
         row[name] = getattr(result, name)
     return json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n"
@@ -66,6 +69,14 @@ def _result_of(row: dict[str, Any]) -> CallResult:
     )
 
 
+def _reader_name(row: dict[str, Any]) -> str:
+    # A line written before readers were recorded: the reader named like its backend (the sim's), else text.
+    named = row.get("reader") or (row["backend"] if row.get("backend") in known_readers() else TEXT_READER.name)
+    if named not in known_readers():
+        raise ValueError(f"unknown reader {named!r} (known readers: {', '.join(known_readers())})")
+    return str(named)
+
+
 def _replay_key(request: CallRequest) -> str:
     # Replay matches on what was asked, whichever backend recorded it.
     return request_key("", request)
@@ -83,6 +94,7 @@ class ReplayBackend:
         self.path = Path(trace)
         self.counters: Counter[str] = Counter()
         self._replies: dict[str, CallResult] = {}
+        self._readers: set[str] = set()
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
@@ -96,6 +108,7 @@ class ReplayBackend:
                 if backend is not None and row.get("backend") != backend:
                     continue
                 self._replies.setdefault(_replay_key(_request_of(row)), _result_of(row))
+                self._readers.add(_reader_name(row))
             except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 problems.append(f"{self.path}:{lineno}: bad trace line ({type(exc).__name__}: {exc})")
         if problems:
@@ -103,6 +116,13 @@ class ReplayBackend:
 
     def __len__(self) -> int:
         return len(self._replies)
+
+    def reader_for(self, endpoints: Endpoints) -> Reader:
+        """The reader the trace's lines name (free text when they name only that)."""
+        named = sorted(self._readers - {TEXT_READER.name})
+        if len(named) > 1:
+            raise TraceError(f"{self.path}: lines need different readers ({', '.join(named)})")
+        return get_reader(named[0]) if named else TEXT_READER
 
     async def call(self, request: CallRequest) -> CallResult:
         """The recorded result, or a non-retryable `NO_RECORDING` error (message in `text`)."""
@@ -139,7 +159,8 @@ class RecordingBackend:
             if self._fh is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fh = self.path.open("a", encoding="utf-8")
-            self._fh.write(trace_line(self.name, request, result))
+            reader = reader_of(self.inner, (request.api_base,)).name
+            self._fh.write(trace_line(self.name, request, result, reader))
             self._fh.flush()
             self.counters["recorded"] += 1
         return result

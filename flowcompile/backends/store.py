@@ -273,6 +273,17 @@ class ProfileStore:
         row = self._row(request_key(backend_name, request))
         return result if row is None else _result(row)
 
+    def remember_reader(self, endpoints: str, reader: str) -> None:
+        """Note that the replies of `endpoints` (their api_bases, one string) read with `reader`."""
+        db = self._conn
+        self._locked_retry(lambda: db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"reader {endpoints}", reader)))
+
+    def remembered_reader(self, endpoints: str) -> str | None:
+        """The reader noted for `endpoints`, or None."""
+        db = self._conn
+        row = self._locked_retry(lambda: db.execute("SELECT value FROM meta WHERE key = ?", (f"reader {endpoints}",)).fetchone())
+        return None if row is None else str(row[0])
+
     def __len__(self) -> int:
         db = self._conn
         return int(self._locked_retry(lambda: db.execute("SELECT COUNT(*) FROM calls").fetchone())[0])

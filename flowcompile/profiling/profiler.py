@@ -40,6 +40,7 @@ from xdsl.ir import BlockArgument, SSAValue
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
+from flowcompile.backends.reader import TEXT_READER, Reader
 from flowcompile.dialects.flow import (
     ForkOp,
     LoopOp,
@@ -65,11 +66,9 @@ from flowcompile.proxy.rules import expected_max_curve, quantile_means
 from flowcompile.runtime import (
     REPLICA_STRIDE,
     RunResult,
-    answer_key,
-    is_approval,
     reference_assignment,
-    route_label,
     run_many,
+    run_reader,
     score,
 )
 from flowcompile.runtime.interpreter import agent_request
@@ -223,14 +222,14 @@ def _labels_for(agent: StepOp) -> list[str]:
     return []
 
 
-def same_output(kind: str, labels: Sequence[str], reference: str, candidate: str) -> bool:
-    """Whether a candidate's output agrees with the reference output."""
+def same_output(reader: Reader, kind: str, labels: Sequence[str], reference: str, candidate: str) -> bool:
+    """Whether a candidate's output agrees with the reference output, as `reader` reads both."""
     if kind == "route":
-        return route_label(candidate, labels) == route_label(reference, labels)
+        return reader.route_label(candidate, labels) == reader.route_label(reference, labels)
     if kind == "verdict":
-        return is_approval(candidate) == is_approval(reference)
-    key = answer_key(candidate)
-    return bool(key) and key == answer_key(reference)
+        return reader.is_approval(candidate) == reader.is_approval(reference)
+    key = reader.answer_key(candidate)
+    return bool(key) and key == reader.answer_key(reference)
 
 
 LAT_BINS = 8
@@ -305,14 +304,16 @@ class Job:
     run: int
     target: str | None = None
     right_input: bool = True
+    reader: Reader = field(default=TEXT_READER, compare=False)
+    """How the backend's replies read (the profile's reader)."""
 
     def correct(self, text: str) -> bool:
         """Whether an output of this call is right."""
         if self.target is None:
-            return same_output(self.kind, self.labels, self.reference, text)
+            return same_output(self.reader, self.kind, self.labels, self.reference, text)
         if self.kind == "verdict":
-            return is_approval(text) == (self.target == APPROVE)
-        key = answer_key(text)
+            return self.reader.is_approval(text) == (self.target == APPROVE)
+        key = self.reader.answer_key(text)
         return bool(key) and key == self.target
 
 
@@ -329,6 +330,7 @@ async def profile_workflow(
     horizon: Callable[[str, str], int] | None = None,
     by_answers: bool = False,
     max_failures: float = 1.0,
+    reader: Reader | None = None,
 ) -> Measurements:
     """Profile every agent of `workflow` under every candidate configuration.
 
@@ -351,8 +353,10 @@ async def profile_workflow(
     `horizon(agent, config)` limits a candidate to the first that many queries
     (every call it would make on a later query is left out); the default runs
     every candidate on every query. Adaptive profiling grows the horizon of the
-    candidates that can still decide the frontier."""
+    candidates that can still decide the frontier. Outputs are read by `reader`
+    (None: the backend's, `run_reader`)."""
     report = progress or (lambda stage, done, total: None)
+    reader = reader or run_reader(workflow, backend)
     backend = with_tools(backend)  # a tool's candidate calls are answered in process
     out = Measurements(queries=len(queries), by_answers=by_answers)
     reach = horizon or (lambda agent, config: len(queries))
@@ -367,7 +371,7 @@ async def profile_workflow(
     runs = await run_many(
         workflow, reference_assignment(workflow), GuardedBackend(backend, guard), queries,
         concurrency=concurrency, seed=seed,
-        on_done=lambda r: guard.observe(f"run {r.query_id}", r.error),
+        on_done=lambda r: guard.observe(f"run {r.query_id}", r.error), reader=reader,
     )
     out.failures.runs = [f"run {r.query_id}: {r.error}" for r in runs if r.error]
     if queries and all(r.error for r in runs):  # nothing to profile on, whatever the threshold
@@ -388,7 +392,7 @@ async def profile_workflow(
 
     agents = list(workflow.agents)
     kinds = {a.agent_name: output_kind(a) for a in agents}
-    golds = [answer_key(q.reference) for q in queries]
+    golds = [reader.answer_key(q.reference) for q in queries]
     if by_answers:
         out.loop_rounds = revision_rounds(workflow, [(runs[i], golds[i]) for i in good])
     if by_answers:
@@ -417,7 +421,7 @@ async def profile_workflow(
             if recorded[name]:
                 out.fallback_agents.append(name)
 
-    jobs = within(interleaved([_jobs(workflow, agent, recorded[agent.agent_name], seed) for agent in agents]))
+    jobs = within(interleaved([_jobs(workflow, agent, recorded[agent.agent_name], seed, reader) for agent in agents]))
     out.candidate_calls = len(jobs)
     ids = [q.id for q in queries]
     candidate_guard = StageGuard("candidate", len(jobs), max_failures)
@@ -429,7 +433,7 @@ async def profile_workflow(
 
     rec_results: dict[Job, tuple[bool, CallResult]] = {}
     if recovery:
-        swaps = _alternatives(scored, kinds, golds)
+        swaps = _alternatives(scored, kinds, golds, reader)
         perturbed = {
             a.agent_name: (
                 _flips(recorded[a.agent_name], kinds[a.agent_name], golds, swaps)
@@ -438,7 +442,7 @@ async def profile_workflow(
             )
             for a in agents
         }
-        rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed)])
+        rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed, reader)])
         out.recovery_calls = len(rec_jobs)
         rec_results = dict(zip(rec_jobs, await _call_all(
             backend, rec_jobs, concurrency, "recovery", report, StageGuard("recovery", len(rec_jobs), max_failures), ids
@@ -450,7 +454,7 @@ async def profile_workflow(
     level_jobs: list[Job] = []
     for agent in agents:
         right_inputs = [e for e in recorded[agent.agent_name] if e.right_input]
-        found = _aggregate_levels(workflow, agent, right_inputs, runs, scored, seed)
+        found = _aggregate_levels(workflow, agent, right_inputs, runs, scored, seed, reader)
         if found is not None:
             kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if allowed(job)]
             found.jobs, found.level_of = [j for j, _ in kept], [lv for _, lv in kept]
@@ -549,7 +553,7 @@ def _by_candidate(
 
 
 def _alternatives(
-    scored: dict[Job, tuple[bool, CallResult]], kinds: dict[str, str], golds: Sequence[str]
+    scored: dict[Job, tuple[bool, CallResult]], kinds: dict[str, str], golds: Sequence[str], reader: Reader
 ) -> Alternatives:
     """`truth.Alternatives` from the candidate calls: the texts an upstream
     agent's candidates gave on the run's query, right or wrong as asked (an
@@ -561,13 +565,13 @@ def _alternatives(
         if not (result.ok and result.text):
             continue
         texts[job.run, job.agent].append((result.text, good))
-        if kinds.get(job.agent) == "answer" and answer_key(result.text) == golds[job.run]:
+        if kinds.get(job.agent) == "answer" and reader.answer_key(result.text) == golds[job.run]:
             right_answers[job.run].append(result.text)
 
     def alternatives(run: int, upstream: Upstream, right: bool) -> list[str]:
         if upstream.kind != "answer":
             return [t for t, good in texts[run, upstream.agent] if good == right]
-        own = [t for t, _ in texts[run, upstream.agent] if (answer_key(t) == golds[run]) == right]
+        own = [t for t, _ in texts[run, upstream.agent] if (reader.answer_key(t) == golds[run]) == right]
         return own if own or not right else right_answers[run]
 
     return alternatives
@@ -600,7 +604,7 @@ def interleaved(streams: Sequence[Sequence[Job]]) -> list[Job]:
     return out
 
 
-def _jobs(workflow: WorkflowOp, agent: StepOp, inputs: Sequence[Recorded], seed: int) -> list[Job]:
+def _jobs(workflow: WorkflowOp, agent: StepOp, inputs: Sequence[Recorded], seed: int, reader: Reader) -> list[Job]:
     kind, labels = output_kind(agent), tuple(_labels_for(agent))
     jobs = []
     for config in agent.candidates():
@@ -614,7 +618,7 @@ def _jobs(workflow: WorkflowOp, agent: StepOp, inputs: Sequence[Recorded], seed:
             request = agent_request(workflow, agent, config, entry.messages, sample=sample, seed=seed)
             jobs.append(
                 Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run,
-                    entry.target, entry.right_input)
+                    entry.target, entry.right_input, reader)
             )
     return jobs
 
@@ -684,7 +688,7 @@ def _wrong_pairs(name: str, scored: dict[Job, tuple[bool, CallResult]]) -> tuple
     by_input: dict[tuple[int, tuple[Message, ...]], Counter[tuple[str, str]]] = defaultdict(Counter)
     for job, (good, result) in scored.items():
         if job.agent == name and result.ok and not good:
-            by_input[job.run, job.request.messages][job.config, answer_key(result.text)] += 1
+            by_input[job.run, job.request.messages][job.config, job.reader.answer_key(result.text)] += 1
     agree = total = 0
     for counts in by_input.values():
         answers: Counter[str] = Counter()
@@ -772,6 +776,7 @@ def _aggregate_levels(
     runs: Sequence[RunResult],
     scored: dict[Job, tuple[bool, CallResult]],
     seed: int,
+    reader: Reader,
 ) -> _Levels | None:
     """Jobs that run an aggregator's candidates on its recorded inputs rewritten
     to every other level j = 0..n of right proposals; None for an agent that
@@ -799,16 +804,16 @@ def _aggregate_levels(
     n = 0
     for entry in inputs:
         found = _positions(entry, sources, runs[entry.run])
-        truth = entry.target or answer_key(entry.output)
+        truth = entry.target or reader.answer_key(entry.output)
         if found is None or not truth:
             continue
         positions, content = found
         n = max(n, len(positions))
-        right = [answer_key(text) == truth for _, text, _ in positions]
+        right = [reader.answer_key(text) == truth for _, text, _ in positions]
         recorded_level[entry.run, entry.messages] = sum(right)
         pools = {
-            name: ([t for t in outputs[entry.run, name] if answer_key(t) == truth],
-                   [t for t in outputs[entry.run, name] if answer_key(t) != truth])
+            name: ([t for t in outputs[entry.run, name] if reader.answer_key(t) == truth],
+                   [t for t in outputs[entry.run, name] if reader.answer_key(t) != truth])
             for name in names
         }
         for level in range(len(positions) + 1):
@@ -827,7 +832,8 @@ def _aggregate_levels(
             # one rewritten input is called once per candidate: past the
             # reference's samples, like the candidate calls
             request = agent_request(workflow, agent, config, entry.messages, sample=REPLICA_STRIDE, seed=seed)
-            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run, entry.target))
+            jobs.append(Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run, entry.target,
+                            reader=reader))
             level_of.append(level)
     # An aggregator none of whose inputs could be placed still reports its levels (all empty).
     n = n or len(sources)
@@ -951,7 +957,7 @@ def revision_rounds(
             for call in run.calls:
                 if call.replica:
                     continue
-                right = answer_key(call.result.text) == gold
+                right = run.reader.answer_key(call.result.text) == gold
                 if call.agent == drafter and call.iteration == 0:
                     draft_right = right
                 elif call.agent == reviser and 1 <= call.iteration <= len(revised) and draft_right is not None:

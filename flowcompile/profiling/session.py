@@ -30,7 +30,7 @@ from flowcompile.profiling.profiler import (
     profile_workflow,
     run,
 )
-from flowcompile.runtime import RunResult, answer_key, score
+from flowcompile.runtime import RunResult, score
 from flowcompile.diagnostics import FlowError
 from flowcompile.steps import param_problems
 
@@ -275,7 +275,7 @@ class LLMJudge:
         self.backend = backend
 
     async def __call__(self, result: RunResult, query: Query) -> bool:
-        if answer_key(result.output or "") == answer_key(query.reference):
+        if result.reader.answer_key(result.output or "") == result.reader.answer_key(query.reference):
             return True
         prompt = (
             f"Question:\n{query.input}\n\nReference answer:\n{query.reference}\n\n"

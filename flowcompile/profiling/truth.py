@@ -48,7 +48,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from flowcompile.backends.base import Message
-from flowcompile.runtime import RunResult, answer_key
+from flowcompile.runtime import RunResult
 
 APPROVE = "approve"
 REJECT = "reject"
@@ -100,7 +100,7 @@ def judged_kinds(
     for i in accepted:
         for call in runs[i].calls:
             if call.agent in hits and call.result.ok:
-                hits[call.agent].append(answer_key(call.result.text) == golds[i])
+                hits[call.agent].append(runs[i].reader.answer_key(call.result.text) == golds[i])
     return {
         name: "plan" if kind == "answer" and hits[name] and sum(hits[name]) < ANSWER_SHARE * len(hits[name]) else kind
         for name, kind in kinds.items()
@@ -119,7 +119,7 @@ def upstream_outputs(
         text = call.result.text
         if call.agent in skip or kind in CONTROL_KINDS or not call.result.ok or not text or text not in content:
             continue
-        right = answer_key(text) == gold if kind == "answer" else None
+        right = run.reader.answer_key(text) == gold if kind == "answer" else None
         if all(u.text != text for u in found):
             found.append(Upstream(call.agent, kind, text, right))
     return tuple(found)

@@ -2,15 +2,15 @@
 
 `run_workflow` interprets a `flow.workflow` for one query (`run_many` for a
 dataset) and returns a `RunResult`: output, critical-path latency, cost, every
-call made, the routes and loop iterations taken. `answers` holds how agent
-outputs are read (final answers, verdicts, routes), for simulated and real text
-alike; `assignment` the configurations the runtime takes (a `#flow.point`'s
-`assign`) and their validation.
+call made, the routes and loop iterations taken. The runtime reads agent
+outputs (final answers, verdicts, routes) with the reader of the backend it
+calls (`run_reader`, see `flowcompile.backends.reader`): it knows no backend's
+protocol. `assignment` holds the configurations the runtime takes (a
+`#flow.point`'s `assign`) and their validation.
 """
 
 from __future__ import annotations
 
-from flowcompile.runtime.answers import answer_key, is_approval, normalise, route_label
 from flowcompile.runtime.assignment import (
     Assignment,
     assignment_from_point,
@@ -22,7 +22,9 @@ from flowcompile.runtime.executor import (
     REPLICA_STRIDE,
     AgentCall,
     RunResult,
+    pool_endpoints,
     run_many,
+    run_reader,
     run_workflow,
     score,
 )
@@ -33,15 +35,13 @@ __all__ = [
     "AgentCall",
     "Assignment",
     "RunResult",
-    "answer_key",
     "assignment_from_point",
     "cheapest_assignment",
-    "is_approval",
-    "normalise",
+    "pool_endpoints",
     "reference_assignment",
     "render_user",
-    "route_label",
     "run_many",
+    "run_reader",
     "run_workflow",
     "score",
     "system_text",

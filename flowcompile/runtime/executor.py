@@ -1,10 +1,13 @@
 """The workflow executor: runs a `flow.workflow` under one configuration on queries.
 
 `run_workflow` runs one query, `run_many` a dataset with bounded concurrency,
-`score` compares an output with the reference. How each op executes (forks,
-votes, switches, loops, skipped agents), how latency is measured (the critical
-path in the backend's reported call latencies, wall-clock kept apart) and how
-sample indices are numbered is described in `flowcompile.runtime.interpreter`.
+`score` compares an output with the reference. Outputs are read by the
+backend's reader for the workflow's endpoints (`run_reader`) unless the
+caller gives one; a `RunResult` keeps the reader that read it. How each op
+executes (forks, votes, switches, loops, skipped agents), how latency is
+measured (the critical path in the backend's reported call latencies,
+wall-clock kept apart) and how sample indices are numbered is described in
+`flowcompile.runtime.interpreter`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any, TypeAlias
 
 from flowcompile.backends.base import Backend
 from flowcompile.backends.middleware import bounded_gather
+from flowcompile.backends.reader import TEXT_READER, Reader, reader_of
 from flowcompile.dialects.flow import ForkOp, PointAttr, WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query
-from flowcompile.runtime.answers import answer_key
 from flowcompile.runtime.assignment import Assignment, knob_value, validate_assignment
 from flowcompile.runtime.interpreter import (
     REPLICA_STRIDE,
@@ -55,6 +58,8 @@ class RunResult:
     """The first failed call ("agent @solver failed: server_error"); the run stopped there."""
     wall_s: float = field(default=0.0, compare=False)
     """Wall-clock time of the run (s)."""
+    reader: Reader = field(default=TEXT_READER, compare=False, repr=False)
+    """How the run read its agents' outputs; `score` reads the output with it."""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +83,16 @@ def _resolve(workflow: WorkflowOp, assignment: Assignment | PointAttr) -> Assign
     return assign
 
 
+def pool_endpoints(workflow: WorkflowOp) -> list[str | None]:
+    """The `api_base` of every model of the workflow's pool, in pool order."""
+    return [entry.get("api_base") for entry in workflow.model_pool().values()]
+
+
+def run_reader(workflow: WorkflowOp, backend: Backend) -> Reader:
+    """How `backend`'s replies to `workflow`'s calls read."""
+    return reader_of(backend, pool_endpoints(workflow))
+
+
 def _as_query(query: QueryLike) -> Query:
     return query if isinstance(query, Query) else as_query(query)
 
@@ -92,6 +107,7 @@ async def run_workflow(
     seed: int = 0,
     max_tokens: int | None = None,
     concurrency: int | None = None,
+    reader: Reader | None = None,
 ) -> RunResult:
     """Run `workflow` under `assignment` on `query`.
 
@@ -99,12 +115,13 @@ async def run_workflow(
     reported in `RunResult.error`; an invalid assignment raises ValueError.
     Each workflow input whose SSA name is a key of the query's `meta` gets that
     value, the others the query's input text. `concurrency` bounds the calls
-    in flight (None: unbounded).
+    in flight (None: unbounded). `reader` reads the outputs (None: `run_reader`).
     """
     assign = _resolve(workflow, assignment)
     _check_settings(sample, concurrency)
     return await _run_one(
-        workflow, assign, backend, query, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency
+        workflow, assign, backend, reader or run_reader(workflow, backend), query,
+        sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency,
     )
 
 
@@ -119,6 +136,7 @@ async def _run_one(
     workflow: WorkflowOp,
     assign: Assignment,
     backend: Backend,
+    reader: Reader,
     query: QueryLike,
     *,
     sample: int,
@@ -130,7 +148,7 @@ async def _run_one(
     `_check_settings` did): validation is not repeated per query of a dataset."""
     q = _as_query(query)
     interpreter = Interpreter(
-        workflow, assign, backend, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency
+        workflow, assign, backend, reader, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=concurrency
     )
     started = time.perf_counter()
     block = workflow.body.block
@@ -160,6 +178,7 @@ async def _run_one(
         loops=interpreter.loops,
         error=error,
         wall_s=time.perf_counter() - started,
+        reader=reader,
     )
 
 
@@ -174,18 +193,21 @@ async def run_many(
     sample: int = 0,
     max_tokens: int | None = None,
     on_done: Callable[[RunResult], None] | None = None,
+    reader: Reader | None = None,
 ) -> list[RunResult]:
     """Run every query, at most `concurrency` runs at once; results in query order.
 
     The assignment is validated once for the whole dataset (an invalid one raises
     ValueError before any call). `on_done(result)` sees each run as it ends; an
-    exception it raises stops the others (a profiler's failure threshold)."""
+    exception it raises stops the others (a profiler's failure threshold).
+    `reader` reads the outputs (None: `run_reader`)."""
     assign = _resolve(workflow, assignment)
     _check_settings(sample, None)
+    read = reader or run_reader(workflow, backend)
 
     async def one(q: QueryLike) -> RunResult:
         result = await _run_one(
-            workflow, assign, backend, q, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=None
+            workflow, assign, backend, read, q, sample=sample, seed=seed, max_tokens=max_tokens, concurrency=None
         )
         if on_done is not None:
             on_done(result)
@@ -195,8 +217,9 @@ async def run_many(
 
 
 def score(result: RunResult, query: QueryLike) -> bool:
-    """Whether the run's output gives the query's reference answer (by `answer_key`)."""
+    """Whether the run's output gives the query's reference answer (by the
+    `answer_key` of the reader that read the run)."""
     if result.output is None:
         return False
-    got = answer_key(result.output)
-    return bool(got) and got == answer_key(_as_query(query).reference)
+    got = result.reader.answer_key(result.output)
+    return bool(got) and got == result.reader.answer_key(_as_query(query).reference)

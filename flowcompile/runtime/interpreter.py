@@ -1,15 +1,16 @@
 """The interpreter behind `run_workflow`: how each `flow` op executes.
 
 It interprets the IR directly. Each agent call is a `CallRequest` to the given
-backend; structure follows the dialect:
+backend, whose `Reader` (`flowcompile.backends.reader`) reads the outputs the
+control flow decides on; structure follows the dialect:
 - ops of a block run in order; `flow.fork` branches run concurrently (a
   replicated fork runs its branch k = `<name>.samples` times under the same
   configuration, one sample index per replica);
-- `flow.vote` returns the input text whose `answer_key` is the most common
+- `flow.vote` returns the input text whose `reader.answer_key` is the most common
   (a replicated fork counts every sample; ties go to the earliest);
-- `flow.switch` runs the case `route_label(route text, labels)` names; when the
+- `flow.switch` runs the case `reader.route_label(route text, labels)` names; when the
   router names none it runs the first case and records a misroute;
-- `flow.loop` runs what the verdict depends on, judges it with `is_approval`,
+- `flow.loop` runs what the verdict depends on, judges it with `reader.is_approval`,
   ends with the carried messages on approval and otherwise runs the rest of the
   body and carries `%next`; after `max_iters` rejections it ends with the last
   `%next` (ops needed by neither the verdict nor `%next` never run); with
@@ -52,6 +53,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
+from flowcompile.backends.reader import Reader
 from flowcompile.dialects.flow import (
     SKIP_ABSENT,
     AgentOp,
@@ -66,7 +68,6 @@ from flowcompile.dialects.flow import (
     WorkflowOp,
     YieldOp,
 )
-from flowcompile.runtime.answers import answer_key, is_approval, route_label
 from flowcompile.runtime.assignment import Assignment, knob_value
 from flowcompile.runtime.messages import agent_messages, render_samples
 from flowcompile.runtime.steps import TOOL_FAILED, tool_request, with_tools
@@ -142,6 +143,7 @@ class Interpreter:
         workflow: WorkflowOp,
         assignment: Assignment,
         backend: Backend,
+        reader: Reader,
         *,
         sample: int,
         seed: int,
@@ -149,6 +151,7 @@ class Interpreter:
         concurrency: int | None,
     ) -> None:
         self.workflow = workflow
+        self.reader = reader
         self.name = workflow.sym_name.data
         self.pool = workflow.model_pool()
         self.assignment = assignment
@@ -292,7 +295,7 @@ class Interpreter:
     def vote(self, op: VoteOp, env: Env) -> Value:
         inputs = [value for v in op.inputs if not (value := env[v]).absent]
         texts = [t for value in inputs for t in value.texts]
-        keys = [answer_key(t) for t in texts]
+        keys = [self.reader.answer_key(t) for t in texts]
         counts = Counter(keys)
         top = max(counts.values())
         winner = next(k for k in keys if counts[k] == top)  # earliest among ties
@@ -302,7 +305,7 @@ class Interpreter:
         route = env[op.route]
         labels = op.label_names
         key = self.keys[op]
-        label = route_label(route.render(), labels)
+        label = self.reader.route_label(route.render(), labels)
         if label is None:
             label = labels[0]
             self.misroutes.append(key)
@@ -328,7 +331,7 @@ class Interpreter:
             inner = replace(scope, gate=gate, iteration=iteration)
             await self.block(block, local, inner, only=judge_ops)
             verdict = local[verdict_value]
-            if is_approval(verdict.render()):
+            if self.reader.is_approval(verdict.render()):
                 self.loops[key] = (iteration, True)
                 end = max(gate, verdict.ready)
                 return [replace(v, ready=max(v.ready, end)) for v in carried]

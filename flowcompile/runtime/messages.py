@@ -1,8 +1,8 @@
 """The messages an agent receives: a system sentence and its rendered prompt.
 
-The system sentence is the one the simulated backend reads
-(`You are the <role> agent '<name>' of workflow '<wf>'.`), followed, for an
-agent inside a switch case, by `You handle the '<label>' case.`
+The system sentence is the backend interface's `introduction`: the agent's
+role, name and workflow, and for an agent inside a switch case the case it
+handles; the user message is its prompt with its inputs.
 """
 
 from __future__ import annotations
@@ -10,13 +10,10 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 
-from flowcompile.backends.base import Message
+from flowcompile.backends.base import Message, introduction
 
-
-def system_text(role: str, agent: str, workflow: str, case: str | None = None) -> str:
-    """The system message of an agent (naming its switch case, if any)."""
-    text = f"You are the {role} agent '{agent}' of workflow '{workflow}'."
-    return text if case is None else f"{text} You handle the '{case}' case."
+system_text = introduction
+"""The system message of an agent (naming its switch case, if any)."""
 
 
 def render_samples(texts: Sequence[str]) -> str:

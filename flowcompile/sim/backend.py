@@ -15,7 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from flowcompile.backends.base import CallRequest, CallResult
+from flowcompile.backends.reader import Endpoints, Reader
 from flowcompile.sim.engine import SimWorld, content_hash
+from flowcompile.sim.protocol import SIM_READER
 from flowcompile.sim.world import World
 
 
@@ -43,6 +45,10 @@ class SimBackend:
         two artifacts measured on worlds that differ in any number differ here."""
         canonical = json.dumps(self.world.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return {"simulation": self.world.name, "world_digest": hashlib.sha256(canonical.encode()).hexdigest()[:16]}
+
+    def reader_for(self, endpoints: Endpoints) -> Reader:
+        """`SIM_READER`: every reply carries its decision as a tag."""
+        return SIM_READER
 
     async def call(self, request: CallRequest) -> CallResult:
         """Answer `request` immediately with its simulated result."""

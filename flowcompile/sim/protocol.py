@@ -4,11 +4,13 @@ The simulation reads only message text, so it works the same in process and
 behind an HTTP server. See `flowcompile.sim.engine` for the full protocol.
 
 * system message: ``You are the <role> agent '<agent>' of workflow '<wf>'.``
+  (the backend interface's `introduction`, which the runtime sends)
 * query tag anywhere in the user text: ``[sim-query q00042]``
 * optional case sentence, after the system line: ``You handle the 'math' case.``
-  (the agent serves that route; the runtime writes it for agents of a switch
+  (the agent serves that route; `introduction` says it for agents of a switch
   case); the older marker ``[sim-branch math]`` is still recognised
-* every simulated output carries exactly one tag ``<<kind:agent:value>>``
+* every simulated output carries exactly one tag ``<<kind:agent:value>>``,
+  which `SIM_READER` (the sim backend's reader) reads exactly
 
 Draws are blake2b hashes of their full key mapped to [0, 1): no RNG state, so
 any call replays exactly and calls are order independent.
@@ -20,10 +22,12 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from flowcompile.backends.base import CallRequest, Message
+from flowcompile.backends.base import CallRequest, Message, introduction
+from flowcompile.backends.reader import TEXT_READER, normalise
 
 KINDS: tuple[str, ...] = ("plan", "answer", "verdict", "route")
 
@@ -75,11 +79,6 @@ def find_branch(text: str) -> str | None:
     return min(found, key=lambda m: m.start()).group(1) if found else None
 
 
-def case_line(route: str) -> str:
-    """The sentence that tells a branch agent which route (switch case) it serves."""
-    return f"You handle the '{route}' case."
-
-
 def find_tags(text: str) -> list[Tag]:
     """All output tags in `text`, in order of appearance."""
     return [Tag(m.group(1), m.group(2), m.group(3)) for m in _TAG_RE.finditer(text)]
@@ -101,9 +100,41 @@ def last_answer(text: str) -> str | None:
     return values[-1] if values else None
 
 
+class SimReader:
+    """Reads simulated replies (registered as reader "sim"): the last tag
+    decides, exactly; text without a tag (a tool's, a dataset reference) is
+    read as free text by `TEXT_READER`."""
+
+    name = "sim"
+
+    def answer_key(self, text: str | None) -> str:
+        """The value of the last answer tag, else of the last tag of any kind, `normalise`d."""
+        tags = find_tags(text or "")
+        if not tags:
+            return TEXT_READER.answer_key(text)
+        answers = [t.value for t in tags if t.kind == "answer"]
+        return normalise(answers[-1] if answers else tags[-1].value)
+
+    def is_approval(self, text: str | None) -> bool:
+        """The last verdict tag: `approve` approves, `reject` does not."""
+        verdicts = [t.value.lower() for t in find_tags(text or "") if t.kind == "verdict"]
+        return verdicts[-1] == "approve" if verdicts else TEXT_READER.is_approval(text)
+
+    def route_label(self, text: str | None, labels: Sequence[str]) -> str | None:
+        """The label the last route tag names (None when it names no label)."""
+        routes = [t.value for t in find_tags(text or "") if t.kind == "route"]
+        if not routes:
+            return TEXT_READER.route_label(text, labels)
+        return {label.lower(): label for label in labels}.get(routes[-1].lower())
+
+
+SIM_READER = SimReader()
+"""How every simulated reply is read, in process or over HTTP."""
+
+
 def system_line(role: str, agent: str, workflow: str = "wf") -> str:
-    """The protocol's system sentence for an agent."""
-    return f"You are the {role} agent '{agent}' of workflow '{workflow}'."
+    """The protocol's system sentence for an agent (`introduction`)."""
+    return introduction(role, agent, workflow)
 
 
 def build_messages(
@@ -115,9 +146,7 @@ def build_messages(
     branch: str | None = None,
 ) -> tuple[Message, ...]:
     """Protocol-conforming messages for one agent: the query text plus upstream outputs."""
-    system = system_line(role, agent, workflow)
-    if branch is not None:
-        system += f" {case_line(branch)}"
+    system = introduction(role, agent, workflow, branch)
     parts = [query_input, *(f"Upstream output:\n{u}" for u in upstream)]
     return (Message("system", system), Message("user", "\n\n".join(parts)))
 

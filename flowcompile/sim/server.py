@@ -2,6 +2,9 @@
 
 Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats``
 (request counters), ``POST /stats/reset``, ``GET /health``. Stdlib only.
+The model list names the reader of the replies (``"flowcompile_reader":
+"sim"``, see `flowcompile.backends.reader`), so a litellm client reads the
+simulated replies exactly as the in-process sim backend does.
 
 Request fields: ``model`` is a pool name or any provider string whose last path
 segment is one ("hosted_vllm/Qwen/Qwen3-8B"); ``messages``; optional ``seed``,
@@ -50,8 +53,10 @@ from pathlib import Path
 from typing import Any
 
 from flowcompile.backends.base import CallRequest, as_message
+from flowcompile.backends.reader import READER_FIELD
 from flowcompile.sim.backend import RATE_LIMIT_RETRY_AFTER
 from flowcompile.sim.engine import SimTrace, SimWorld, content_hash
+from flowcompile.sim.protocol import SIM_READER
 from flowcompile.sim.world import World
 
 #: reasoning_effort -> thinking budget (tokens). low/medium/high follow litellm's
@@ -399,6 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
         return {
             "object": "list",
             "simulated": True,
+            READER_FIELD: SIM_READER.name,
             "description": f"FlowCompile simulation: simulated models of world {world.name!r}, not real LLMs",
             "data": [
                 {

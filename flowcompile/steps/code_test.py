@@ -9,9 +9,10 @@ may write. A preamble replaces `socket.socket` with a function that raises.
 This is a guard against accidents, not a sandbox: the program runs with the
 user's rights and can undo the preamble; run untrusted code in a container.
 
-The verdict reads as `runtime.answers.is_approval` reads verdicts: `approve`
-when the program and every test ran, else `reject: <the first failure>`, so
-a `flow.until` can end a repair loop on it.
+The verdict is free text as `backends.reader.TEXT_READER` reads verdicts (and
+so every reader that falls back to it on untagged text): `approve` when the
+program and every test ran, else `reject: <the first failure>`, so a
+`flow.until` can end a repair loop on it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from flowcompile.runtime.answers import is_approval
+from flowcompile.backends.reader import TEXT_READER
 from flowcompile.steps import Params, ToolResult, unknown_params
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -127,4 +128,4 @@ def failure_line(output: str, returncode: int) -> str:
 def verdict(failure: str) -> str:
     """`reject: <failure>`, the failure dropped if it would read as approval."""
     text = f"reject: {' '.join(failure.split())[:MAX_FAILURE_CHARS]}"
-    return text if not is_approval(text) else "reject"
+    return text if not TEXT_READER.is_approval(text) else "reject"

@@ -1,6 +1,6 @@
 """`extract_answer`: the final answer of a text, by a regex or as its last number.
 
-Its output is `Answer: <value>`, the form `runtime.answers.answer_key` reads,
+Its output is `Answer: <value>`, the form `backends.reader.TEXT_READER.answer_key` reads,
 so voting and scoring treat it like any answer. Nothing found is the empty
 answer (a wrong answer, not a failed call).
 """

@@ -495,7 +495,7 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
     # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.api import RUN_SEED_OFFSET
     from flowcompile.profiling.dataset import Query
-    from flowcompile.runtime import answer_key, score
+    from flowcompile.runtime import score
 
     module, workflow, points = _compiled(compiled)
     if router is not None and point is not None:
@@ -535,7 +535,7 @@ def run(compiled, text, dataset, samples, point, preset, max_latency, min_acc, w
         mark = "" if not query.reference else (" [correct]" if good else " [wrong]")
         first = (result.output or "").strip().splitlines()[:1]
         click.echo(
-            f"{query.id}: {via}answer {answer_key(result.output or '')!r}, {result.latency:.2f} s, "
+            f"{query.id}: {via}answer {result.reader.answer_key(result.output or '')!r}, {result.latency:.2f} s, "
             f"${result.cost:.6f}{mark}\n  {first[0][:160] if first else ''}"
         )
     if any(q.reference for q in queries):
