@@ -144,11 +144,12 @@ class ProgramSpec(_Strict):
     @field_validator("solution", "bugs")
     @classmethod
     def _python(cls, value: str | list[str]) -> str | list[str]:
-        for source in [value] if isinstance(value, str) else value:
+        sources = {"": value} if isinstance(value, str) else {f"entry {i}: ": v for i, v in enumerate(value)}
+        for where, source in sources.items():
             try:
                 compile(source, "<program>", "exec")
             except SyntaxError as e:
-                raise ValueError(f"not Python: {e.msg} (line {e.lineno})") from None
+                raise ValueError(f"{where}not Python: {e.msg} (line {e.lineno})") from None
         return value
 
 
