@@ -32,8 +32,9 @@ Semantics
 * Input is correct when every upstream tag (not verdicts; not routes for a
   branch agent) carries the correct value; no upstream counts as
   correct. Correct input: success w.p. sigmoid(margin [+ upstream_bonus]).
-  Wrong input: success w.p. role.recovery, else the wrong upstream value is
-  usually copied. A branch agent whose route is not the query's route fails.
+  Wrong input: success w.p. role.recovery (with role.recovery_slope > 0:
+  sigmoid(logit(recovery) + recovery_slope * margin), so a fixer's model and
+  budget count), else the wrong upstream value is usually copied. A branch agent whose route is not the query's route fails.
 * Verdicts judge the most recent answer tag (else plan tag): approve a correct
   one w.p. 1 - FR, a wrong one w.p. FA, where FA/FR = sigmoid(logit(rate) -
   judge_slope * margin).
@@ -45,6 +46,10 @@ Semantics
   order), right exactly when that answer is, so right w.p. sel, or 1 when the
   plurality is right. With none right: right w.p. recovery. A wrong output is
   the most common wrong input answer (under "plurality", the plurality itself).
+* Tasks (world.tasks, `flowcompile.sim.tasks`): a query id `<task>-...` of a
+  task in the world gets that task's answers (integers, one-word entities or
+  yes/no, programs rendered in a ```python fence) and difficulty offset; every
+  other id draws exactly as without tasks.
 * Tokens: output ~ role.output_tokens (lognormal); reasoning used = budget x
   usage (lognormal, <= budget); tokens_in = chars / chars_per_token + 4 per
   message. If ``max_tokens`` is exceeded the reply is truncated and wrong.

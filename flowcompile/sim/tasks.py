@@ -7,8 +7,9 @@ paper's three benchmarks (MATH500, HotpotQA, LiveCodeBench), simulated:
 
 * number: a non-negative integer, so `extract_answer {number: true}` reads it;
   wrong answers are near misses (off by one, a dropped factor) first;
-* words: a one-word entity or yes/no; wrong answers are the other entities of
-  the question's two hops (the bridge entity first), or the other of yes/no;
+* words: a one-word entity or yes/no; wrong answers are the entities the
+  question's two hops name (the ones its text shows), then others, or the
+  other of yes/no;
 * program: a token naming the program; the reply carries the program itself in
   a ```python fence: the task's solution when the token is right, else one of
   its bugs (picked by the token), which the workflow's tests may not all catch.
