@@ -95,7 +95,8 @@ def test_correlated_world_is_the_default_pool_with_other_interactions() -> None:
     assert world.roles["aggregator"].aggregate_rule == "plurality"
     assert default.roles["aggregator"].aggregate_rule == "select"
     changed = {name for name in world.roles if world.roles[name] != default.roles[name]}
-    assert changed == {"aggregator", "checker", "reviser", "critic", "solver"}
+    assert changed == {"aggregator", "ensembler", "checker", "reviser", "critic", "solver"}
+    assert world.roles["ensembler"].aggregate_rule == "plurality" != default.roles["ensembler"].aggregate_rule
     assert (world.roles["checker"].recovery, world.roles["checker"].upstream_bonus) == (0.2, 0.3)
     assert world.roles["reviser"].upstream_bonus == 0.3
     assert world.roles["critic"].false_accept == 0.4

@@ -32,8 +32,9 @@ Semantics
 * Input is correct when every upstream tag (not verdicts; not routes for a
   branch agent) carries the correct value; no upstream counts as
   correct. Correct input: success w.p. sigmoid(margin [+ upstream_bonus]).
-  Wrong input: success w.p. role.recovery, else the wrong upstream value is
-  usually copied. A branch agent whose route is not the query's route fails.
+  Wrong input: success w.p. role.recovery (with role.recovery_slope > 0:
+  sigmoid(logit(recovery) + recovery_slope * margin), so a fixer's model and
+  budget count), else the wrong upstream value is usually copied. A branch agent whose route is not the query's route fails.
 * Verdicts judge the most recent answer tag (else plan tag): approve a correct
   one w.p. 1 - FR, a wrong one w.p. FA, where FA/FR = sigmoid(logit(rate) -
   judge_slope * margin).
@@ -45,6 +46,10 @@ Semantics
   order), right exactly when that answer is, so right w.p. sel, or 1 when the
   plurality is right. With none right: right w.p. recovery. A wrong output is
   the most common wrong input answer (under "plurality", the plurality itself).
+* Tasks (world.tasks, `flowcompile.sim.tasks`): a query id `<task>-...` of a
+  task in the world gets that task's answers (integers, one-word entities or
+  yes/no, programs rendered in a ```python fence) and difficulty offset; every
+  other id draws exactly as without tasks.
 * Tokens: output ~ role.output_tokens (lognormal); reasoning used = budget x
   usage (lognormal, <= budget); tokens_in = chars / chars_per_token + 4 per
   message. If ``max_tokens`` is exceeded the reply is truncated and wrong.
@@ -86,6 +91,7 @@ from flowcompile.sim.protocol import (
     sigmoid,
     uniform,
 )
+from flowcompile.sim.tasks import program_fence, task_answer, task_distractors, task_input
 from flowcompile.sim.world import ModelSpec, RoleSpec, World, default_world_path, load_world
 
 __all__ = [
@@ -145,7 +151,9 @@ class SimWorld:
     def query_difficulty(self, query: str) -> float:
         """The latent difficulty d_q shared by all agents on `query`."""
         q = self.world.queries
-        return q.difficulty_mean + q.difficulty_sd * normal(self.world.seed, query, "difficulty")
+        task = self.world.task_of(query)
+        offset = task.difficulty if task is not None else 0.0
+        return q.difficulty_mean + offset + q.difficulty_sd * normal(self.world.seed, query, "difficulty")
 
     def agent_difficulty(self, query: str, agent: str) -> float:
         """d_q plus the per-(query, agent) noise (role offset not included)."""
@@ -161,6 +169,8 @@ class SimWorld:
                 self._correct[key] = self._routes[idx]
             elif kind == "verdict":
                 self._correct[key] = "approve"
+            elif kind == "answer" and (task := self.world.task_of(query)) is not None:
+                self._correct[key] = task_answer(self.world.seed, query, task)
             else:
                 self._correct[key] = hex_token(self.world.seed, query, kind, "correct")
         return self._correct[key]
@@ -168,6 +178,10 @@ class SimWorld:
     def distractors(self, query: str, kind: str) -> list[str]:
         """The per-query wrong values of a plan/answer, most plausible first."""
         key = (query, kind)
+        if key not in self._distractors and kind == "answer" and (task := self.world.task_of(query)) is not None:
+            self._distractors[key] = task_distractors(
+                self.world.seed, query, task, self.correct_value(query, kind), self.world.queries.distractors
+            )
         if key not in self._distractors:
             right = self.correct_value(query, kind)
             out: list[str] = []
@@ -291,6 +305,9 @@ class SimWorld:
                 p = role.recovery
         elif input_ok is False:
             p = role.recovery
+            if role.recovery_slope:
+                # a budget helps a fixer too; slope 0 keeps the flat rate (and every old draw)
+                p = sigmoid(logit(role.recovery) + role.recovery_slope * margin)
         else:
             p = sigmoid(margin + (role.upstream_bonus if relevant else 0.0))
         right_value = self.correct_value(query, role.kind)
@@ -351,6 +368,10 @@ class SimWorld:
         """Reply text about `tokens` long, ending with the single output tag."""
         head = f"(simulated reply: {spec.name}, {role} '{agent}', {query})"
         tag = format_tag(kind, agent, value)
+        task = self.world.task_of(query)
+        if kind == "answer" and task is not None and task.program is not None:
+            # a program the code_test tool can run: the right one exactly when the value is right
+            tag = f"{program_fence(task, value == self.correct_value(query, kind), value)}\n{tag}"
         room = int(tokens * self.world.chars_per_token) - len(head) - len(tag) - 2
         pad = filler(uniform(*key, "filler"), room)
         return f"{head}\n{pad}\n{tag}" if pad else f"{head}\n{tag}"
@@ -394,14 +415,33 @@ def _plurality(tags: list[Tag]) -> Tag:
 # -- datasets ----------------------------------------------------------------------
 
 
-def generate_dataset(world: World | SimWorld | str | Path | None, n: int, seed: int = 0) -> list[dict[str, str]]:
-    """`n` simulated queries: {"id", "input", "reference"}; seeds give disjoint id sets."""
+def generate_dataset(
+    world: World | SimWorld | str | Path | None, n: int, seed: int = 0, task: str | None = None
+) -> list[dict[str, str]]:
+    """`n` simulated queries: {"id", "input", "reference"}; seeds give disjoint id sets.
+
+    With `task` (a name in the world's `tasks`), the queries are that task's
+    (`<task>-00042`), shaped like its benchmark's."""
     sim = world if isinstance(world, SimWorld) else SimWorld(world)
+    if task is not None:
+        return _task_dataset(sim, n, seed, task)
     rows = []
     for i in range(n):
         qid = f"q{i:05d}" if seed == 0 else f"q{seed}-{i:05d}"
         stub = _STUBS[int(uniform(sim.world.seed, qid, "stub") * len(_STUBS))]
         rows.append({"id": qid, "input": f"[sim-query {qid}] {stub}", "reference": sim.correct_value(qid, "answer")})
+    return rows
+
+
+def _task_dataset(sim: SimWorld, n: int, seed: int, task: str) -> list[dict[str, str]]:
+    spec = sim.world.tasks.get(task)
+    if spec is None:
+        known = ", ".join(sorted(sim.world.tasks)) or "none"
+        raise ValueError(f"the world {sim.world.name!r} has no task {task!r} (tasks: {known})")
+    rows = []
+    for i in range(n):
+        qid = f"{task}-{i:05d}" if seed == 0 else f"{task}-{seed}-{i:05d}"
+        rows.append({"id": qid, "input": task_input(sim.world.seed, qid, spec), "reference": sim.correct_value(qid, "answer")})
     return rows
 
 

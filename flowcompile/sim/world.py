@@ -86,6 +86,14 @@ class RoleSpec(_Strict):
     judge_slope: float = Field(0.5, ge=0, description="how fast FA/FR fall (selection rises) per logit of margin")
     aggregate: bool = Field(False, description="answer kind: select among input answers")
     selection: float = Field(0.7, ge=0, le=1, description="aggregators: P(spot the right input) at margin 0")
+    recovery_slope: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "logits of recovery gained per logit of margin (0: recovery is flat); a repairer reading a failed "
+            "test fixes more of them with a larger model or budget"
+        ),
+    )
     aggregate_rule: Literal["select", "plurality"] = Field(
         "select",
         description=(
@@ -127,6 +135,45 @@ class QuerySpec(_Strict):
         return [defaults[i] if i < len(defaults) else f"cat{i}" for i in range(self.route_categories)]
 
 
+class ProgramSpec(_Strict):
+    """What a code task's programs are: one right solution and its usual bugs."""
+
+    solution: str = Field(min_length=1, description="Python source of a right answer")
+    bugs: list[str] = Field(min_length=1, description="Python sources of wrong answers; some pass weak tests")
+
+    @field_validator("solution", "bugs")
+    @classmethod
+    def _python(cls, value: str | list[str]) -> str | list[str]:
+        sources = {"": value} if isinstance(value, str) else {f"entry {i}: ": v for i, v in enumerate(value)}
+        for where, source in sources.items():
+            try:
+                compile(source, "<program>", "exec")
+            except SyntaxError as e:
+                raise ValueError(f"{where}not Python: {e.msg} (line {e.lineno})") from None
+        return value
+
+
+class TaskSpec(_Strict):
+    """A task family of queries, picked by the query id's prefix (`math-00042`).
+
+    It changes only what its own queries' answers look like and how hard they
+    are: queries of other ids (`q00042`) draw exactly as before."""
+
+    answer: Literal["number", "words", "program"] = Field(
+        description="number: an integer (math); words: a short entity or yes/no (multi-hop QA); program: code"
+    )
+    difficulty: float = Field(0.0, description="logit offset added to the task's query difficulty")
+    max_number: int = Field(1000, ge=10, description="number answers: drawn from [0, max_number)")
+    yes_no: float = Field(0.0, ge=0, le=1, description="words answers: share of yes/no (comparison) questions")
+    program: ProgramSpec | None = Field(None, description="program answers: the right program and its bugs")
+
+    @model_validator(mode="after")
+    def _program_given(self) -> TaskSpec:
+        if (self.answer == "program") != (self.program is not None):
+            raise ValueError("program is required for answer: program, and only there")
+        return self
+
+
 class FaultSpec(_Strict):
     """Transport fault rates per call (all 0 by default)."""
 
@@ -157,6 +204,7 @@ class World(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
     queries: QuerySpec = QuerySpec()
+    tasks: dict[str, TaskSpec] = Field(default_factory=dict, description="task families by query id prefix")
     faults: FaultSpec = FaultSpec()
     latency_noise_sd: float = Field(0.15, ge=0, description="lognormal spread of latency")
     chars_per_token: float = Field(4.0, gt=0)
@@ -178,6 +226,20 @@ class World(_Strict):
             if key != key.lower() or not key:
                 raise ValueError(f"role name {key!r} must be lowercase and non-empty")
         return roles
+
+    @field_validator("tasks")
+    @classmethod
+    def _task_names(cls, tasks: dict[str, TaskSpec]) -> dict[str, TaskSpec]:
+        for key in tasks:
+            # `q` ids (q00042, q5-00042) are the generic population: a task may not claim them
+            if not key.isalpha() or key != key.lower() or key == "q":
+                raise ValueError(f"task name {key!r} must be lowercase letters, not 'q'")
+        return tasks
+
+    def task_of(self, query: str) -> TaskSpec | None:
+        """The task of query id `query` (its prefix before '-'), if the world has it."""
+        prefix, dash, _ = query.partition("-")
+        return self.tasks.get(prefix) if dash else None
 
     def model(self, name: str) -> ModelSpec:
         """The model called `name` (case-insensitive); ValueError listing the pool if absent."""

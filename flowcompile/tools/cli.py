@@ -730,8 +730,9 @@ def train_router(compiled, artifact_file, out, dataset, samples, k, features, ba
 @click.option("-n", "old_count", type=click.IntRange(min=1), default=None, hidden=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds give disjoint query ids")
 @click.option("--world", type=click.Path(exists=True, dir_okay=False), callback=_text_file, help="sim world file")
+@click.option("--task", help="a task family of the world (math, hotpotqa, code in the bundled ones): its queries")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="JSONL file to write")
-def sim_dataset(count, old_count, seed, world, out):
+def sim_dataset(count, old_count, seed, world, task, out):
     """Write a profiling dataset of SIMULATED queries (JSONL: id, input, reference)."""
     # lazy: `flowcompile --help` and each command load only what that command runs
     from flowcompile.sim import SimWorld, generate_dataset, write_jsonl
@@ -742,9 +743,11 @@ def sim_dataset(count, old_count, seed, world, out):
         count = old_count
 
     try:
-        rows = generate_dataset(SimWorld(world), count, seed)
+        rows = generate_dataset(SimWorld(world), count, seed, task)
     except _input_errors() as e:
         _fail_on_input(e)
+    except ValueError as e:  # an unknown task
+        fail(str(e), "--task")
     try:
         write_jsonl(out, rows)
     except OSError as e:
