@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from flowcompile import api
 from flowcompile.backends.base import CallRequest
-from flowcompile.runtime.answers import answer_key
+from flowcompile.sim.protocol import SIM_READER
 from flowcompile.sim import SimWorld, WorldError, build_messages, correlated_world_path, default_world_path, parse_world
 from flowcompile.sim.engine import generate_dataset
 from flowcompile.steps import tool_named
@@ -99,7 +99,7 @@ def test_math_answers_are_numbers_extract_answer_reads() -> None:
         assert row["reference"].isdigit()
         text = _call(sim, "generator", "qwen3-32b", row["input"], 4000).result.text
         got = extract.run([text], {"number": True}).text
-        assert got.startswith("Answer: ") and got[len("Answer: "):] == answer_key(text)
+        assert got.startswith("Answer: ") and got[len("Answer: "):] == SIM_READER.answer_key(text)
         wrong = sim.distractors(row["id"], "answer")
         assert row["reference"] not in wrong and all(w.lstrip("-").isdigit() for w in wrong)
 
