@@ -113,8 +113,9 @@ SKIP = "skip"
 """The assignment of an optional agent that does not run."""
 
 SKIP_PASS = "pass"
-"""`optional = "pass"`: a skipped agent passes its one input on as its output
-(a checker or reviser of an answer of the same kind)."""
+"""`optional = "pass"`: a skipped agent passes one of its inputs on as its
+output (a checker or reviser of an answer of the same kind; an aggregator
+switched off, its `passes` naming the proposal that flows on instead)."""
 SKIP_ABSENT = "absent"
 """`optional = "absent"`: a skipped agent produces no value; the vote or
 aggregator reading its fork branch runs over the values that are present."""
@@ -674,7 +675,9 @@ class AgentOp(IRDLOperation):
     `args` names the inputs for the prompt template's `{placeholders}`;
     `recovery` is the chance to succeed on a wrong input; `optional` makes
     skipping the agent part of the space and says what a skip produces:
-    `optional = "pass"` passes its single input on (a checker or reviser),
+    `optional = "pass"` passes its single input on (a checker or reviser), or
+    with several inputs the one `passes` gives the index of (an ensemble
+    switched off: one proposal flows on; see `_verify_optional`),
     `optional = "absent"` produces no value (a proposer of a fork: the vote
     or aggregator reading the branch runs over the present ones; see
     `verify_absent`); `sampling` (a `#flow.sampling`) is how its replies are sampled.
@@ -696,6 +699,7 @@ class AgentOp(IRDLOperation):
     budgets = prop_def(DenseArrayBase)
     recovery = opt_prop_def(FloatAttr)
     optional = opt_prop_def(StringAttr | UnitAttr)
+    passes = opt_prop_def(IntegerAttr)
     sampling = opt_prop_def(SamplingAttr)
 
     DICT: ClassVar[OpDictSpec] = OpDictSpec(
@@ -714,6 +718,7 @@ class AgentOp(IRDLOperation):
         optional: str | None = None,
         args: Sequence[str] | None = None,
         sampling: SamplingAttr | None = None,
+        passes: int | None = None,
     ):
         props: dict[str, Attribute] = {
             "sym_name": StringAttr(name),
@@ -729,6 +734,8 @@ class AgentOp(IRDLOperation):
             props["recovery"] = FloatAttr(recovery, 64)
         if optional is not None:
             props["optional"] = StringAttr(optional)
+        if passes is not None:
+            props["passes"] = IntegerAttr(passes, i64)
         if sampling is not None:
             props["sampling"] = sampling
         super().__init__(operands=[inputs], result_types=[msg], properties=props)
@@ -746,6 +753,13 @@ class AgentOp(IRDLOperation):
         """What skipping the agent produces (`SKIP_PASS`, `SKIP_ABSENT`), or
         None for an agent that always runs."""
         return self.optional.data if isinstance(self.optional, StringAttr) else None
+
+    @property
+    def passed_index(self) -> int | None:
+        """The operand a skip passes on (`optional = "pass"`), or None."""
+        if self.skip_mode != SKIP_PASS:
+            return None
+        return self.passes.value.data if self.passes is not None else 0
 
     @property
     def budget_values(self) -> list[int]:
@@ -803,6 +817,8 @@ class AgentOp(IRDLOperation):
             raise VerifyException(f"agent @{self.agent_name}: judged must be one of {', '.join(map(repr, JUDGES))}")
 
     def _verify_optional(self) -> None:
+        if self.passes is not None and self.skip_mode != SKIP_PASS:
+            raise VerifyException(f'agent @{self.agent_name}: passes says which input a skip passes on; it needs optional = "pass"')
         if self.optional is None:
             return
         if self.skip_mode not in SKIP_MODES:
@@ -810,13 +826,33 @@ class AgentOp(IRDLOperation):
                 f"agent @{self.agent_name}: optional says what a skip produces: "
                 'optional = "pass" (its one input passes on) or optional = "absent" (no value)'
             )
-        if self.skip_mode == SKIP_PASS and len(self.inputs) != 1:
-            raise VerifyException(
-                f'agent @{self.agent_name}: optional = "pass" needs exactly one input (skipping '
-                f'passes it on), not {len(self.inputs)}; optional = "absent" produces no value'
-            )
+        if self.skip_mode == SKIP_PASS:
+            self._verify_passes()
         if self.skip_mode == SKIP_ABSENT:
             verify_absent(self)
+
+    def _verify_passes(self) -> None:
+        """`passes`: given with several inputs, the index of one that is a
+        single answer always present (not a replicated fork's samples, not
+        an `optional = "absent"` branch)."""
+        what = f'agent @{self.agent_name}: optional = "pass"'
+        if self.passes is None:
+            if len(self.inputs) != 1:
+                raise VerifyException(
+                    f"{what} with {len(self.inputs)} inputs needs passes = <index>: the input a skip "
+                    'passes on; optional = "absent" produces no value'
+                )
+            return
+        index = self.passes.value.data
+        if not 0 <= index < len(self.inputs):
+            raise VerifyException(f"{what}: passes = {index} is not the index of an input (it has {len(self.inputs)})")
+        value = self.inputs[index]
+        if absent_branch(value) is not None:
+            raise VerifyException(f'{what}: input {index} is an optional = "absent" branch and may be no value')
+        if isinstance(value.owner, ForkOp) and value.owner.samples is not None:
+            raise VerifyException(f"{what}: input {index} is the samples of a replicated fork, not one answer")
+        if is_verdict(value):
+            raise VerifyException(f"{what}: input {index} is a loop's verdict, not an answer")
 
     @property
     def arg_names(self) -> list[str] | None:
@@ -943,7 +979,7 @@ class ToolOp(IRDLOperation):
         """What an agent reads as its recovery rate, sampling, skip mode: a tool has none."""
         return None
 
-    optional = sampling = prompt = arg_names = skip_mode = recovery
+    optional = sampling = prompt = arg_names = skip_mode = passed_index = recovery
 
     @property
     def tool_name(self) -> str:
@@ -1036,6 +1072,11 @@ def _param_attr(value: str | int | float | bool) -> Attribute:
     if isinstance(value, float):
         return FloatAttr(value, 64)
     return StringAttr(value)
+
+
+def is_verdict(value: SSAValue) -> bool:
+    """Whether `value` is the verdict of a loop (what its `flow.until` judges)."""
+    return any(isinstance(use.operation, UntilOp) and use.index == 0 for use in value.uses)
 
 
 def absent_branch(value: SSAValue) -> AgentOp | None:

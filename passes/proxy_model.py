@@ -146,6 +146,7 @@ class _Builder:
             gates=tuple(gates),
             skippable=op.optional is not None,
             absent=op.skip_mode == SKIP_ABSENT,
+            passes=self.node(op.inputs[index]) if (index := op.passed_index) is not None else None,
             samples_of=samples_of,
             by_right=tuple(
                 tuple(curve) if isinstance(curve := e.get("by_right"), list) else None for e in estimates

@@ -54,6 +54,7 @@ def agents(*lines: str, steps: str = "[a]") -> str:
     return HEAD + "agents:\n" + "".join(f"  {line}\n" for line in lines) + f"steps: {steps}\n"
 
 
+ENSEMBLE = "[{fork: {as: f, branches: [[p], [r]], combine: g}}]"
 LOOP = "{loop: {as: o, carry: {d: query}, body: [c], until: c, next: {d: c}, max_iters: [1]}}"
 
 SPECS = [
@@ -95,9 +96,9 @@ SPECS = [
     spec_case("model-not-in-pool", agents("a: {role: solver, models: [m, ghost]}"),
               "spec.yaml:4:33: error: agents.a.models[1]: model 'ghost' is not in the pool (m, n)"),
     spec_case("optional-integer", agents("a: {role: solver, optional: 1}"),
-              "spec.yaml:4:21: error: agents.a.optional: optional is true, false, pass or absent, not 1"),
+              "spec.yaml:4:21: error: agents.a.optional: optional is true, false, pass, absent or {pass: <input>}, not 1"),
     spec_case("optional-unknown-mode", agents("a: {role: solver, optional: drop}"),
-              "spec.yaml:4:21: error: agents.a.optional: optional is true, false, pass or absent, not 'drop'"),
+              "spec.yaml:4:21: error: agents.a.optional: optional is true, false, pass, absent or {pass: <input>}, not 'drop'"),
     # `optional: true` passes the one input on; where that input would be taken
     # for the agent's answer (the query, a fork branch's proposal) it is ambiguous
     spec_case("optional-true-on-query", agents("a: {role: solver, optional: true}"),
@@ -113,6 +114,30 @@ SPECS = [
     spec_case("optional-pass-two-inputs",
               agents("p: {role: solver}", "a: {role: solver, inputs: [query, p], optional: pass}", steps="[p, a]"),
               "spec.yaml:5:41: error: agents.a.optional: pass passes the agent's one input on, and it has 2"),
+    # `optional: {pass: <input>}` names one input, a single answer always there
+    spec_case("optional-pass-not-an-input",
+              agents("p: {role: proposer}", "r: {role: proposer}", "g: {role: aggregator, optional: {pass: x}}",
+                     steps=ENSEMBLE),
+              "spec.yaml:6:36: error: agents.g.optional.pass: 'x' is not an input of the agent (its inputs: p, r)"),
+    spec_case("optional-pass-workflow-input",
+              agents("p: {role: proposer}", "r: {role: proposer}",
+                     "g: {role: aggregator, inputs: [query], optional: {pass: query}}", steps=ENSEMBLE),
+              "spec.yaml:6:53: error: agents.g.optional.pass: 'query' is a workflow input, not an answer"),
+    spec_case("optional-pass-absent-branch",
+              agents("p: {role: proposer}", "r: {role: proposer, optional: absent}",
+                     "g: {role: aggregator, optional: {pass: r}}", steps=ENSEMBLE),
+              "spec.yaml:6:36: error: agents.g.optional.pass: 'r' is an optional: absent branch and may produce no value"),
+    spec_case("optional-pass-samples",
+              agents("p: {role: proposer}", "g: {role: aggregator, inputs: [query], optional: {pass: p}}",
+                     steps="[{fork: {as: f, branches: [[p]], samples: [1, 3], combine: g}}]"),
+              "spec.yaml:5:53: error: agents.g.optional.pass: 'p' is the samples of a fork with samples, not one answer"),
+    spec_case("optional-pass-verdict",
+              agents("d: {role: solver}", "c: {role: critic, inputs: [query, draft]}",
+                     "r: {role: reviser, inputs: [draft, c], optional: {pass: c}}",
+                     steps="[d, {loop: {as: o, carry: {draft: d}, body: [c, r], until: c, next: {draft: r}, max_iters: [1]}}]"),
+              "spec.yaml:6:53: error: agents.r.optional.pass: the input is a loop's verdict, not an answer"),
+    spec_case("optional-pass-bad-mapping", agents("a: {role: solver, optional: {drop: x}}"),
+              "spec.yaml:4:21: error: agents.a.optional: optional as a mapping is {pass: <input>} (the input a skip passes on), not {'drop': 'x'}"),
     spec_case("optional-absent-outside-fork", agents("a: {role: solver, optional: absent}"),
               "spec.yaml:4:21: error: agents.a.optional: absent needs the agent alone in a fork branch"),
     spec_case("optional-absent-in-a-chain",

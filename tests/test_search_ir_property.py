@@ -4,7 +4,8 @@
 Workflows are random YAML specs (chains with shared inputs, forks with votes,
 replicated samples and aggregators, switches, refine loops, optional agents
 that pass their input on, optional proposers whose skip leaves no value,
-agents reading a shared value and, redundantly, what it is built on)
+agents reading a shared value and, redundantly, what it is built on,
+aggregators that may be switched off, passing a proposal or a value on)
 lowered by the frontend; profiles and branch probabilities are random, and
 most aggregators' profiles carry random per-level rates (`by_right`), which
 compose turns into isotonic curves, and most agents a random `wrong_agree`,
@@ -47,7 +48,8 @@ def random_spec(rng: random.Random) -> dict:
 
     for index in range(rng.randint(1, 3)):
         kind = rng.choice(
-            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent"]
+            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent",
+             "ensemble"]
         )
         block = f"b{index}"
         if kind == "agent":
@@ -105,6 +107,24 @@ def random_spec(rng: random.Random) -> dict:
             fork = {"as": block, "branches": branches}
             if rng.random() < 0.6:
                 fork["combine"] = agent("aggregator", [up])
+            steps.append({"fork": fork})
+            values.append(block)
+        elif kind == "ensemble":
+            # an aggregator that may be switched off: a skip passes one proposal
+            # (or the step value it also reads) on, the other branches still run
+            up = rng.choice(values)
+            if up != "query" and rng.random() < 0.3:  # over a replicated fork: it passes the value on
+                fork = {"as": block, "branches": [[agent("proposer", [up])]], "samples": [1, 2]}
+                passed = up
+            else:
+                count = rng.randint(2, 3)
+                branches = [[agent("proposer", [up], **({"optional": "absent"} if i and rng.random() < 0.5 else {}))]
+                            for i in range(count)]
+                rng.shuffle(branches)
+                fork = {"as": block, "branches": branches}
+                present = [b[0] for b in branches if "optional" not in agents[b[0]]]
+                passed = rng.choice(present + ([up] if up != "query" else []))
+            fork["combine"] = agent("aggregator", [up], optional={"pass": passed})
             steps.append({"fork": fork})
             values.append(block)
         else:

@@ -55,8 +55,12 @@ class Synthetic:
     name = "synthetic"
     reader_for = staticmethod(lambda endpoints: SIM_READER)  # it answers in the sim's tags
 
-    def __init__(self, p: dict[str, float], levels: list[float], values: int = 3, seed: int = 0) -> None:
+    def __init__(
+        self, p: dict[str, float], levels: list[float], values: int = 3, seed: int = 0,
+        latency: dict[str, float] | None = None, cost: dict[str, float] | None = None,
+    ) -> None:
         self.p, self.levels, self.values, self.seed = p, levels, values, seed
+        self.latency, self.cost = latency or {}, cost or {}
         self.requests: list[CallRequest] = []
 
     async def call(self, request: CallRequest) -> CallResult:
@@ -71,34 +75,43 @@ class Synthetic:
         else:
             chance = self.p[request.model]
         value = RIGHT if draw(*key, "right") < chance else f"w{int(draw(*key, 'wrong') * self.values)}"
-        return CallResult(text=format_tag("answer", "solver", value), latency_s=1.0)
+        return CallResult(text=format_tag("answer", "solver", value), latency_s=self.latency.get(request.model, 1.0),
+                          cost=self.cost.get(request.model, 0.0))
 
 
-def profile(acc: float, levels: list[float] | None = None) -> str:
+def profile(acc: float, levels: list[float] | None = None, lat: float = 1.0, cost: float = 0.0) -> str:
     curve = ""
     if levels is not None:
         curve = f", by_right = [{', '.join(map(repr, levels))}], by_right_n = [{', '.join(['100000'] * len(levels))}]"
-    return f'profiles = {{"m@0" = #flow.profile<acc = {acc!r}, acc_n = 100000, lat = 1.0{curve}>}}'
+    return f'profiles = {{"m@0" = #flow.profile<acc = {acc!r}, acc_n = 100000, lat = {lat!r}, cost = {cost!r}{curve}>}}'
 
 
-def mixture_ir(ps: list[float], absent: list[bool], levels: list[float], combine: str = "aggregate") -> str:
+def mixture_ir(
+    ps: list[float], absent: list[bool], levels: list[float], combine: str = "aggregate",
+    passes: int | None = None, lats: list[float] | None = None, costs: list[float] | None = None,
+) -> str:
     """A fork of proposers (model m_i), some with optional = "absent", and an
-    aggregator (model "agg") or a vote over them."""
+    aggregator (model "agg") or a vote over them; with `passes`, an aggregator
+    that may be switched off, passing proposal `passes` on (lats, costs: the
+    proposers' and, last, the aggregator's)."""
+    lats = lats or [1.0] * (len(ps) + 1)
+    costs = costs or [0.0] * (len(ps) + 1)
     models = "".join(f', m{i} = #flow.model<provider = "openai/m{i}">' for i in range(len(ps)))
     branches, results = [], []
     for i, (p, skip) in enumerate(zip(ps, absent, strict=True)):
         optional = ', optional = "absent"' if skip else ""
         branches.append(
             f'{{\n    %p{i} = flow.agent @p{i}(%q) {{role = "proposer", models = ["m{i}"], budgets = [0]{optional}, '
-            f'{profile(p).replace("m@0", f"m{i}@0")}}}\n    flow.yield %p{i}\n  }}'
+            f'{profile(p, lat=lats[i], cost=costs[i]).replace("m@0", f"m{i}@0")}}}\n    flow.yield %p{i}\n  }}'
         )
         results.append(f"%r{i}")
     if combine == "vote":
         combiner = f'%out = flow.vote({", ".join(results)}) {{method = "majority"}}'
     else:
+        skip = "" if passes is None else f', optional = "pass", passes = {passes + 1}'
         combiner = (
-            f'%out = flow.agent @agg(%q, {", ".join(results)}) {{role = "aggregator", models = ["agg"], budgets = [0], '
-            f'{profile(levels[-1], levels).replace("m@0", "agg@0")}}}'
+            f'%out = flow.agent @agg(%q, {", ".join(results)}) {{role = "aggregator", models = ["agg"], budgets = [0]{skip}, '
+            f'{profile(levels[-1], levels, lat=lats[-1], cost=costs[-1]).replace("m@0", "agg@0")}}}'
         )
     return f"""
 flow.workflow @mix(%q: !flow.msg) -> !flow.msg attributes {{pool = {{agg = #flow.model<provider = "openai/agg">{models}}}}} {{
@@ -315,3 +328,72 @@ def test_random_skip_patterns_are_consistent_with_the_executor_on_average():
     # 12 patterns of 600 queries: the mean of the errors has sd <= 0.5 / sqrt(7200) ~ 0.006
     assert abs(float(np.mean(errors))) < 0.025, errors
     assert float(np.mean(old_errors)) > 0.05, old_errors
+
+
+ENSEMBLE = dict(ps=[0.4, 0.75, 0.6], absent=[False, False, True], levels=[0.05, 0.4, 0.8, 0.95],
+                lats=[1.0, 2.5, 4.0, 1.5], costs=[0.001, 0.002, 0.004, 0.003])
+
+
+def test_a_switched_off_aggregator_passes_its_named_proposal_on():
+    """optional = "pass", passes = 2 (proposal p1): skipped, the aggregator
+    makes no call; the output is p1's answer, ready when the fork joins (the
+    slowest branch that ran) and every branch that ran is paid for."""
+    wf = workflow_of(parse(mixture_ir(**ENSEMBLE, passes=1), "ens.mlir"))
+    backend = Synthetic({"m0": 0.0, "m1": 1.0, "m2": 0.0}, [0.0, 1.0],
+                        latency={"m0": 1.0, "m1": 2.5, "m2": 4.0, "agg": 1.5},
+                        cost={"m0": 0.001, "m1": 0.002, "m2": 0.004, "agg": 0.003})
+    for skipped, latency, cost in ((["agg"], 4.0, 0.007), (["agg", "p2"], 2.5, 0.003)):
+        assign = {**reference_assignment(wf), **{name: SKIP for name in skipped}}
+        result = asyncio.run(run_workflow(wf, assign, backend, queries(1, 3)[0]))
+        assert "agg" not in [c.agent for c in result.calls]
+        assert RIGHT in (result.output or "")  # p1 is always right here, the others never
+        assert result.latency == pytest.approx(latency)
+        assert sum(c.result.cost for c in result.calls) == pytest.approx(cost)
+
+
+@pytest.mark.parametrize("passes", [0, 1])
+def test_the_proxy_scores_a_switched_off_aggregator_as_the_executor_runs_it(passes: int):
+    """Every pattern of the aggregator's skip and the absent proposer's: the
+    estimate lies in the 99.9% Wilson interval of 1000 executed queries, and
+    its latency and cost are the executor's (deterministic here): a skip
+    takes the passed proposal's accuracy, the fork's join time and the cost
+    of the branches that ran, none of its own."""
+    module = run_passes(parse(mixture_ir(**ENSEMBLE, passes=passes), "ens.mlir"), "compose")
+    wf = workflow_of(module)
+    root = build_model(wf)
+    backend = Synthetic({f"m{i}": p for i, p in enumerate(ENSEMBLE["ps"])}, ENSEMBLE["levels"], seed=passes + 40,
+                        latency={"m0": 1.0, "m1": 2.5, "m2": 4.0, "agg": 1.5},
+                        cost={"m0": 0.001, "m1": 0.002, "m2": 0.004, "agg": 0.003})
+    data = queries(1000, 90 + passes)
+    seen = set()
+    for skipped in ([], ["agg"], ["p2"], ["agg", "p2"]):
+        choice, _ = assert_within_executor_bound(wf, root, backend, data, skipped)
+        estimate = pm.evaluate(root, choice)
+        assign = {**reference_assignment(wf), **{name: SKIP for name in skipped}}
+        run = asyncio.run(run_workflow(wf, assign, backend, data[0]))
+        assert estimate.t == pytest.approx(run.latency), skipped
+        assert estimate.cost == pytest.approx(sum(c.result.cost for c in run.calls)), skipped
+        if "agg" in skipped:
+            assert estimate.acc == pytest.approx(ENSEMBLE["ps"][passes])
+        seen.add((round(estimate.acc, 6), round(estimate.t, 6)))
+    assert len(seen) == 4  # four structures, four different estimates
+
+
+def test_an_ensemble_that_may_be_switched_off_puts_both_structures_on_the_frontier(tmp_path: Path):
+    """From a spec: `optional: {pass: detailed_solver}` on the math shape's
+    ensemble. The search equals brute force and its frontier holds points
+    that run the ensemble and points that skip it."""
+    from flowcompile.proxy.search import brute_force, by_key, frontier
+
+    spec = tmp_path / "math.yaml"
+    spec.write_text(MATH.replace("ensemble: {role: aggregator, inputs: [query]}",
+                                 "ensemble: {role: aggregator, inputs: [query], optional: {pass: programmer}}"))
+    module = import_spec(spec)
+    (agent,) = [a for a in workflow_of(module).agents if a.agent_name == "ensemble"]
+    assert agent.skip_mode == "pass" and agent.passed_index == 1  # inputs: query, then the branches
+    run_passes(module, "profile{samples=24 max-samples=0 cache=none},compose")
+    root = build_model(workflow_of(module))
+    fast, slow = frontier(root), brute_force(root)
+    assert set(by_key(fast)) == set(by_key(slow))
+    skips = {p.assignment["ensemble"] == 4 for p in fast}
+    assert skips == {True, False}, [p.assignment for p in fast]

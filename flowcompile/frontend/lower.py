@@ -27,6 +27,8 @@ from flowcompile.dialects.flow import (
     VoteOp,
     WorkflowOp,
     YieldOp,
+    absent_branch,
+    is_verdict,
     msg,
 )
 from flowcompile.frontend.load import Loc, Locator, SpecError, SpecProblem
@@ -55,6 +57,8 @@ class _Lowering:
         self.sole: tuple[str, bool] | None = None
         """While a fork branch of one agent step is lowered: that agent, and
         whether the fork has `samples`."""
+        self.passing: list[tuple[SSAValue, Loc]] = []
+        """The values `optional: {pass: <input>}` names, where: none may be a verdict (`check_passing`)."""
         self.absent_results: dict[str, Loc] = {}
         """Fork branch results that may be no value (an `optional: absent`
         agent alone in its branch), where each is: no later agent reads them."""
@@ -92,6 +96,7 @@ class _Lowering:
         if spec.output and output is None:
             self.problem(("output",), f"'{spec.output}' is not a value of the workflow")
         block.add_op(ReturnOp(*([output] if output is not None else [])))
+        self.check_passing()
         for name in spec.agents:
             if name not in self.used:
                 self.problem(("agents", name), "agent is defined but not used in steps")
@@ -179,6 +184,7 @@ class _Lowering:
             return None
         inputs, args = resolved
         optional = self.skip_mode(name, spec, (*agent_loc, "optional"), inputs)
+        passes = self.passed_input(spec, (*agent_loc, "optional", "pass"), inputs, args)
         op = AgentOp(
             name,
             inputs,
@@ -190,8 +196,11 @@ class _Lowering:
             optional=optional,
             args=args,
             sampling=sampling,
+            passes=passes if len(inputs) > 1 else None,
         )
         block.add_op(op)
+        if passes is not None:
+            self.passing.append((op.inputs[passes], (*agent_loc, "optional", "pass")))
         return op.output
 
     def tool(
@@ -215,12 +224,15 @@ class _Lowering:
         always runs; a problem where the spec's `optional` cannot mean that."""
         if spec.optional is False:
             return None
+        if isinstance(spec.optional, dict):
+            return SKIP_PASS  # which input: `passed_input`
         sole = self.sole is not None and self.sole[0] == name
         if spec.optional is True:
             query = [v for v in inputs if isinstance(v, BlockArgument) and v.owner is self.top]
             if len(inputs) != 1:
                 self.problem(loc, f"true passes the agent's one input on, and it has {len(inputs)}; write "
-                             "optional: absent (a skip produces no value) for a proposer alone in a fork branch")
+                             "optional: {pass: <input>} (that input passes on), or optional: absent (a skip "
+                             "produces no value) for a proposer alone in a fork branch")
             elif sole or query:
                 what = "a fork branch of its own (a proposal)" if sole else "a workflow input"
                 self.problem(loc, f"true is ambiguous here: the agent is {what}, so a skip passing its "
@@ -230,7 +242,7 @@ class _Lowering:
         if spec.optional == SKIP_PASS:
             if len(inputs) != 1:
                 self.problem(loc, f"pass passes the agent's one input on, and it has {len(inputs)}; "
-                             "optional: absent produces no value")
+                             "write optional: {pass: <input>} to name the one a skip passes on")
             return SKIP_PASS
         if not sole:
             self.problem(loc, "absent needs the agent alone in a fork branch (a proposal the fork's "
@@ -238,6 +250,39 @@ class _Lowering:
         elif self.sole is not None and self.sole[1]:
             self.problem(loc, "absent is not allowed in a fork with samples (every sample would be absent)")
         return SKIP_ABSENT
+
+    def passed_input(
+        self, spec: AgentSpec, loc: Loc, inputs: Sequence[SSAValue], names: Sequence[str]
+    ) -> int | None:
+        """The index of the input `optional: {pass: <input>}` names (None for
+        any other `optional`); a problem where that input is not a single
+        answer that is always there."""
+        if not isinstance(spec.optional, dict):
+            return None
+        name = spec.optional["pass"]
+        if name not in names:
+            self.problem(loc, f"'{name}' is not an input of the agent (its inputs: {', '.join(names)})")
+            return None
+        index = list(names).index(name)
+        value = inputs[index]
+        owner = value.owner
+        if isinstance(value, BlockArgument) and owner is self.top:
+            self.problem(loc, f"'{name}' is a workflow input, not an answer: a skip passing it on would count "
+                         "it as the agent's answer; name a step's value")
+        elif isinstance(owner, ForkOp) and absent_branch(value) is not None:
+            self.problem(loc, f"'{name}' is an optional: absent branch and may produce no value; name a "
+                         "proposal that always runs")
+        elif isinstance(owner, ForkOp) and owner.samples is not None:
+            self.problem(loc, f"'{name}' is the samples of a fork with samples, not one answer; name a "
+                         "single step's value")
+        return index
+
+    def check_passing(self) -> None:
+        """A value a skip passes on is no loop's verdict (known once the loop is built)."""
+        for value, loc in self.passing:
+            if is_verdict(value):
+                self.problem(loc, "the input is a loop's verdict, not an answer; name the draft or "
+                             "another step's answer")
 
     def sampling(self, spec: AgentSpec, loc: Loc) -> SamplingAttr | None:
         """The agent's sampling fields, each its own or else `defaults:`'s; None when none is set."""

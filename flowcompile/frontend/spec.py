@@ -43,6 +43,10 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_.$-]*$"
 KeyEnv = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 
 
+#: `optional: {pass: <input>}`: the one input, by name, that a skip passes on.
+PassInput = Annotated[dict[Literal["pass"], Name], Field(min_length=1, max_length=1)]
+
+
 class Strict(BaseModel):
     # strict: a spec says what it means; `budgets: [true]` is not [1], `optional: 1` not true.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -152,11 +156,15 @@ class AgentSpec(Strict):
         description="Prior chance that the agent answers right from a wrong input; profiling's "
         "measured rate is shrunk toward it (default: the measured rates pooled).",
     )
-    optional: bool | Literal["pass", "absent"] = Field(
+    optional: bool | Literal["pass", "absent"] | PassInput = Field(
         False,
         description="The agent may be skipped, a structure choice of the design space; the value "
         "says what a skip produces. `pass`: its one input passes on unchanged (a checker or reviser "
-        "of an answer). `absent`: no value (a proposer alone in a fork branch: the fork's vote or "
+        "of an answer). `{pass: <input>}`: the named input passes on unchanged, for an agent with "
+        "several (an ensemble or aggregator switched off: `{pass: detailed_solver}` lets that "
+        "proposal flow on; the fork still runs its other branches, and their cost counts). It names "
+        "another step's answer: not a workflow input, a loop's verdict, a fork with `samples` or an "
+        "`optional: absent` branch. `absent`: no value (a proposer alone in a fork branch: the fork's vote or "
         "aggregator combines the branches that ran; one branch must always run). `true`: `pass`, "
         "where that is unambiguous (one input, another step's answer, not a fork branch of its own).",
     )
@@ -170,8 +178,12 @@ class AgentSpec(Strict):
     @classmethod
     def _skip(cls, value: object) -> object:
         # one message for a bad value, rather than one per member of the union
+        if isinstance(value, dict):
+            if list(value) != ["pass"] or not isinstance(value["pass"], str):
+                raise ValueError(f"optional as a mapping is {{pass: <input>}} (the input a skip passes on), not {value!r}")
+            return value
         if type(value) is not bool and value not in ("pass", "absent"):
-            raise ValueError(f"optional is true, false, pass or absent, not {value!r}")
+            raise ValueError(f"optional is true, false, pass, absent or {{pass: <input>}}, not {value!r}")
         return value
 
     @field_validator("prompt")

@@ -432,6 +432,8 @@ _PITFALLS = """\
 - `optional: true` is `optional: pass`: a skip passes the agent's one input on. On a
   proposer (alone in a fork branch, or reading the query) that input would count as
   its answer, so there it is an error: write `optional: absent` (no value) or `pass`.
+  An agent with several inputs (an ensemble) names the one a skip passes on:
+  `optional: {pass: detailed_solver}`.
 """
 
 

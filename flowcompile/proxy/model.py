@@ -27,8 +27,10 @@ produce it. The rules (see DESIGN.md, "Proxy rules"):
   every level, the Poisson-binomial is taken per profiling query from the
   proposals' outcomes there, against the aggregator's outcome there
   (`joint_proposal_acc`): proposers that fail on the same hard queries get
-  no credit for independence. A skipped optional agent passes its input on
-  (`skippable`), or, with `absent`, produces no value: an aggregator reads
+  no credit for independence. A skipped optional agent passes an input on
+  (`skippable`; `skipped_value`: of several, `passes` names it, a proposal
+  ready when the fork joins; the cost of what it reads still counts), or,
+  with `absent`, produces no value: an aggregator reads
   the k proposals present, by the k-proposal rule (the level curve read at
   k, `rules.resample_levels`), and a vote counts the inputs present; an
   absent value takes no time and costs nothing.
@@ -163,6 +165,9 @@ class Agent(Node):
     skippable: bool = False
     absent: bool = False
     """With `skippable`: a skip produces no value instead of passing `inputs[0]` on."""
+    passes: Node | None = None
+    """With `skippable` and not `absent`: the value a skip passes on, one of
+    `inputs` or `proposals` (None: `inputs[0]`); see `skipped_value`."""
     samples_of: dict[int, Var] = field(default_factory=dict)
     """For proposals that are a replicated fork: index -> its samples knob."""
     by_right: tuple[tuple[float, ...] | None, ...] = ()
@@ -251,6 +256,11 @@ class Agent(Node):
         if isinstance(self.recovery, tuple):
             return self.recovery[choice]
         return self.recovery
+
+    @property
+    def passed(self) -> Node:
+        """The value a skip passes on (`passes`, else the first input)."""
+        return self.passes if self.passes is not None else self.inputs[0]
 
     @property
     def skip_index(self) -> int | None:
@@ -733,7 +743,7 @@ def _eval(
 def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
     choice = assign[node.var.key]
     if choice == node.skip_index:
-        return ABSENT if node.absent else ev(node.inputs[0])
+        return ABSENT if node.absent else skipped_value(node, assign, sup, ev)
     inputs = effective_inputs(node.inputs, sup)
     values = [ev(x) for x in inputs]
     u = math.prod(v.acc for v in values)
@@ -742,15 +752,8 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
     p = node.acc[choice]
     if node.proposals:
         # the proposals present (an absent one is no proposal: the k-proposal rule)
-        present = [(i, x, v) for i, x in enumerate(node.proposals) if (v := ev(x)).present]
-        proposals = [x for _, x, _ in present]
-        proposal_values = [v for _, _, v in present]
-        copies = []
-        for index, _, value in present:
-            var = node.samples_of.get(index)
-            k = var.labels[assign[var.key]] if var is not None else 1
-            copies.append(int(k))  # pyright: ignore[reportArgumentType]
-            cost += value.cost * k  # pyright: ignore[reportOperatorIssue]
+        proposals, proposal_values, copies = _present_proposals(node, assign, ev)
+        cost += sum(v.cost * k for v, k in zip(proposal_values, copies, strict=True))
         accs = [v.acc for v in proposal_values]
         if node.joint:
             hits = [x.hits[assign[x.var.key]] for x in proposals]  # pyright: ignore
@@ -765,6 +768,37 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
         t_in = max(t_in, ev(gate).t)
     acc = float(agent_acc(p, u, node.recovery_of(choice)))
     return Estimate(acc, t_in + node.call_lat(choice, node.copies(assign)), cost + node.cost[choice])
+
+
+def _present_proposals(node: Agent, assign: Assignment, ev) -> tuple[list[Node], list[Estimate], list[int]]:
+    """The aggregator's proposals that are present, their values, and how
+    many samples each counts (a replicated fork's knob; 1 otherwise)."""
+    proposals, values, copies = [], [], []
+    for index, x in enumerate(node.proposals):
+        value = ev(x)
+        if value.present:
+            var = node.samples_of.get(index)
+            proposals.append(x)
+            values.append(value)
+            copies.append(int(var.labels[assign[var.key]]) if var is not None else 1)  # pyright: ignore[reportArgumentType]
+    return proposals, values, copies
+
+
+def skipped_value(node: Agent, assign: Assignment, sup, ev) -> Estimate:
+    """A skipped `pass` agent's output: the value it passes on (`passed`),
+    correct as that is and ready when it is (a proposal when the fork joins,
+    at `parallel_time` of the proposals present); the skipped call adds no
+    time and costs nothing, but what the agent reads still ran: the cost is
+    its inputs' and proposals', as a call would count them."""
+    passed = ev(node.passed)
+    cost = sum(ev(x).cost for x in effective_inputs(node.inputs, sup))
+    t = passed.t
+    if node.proposals:
+        proposals, values, copies = _present_proposals(node, assign, ev)
+        cost += sum(v.cost * k for v, k in zip(values, copies, strict=True))
+        if any(node.passed is x for x in proposals):
+            t = _joined(proposals, values, assign)
+    return Estimate(passed.acc, t, cost)
 
 
 def spread(node: Node, choice: int | None) -> tuple[float, ...] | None:

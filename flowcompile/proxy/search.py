@@ -343,7 +343,7 @@ class _Search:
         draft's front and its body's estimates). An input the proxy finds
         redundant (`effective_inputs`) is never read."""
         if isinstance(node, Agent):
-            skipped = [node.inputs[0]] if node.skippable and not node.absent else []
+            skipped = [node.passed] if node.skippable and not node.absent else []
             return [*skipped, *effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
         return list(_all_children(node))
 
@@ -360,7 +360,10 @@ class _Search:
 
     def _join_children(self, node: Node) -> list[Node]:
         if isinstance(node, Agent):
-            return [*effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+            children = [*effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+            if node.skippable and not node.absent and all(node.passed is not x for x in children):
+                children.append(node.passed)  # a skip joins it with what the agent reads (their cost)
+            return children
         if isinstance(node, Loop):
             return [node.init]
         return list(node.children())
@@ -783,7 +786,7 @@ class _Search:
             {self.column[node.var.key]: np.repeat(choices, len(i))},
         )
         if node.skip_index in self._choices(node.var) and not node.absent:
-            self._add_skipped(candidates, node)
+            self._add_skipped(region, candidates, node)
         return self._prune_agent(node, candidates)
 
     def _presence(self, nodes: Sequence[Node]) -> list[tuple[bool, ...]]:
@@ -826,12 +829,49 @@ class _Search:
             self.tables[key] = (choices[useful], *(x[useful][:, None] for x in (p, recovery, lat, own)))
         return self.tables[key]
 
-    def _add_skipped(self, candidates: _Candidates, node: Agent) -> None:
-        """The skip choice: the first input's value passes on unchanged."""
-        skipped = self.front(node.inputs[0])
-        every = np.arange(len(skipped))
+    def _add_skipped(self, region: str, candidates: _Candidates, node: Agent) -> None:
+        """The skip choice (`model.skipped_value`): the passed value's
+        accuracy and time, the cost of everything the agent reads."""
         skip = {self.column[node.var.key]: node.skip_index}
-        candidates.add(skipped.acc, skipped.t, skipped.cost, [skipped], [every], skip)  # pyright: ignore[reportArgumentType]
+        passed = node.passed
+        inputs = effective_inputs(node.inputs, self.sup)
+        if not node.proposals and len(inputs) == 1 and inputs[0] is passed:
+            skipped = self.front(passed)  # one input: it passes on unchanged
+            every = np.arange(len(skipped))
+            candidates.add(skipped.acc, skipped.t, skipped.cost, [skipped], [every], skip)  # pyright: ignore[reportArgumentType]
+            return
+        # what the skip does not pass on still ran: one point of each (its
+        # cost rides along; its accuracy and time reach no output)
+        others = [_fastest(self.front(x)) for x in inputs if x is not passed]
+        own = [] if any(passed is x for x in node.proposals) else [self.front(passed)]
+        # a redundant input's cost is in the input built on it (as `evaluate` counts)
+        own_paid = any(passed is x for x in inputs)
+        knobs = sorted(node.samples_of.items())
+        settings = list(itertools.product(*(self._choices(var) for _, var in knobs)))
+        for setting, pattern in itertools.product(settings, self._presence(node.proposals)):
+            copies = {index: int(var.labels[c]) for (index, var), c in zip(knobs, setting, strict=True)}  # pyright: ignore[reportArgumentType]
+            present = [(i, x) for i, x in enumerate(node.proposals) if pattern[i]]
+            with contextlib.ExitStack() as fixed:
+                for (_, var), choice in zip(knobs, setting, strict=True):
+                    fixed.enter_context(self._knob(var, choice))
+                # a proposal is waited for by its time alone: without a spread its fastest point is enough
+                fronts = [self.front(x) if x is passed or (isinstance(x, Agent) and x.has_spread)
+                          else _fastest(self.front(x)) for _, x in present]
+            idx = self._product(region, [*own, *fronts, *others])
+            mine, theirs, rest = idx[:len(own)], idx[len(own):len(own) + len(fronts)], idx[len(own) + len(fronts):]
+            if own:
+                acc, t = own[0].acc[mine[0]], own[0].t[mine[0]]
+            else:
+                j = next(n for n, (_, x) in enumerate(present) if x is passed)
+                acc, t = fronts[j].acc[theirs[j]], self._parallel([x for _, x in present], fronts, theirs)
+            cost = sum((f.cost[i] for f, i in zip(others, rest, strict=True)), np.zeros(len(idx[0])))
+            cost = cost + sum((f.cost[i] * copies.get(n, 1) for (n, _), f, i in zip(present, fronts, theirs, strict=True)),
+                              np.zeros(len(idx[0])))
+            if own_paid:
+                cost = cost + own[0].cost[mine[0]]
+            fixed_columns = {self.column[var.key]: c for (_, var), c in zip(knobs, setting, strict=True)}
+            fixed_columns.update(self._skips(node.proposals, pattern))
+            candidates.add(acc, t, cost, [*own, *fronts, *others], idx, {**fixed_columns, **skip})
 
     def _aggregator(self, region: str, node: Agent, upstream: Front) -> Front:
         """An aggregator with level curves: for every setting of its proposals'
@@ -887,7 +927,7 @@ class _Search:
                     {**fixed, self.column[node.var.key]: choice},
                 )
         if node.skip_index in choices and not node.absent:
-            self._add_skipped(candidates, node)
+            self._add_skipped(region, candidates, node)
         return self._prune_agent(node, candidates)
 
     def _choices_front(self, node: Node) -> Front:
@@ -1079,6 +1119,12 @@ class _Search:
         keep = _useful_bodies(*columns[:6])  # costs ride along
         self.loop_rows[key] = (choices[keep], *(c[keep] for c in columns))
         return self.loop_rows[key]
+
+
+def _fastest(front: Front) -> Front:
+    """The front's earliest point (the first of ties) alone."""
+    i = int(np.argmin(front.t))
+    return Front(front.acc[i : i + 1], front.t[i : i + 1], front.cost[i : i + 1], front.assign[i : i + 1])
 
 
 def frontier(root: Node, limit: int = DEFAULT_LIMIT) -> list[Point]:

@@ -19,7 +19,8 @@ control flow decides on; structure follows the dialect:
   call recorded like an agent's (model `tool:<name>`, no tokens, no cost);
   a tool that cannot run fails the run;
 - an optional agent assigned "skip" makes no call; with `optional = "pass"` it
-  passes its one input on, with `optional = "absent"` it produces no value (an
+  passes its one input on (of several, the one `passes` names: a fork result
+  as the fork joined it, ready with the slowest branch), with `optional = "absent"` it produces no value (an
   absent `Value`): its fork branch is absent, a vote counts the present inputs
   only and an aggregator reads the present proposals only (the dialect keeps
   at least one always present: `flow.verify_present_inputs`); an absent
@@ -214,7 +215,7 @@ class Interpreter:
         if isinstance(config, StringAttr):  # "skip": validated, so the agent is optional
             if op.skip_mode == SKIP_ABSENT:
                 return Value((), max([scope.gate, *(v.ready for v in inputs)]), absent=True)
-            return inputs[0]
+            return inputs[op.passed_index or 0]
         assert isinstance(config, ConfigAttr)
         names = op.arg_names or [v.name_hint or f"input{i}" for i, v in enumerate(op.inputs, start=1)]
         prompt = op.prompt.data if op.prompt is not None else None

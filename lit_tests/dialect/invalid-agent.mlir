@@ -90,7 +90,7 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 // -----
 
 flow.workflow @w(%q: !flow.msg, %r: !flow.msg) -> !flow.msg {
-  // expected-error @+1 {{agent @a: optional = "pass" needs exactly one input (skipping passes it on), not 2; optional = "absent" produces no value}}
+  // expected-error @+1 {{agent @a: optional = "pass" with 2 inputs needs passes = <index>: the input a skip passes on; optional = "absent" produces no value}}
   %0 = flow.agent @a(%q, %r) {role = "s", models = ["m"], budgets = [0], optional = "pass"}
   flow.return %0
 }

@@ -95,3 +95,74 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %g = flow.agent @g(%q, %v, %b) {role = "aggregator", models = ["m"], budgets = [0]}
   flow.return %g
 }
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %a, %b = flow.fork {
+    %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0]}
+    flow.yield %0
+  } {
+    %1 = flow.agent @b(%q) {role = "s", models = ["m"], budgets = [0]}
+    flow.yield %1
+  }
+  // expected-error @+1 {{agent @g: optional = "pass": passes = 3 is not the index of an input (it has 3)}}
+  %g = flow.agent @g(%q, %a, %b) {role = "aggregator", models = ["m"], budgets = [0], optional = "pass", passes = 3}
+  flow.return %g
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %a, %b = flow.fork {
+    %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0]}
+    flow.yield %0
+  } {
+    %1 = flow.agent @b(%q) {role = "s", models = ["m"], budgets = [0]}
+    flow.yield %1
+  }
+  // expected-error @+1 {{agent @g: passes says which input a skip passes on; it needs optional = "pass"}}
+  %g = flow.agent @g(%q, %a, %b) {role = "aggregator", models = ["m"], budgets = [0], passes = 1}
+  flow.return %g
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %a, %b = flow.fork {
+    %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0], optional = "absent"}
+    flow.yield %0
+  } {
+    %1 = flow.agent @b(%q) {role = "s", models = ["m"], budgets = [0]}
+    flow.yield %1
+  }
+  // expected-error @+1 {{agent @g: optional = "pass": input 1 is an optional = "absent" branch and may be no value}}
+  %g = flow.agent @g(%q, %a, %b) {role = "aggregator", models = ["m"], budgets = [0], optional = "pass", passes = 1}
+  flow.return %g
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %p = flow.agent @p(%q) {role = "s", models = ["m"], budgets = [0]}
+  %a = flow.fork @f attributes {samples = [1, 3]} {
+    %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0]}
+    flow.yield %0
+  }
+  // expected-error @+1 {{agent @g: optional = "pass": input 2 is the samples of a replicated fork, not one answer}}
+  %g = flow.agent @g(%q, %p, %a) {role = "aggregator", models = ["m"], budgets = [0], optional = "pass", passes = 2}
+  flow.return %g
+}
+
+// -----
+
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %d = flow.agent @d(%q) {role = "s", models = ["m"], budgets = [0]}
+  %r = flow.loop @fix iter(%draft = %d) attributes {max_iters = [1, 2]} {
+    %c = flow.agent @c(%q, %draft) {role = "critic", models = ["m"], budgets = [0]}
+    // expected-error @+1 {{agent @r: optional = "pass": input 1 is a loop's verdict, not an answer}}
+    %n = flow.agent @r(%draft, %c) {role = "reviser", models = ["m"], budgets = [0], optional = "pass", passes = 1}
+    flow.until %c, %n
+  }
+  flow.return %r
+}
