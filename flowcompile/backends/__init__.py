@@ -11,7 +11,6 @@ from a recorded trace (`flowcompile.backends.replay.ReplayBackend`, option
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from flowcompile.backends.base import (
     Message,
     as_message,
 )
+from flowcompile.backends.lazy import check_entry, lookup
 
 __all__ = [
     "ERROR_KINDS",
@@ -55,8 +55,7 @@ def register_backend(name: str, factory: BackendFactory | str) -> None:
     Registering an existing name replaces it (so tests can swap in fakes)."""
     if not name:
         raise ValueError("backend name must be non-empty")
-    if isinstance(factory, str) and ":" not in factory:
-        raise ValueError(f"lazy factory must look like 'module:attr', got {factory!r}")
+    check_entry(factory, "factory")
     _FACTORIES[name] = factory
 
 
@@ -67,15 +66,7 @@ def known_backends() -> list[str]:
 
 def get_backend(name: str, **options: Any) -> Backend:
     """Build the backend registered as `name`, passing `options` to its factory."""
-    try:
-        factory = _FACTORIES[name]
-    except KeyError:
-        raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(known_backends())}") from None
-    if isinstance(factory, str):
-        module_name, _, attr = factory.partition(":")
-        factory = getattr(importlib.import_module(module_name), attr)
-        _FACTORIES[name] = factory
-    return factory(**options)
+    return lookup(_FACTORIES, name, "backend")(**options)
 
 
 def open_backend(name: str, *, world: str | None = None, trace: str | None = None, timeout: float = 0.0) -> Backend:

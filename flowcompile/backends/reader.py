@@ -11,7 +11,6 @@ the simulated server does.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import string
@@ -20,6 +19,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
+
+from flowcompile.backends.lazy import check_entry, lookup
 
 Endpoints = Sequence[str | None]
 """The `api_base`s a run calls (None: the provider's default endpoint)."""
@@ -181,8 +182,7 @@ _READERS: dict[str, Reader | str] = {
 
 def register_reader(name: str, reader: Reader | str) -> None:
     """Register `reader` (or a lazy "module:attr" path to one) under `name`."""
-    if isinstance(reader, str) and ":" not in reader:
-        raise ValueError(f"lazy reader must look like 'module:attr', got {reader!r}")
+    check_entry(reader, "reader")
     _READERS[name] = reader
 
 
@@ -193,15 +193,7 @@ def known_readers() -> list[str]:
 
 def get_reader(name: str) -> Reader:
     """The reader registered as `name`."""
-    try:
-        found = _READERS[name]
-    except KeyError:
-        raise ValueError(f"unknown reader {name!r}; known readers: {', '.join(known_readers())}") from None
-    if isinstance(found, str):
-        module_name, _, attr = found.partition(":")
-        found = getattr(importlib.import_module(module_name), attr)
-        _READERS[name] = found
-    return found
+    return lookup(_READERS, name, "reader")
 
 
 READER_FIELD = "flowcompile_reader"
