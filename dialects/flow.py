@@ -284,7 +284,9 @@ class ProfileAttr(KeywordStructAttr):
     acc is the success rate on `acc_n` profiling inputs, lat the mean and
     lat_p95 the 95th percentile latency in seconds, tok_in/tok_out mean tokens
     per call, cost mean dollars per call; rec is the recovery rate (a correct
-    output from a wrong input) measured on `rec_n` perturbed inputs. On an
+    output from a wrong input) measured on `rec_n` perturbed inputs, mixed the
+    success rate on `mixed_n` mixed inputs (right, but with an output they
+    were derived from wrong: a checker's right answer beside a wrong plan). On an
     aggregator (an agent reading fork results), `by_right[j]` is the success
     rate on `by_right_n[j]` inputs in which exactly j of its proposals are right.
     What a fork's latency (its slowest branch) needs: inside a replicated fork,
@@ -311,6 +313,8 @@ class ProfileAttr(KeywordStructAttr):
     cost: FloatData | NoneAttr
     rec: FloatData | NoneAttr
     rec_n: IntAttr | NoneAttr
+    mixed: FloatData | NoneAttr
+    mixed_n: IntAttr | NoneAttr
     by_right: FloatList | NoneAttr
     by_right_n: IntList | NoneAttr
     lat_max: FloatList | NoneAttr
@@ -323,9 +327,12 @@ class ProfileAttr(KeywordStructAttr):
     def verify(self) -> None:
         check_range("acc", self.acc, 0.0, 1.0)
         check_range("rec", self.rec, 0.0, 1.0)
+        check_range("mixed", self.mixed, 0.0, 1.0)
         _check_hits(self)
-        for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n"):
+        for name in ("acc_n", "lat", "lat_p95", "tok_in", "tok_out", "cost", "rec_n", "mixed_n"):
             check_range(name, getattr(self, name))
+        if (self.get("mixed") is None) != (self.get("mixed_n") is None):
+            raise VerifyException("mixed and mixed_n go together: give both or neither")
         rates, counts = list_values(self.by_right), list_values(self.by_right_n)
         if (rates is None) != (counts is None):
             raise VerifyException("by_right and by_right_n go together: give both or neither")
@@ -343,7 +350,8 @@ class ProfileAttr(KeywordStructAttr):
 @irdl_attr_definition
 class EstimateAttr(KeywordStructAttr):
     """A proxy estimate: success probability (with its interval), latency,
-    cost, and the recovery rate on a wrong input. On an aggregator `by_right[j]`
+    cost, the recovery rate on a wrong input and the success rate on a mixed
+    one (`#flow.profile`'s `mixed`). On an aggregator `by_right[j]`
     is its success probability when j of its proposals are right, non-decreasing
     in j (the proxy's rule and the exactness of the search rely on that).
     `lat_max[k-1]` is the expected latency of the slowest of k replicas
@@ -358,12 +366,13 @@ class EstimateAttr(KeywordStructAttr):
     acc_hi: FloatData | NoneAttr
     cost: FloatData | NoneAttr
     rec: FloatData | NoneAttr
+    mixed: FloatData | NoneAttr
     by_right: FloatList | NoneAttr
     lat_max: FloatList | NoneAttr
     lat_q: FloatList | NoneAttr
 
     def verify(self) -> None:
-        for name in ("acc", "acc_lo", "acc_hi", "rec"):
+        for name in ("acc", "acc_lo", "acc_hi", "rec", "mixed"):
             check_range(name, getattr(self, name), 0.0, 1.0)
         check_range("lat", self.lat)
         check_range("cost", self.cost)

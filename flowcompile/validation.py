@@ -115,12 +115,13 @@ def drawn_fronts(
     seed: int,
     limit: int,
     rec_counts: Mapping[str, Sequence[int]] | None = None,
+    mixed_counts: Mapping[str, Sequence[int]] | None = None,
 ) -> Iterator[list[Point]]:
     """The proxy's frontier, then its frontiers under `draws` posterior draws
     of the agents' accuracies (Beta, from each candidate's estimate and its
     profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
     used as is), of their recovery (or, for a judge, rejection) rates likewise
-    from `rec_counts`, and of the profiling queries' weights where an
+    from `rec_counts` and their mixed rates from `mixed_counts`, and of the profiling queries' weights where an
     aggregator, a vote or a refine loop composes query by query (the Bayesian
     bootstrap: Dirichlet(1, ..., 1)).
     Recovery is drawn because a chain's value leans on it as much as on
@@ -130,8 +131,8 @@ def drawn_fronts(
     lost for good.
     The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
-    nominal = {id(a): (a.acc, a.query_weights, a.hits, a.rec_hits, a.recovery, a.rejects) for a in agents}
-    rec_counts = rec_counts or {}
+    nominal = {id(a): (a.acc, a.query_weights, a.hits, a.rec_hits, a.recovery, a.rejects, a.mixed) for a in agents}
+    rec_counts, mixed_counts = rec_counts or {}, mixed_counts or {}
     weighted = [n for n in pm.walk(root) if isinstance(n, (pm.Vote, pm.Loop)) and n.joint]
     rng = np.random.default_rng(seed)
     try:
@@ -146,6 +147,8 @@ def drawn_fronts(
                 if rec_n is not None:
                     recovery, rejects = nominal[id(agent)][4:6]
                     agent.recovery, agent.rejects = _drawn_beta(recovery, rec_n, rng), _drawn_beta(rejects, rec_n, rng)
+                if (mixed_n := mixed_counts.get(agent.var.key)) is not None:
+                    agent.mixed = _drawn_beta(nominal[id(agent)][6], mixed_n, rng)
                 if agent.hits_k == 0:  # modeled per-query rates: the same uncertainty, on the logit scale
                     hits, rec_hits = nominal[id(agent)][2:4]
                     agent.hits, agent.rec_hits = _drawn_rates(hits, n, rng), _drawn_rates(rec_hits, n, rng)
@@ -156,7 +159,8 @@ def drawn_fronts(
             yield frontier(root, limit)
     finally:
         for agent in agents:
-            agent.acc, agent.query_weights, agent.hits, agent.rec_hits, agent.recovery, agent.rejects = nominal[id(agent)]
+            (agent.acc, agent.query_weights, agent.hits, agent.rec_hits, agent.recovery, agent.rejects,
+             agent.mixed) = nominal[id(agent)]
         for node in weighted:
             node.query_weights = None
 
@@ -206,11 +210,12 @@ def plausible_front(
     seed: int,
     limit: int,
     rec_counts: Mapping[str, Sequence[int]] | None = None,
+    mixed_counts: Mapping[str, Sequence[int]] | None = None,
 ) -> list[Candidate]:
     """Every configuration on the proxy's frontier or on one of its frontiers
     under posterior draws (`drawn_fronts`), scored by the nominal proxy."""
     fronts: dict[tuple[tuple[str, int], ...], list[int]] = {}  # key -> [times on a front, on the proxy's]
-    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit, rec_counts)):
+    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit, rec_counts, mixed_counts)):
         for point in points:
             seen = fronts.setdefault(tuple(sorted(point.assignment.items())), [0, 0])
             seen[0] += 1

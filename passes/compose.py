@@ -211,6 +211,7 @@ class ComposePass(ModulePass):
         if _judged_by_reference_output(agent):
             acc, lo, hi = _relative_to_reference(agent, [c for c, _ in live], acc, lo, hi)
         rec = self._recovery(agent, profiles)
+        mixed = self._rate(profiles, "mixed")
         curves = self._by_right(profiles)
         estimates = {}
         for i, (config, profile) in enumerate(live):
@@ -221,6 +222,7 @@ class ComposePass(ModulePass):
                 acc_hi=round(float(hi[i]), 6),
                 cost=profile.get("cost") or 0.0,
                 rec=None if rec is None else round(float(rec[i]), 6),
+                mixed=None if mixed is None else round(float(mixed[i]), 6),
                 by_right=None if curves is None else [round(float(a), 6) for a in curves[i]],
                 lat_max=_slowest_of(profile),
                 lat_q=None if (atoms := profile.get("lat_q")) is None else sorted(atoms),  # pyright: ignore
@@ -256,10 +258,15 @@ class ComposePass(ModulePass):
     def _recovery(self, agent: StepOp, profiles: list[ProfileAttr]) -> np.ndarray | None:
         """Measured recovery rates, shrunk toward the declared `recovery` (or
         their pooled rate); None when nothing was measured."""
-        rec_n = np.array([p.get("rec_n") or 0 for p in profiles], dtype=float)
-        if rec_n.sum() == 0:
+        return self._rate(profiles, "rec", agent.recovery.value.data if agent.recovery is not None else None)
+
+    def _rate(self, profiles: list[ProfileAttr], name: str, declared: float | None = None) -> np.ndarray | None:
+        """A measured rate (`name`, counted by `name_n`) per candidate, shrunk
+        toward `declared` (None: the candidates' pooled rate); None when no
+        candidate measured it."""
+        n = np.array([p.get(f"{name}_n") or 0 for p in profiles], dtype=float)
+        if n.sum() == 0:
             return None
-        successes = np.round(np.array([p.get("rec") or 0.0 for p in profiles]) * rec_n)
-        declared = agent.recovery.value.data if agent.recovery is not None else None
-        prior = declared if declared is not None else successes.sum() / rec_n.sum()
-        return shrunk_acc(successes, rec_n, prior, self.prior_strength)
+        successes = np.round(np.array([p.get(name) or 0.0 for p in profiles]) * n)
+        prior = declared if declared is not None else successes.sum() / n.sum()
+        return shrunk_acc(successes, n, prior, self.prior_strength)

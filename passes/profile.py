@@ -15,7 +15,10 @@ none is given); a backend (`sim`, `litellm`, `replay`). Writes:
 * with `recovery=true`, `rec` and `rec_n` in each profile: how often the
   candidate still produced a right output from a wrong input (an upstream
   output replaced by a wrong one that agent's candidates gave; judged by the
-  answers, also the recorded inputs that were wrong, and those made right);
+  answers, also the recorded inputs that were wrong, and those made right),
+  and on an agent that reads an output beside another built on it (a
+  checker's plan and answer), `mixed` and `mixed_n`: its success on right
+  inputs with that output made wrong (`truth.mixed`; judged by the answers);
 * on every aggregator (an agent reading fork results), always, `by_right` and
   `by_right_n` in each profile: the success rate and call count on inputs with
   exactly j = 0..n of its n proposals right (the recorded inputs rewritten with
@@ -231,6 +234,8 @@ def write_measurements(workflow: WorkflowOp, measured) -> None:
                     cost=round(s.cost, 12),
                     rec=None if s.rec is None else _round(s.rec),
                     rec_n=s.rec_n,
+                    mixed=None if s.mixed is None else _round(s.mixed),
+                    mixed_n=s.mixed_n if s.mixed is not None else None,
                     by_right=None if s.by_right is None else [_round(r) for r in s.by_right],
                     by_right_n=None if s.level_n is None else list(s.level_n),
                     lat_max=None if s.lat_max is None else [_round(x) for x in s.lat_max],
@@ -337,10 +342,11 @@ def frontier_candidates(
     kept = {agent: [s for key, s in stats.items() if (agent, key) not in excluded] for agent, stats in measured.agents.items()}
     counts = {agent: [s.n for s in stats] for agent, stats in kept.items()}
     rec_counts = {agent: [s.rec_n or 0 for s in stats] for agent, stats in kept.items()}
+    mixed_counts = {agent: [s.mixed_n or 0 for s in stats] for agent, stats in kept.items()}
     labels = {v.key: v.labels for v in pm.all_vars(root)}
     fronts = [
         [(tuple(sorted(p.assignment.items())), p.estimate.acc, p.estimate.t) for p in front]
-        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT, rec_counts)
+        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT, rec_counts, mixed_counts)
     ]
     worth: dict[tuple[str, str], float] = {}
     for key, share in uncertain_worth(fronts).items():

@@ -162,6 +162,7 @@ class _Builder:
             rejects=tuple(e.get("rec") for e in estimates) if output_kind(op) == "verdict" else (),  # pyright: ignore
             hits=per_query_hits(op),
             rec_hits=per_query_hits(op, "rec_hits"),
+            mixed=tuple(e.get("mixed") for e in estimates) if any(e.get("mixed") is not None for e in estimates) else (),
             hits_k=max((int(p.get("hits_k") or 1) for p in _profiles(op) if p is not None), default=1),  # pyright: ignore
             level_hits=per_query_levels(op) if proposals else (),
         )

@@ -143,7 +143,8 @@ class ValidatePass(BackendPassOptions):
         profiles = {a.agent_name: [p for p in a.per_candidate("profiles", ProfileAttr) if p is not None] for a in workflow.agents}
         counts = {name: [p.get("acc_n") for p in kept] for name, kept in profiles.items()}
         rec_counts = {name: [p.get("rec_n") or 0 for p in kept] for name, kept in profiles.items()}
-        found = plausible_front(root, counts, self.draws, self.seed, self.limit, rec_counts)
+        mixed_counts = {name: [p.get("mixed_n") or 0 for p in kept] for name, kept in profiles.items()}
+        found = plausible_front(root, counts, self.draws, self.seed, self.limit, rec_counts, mixed_counts)
         variables = {v.key: v for v in pm.all_vars(root)}
 
         def assignment_of(choices: dict[str, int]):

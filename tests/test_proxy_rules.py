@@ -17,6 +17,7 @@ from flowcompile.proxy.model import (
     Var,
     agent_acc,
     evaluate,
+    mixed_agent_acc,
     parallel_time,
     proposal_acc,
     refine_loop,
@@ -285,6 +286,45 @@ def test_chain_latency_adds_and_parallel_waits_for_the_slowest():
     assert evaluate(root, assignment).t == pytest.approx(6.5)
     assert evaluate(root, assignment).acc == pytest.approx(0.125)
     assert parallel_time([1.0, 5.0, np.array([3.0, 6.0])], [None, None, None]) == pytest.approx([5.0, 6.0])
+
+
+@settings(deadline=None, max_examples=60)
+@given(probs, probs, probs, probs, probs, probs)
+def test_the_mixed_rule_matches_path_enumeration(plan, solve, solve_rec, check, mixed, check_rec):
+    """plan -> solve -> check(plan, solve): enumerate the plan's and the
+    answer's states; the checker succeeds at `check` when both are right, at
+    `mixed` when the answer is right after a wrong plan, at its recovery
+    rate when the answer is wrong (each rate held as the model holds it:
+    recovery at most success, mixed between them)."""
+    solve_rec, check_rec = min(solve_rec, solve), min(check_rec, check)
+    held = min(max(mixed, check_rec), check)
+    total = 0.0
+    for plan_right, answer_right in itertools.product((True, False), repeat=2):
+        w = plan if plan_right else 1 - plan
+        a = solve if plan_right else solve_rec
+        w *= a if answer_right else 1 - a
+        total += w * (check if plan_right and answer_right else held if answer_right else check_rec)
+    q = Input()
+    planner = one_choice("plan", [q], plan, 1.0)
+    solver = one_choice("solve", [q, planner], solve, 1.0, solve_rec)
+    checker = Agent(Var("check", (0,)), (q, planner, solver), (check,), (1.0,), (0.0,), recovery=check_rec,
+                    mixed=(mixed,))
+    assert evaluate(checker, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(total, abs=1e-12)
+
+
+@settings(deadline=None, max_examples=60)
+@given(probs, probs, probs, probs, probs, probs)
+def test_the_mixed_rule_rises_with_its_inputs_and_rates(p, mixed, r, u, share, step):
+    """What the search's pruning needs: more right inputs, more of them
+    derived from right outputs, or higher rates never lower the estimate."""
+    clean = u * share
+    base = mixed_agent_acc(p, mixed, u, clean, r)
+    up_u = min(1.0, u + step)
+    assert mixed_agent_acc(p, mixed, up_u, clean, r) >= base - 1e-12
+    assert mixed_agent_acc(p, mixed, u, min(u, clean + step), r) >= base - 1e-12
+    assert mixed_agent_acc(p, min(1.0, mixed + step), u, clean, r) >= base - 1e-12
+    assert mixed_agent_acc(p, mixed, u, clean, min(1.0, r + step)) >= base - 1e-12
+    assert mixed_agent_acc(min(1.0, p + step), mixed, u, clean, r) >= base - 1e-12
 
 
 def test_recovery_never_beats_success():

@@ -4,8 +4,9 @@ Random small workflows (chains, shared inputs, forks with votes and with
 aggregators, with and without level curves, replicated samples, votes whose
 wrong answers agree at random rates, switches, loops, optional agents that
 pass their input on, and optional proposers whose skip leaves no value) with
-random estimates, and inputs the proxy finds redundant next to values with several
-users: `frontier` must equal the brute-force Pareto set point for point, and every
+random estimates, inputs the proxy finds redundant next to values with several
+users, and checkers that read a plan beside the answer built on it at measured
+mixed rates: `frontier` must equal the brute-force Pareto set point for point, and every
 point's assignment must evaluate to that point (cost included).
 """
 
@@ -38,7 +39,8 @@ class Builder:
         self.count = 0
 
     def agent(
-        self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None, levels=0, absent=False
+        self, inputs, gate=None, proposals=(), samples_of=None, skippable=False, choices=None, levels=0, absent=False,
+        mixed=False,
     ):
         """`levels`: the aggregator's proposal count at its largest samples, to
         give its choices random non-decreasing level curves (some left without)."""
@@ -61,6 +63,7 @@ class Builder:
             absent=absent,
             samples_of=samples_of or {},
             by_right=random_levels(rng, n, levels),
+            mixed=tuple(rng.choice([None, round(rng.uniform(0.0, 1.0), 3)]) for _ in range(n)) if mixed else (),
         )
 
     def knob(self, name, values):
@@ -74,7 +77,8 @@ def random_workflow(seed: int) -> Node:
     values: list[Node] = [Input()]
     for _ in range(rng.randint(1, 4)):
         kind = rng.choice(
-            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent"]
+            ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent",
+             "mixed"]
         )
         pick = lambda k=1: rng.sample(values, min(k, len(values)))  # noqa: E731
         if kind == "agent":
@@ -133,6 +137,14 @@ def random_workflow(seed: int) -> Node:
                 branches = (b.agent([mid], gate=route), b.agent([mid, up], gate=route))
                 p = round(rng.uniform(0.1, 0.9), 2)
                 values.append(Switch(route, branches, (p, 1.0 - p)))
+        elif kind == "mixed":
+            # plan -> solve(plan) -> check(plan, solve): the plan is redundant
+            # to the answer, but a wrong one still counts (the mixed rule);
+            # the plan may have other readers later
+            plan = b.agent(pick())
+            solve = b.agent([Input(), plan] if rng.random() < 0.5 else [plan])
+            check = b.agent([plan, solve] if rng.random() < 0.5 else [Input(), solve, plan], mixed=True)
+            values.extend([plan, check] if rng.random() < 0.3 else [check])
         elif kind == "absent":
             # proposers that may be skipped, leaving no value: a vote or an
             # aggregator (levels, the older rule, a sampled proposal beside
@@ -186,6 +198,33 @@ def test_a_redundant_input_counts_once() -> None:
     solver = Agent(Var("solve", (0,)), (q, plan), (0.8,), (1.0,), (0.0,))
     check = Agent(Var("check", (0,)), (q, plan, solver), (0.9,), (1.0,), (0.0,))
     assert evaluate(check, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(0.5 * 0.8 * 0.9)
+
+
+def test_a_wrong_plan_beside_a_right_answer_counts_at_the_mixed_rate() -> None:
+    q = Input()
+    plan = Agent(Var("plan", (0,)), (q,), (0.5,), (1.0,), (0.0,))
+    solver = Agent(Var("solve", (0,)), (q, plan), (0.8,), (1.0,), (0.0,), recovery=0.25)
+    check = Agent(Var("check", (0,)), (q, plan, solver), (0.9,), (1.0,), (0.0,), recovery=0.1, mixed=(0.3,))
+    u = 0.5 * 0.8 + 0.5 * 0.25  # the answer is right
+    clean = 0.5 * 0.8  # ... and so is the plan it followed
+    expected = clean * 0.9 + (u - clean) * 0.3 + (1 - u) * 0.1
+    assert evaluate(check, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(expected)
+    # a mixed rate outside [recovery, success] is held inside it
+    above = Agent(Var("check", (0,)), (q, plan, solver), (0.9,), (1.0,), (0.0,), recovery=0.1, mixed=(0.95,))
+    assert evaluate(above, {"plan": 0, "solve": 0, "check": 0}).acc == pytest.approx(u * 0.9 + (1 - u) * 0.1)
+
+
+def test_the_mixed_rule_is_searched_exactly() -> None:
+    """The search conditions on the plan and the solver where the checker's
+    mixed rule reads them, and finds brute force's front."""
+    b = Builder(random.Random(7))
+    q = Input()
+    plan = b.agent([q], choices=4)
+    solve = b.agent([q, plan], choices=4)
+    check = b.agent([q, plan, solve], choices=4, mixed=True)
+    search = _Search(check, DEFAULT_LIMIT)
+    assert solve.var.key in {v.key for v in search.shared}
+    assert_same_front(check)
 
 
 def test_a_redundant_input_does_not_block_pinning() -> None:

@@ -9,7 +9,10 @@ aggregators that may be switched off, passing a proposal or a value on)
 lowered by the frontend; profiles and branch probabilities are random, and
 most aggregators' profiles carry random per-level rates (`by_right`), which
 compose turns into isotonic curves, and most agents a random `wrong_agree`,
-which compose pools into each vote's parameter.
+which compose pools into each vote's parameter. Half the agents' profiles
+carry random mixed rates (`mixed`): the solver that reads a plan beside the
+value it is built on (the "redundant" shape, when that value is an agent's)
+is then composed by the mixed rule, which the search conditions on.
 """
 
 from __future__ import annotations
@@ -134,14 +137,31 @@ def random_spec(rng: random.Random) -> dict:
     return {"workflow": "w", "models": MODELS, "agents": agents, "steps": steps, "output": values[-1]}
 
 
-def profiled_module(seed: int):
+def checked_spec(rng: random.Random) -> dict:
+    """A random workflow whose output a plan -> solve -> check chain reads:
+    the checker reads the plan beside the answer built on it."""
+    spec = random_spec(rng)
+    up = spec.pop("output")
+    for name, role, inputs in (
+        ("plan", "planner", [up]),
+        ("solve", "solver", ["query", "plan"]),
+        ("check", "checker", ["query", "plan", "solve"]),
+    ):
+        spec["agents"][name] = {"role": role, "inputs": inputs, "models": ["s", "m"], "budgets": [0, 512]}
+        spec["steps"].append(name)
+    return spec
+
+
+def profiled_module(seed: int, shape=random_spec):
     import yaml
 
     rng = random.Random(seed)
-    spec, locator = load_spec_text(yaml.safe_dump(random_spec(rng)), "random.yaml")
+    spec, locator = load_spec_text(yaml.safe_dump(shape(rng)), "random.yaml")
     module = lower_spec(spec, locator)
+    mixed_rng = random.Random(seed + 1)  # its own stream: the examples' specs and profiles stay as they were
     for op in module.walk():
         if isinstance(op, AgentOp):
+            mixed = mixed_rng.random() < 0.5
             levels = proposal_count(op) if rng.random() < 0.7 else 0
             op.attributes["profiles"] = DictionaryAttr({
                 c.key: ProfileAttr.build(
@@ -153,6 +173,7 @@ def profiled_module(seed: int):
                     **({"by_right": [round(rng.uniform(0, 1), 3) for _ in range(levels + 1)],
                         "by_right_n": [rng.randint(0, 30) for _ in range(levels + 1)]}
                        if levels and rng.random() < 0.9 else {}),
+                    **({"mixed": round(mixed_rng.uniform(0, 1), 3), "mixed_n": mixed_rng.randint(0, 20)} if mixed else {}),
                 )
                 for c in op.candidates()
             })
@@ -197,6 +218,17 @@ def test_enumerate_and_pareto_equal_brute_force(seed: int) -> None:
     direct = run_passes(profiled_module(seed), "compose,pareto")
     (config_set,) = [op for op in direct.ops if isinstance(op, ConfigSetOp)]
     assert_same([(p.get("acc"), p.get("lat")) for p in config_set.points], frontier_of(brute))
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.integers(0, 10**9))
+def test_the_mixed_rule_is_searched_exactly(seed: int) -> None:
+    search = run_passes(profiled_module(seed, checked_spec), "compose,enumerate")
+    (workflow,) = [op for op in search.ops if isinstance(op, WorkflowOp)]
+    if workflow.attributes["space"].value.data > 20_000:  # pyright: ignore
+        return
+    brute = run_passes(profiled_module(seed, checked_spec), "compose,enumerate{exhaustive=true}")
+    assert_same(frontier_of(search), frontier_of(brute))
 
 
 def assert_same(found: list[tuple[float, float]], expected: list[tuple[float, float]]) -> None:

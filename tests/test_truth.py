@@ -6,6 +6,8 @@ give the reference answer, is known by construction."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flowcompile.backends.base import CallResult, Message
 from flowcompile.profiling.truth import (
     APPROVE,
@@ -16,6 +18,7 @@ from flowcompile.profiling.truth import (
     input_state,
     judged_calls,
     judged_kinds,
+    mixed,
     upstream_outputs,
 )
 from flowcompile.runtime import RunResult
@@ -125,3 +128,25 @@ def test_flipping_a_wrong_input_repairs_every_wrong_answer_or_nothing():
     plan = Upstream("planner", "plan", "P", None)
     repaired = flipped(entry("P A1", (plan, a), False, accepted=False), "answer", GOLD, lambda r, u, ok: ["R"])
     assert repaired is not None and repaired.messages[-1].content == "P R" and repaired.right_input
+
+
+def test_a_mixed_input_swaps_the_plan_the_answer_was_built_on():
+    r = chain("42")
+    recorded = upstream_outputs(r, 2, KINDS, GOLD, frozenset())
+    right = Recorded(0, r.calls[2].messages, r.calls[2].result.text, GOLD, True, recorded)
+    asked = []
+
+    def alternatives(run: int, u: Upstream, ok: bool) -> list[str]:
+        asked.append((u.agent, ok))
+        return ["plan: add seven to 36"]
+
+    made = mixed(right, r, alternatives)
+    assert made is not None and made.mixed and made.right_input and made.target == GOLD
+    assert made.messages[-1].content == "Q\nplan: add seven to 36\nAnswer: 42"
+    assert asked == [("planner", False)]  # a wrong plan, the answer kept
+    # a wrong input, or one with nothing an output was built on, has no mixed form
+    assert mixed(replace(right, right_input=False), r, alternatives) is None
+    alone = Recorded(0, r.calls[1].messages, r.calls[1].result.text, GOLD, True, recorded[:1])
+    assert mixed(alone, r, alternatives) is None
+    # nor one whose plan has no wrong alternative
+    assert mixed(right, r, lambda run, u, ok: []) is None

@@ -60,6 +60,7 @@ from flowcompile.profiling.truth import (
     flipped,
     judged_calls,
     judged_kinds,
+    mixed,
     pick,
 )
 from flowcompile.proxy.rules import expected_max_curve, quantile_means
@@ -91,6 +92,10 @@ class CandidateStats:
     cost: float
     rec_successes: int | None = None
     rec_n: int | None = None
+    mixed_successes: int | None = None
+    mixed_n: int | None = None
+    """Success on mixed inputs (`truth.mixed`: right, with an output behind
+    them wrong); None where the agent has none to measure."""
     level_successes: tuple[int, ...] | None = None
     """Aggregators: successes on inputs with exactly j proposals right, j = 0..n."""
     level_n: tuple[int, ...] | None = None
@@ -128,6 +133,12 @@ class CandidateStats:
             return None
         return self.rec_successes / self.rec_n if self.rec_n else 0.0  # pyright: ignore
 
+    @property
+    def mixed(self) -> float | None:
+        if not self.mixed_n:
+            return None
+        return self.mixed_successes / self.mixed_n  # pyright: ignore[reportOptionalOperand]
+
 
 @dataclass
 class Measurements:
@@ -145,6 +156,8 @@ class Measurements:
     reference_calls: int = 0
     candidate_calls: int = 0
     recovery_calls: int = 0
+    mixed_calls: int = 0
+    """Of the recovery calls, those on mixed inputs (`truth.mixed`)."""
     aggregate_calls: int = 0
     """Aggregator candidates on inputs rewritten to other levels of right proposals."""
     failed_calls: int = 0
@@ -304,6 +317,7 @@ class Job:
     run: int
     target: str | None = None
     right_input: bool = True
+    mixed: bool = False
     reader: Reader = field(default=TEXT_READER, compare=False)
     """How the backend's replies read (the profile's reader)."""
 
@@ -436,7 +450,10 @@ async def profile_workflow(
         swaps = _alternatives(scored, kinds, golds, reader)
         perturbed = {
             a.agent_name: (
-                _flips(recorded[a.agent_name], kinds[a.agent_name], golds, swaps)
+                [
+                    *_flips(recorded[a.agent_name], kinds[a.agent_name], golds, swaps),
+                    *(_mixed(recorded[a.agent_name], runs, swaps) if kinds[a.agent_name] == "answer" else []),
+                ]
                 if a.agent_name in judged
                 else _perturbed(a, recorded, scored)
             )
@@ -444,6 +461,7 @@ async def profile_workflow(
         }
         rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed, reader)])
         out.recovery_calls = len(rec_jobs)
+        out.mixed_calls = sum(1 for job in rec_jobs if job.mixed)
         rec_results = dict(zip(rec_jobs, await _call_all(
             backend, rec_jobs, concurrency, "recovery", report, StageGuard("recovery", len(rec_jobs), max_failures), ids
         ), strict=True))
@@ -477,7 +495,9 @@ async def profile_workflow(
     out.queries_of = {
         (a.agent_name, c.key): min(len(queries), reach(a.agent_name, c.key)) for a in agents for c in a.candidates()
     }
-    candidate_calls, flip_calls = _by_candidate(scored), _by_candidate(rec_results)
+    candidate_calls = _by_candidate(scored)
+    flip_calls = _by_candidate({j: v for j, v in rec_results.items() if not j.mixed})
+    mixed_calls = _by_candidate({j: v for j, v in rec_results.items() if j.mixed})
     for agent in agents:
         name = agent.agent_name
         out.agents[name] = {}
@@ -494,6 +514,8 @@ async def profile_workflow(
                 stats = replace(stats, hits=query_hits([*mine, *flips], len(queries), replicas), hits_k=replicas)
             if flips or any(not j.right_input for j, _ in mine):
                 stats = replace(stats, rec_hits=query_hits([*mine, *flips], len(queries), 1, right_input=False))
+            if mixes := [good for _, (good, r) in mixed_calls[name, config.key] if r.ok]:
+                stats = replace(stats, mixed_successes=sum(mixes), mixed_n=len(mixes))
             if name in levels:
                 successes, counts = levels[name].tally(config.key, mine)
                 per_query = levels[name].per_query(config.key, mine, len(queries))
@@ -583,6 +605,12 @@ def _flips(entries: Sequence[Recorded], kind: str, golds: Sequence[str], swaps: 
     return [e for e in found if e is not None]
 
 
+def _mixed(entries: Sequence[Recorded], runs: Sequence[RunResult], swaps: Alternatives) -> list[Recorded]:
+    """Every right input that can be made mixed, mixed (`truth.mixed`)."""
+    found = (mixed(e, runs[e.run], swaps) for e in entries)
+    return [e for e in found if e is not None]
+
+
 def _recorded(name: str, runs: Sequence[RunResult], indices: Sequence[int]) -> list[Recorded]:
     return [
         Recorded(i, c.messages, c.result.text)
@@ -618,7 +646,7 @@ def _jobs(workflow: WorkflowOp, agent: StepOp, inputs: Sequence[Recorded], seed:
             request = agent_request(workflow, agent, config, entry.messages, sample=sample, seed=seed)
             jobs.append(
                 Job(agent.agent_name, config.key, kind, labels, entry.output, request, entry.run,
-                    entry.target, entry.right_input, reader)
+                    entry.target, entry.right_input, entry.mixed, reader)
             )
     return jobs
 
@@ -1007,10 +1035,12 @@ def aggregate_calls_bound(agent: StepOp, queries: int) -> int:
     return n * queries * _invocations(agent) * len(agent.candidates())
 
 
-def recovery_calls_bound(agent: StepOp, queries: int) -> int:
+def recovery_calls_bound(agent: StepOp, queries: int, by_answers: bool = False) -> int:
     """Upper bound on an agent's recovery calls: one per candidate call, for an
     agent that reads another agent's output or a loop's carried message (0
-    otherwise: nothing to perturb)."""
+    otherwise: nothing to perturb); judged `by_answers`, two for one that
+    also reads an output another of its inputs was derived from (a mixed
+    input, `truth.mixed`)."""
     def upstream(value: SSAValue) -> bool:
         if isinstance(value, BlockArgument):
             return isinstance(value.block.parent_op(), LoopOp)
@@ -1018,7 +1048,15 @@ def recovery_calls_bound(agent: StepOp, queries: int) -> int:
 
     if not any(upstream(v) for v in agent.inputs):
         return 0
-    return queries * _invocations(agent) * len(agent.candidates())
+    per_call = 2 if by_answers and reads_derived(agent) else 1
+    return per_call * queries * _invocations(agent) * len(agent.candidates())
+
+
+def reads_derived(agent: StepOp) -> bool:
+    """Whether `agent` reads an agent's output that another agent it reads
+    read too (the plan beside the answer built on it)."""
+    read = {v for v in agent.inputs if isinstance(v.owner, StepOp)}
+    return any(w in read for v in read for w in v.owner.inputs)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def _invocations(agent: StepOp) -> int:

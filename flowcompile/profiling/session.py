@@ -121,7 +121,7 @@ class ProfileSession:
                     progress=progress.update,
                     recovery=self.options.recovery,
                     horizon=horizon,
-                    by_answers=self.options.judge == "exact" and getattr(self.options, "by_answers", True),
+                    by_answers=self._by_answers(),
                     max_failures=float(getattr(self.options, "max_failures", 1.0)),
                 )
             )
@@ -199,12 +199,20 @@ class ProfileSession:
             return LLMJudge(workflow, model, self.backend)
         raise ValueError(f"unknown judge {judge!r}: use exact or llm:MODEL")
 
+    def _by_answers(self) -> bool:
+        """Whether answers and verdicts are judged by the reference answers."""
+        return self.options.judge == "exact" and getattr(self.options, "by_answers", True)
+
     def dry_run(self, workflow: WorkflowOp) -> None:
         name = workflow.sym_name.data
         queries = self.queries()
         reference, candidates = estimate_calls(workflow, len(queries))
         aggregate = {a.agent_name: aggregate_calls_bound(a, len(queries)) for a in workflow.agents}
-        recovery = sum(recovery_calls_bound(a, len(queries)) for a in workflow.agents) if self.options.recovery else 0
+        recovery = (
+            sum(recovery_calls_bound(a, len(queries), self._by_answers()) for a in workflow.agents)
+            if self.options.recovery
+            else 0
+        )
         prompt_tokens = sum(len(q.input) for q in queries) / max(1, len(queries)) / 4 + 200
         tokens_in = tokens_out = dollars = 0.0
         unpriced: set[str] = set()
@@ -249,6 +257,7 @@ def summary(name: str, m: Measurements, counts: dict[str, int], elapsed: float) 
         f"({m.reference_calls} reference on {m.queries} queries, {m.accepted} accepted; "
         f"{m.candidate_calls} candidate calls for {agents} agents"
         + (f"; {m.recovery_calls} recovery calls" if m.recovery_calls else "")
+        + (f", {m.mixed_calls} of them on mixed inputs" if m.mixed_calls else "")
         + (f"; {m.aggregate_calls} aggregate-level calls" if m.aggregate_calls else "")
         + ("; answers and verdicts judged by the reference answers" if m.by_answers else "")
         + "); "

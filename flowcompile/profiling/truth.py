@@ -40,6 +40,9 @@ high at 600 confirmation queries (0.018 with plans judged in every run).
 upstream answer swapped for a wrong one, or every wrong one for a right one,
 taken from what the upstream agents' candidates answered on the same query),
 so each agent is measured on both kinds of input on the same queries.
+`mixed` gives a right input with a wrong output behind it (a checker's
+right answer next to a wrong plan that answer's solver recovered from): the
+third kind of input a chain with a skip connection delivers.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class Recorded:
     right_input: bool = True
     upstream: tuple[Upstream, ...] = ()
     accepted: bool = True
+    mixed: bool = False
+    """A right input with an output behind it made wrong (`mixed`)."""
 
 
 ANSWER_SHARE = 0.25
@@ -197,10 +202,40 @@ def flipped(entry: Recorded, kind: str, gold: str, alternatives: Alternatives) -
     return _with(entry, kind, gold, content, True)
 
 
+def mixed(entry: Recorded, run: RunResult, alternatives: Alternatives) -> Recorded | None:
+    """`entry`, a right input, with a *mixed* input instead: an upstream
+    output that another upstream output was derived from (that output's call
+    read it: the plan its solver followed, which a checker reads beside the
+    answer) swapped for a wrong one, the outputs derived from it kept right.
+    The proxy drops such a derived-from input as redundant to the one built
+    on it; whether a wrong one still matters is this call's to measure. None
+    when the entry has no such output or no wrong text to swap in."""
+    if not entry.right_input:
+        return None
+    for u in entry.upstream:
+        if not any(v is not u and _read_by(run, v, u.text) for v in entry.upstream):
+            continue
+        swap = pick(alternatives(entry.run, u, False), {u.text}, entry.run)
+        if swap is not None:
+            return replace(_rewritten(entry, entry.messages[-1].content.replace(u.text, swap, 1)), mixed=True)
+    return None
+
+
+def _read_by(run: RunResult, output: Upstream, text: str) -> bool:
+    """Whether the call that gave `output` in `run` read `text`."""
+    return any(
+        c.agent == output.agent and c.result.text == output.text and text in c.messages[-1].content for c in run.calls
+    )
+
+
 def _with(entry: Recorded, kind: str, gold: str, content: str, right_input: bool) -> Recorded:
+    return replace(_rewritten(entry, content), right_input=right_input, target=target_of(kind, gold, right_input))
+
+
+def _rewritten(entry: Recorded, content: str) -> Recorded:
+    """`entry` with its last message's content replaced."""
     user = entry.messages[-1]
-    messages = (*entry.messages[:-1], Message(user.role, content))
-    return replace(entry, messages=messages, right_input=right_input, target=target_of(kind, gold, right_input))
+    return replace(entry, messages=(*entry.messages[:-1], Message(user.role, content)))
 
 
 def pick(pool: Sequence[str], used: set[str], start: int) -> str | None:

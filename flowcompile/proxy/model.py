@@ -158,6 +158,10 @@ class Agent(Node):
     cost: tuple[float, ...]
     recovery: float | tuple[float, ...] = 0.0
     """Chance of a correct output from a wrong input: one rate, or one per choice."""
+    mixed: tuple[float | None, ...] = ()
+    """Per choice, the chance of a correct output from a mixed input (right,
+    but derived from a wrong output it also reads: `derived_input`), or None
+    (or no entries): taken to be `acc`, the wrong output not mattering."""
     proposals: tuple[Node, ...] = ()
     gates: tuple[Node, ...] = ()
     """Values it waits for without reading them as content: the route of the
@@ -251,6 +255,9 @@ class Agent(Node):
 
     def own_vars(self) -> Sequence[Var]:
         return (self.var, *self.samples_of.values())
+
+    def mixed_of(self, choice: int) -> float | None:
+        return self.mixed[choice] if choice < len(self.mixed) else None
 
     def recovery_of(self, choice: int) -> float:
         if isinstance(self.recovery, tuple):
@@ -398,6 +405,17 @@ class Loop(Node):
 def agent_acc(p: np.ndarray | float, u: np.ndarray | float, recovery: float):
     """`p*u + (1-u)*min(r, p)`: success on correct input, recovery otherwise."""
     return p * u + (1.0 - u) * np.minimum(recovery, p)
+
+
+def mixed_agent_acc(p, mixed, u, clean, recovery):
+    """Success from inputs that are right and derived from right outputs
+    (chance `clean`), right but derived from a wrong one (`u - clean`, at the
+    `mixed` rate) and wrong (`1 - u`, at the recovery floor, as `agent_acc`).
+    The mixed rate is held between the floor and p, so the estimate rises
+    with u, with clean and with each rate (what the search's pruning needs)."""
+    floor = np.minimum(recovery, p)
+    between = np.clip(mixed, floor, p)
+    return clean * p + (u - clean) * between + (1.0 - u) * floor
 
 
 def verdict_rates(p: float, reject: float | None = None) -> tuple[float, float]:
@@ -645,10 +663,7 @@ def effective_inputs(inputs: Sequence[Node], supports: Mapping[int, frozenset[st
     """Inputs minus the redundant ones: an input whose support is within
     another input's (a value that input already depends on) is dropped; of
     equal supports the first is kept."""
-    unique: list[Node] = []
-    for node in inputs:
-        if all(node is not other for other in unique):
-            unique.append(node)
+    unique = _unique(inputs)
     keep = []
     for i, node in enumerate(unique):
         mine = supports[id(node)]
@@ -661,6 +676,34 @@ def effective_inputs(inputs: Sequence[Node], supports: Mapping[int, frozenset[st
         if not redundant:
             keep.append(node)
     return keep
+
+
+def derived_input(node: Agent, sup: Mapping[int, frozenset[str]]) -> tuple[Node, Agent] | None:
+    """(d, x) when `node` has mixed rates and reads, beside workflow inputs,
+    exactly an agent x and the one value d that x reads besides workflow
+    inputs (a checker reading the plan and the answer its solver built on it):
+    then `node`'s inputs are right and derived from right outputs with
+    chance P(x right and d right) = x's success rate times d's accuracy, the
+    `clean` of `mixed_agent_acc`. Otherwise None: the rule is `agent_acc`,
+    d (redundant to x, `effective_inputs`) not read."""
+    if node.proposals or all(m is None for m in node.mixed):
+        return None
+    content = [x for x in effective_inputs(node.inputs, sup) if not isinstance(x, Input)]
+    behind = [y for y in _unique(node.inputs) if not isinstance(y, Input) and all(y is not x for x in content)]
+    if len(content) != 1 or len(behind) != 1 or not isinstance(x := content[0], Agent):
+        return None
+    if x.proposals or x.skippable:
+        return None
+    read = [y for y in effective_inputs(x.inputs, sup) if not isinstance(y, Input)]
+    return (behind[0], x) if len(read) == 1 and read[0] is behind[0] else None
+
+
+def _unique(nodes: Sequence[Node]) -> list[Node]:
+    found: list[Node] = []
+    for node in nodes:
+        if all(node is not other for other in found):
+            found.append(node)
+    return found
 
 
 def supports(root: Node) -> dict[int, frozenset[str]]:
@@ -766,7 +809,12 @@ def _eval_agent(node: Agent, assign: Assignment, sup, ev) -> Estimate:
         t_in = max(t_in, _joined(proposals, proposal_values, assign))
     for gate in node.gates:
         t_in = max(t_in, ev(gate).t)
-    acc = float(agent_acc(p, u, node.recovery_of(choice)))
+    if (derived := derived_input(node, sup)) is not None and (mixed := node.mixed_of(choice)) is not None:
+        behind, built = derived
+        clean = built.acc[assign[built.var.key]] * ev(behind).acc
+        acc = float(mixed_agent_acc(p, mixed, u, clean, node.recovery_of(choice)))
+    else:
+        acc = float(agent_acc(p, u, node.recovery_of(choice)))
     return Estimate(acc, t_in + node.call_lat(choice, node.copies(assign)), cost + node.cost[choice])
 
 

@@ -63,12 +63,14 @@ from flowcompile.proxy.model import (
     _eval,
     agent_acc,
     all_vars,
+    derived_input,
     assignments,
     effective_inputs,
     evaluate,
     joint_proposal_acc,
     joint_refine_loop,
     joint_vote_acc,
+    mixed_agent_acc,
     parallel_time,
     proposal_acc,
     refine_loop,
@@ -209,16 +211,19 @@ def _useful_bodies(rho1, rho0, tpr, fpr, t_check, t_revise) -> np.ndarray:
     return np.flatnonzero(~dominated)
 
 
-def _useful_choices(p: np.ndarray, floor: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def _useful_choices(lat: np.ndarray, *rates: np.ndarray) -> np.ndarray:
     """Indices of an agent's choices that no other beats on every input.
 
     `agent_acc` rises with the success rate p and with the recovery floor
-    min(r, p), and the latency with the call's, so a choice another is at
-    least as good as on all three gives, on every upstream point, a point
-    that the other's point dominates and precedes in `_pareto`'s order: an
-    earlier choice, or one faster by more than rounding."""
-    better = (p[:, None] >= p[None, :]) & (floor[:, None] >= floor[None, :]) & (lat[:, None] <= lat[None, :])
-    order = np.arange(len(p))
+    min(r, p) (`mixed_agent_acc` also with its held mixed rate), and the
+    latency with the call's, so a choice another is at least as good as on
+    every rate and latency gives, on every upstream point, a point that the
+    other's point dominates and precedes in `_pareto`'s order: an earlier
+    choice, or one faster by more than rounding."""
+    better = lat[:, None] <= lat[None, :]
+    for rate in rates:
+        better &= rate[:, None] >= rate[None, :]
+    order = np.arange(len(lat))
     precedes = (order[:, None] < order[None, :]) | (lat[:, None] < lat[None, :] - 1e-9)
     return np.flatnonzero(~(better & precedes).any(axis=0))
 
@@ -309,6 +314,9 @@ class _Search:
         self.vars = all_vars(root)
         self.column = {v.key: j for j, v in enumerate(self.vars)}
         self.sup = supports(root)
+        self.derived = {
+            id(n): found for n in walk(root) if isinstance(n, Agent) and (found := derived_input(n, self.sup))
+        }
         self.reads = {id(n): self._reads(n) for n in walk(root)}
         self.live = [n for n in walk(root) if id(n) in self._closure(root)]
         self.open = self._open_knobs()
@@ -341,10 +349,11 @@ class _Search:
     def _reads(self, node: Node) -> list[Node]:
         """The values `node`'s front is computed from (a loop's: its first
         draft's front and its body's estimates). An input the proxy finds
-        redundant (`effective_inputs`) is never read."""
+        redundant (`effective_inputs`) is never read, but by a rule of mixed
+        inputs (`derived_input`)."""
         if isinstance(node, Agent):
             skipped = [node.passed] if node.skippable and not node.absent else []
-            return [*skipped, *effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+            return [*skipped, *self._content(node), *node.proposals, *node.gates]
         return list(_all_children(node))
 
     def _closure(self, node: Node) -> set[int]:
@@ -358,9 +367,15 @@ class _Search:
                     todo.append(child)
         return seen
 
+    def _content(self, node: Agent) -> list[Node]:
+        """The inputs `node`'s rule reads: the effective ones, and the value
+        behind them that a rule of mixed inputs reads too."""
+        behind = [self.derived[id(node)][0]] if id(node) in self.derived else []
+        return [*effective_inputs(node.inputs, self.sup), *behind]
+
     def _join_children(self, node: Node) -> list[Node]:
         if isinstance(node, Agent):
-            children = [*effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+            children = [*self._content(node), *node.proposals, *node.gates]
             if node.skippable and not node.absent and all(node.passed is not x for x in children):
                 children.append(node.passed)  # a skip joins it with what the agent reads (their cost)
             return children
@@ -419,6 +434,8 @@ class _Search:
             if isinstance(node, Loop):
                 for key in self._outer_keys(node):
                     self.joins[key].add(id(node))
+            if id(node) in self.derived:  # the mixed rule reads the built-on agent's choice
+                self.joins[self.derived[id(node)][1].var.key].add(id(node))
         variables = [v for v in self.vars if v.key in self.joins]
         return variables, [n for n in pins if _pin_key(n) in self.joins]
 
@@ -775,10 +792,18 @@ class _Search:
         t_in = np.maximum(upstream.t[i], hits.t[j])
         cost_in = upstream.cost[i] + hits.cost[j]
         # every choice at once, choice by choice as `evaluate` computes it
-        choices, p, recovery, lat, own = self._choice_table(node)
+        choices, p, recovery, mixed, lat, own = self._choice_table(node)
+        if id(node) in self.derived:
+            behind, built = self.derived[id(node)]
+            pinned = self.front(behind)
+            assert len(pinned) == 1, "the mixed rule's derived-from value is conditioned on (`_shared`)"
+            clean = built.acc[self.fixed[built.var.key]] * pinned.acc[0]
+            acc = mixed_agent_acc(p, mixed, u, clean, recovery)
+        else:
+            acc = agent_acc(p * h, u, recovery)
         candidates = self._candidates()
         candidates.add(
-            agent_acc(p * h, u, recovery).ravel(),
+            acc.ravel(),
             (t_in + lat).ravel(),
             (cost_in + own).ravel(),
             [upstream, hits],
@@ -816,7 +841,8 @@ class _Search:
 
     def _choice_table(self, node: Agent) -> tuple[np.ndarray, ...]:
         """The agent's choices worth trying (not skipping) under the knobs and
-        choices fixed now, and their (p, recovery, latency, cost) as columns."""
+        choices fixed now, and their (p, recovery, mixed, latency, cost) as
+        columns (mixed: the held mixed rate; p where none was measured)."""
         key = (id(node), self.fixed.get(node.var.key, -1), node.copies(self.fixed))
         if key not in self.tables:
             choices = np.array([c for c in self._choices(node.var) if c != node.skip_index], dtype=np.int32)
@@ -824,9 +850,12 @@ class _Search:
             recovery = np.array([node.recovery_of(c) for c in choices])
             lat = np.array([self._call_lat(node, c) for c in choices])
             own = np.array([node.cost[c] for c in choices])
+            floor = np.minimum(recovery, p)
+            measured = [node.mixed_of(c) for c in choices]
+            mixed = np.clip([p[i] if m is None else m for i, m in enumerate(measured)], floor, p)
             # a fork's expected maximum may need a slower choice's spread
-            useful = slice(None) if node.has_spread else _useful_choices(p, np.minimum(recovery, p), lat)
-            self.tables[key] = (choices[useful], *(x[useful][:, None] for x in (p, recovery, lat, own)))
+            useful = slice(None) if node.has_spread else _useful_choices(lat, p, floor, mixed)
+            self.tables[key] = (choices[useful], *(x[useful][:, None] for x in (p, recovery, mixed, lat, own)))
         return self.tables[key]
 
     def _add_skipped(self, region: str, candidates: _Candidates, node: Agent) -> None:

@@ -157,3 +157,13 @@
 // expected-error @+1 {{#flow.config: budget must be >= 0, got -3}}
 "test.op"() {a = #flow.point<acc = 0.5, lat = 1.0, assign = {a = #flow.config<model = "m", budget = -3>}>} : () -> ()
 
+
+// -----
+
+// expected-error @+1 {{#flow.profile: mixed and mixed_n go together: give both or neither}}
+"test.op"() {a = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0, mixed = 0.25>} : () -> ()
+
+// -----
+
+// expected-error @+1 {{#flow.profile: mixed must be}}
+"test.op"() {a = #flow.profile<acc = 0.5, acc_n = 4, lat = 1.0, mixed = 1.5, mixed_n = 4>} : () -> ()
