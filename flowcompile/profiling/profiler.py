@@ -369,159 +369,241 @@ async def profile_workflow(
     every candidate on every query. Adaptive profiling grows the horizon of the
     candidates that can still decide the frontier. Outputs are read by `reader`
     (None: the backend's, `run_reader`)."""
-    report = progress or (lambda stage, done, total: None)
-    reader = reader or run_reader(workflow, backend)
-    backend = with_tools(backend)  # a tool's candidate calls are answered in process
-    out = Measurements(queries=len(queries), by_answers=by_answers)
-    reach = horizon or (lambda agent, config: len(queries))
-
-    def allowed(job: Job) -> bool:
-        return job.run < reach(job.agent, job.config)
-
-    def within(jobs: list[Job]) -> list[Job]:
-        return [job for job in jobs if allowed(job)]
-    report("reference runs", 0, len(queries))
-    guard = StageGuard("reference", len(queries), max_failures, unit="runs")
-    runs = await run_many(
-        workflow, reference_assignment(workflow), GuardedBackend(backend, guard), queries,
-        concurrency=concurrency, seed=seed,
-        on_done=lambda r: guard.observe(f"run {r.query_id}", r.error), reader=reader,
+    run = _Profiling(
+        workflow, queries, with_tools(backend), seed, concurrency,  # a tool's candidate calls are answered in process
+        progress or (lambda stage, done, total: None), horizon or (lambda agent, config: len(queries)),
+        max_failures, reader or run_reader(workflow, backend), recovery, by_answers,
+        Measurements(queries=len(queries), by_answers=by_answers),
     )
-    out.failures.runs = [f"run {r.query_id}: {r.error}" for r in runs if r.error]
-    if queries and all(r.error for r in runs):  # nothing to profile on, whatever the threshold
-        raise ProfilingStopped(f"profiling stopped: every reference run failed; the last: {runs[-1].error}")
-    report("reference runs", len(queries), len(queries))
-    out.reference_calls = sum(len(r.calls) for r in runs)
-    out.failed_runs = sum(1 for r in runs if r.error)
-    good = [i for i, r in enumerate(runs) if not r.error]
-    accepted = []
-    for i in good:
-        verdict = accept(runs[i], queries[i])
-        if inspect.isawaitable(verdict):
-            verdict = await verdict
-        if verdict:
-            accepted.append(i)
-    out.accepted = len(accepted)
-    _structure_stats(workflow, [runs[i] for i in good], out)
+    runs, good, accepted = await run.reference_runs(accept)
+    kinds = run.kinds(runs, good, accepted)
+    recorded = run.recorded_inputs(runs, good, accepted, kinds)
+    scored = await run.candidate_calls(recorded)
+    rec_results = await run.recovery_calls(runs, recorded, kinds, scored) if recovery else {}
+    levels, level_results = await run.level_calls(runs, recorded, scored)
+    run.tally(scored, rec_results, levels, level_results)
+    return run.out
 
-    agents = list(workflow.agents)
-    kinds = {a.agent_name: output_kind(a) for a in agents}
-    golds = [reader.answer_key(q.reference) for q in queries]
-    if by_answers:
-        out.loop_rounds = revision_rounds(workflow, [(runs[i], golds[i]) for i in good])
-    if by_answers:
-        kinds = judged_kinds(kinds, runs, accepted, golds)
-        out.plans = [name for name, kind in kinds.items() if kind in ("plan", "route")]
-    judged = {name for name, kind in kinds.items() if by_answers and kind in ("answer", "verdict")}
-    recorded: dict[str, list[Recorded]] = {}
-    for agent in agents:
-        name = agent.agent_name
-        if name in judged:
-            proposers = frozenset(a.agent_name for a, _ in proposal_agents(agent) or [])
-            entries = judged_calls(name, kinds[name], runs, good, frozenset(accepted), golds, kinds, proposers)
-            # a wrong input measures recovery; a judge is measured on both kinds
-            recorded[name] = [e for e in entries if e.right_input or recovery or kinds[name] == "verdict"]
-            if entries and not recovery and not any(e.right_input for e in entries):
-                # only wrong inputs, and no flips to make right ones: success
-                # is measured on what the agent had (stated in the summary)
-                recorded[name] = [replace(e, right_input=True) for e in entries]
-                out.fallback_agents.append(name)
-        else:
-            # a plan or a route is right when it is the reference's (truth.py), in every run
-            by_reference = by_answers and kinds[name] in ("plan", "route")
-            recorded[name] = _recorded(name, runs, good if by_reference else accepted)
-        if not recorded[name]:
-            recorded[name] = _recorded(name, runs, good)
-            if recorded[name]:
-                out.fallback_agents.append(name)
 
-    jobs = within(interleaved([_jobs(workflow, agent, recorded[agent.agent_name], seed, reader) for agent in agents]))
-    out.candidate_calls = len(jobs)
-    ids = [q.id for q in queries]
-    candidate_guard = StageGuard("candidate", len(jobs), max_failures)
-    results = await _call_all(backend, jobs, concurrency, "candidates", report, candidate_guard, ids)
-    scored = dict(zip(jobs, results, strict=True))
-    for agent in agents:
-        if output_kind(agent) == "answer" and (pairs := _wrong_pairs(agent.agent_name, scored))[1]:
-            out.wrong_agree[agent.agent_name] = pairs
+@dataclass
+class _Profiling:
+    """One `profile_workflow`: its settings, what it has measured (`out`),
+    and one method per stage, each reading what the earlier ones returned."""
 
-    rec_results: dict[Job, tuple[bool, CallResult]] = {}
-    if recovery:
-        swaps = _alternatives(scored, kinds, golds, reader)
+    workflow: WorkflowOp
+    queries: Sequence[Query]
+    backend: Backend
+    seed: int
+    concurrency: int
+    report: Progress
+    reach: Callable[[str, str], int]
+    """The horizon: candidate (agent, config) runs on the first that many queries."""
+    max_failures: float
+    reader: Reader
+    recovery: bool
+    by_answers: bool
+    out: Measurements
+
+    @property
+    def agents(self) -> list[StepOp]:
+        return list(self.workflow.agents)
+
+    @property
+    def golds(self) -> list[str]:
+        return [self.reader.answer_key(q.reference) for q in self.queries]
+
+    def within(self, jobs: Sequence[Job]) -> list[Job]:
+        """The jobs inside their candidate's horizon."""
+        return [job for job in jobs if job.run < self.reach(job.agent, job.config)]
+
+    async def _calls(self, jobs: Sequence[Job], stage: str, guard: str) -> list[tuple[bool, CallResult]]:
+        ids = [q.id for q in self.queries]
+        stage_guard = StageGuard(guard, len(jobs), self.max_failures)
+        return await _call_all(self.backend, jobs, self.concurrency, stage, self.report, stage_guard, ids)
+
+    async def reference_runs(
+        self, accept: Callable[[RunResult, Query], bool | Awaitable[bool]]
+    ) -> tuple[list[RunResult], list[int], list[int]]:
+        """The reference configuration on every query: the runs, those that
+        did not fail, and those of them the judge accepted."""
+        queries, out = self.queries, self.out
+        self.report("reference runs", 0, len(queries))
+        guard = StageGuard("reference", len(queries), self.max_failures, unit="runs")
+        runs = await run_many(
+            self.workflow, reference_assignment(self.workflow), GuardedBackend(self.backend, guard), queries,
+            concurrency=self.concurrency, seed=self.seed,
+            on_done=lambda r: guard.observe(f"run {r.query_id}", r.error), reader=self.reader,
+        )
+        out.failures.runs = [f"run {r.query_id}: {r.error}" for r in runs if r.error]
+        if queries and all(r.error for r in runs):  # nothing to profile on, whatever the threshold
+            raise ProfilingStopped(f"profiling stopped: every reference run failed; the last: {runs[-1].error}")
+        self.report("reference runs", len(queries), len(queries))
+        out.reference_calls = sum(len(r.calls) for r in runs)
+        out.failed_runs = sum(1 for r in runs if r.error)
+        good = [i for i, r in enumerate(runs) if not r.error]
+        accepted = []
+        for i in good:
+            verdict = accept(runs[i], queries[i])
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+            if verdict:
+                accepted.append(i)
+        out.accepted = len(accepted)
+        _structure_stats(self.workflow, [runs[i] for i in good], out)
+        if self.by_answers:
+            out.loop_rounds = revision_rounds(self.workflow, [(runs[i], self.golds[i]) for i in good])
+        return runs, good, accepted
+
+    def kinds(self, runs: Sequence[RunResult], good: Sequence[int], accepted: Sequence[int]) -> dict[str, str]:
+        """Each agent's output kind; judged by the answers, answer agents
+        that do not answer the query are plans (`truth.judged_kinds`)."""
+        kinds = {a.agent_name: output_kind(a) for a in self.agents}
+        if self.by_answers:
+            kinds = judged_kinds(kinds, runs, accepted, self.golds)
+            self.out.plans = [name for name, kind in kinds.items() if kind in ("plan", "route")]
+        return kinds
+
+    def judged(self, kinds: dict[str, str]) -> set[str]:
+        """The agents judged by the reference answers."""
+        return {name for name, kind in kinds.items() if self.by_answers and kind in ("answer", "verdict")}
+
+    def recorded_inputs(
+        self, runs: Sequence[RunResult], good: Sequence[int], accepted: Sequence[int], kinds: dict[str, str]
+    ) -> dict[str, list[Recorded]]:
+        """Per agent, the recorded inputs its candidates run on."""
+        out, judged = self.out, self.judged(kinds)
+        recorded: dict[str, list[Recorded]] = {}
+        for agent in self.agents:
+            name = agent.agent_name
+            if name in judged:
+                proposers = frozenset(a.agent_name for a, _ in proposal_agents(agent) or [])
+                entries = judged_calls(name, kinds[name], runs, good, frozenset(accepted), self.golds, kinds, proposers)
+                # a wrong input measures recovery; a judge is measured on both kinds
+                recorded[name] = [e for e in entries if e.right_input or self.recovery or kinds[name] == "verdict"]
+                if entries and not self.recovery and not any(e.right_input for e in entries):
+                    # only wrong inputs, and no flips to make right ones: success
+                    # is measured on what the agent had (stated in the summary)
+                    recorded[name] = [replace(e, right_input=True) for e in entries]
+                    out.fallback_agents.append(name)
+            else:
+                # a plan or a route is right when it is the reference's (truth.py), in every run
+                by_reference = self.by_answers and kinds[name] in ("plan", "route")
+                recorded[name] = _recorded(name, runs, good if by_reference else accepted)
+            if not recorded[name]:
+                recorded[name] = _recorded(name, runs, good)
+                if recorded[name]:
+                    out.fallback_agents.append(name)
+        return recorded
+
+    def _jobs(self, agent: StepOp, inputs: Sequence[Recorded]) -> list[Job]:
+        return _jobs(self.workflow, agent, inputs, self.seed, self.reader)
+
+    async def candidate_calls(self, recorded: dict[str, list[Recorded]]) -> dict[Job, tuple[bool, CallResult]]:
+        """Every candidate on its agent's recorded inputs, agents interleaved."""
+        jobs = self.within(interleaved([self._jobs(agent, recorded[agent.agent_name]) for agent in self.agents]))
+        self.out.candidate_calls = len(jobs)
+        scored = dict(zip(jobs, await self._calls(jobs, "candidates", "candidate"), strict=True))
+        for agent in self.agents:
+            if output_kind(agent) == "answer" and (pairs := _wrong_pairs(agent.agent_name, scored))[1]:
+                self.out.wrong_agree[agent.agent_name] = pairs
+        return scored
+
+    async def recovery_calls(
+        self,
+        runs: Sequence[RunResult],
+        recorded: dict[str, list[Recorded]],
+        kinds: dict[str, str],
+        scored: dict[Job, tuple[bool, CallResult]],
+    ) -> dict[Job, tuple[bool, CallResult]]:
+        """Every candidate on perturbed inputs: judged by the answers, each
+        recorded input flipped, and an answer agent's right inputs also made
+        mixed (`truth`); otherwise one upstream output made wrong."""
+        swaps = _alternatives(scored, kinds, self.golds, self.reader)
+        judged = self.judged(kinds)
         perturbed = {
             a.agent_name: (
                 [
-                    *_flips(recorded[a.agent_name], kinds[a.agent_name], golds, swaps),
+                    *_flips(recorded[a.agent_name], kinds[a.agent_name], self.golds, swaps),
                     *(_mixed(recorded[a.agent_name], runs, swaps) if kinds[a.agent_name] == "answer" else []),
                 ]
                 if a.agent_name in judged
                 else _perturbed(a, recorded, scored)
             )
-            for a in agents
+            for a in self.agents
         }
-        rec_jobs = within([job for a in agents for job in _jobs(workflow, a, perturbed[a.agent_name], seed, reader)])
-        out.recovery_calls = len(rec_jobs)
-        out.mixed_calls = sum(1 for job in rec_jobs if job.mixed)
-        rec_results = dict(zip(rec_jobs, await _call_all(
-            backend, rec_jobs, concurrency, "recovery", report, StageGuard("recovery", len(rec_jobs), max_failures), ids
-        ), strict=True))
+        jobs = self.within([job for a in self.agents for job in self._jobs(a, perturbed[a.agent_name])])
+        self.out.recovery_calls = len(jobs)
+        self.out.mixed_calls = sum(1 for job in jobs if job.mixed)
+        return dict(zip(jobs, await self._calls(jobs, "recovery", "recovery"), strict=True))
 
-    # Aggregators: every candidate at every level of right proposals. The
-    # candidate calls above already measured each recorded input's own level.
-    levels: dict[str, _Levels] = {}
-    level_jobs: list[Job] = []
-    for agent in agents:
-        right_inputs = [e for e in recorded[agent.agent_name] if e.right_input]
-        found = _aggregate_levels(workflow, agent, right_inputs, runs, scored, seed, reader)
-        if found is not None:
-            kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if allowed(job)]
-            found.jobs, found.level_of = [j for j, _ in kept], [lv for _, lv in kept]
-            levels[agent.agent_name] = found
-            level_jobs += found.jobs
-    out.aggregate_calls = len(level_jobs)
-    level_guard = StageGuard("aggregate-level", len(level_jobs), max_failures)
-    level_results = (
-        await _call_all(backend, level_jobs, concurrency, "aggregate levels", report, level_guard, ids)
-        if level_jobs
-        else []
-    )
-    for job, outcome in zip(level_jobs, level_results, strict=True):
-        levels[job.agent].results.append((job, outcome))
+    async def level_calls(
+        self,
+        runs: Sequence[RunResult],
+        recorded: dict[str, list[Recorded]],
+        scored: dict[Job, tuple[bool, CallResult]],
+    ) -> tuple[dict[str, _Levels], list[tuple[bool, CallResult]]]:
+        """Aggregators: every candidate at every level of right proposals (the
+        candidate calls already measured each recorded input's own level)."""
+        levels: dict[str, _Levels] = {}
+        jobs: list[Job] = []
+        for agent in self.agents:
+            right_inputs = [e for e in recorded[agent.agent_name] if e.right_input]
+            found = _aggregate_levels(self.workflow, agent, right_inputs, runs, scored, self.seed, self.reader)
+            if found is not None:
+                kept = [(job, lv) for job, lv in zip(found.jobs, found.level_of, strict=True) if self.within([job])]
+                found.jobs, found.level_of = [j for j, _ in kept], [lv for _, lv in kept]
+                levels[agent.agent_name] = found
+                jobs += found.jobs
+        self.out.aggregate_calls = len(jobs)
+        results = await self._calls(jobs, "aggregate levels", "aggregate-level") if jobs else []
+        for job, outcome in zip(jobs, results, strict=True):
+            levels[job.agent].results.append((job, outcome))
+        return levels, results
 
-    out.failed_calls = sum(1 for _, r in [*results, *rec_results.values(), *level_results] if not r.ok)
-    outcomes = [*zip(jobs, results), *rec_results.items(), *zip(level_jobs, level_results)]
-    out.failures.count(((job.agent, job.config, r) for job, (_, r) in outcomes), max_failures)
-    out.calls_of.update((job.agent, job.config) for job in [*jobs, *level_jobs])
-    out.queries_of = {
-        (a.agent_name, c.key): min(len(queries), reach(a.agent_name, c.key)) for a in agents for c in a.candidates()
-    }
-    candidate_calls = _by_candidate(scored)
-    flip_calls = _by_candidate({j: v for j, v in rec_results.items() if not j.mixed})
-    mixed_calls = _by_candidate({j: v for j, v in rec_results.items() if j.mixed})
-    for agent in agents:
-        name = agent.agent_name
-        out.agents[name] = {}
-        replicas, bins = _replicas(agent), LAT_BINS if ends_parallel_branch(agent) else 0
-        for config in agent.candidates():
-            mine, flips = candidate_calls[name, config.key], flip_calls[name, config.key]
-            stats = _stats(
-                [v for _, v in mine],
-                _success_calls(mine, flips),
-                [v for j, v in [*mine, *flips] if not j.right_input],
-                runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
-            )
-            if replicas <= MAX_HITS_K:
-                stats = replace(stats, hits=query_hits([*mine, *flips], len(queries), replicas), hits_k=replicas)
-            if flips or any(not j.right_input for j, _ in mine):
-                stats = replace(stats, rec_hits=query_hits([*mine, *flips], len(queries), 1, right_input=False))
-            if mixes := [good for _, (good, r) in mixed_calls[name, config.key] if r.ok]:
-                stats = replace(stats, mixed_successes=sum(mixes), mixed_n=len(mixes))
-            if name in levels:
-                successes, counts = levels[name].tally(config.key, mine)
-                per_query = levels[name].per_query(config.key, mine, len(queries))
-                stats = replace(stats, level_successes=successes, level_n=counts, level_hits=per_query)
-            out.agents[name][config.key] = stats
-    return out
+    def tally(
+        self,
+        scored: dict[Job, tuple[bool, CallResult]],
+        rec_results: dict[Job, tuple[bool, CallResult]],
+        levels: dict[str, _Levels],
+        level_results: Sequence[tuple[bool, CallResult]],
+    ) -> None:
+        """Every candidate's statistics and the failures, into `out`."""
+        out, queries = self.out, len(self.queries)
+        level_jobs = [job for found in levels.values() for job in found.jobs]
+        outcomes = [*scored.items(), *rec_results.items(), *zip(level_jobs, level_results)]
+        out.failed_calls = sum(1 for _, (_, r) in outcomes if not r.ok)
+        out.failures.count(((job.agent, job.config, r) for job, (_, r) in outcomes), self.max_failures)
+        out.calls_of.update((job.agent, job.config) for job in [*scored, *level_jobs])
+        out.queries_of = {
+            (a.agent_name, c.key): min(queries, self.reach(a.agent_name, c.key))
+            for a in self.agents for c in a.candidates()
+        }
+        candidate_calls = _by_candidate(scored)
+        flip_calls = _by_candidate({j: v for j, v in rec_results.items() if not j.mixed})
+        mixed_calls = _by_candidate({j: v for j, v in rec_results.items() if j.mixed})
+        for agent in self.agents:
+            name = agent.agent_name
+            out.agents[name] = {}
+            replicas, bins = _replicas(agent), LAT_BINS if ends_parallel_branch(agent) else 0
+            for config in agent.candidates():
+                mine, flips = candidate_calls[name, config.key], flip_calls[name, config.key]
+                stats = _stats(
+                    [v for _, v in mine],
+                    _success_calls(mine, flips),
+                    [v for j, v in [*mine, *flips] if not j.right_input],
+                    runs=[j.run for j, _ in mine], replicas=replicas, bins=bins,
+                )
+                if replicas <= MAX_HITS_K:
+                    stats = replace(stats, hits=query_hits([*mine, *flips], queries, replicas), hits_k=replicas)
+                if flips or any(not j.right_input for j, _ in mine):
+                    stats = replace(stats, rec_hits=query_hits([*mine, *flips], queries, 1, right_input=False))
+                if mixes := [good for _, (good, r) in mixed_calls[name, config.key] if r.ok]:
+                    stats = replace(stats, mixed_successes=sum(mixes), mixed_n=len(mixes))
+                if name in levels:
+                    successes, counts = levels[name].tally(config.key, mine)
+                    per_query = levels[name].per_query(config.key, mine, queries)
+                    stats = replace(stats, level_successes=successes, level_n=counts, level_hits=per_query)
+                out.agents[name][config.key] = stats
 
 
 MIN_NATURAL_RIGHT = 16
