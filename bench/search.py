@@ -180,17 +180,18 @@ def structure(text: str) -> dict:
     from flowcompile.dialects.flow import WorkflowOp
     from flowcompile.passes.compose import ComposePass
     from flowcompile.passes.proxy_model import build_model
-    from flowcompile.proxy.search import DEFAULT_LIMIT, _Search, space_size
+    from flowcompile.proxy.scopes import Scopes
+    from flowcompile.proxy.search import space_size
 
     ctx = _context()
     module = parse_located(ctx, text, "<bench>")
     ComposePass().apply(ctx, module)
     root = build_model(next(op for op in module.walk() if isinstance(op, WorkflowOp)))
-    search = _Search(root, DEFAULT_LIMIT)  # pyright: ignore[reportPrivateUsage]
+    scopes = Scopes(root)
     return {
         "space": space_size(root),
-        "shared": [v.key for v in search.shared],
-        "pinned_values": len(search.pins),
+        "shared": [v.key for v in scopes.shared],
+        "pinned_values": len(scopes.pins),
     }
 
 

@@ -477,14 +477,20 @@ class PointAttr(KeywordStructAttr):
             check_range(name, getattr(self, name))
         if not isinstance(self.assign_, DictionaryAttr):
             raise VerifyException("assign must be a dictionary")
+        if set(map(type, self.assign_.data.values())) <= _PLAIN_LABELS:  # a frontier holds many points: be quick
+            return
         for key, value in self.assign.items():
-            if type(value) in (ConfigAttr, IntegerAttr):  # a frontier holds many points: be quick
+            if type(value) in _PLAIN_LABELS:
                 continue
             skip = isinstance(value, StringAttr) and value.data == SKIP
             if not (skip or isinstance(value, ConfigAttr | IntegerAttr)):
                 raise VerifyException(
                     f"assign['{key}'] must be a #flow.config, \"skip\" or an integer knob"
                 )
+
+
+_PLAIN_LABELS = frozenset({ConfigAttr, IntegerAttr})
+"""The label types a point's assign usually holds (a skip is a StringAttr)."""
 
 
 # Ops ------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from flowcompile.proxy.model import (
     Vote,
     evaluate,
 )
-from flowcompile.proxy.search import DEFAULT_LIMIT, RegionLimitError, _Search, frontier, space_size
+from flowcompile.proxy.scopes import Scopes
+from flowcompile.proxy.search import RegionLimitError, frontier, space_size
 from helpers.fronts import assert_same_front, random_levels
 
 
@@ -240,9 +241,9 @@ def test_a_redundant_input_does_not_block_pinning() -> None:
     route = b.agent([agg], choices=2)
     experts = (b.agent([agg], gate=route, choices=3), b.agent([q, agg, plan], gate=route, choices=3))
     root = Switch(route, experts, (0.6, 0.4))
-    search = _Search(root, DEFAULT_LIMIT)
-    assert agg in search.pins
-    assert not {plan.var.key, *(p.var.key for p in proposals)} & {v.key for v in search.shared}
+    scopes = Scopes(root)
+    assert agg in scopes.pins
+    assert not {plan.var.key, *(p.var.key for p in proposals)} & {v.key for v in scopes.shared}
     assert_same_front(root)
 
 

@@ -206,7 +206,7 @@ def frontier_of(module) -> list[tuple[float, float, str]]:
 
 @settings(deadline=None, max_examples=60)
 @given(st.integers(0, 10**9))
-@example(496719)  # an exact accuracy tie that float noise once split (search._pareto)
+@example(496719)  # an exact accuracy tie that float noise once split (fronts.pareto)
 def test_enumerate_and_pareto_equal_brute_force(seed: int) -> None:
     search = run_passes(profiled_module(seed), "compose,enumerate")
     (workflow,) = [op for op in search.ops if isinstance(op, WorkflowOp)]
