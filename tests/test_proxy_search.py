@@ -223,8 +223,7 @@ def test_the_mixed_rule_is_searched_exactly() -> None:
     plan = b.agent([q], choices=4)
     solve = b.agent([q, plan], choices=4)
     check = b.agent([q, plan, solve], choices=4, mixed=True)
-    search = _Search(check, DEFAULT_LIMIT)
-    assert solve.var.key in {v.key for v in search.shared}
+    assert solve.var.key in {v.key for v in Scopes(check).shared}
     assert_same_front(check)
 
 

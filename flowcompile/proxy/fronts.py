@@ -106,16 +106,19 @@ def useful_bodies(
     return np.flatnonzero(~dominated)
 
 
-def useful_choices(p: np.ndarray, floor: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def useful_choices(lat: np.ndarray, *rates: np.ndarray) -> np.ndarray:
     """Indices of an agent's choices that no other beats on every input.
 
     `agent_acc` rises with the success rate p and with the recovery floor
-    min(r, p), and the latency with the call's, so a choice another is at
-    least as good as on all three gives, on every upstream point, a point
-    that the other's point dominates and precedes in `pareto`'s order: an
-    earlier choice, or one faster by more than rounding."""
-    better = (p[:, None] >= p[None, :]) & (floor[:, None] >= floor[None, :]) & (lat[:, None] <= lat[None, :])
-    order = np.arange(len(p))
+    min(r, p) (`mixed_agent_acc` also with its held mixed rate), and the
+    latency with the call's, so a choice another is at least as good as on
+    every rate and latency gives, on every upstream point, a point that the
+    other's point dominates and precedes in `pareto`'s order: an earlier
+    choice, or one faster by more than rounding."""
+    better = lat[:, None] <= lat[None, :]
+    for rate in rates:
+        better &= rate[:, None] >= rate[None, :]
+    order = np.arange(len(lat))
     precedes = (order[:, None] < order[None, :]) | (lat[:, None] < lat[None, :] - 1e-9)
     return np.flatnonzero(~(better & precedes).any(axis=0))
 

@@ -23,6 +23,7 @@ from flowcompile.proxy.model import (
     Var,
     Vote,
     all_vars,
+    derived_input,
     effective_inputs,
     supports,
     walk,
@@ -59,6 +60,11 @@ class Scopes:
         self.column = {v.key: j for j, v in enumerate(self.vars)}
         """Each variable's column in a front's `assign`."""
         self.sup = supports(root)
+        self.derived = {
+            id(n): found for n in walk(root) if isinstance(n, Agent) and (found := derived_input(n, self.sup))
+        }
+        """Per agent composed by the mixed rule, the value behind its input
+        and the agent built on it (`derived_input`)."""
         self.reads = {id(n): self._reads(n) for n in walk(root)}
         reached = self._closure(root)
         self.live = [n for n in walk(root) if id(n) in reached]
@@ -90,10 +96,11 @@ class Scopes:
     def _reads(self, node: Node) -> list[Node]:
         """The values `node`'s front is computed from (a loop's: its first
         draft's front and its body's estimates). An input the proxy finds
-        redundant (`effective_inputs`) is never read."""
+        redundant (`effective_inputs`) is never read, but by a rule of mixed
+        inputs (`derived_input`)."""
         if isinstance(node, Agent):
             skipped = [node.passed] if node.skippable and not node.absent else []
-            return [*skipped, *effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+            return [*skipped, *self._content(node), *node.proposals, *node.gates]
         return list(_all_children(node))
 
     def _closure(self, node: Node) -> set[int]:
@@ -107,9 +114,15 @@ class Scopes:
                     todo.append(child)
         return seen
 
+    def _content(self, node: Agent) -> list[Node]:
+        """The inputs `node`'s rule reads: the effective ones, and the value
+        behind them that a rule of mixed inputs reads too."""
+        behind = [self.derived[id(node)][0]] if id(node) in self.derived else []
+        return [*effective_inputs(node.inputs, self.sup), *behind]
+
     def _join_children(self, node: Node) -> list[Node]:
         if isinstance(node, Agent):
-            children = [*effective_inputs(node.inputs, self.sup), *node.proposals, *node.gates]
+            children = [*self._content(node), *node.proposals, *node.gates]
             if node.skippable and not node.absent and all(node.passed is not x for x in children):
                 children.append(node.passed)  # a skip joins it with what the agent reads (their cost)
             return children
@@ -166,6 +179,8 @@ class Scopes:
             if isinstance(node, Loop):
                 for key in self.outer_keys[id(node)]:
                     joins[key].add(id(node))
+            if id(node) in self.derived:  # the mixed rule reads the built-on agent's choice
+                joins[self.derived[id(node)][1].var.key].add(id(node))
         variables = [v for v in self.vars if v.key in joins]
         return variables, [n for n in pins if pin_key(n) in joins], joins
 
