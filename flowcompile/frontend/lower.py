@@ -59,6 +59,9 @@ class _Lowering:
         whether the fork has `samples`."""
         self.passing: list[tuple[SSAValue, Loc]] = []
         """The values `optional: {pass: <input>}` names, where: none may be a verdict (`check_passing`)."""
+        self.shared_results: dict[str, Loc] = {}
+        """Names of a shared agent that ends several branches of one fork (at
+        it): no one branch value has the name."""
         self.absent_results: dict[str, Loc] = {}
         """Fork branch results that may be no value (an `optional: absent`
         agent alone in its branch), where each is: no later agent reads them."""
@@ -139,7 +142,7 @@ class _Lowering:
                 continue
             if not isinstance(step, str) and name in self.spec.agents:
                 self.problem(step_loc, f"'{name}' is the name of an agent; name the block's value differently")
-            if name in scope:
+            if name in scope and not _same_agent(scope[name], value):
                 self.problem(step_loc, f"'{name}' is already a value in this scope")
             scope[name] = value
             value.name_hint = _ssa_name(name)
@@ -162,11 +165,11 @@ class _Lowering:
         if spec is None:
             self.problem(loc, f"unknown agent '{name}' (agents: {', '.join(self.spec.agents)})")
             return None
-        if name in self.used:
-            self.problem(loc, f"agent '{name}' is already used at {_fmt(self.used[name])}; "
-                         "each agent appears once (define another agent for another call)")
+        if name in self.used and isinstance(spec, ToolSpec):
+            self.problem(loc, f"tool step '{name}' is already used at {_fmt(self.used[name])}; a tool step "
+                         "appears once (define another for another call)")
             return None
-        self.used[name] = loc
+        self.used.setdefault(name, loc)  # a shared agent: every site has one configuration
         agent_loc = ("agents", name)
         resolved = self.resolve_inputs(spec, agent_loc, scope, previous, extra_inputs, extra_names)
         if isinstance(spec, ToolSpec):
@@ -313,6 +316,11 @@ class _Lowering:
                 return None
             inputs = []
             for index, name in enumerate(names):
+                if name not in scope and name in self.shared_results:
+                    self.problem((*loc, "inputs", index), f"'{name}' ends several branches of the fork at "
+                                 f"{_fmt(self.shared_results[name])} (a shared agent), so no one value has its "
+                                 "name; read the fork's value, or end the branches with different agents")
+                    return None
                 if name not in scope and name in self.absent_results:
                     self.problem((*loc, "inputs", index), f"'{name}' is an optional: absent branch of the fork at "
                                  f"{_fmt(self.absent_results[name])} and may produce no value; only the fork's "
@@ -367,6 +375,8 @@ class _Lowering:
             self.problem((*loc, "branches"), "every branch is an agent with optional: absent; at least one "
                          "branch must always run (the vote or aggregator needs a proposal)")
             return None, spec.as_
+        # a shared agent ending several branches: its proposals named by branch
+        branch_names = [f"{n}[{i}]" if branch_names.count(n) > 1 else n for i, n in enumerate(branch_names)]
         fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
@@ -392,7 +402,10 @@ class _Lowering:
         for index, (value, name, maybe_none) in enumerate(zip(results, names, absent, strict=True)):
             if maybe_none:
                 self.absent_results[name] = (*loc, "branches", index)
-            elif name in scope:
+            elif name.endswith(f"[{index}]"):  # a shared agent ends several branches: no one value has its name
+                self.shared_results[name.removesuffix(f"[{index}]")] = loc
+                scope.pop(name.removesuffix(f"[{index}]"), None)
+            elif name in scope and not _same_agent(scope[name], value):
                 self.problem((*loc, "branches", index), f"the branch's value '{name}' is already a value in this scope")
             else:
                 scope[name] = value
@@ -460,6 +473,13 @@ class _Lowering:
         op = LoopOp(inits, spec.max_iters, Region(body), name=spec.as_)
         block.add_op(op)
         return op.res[0], spec.as_
+
+
+def _same_agent(bound: SSAValue, value: SSAValue) -> bool:
+    """Whether two values are outputs of sites of one shared agent (the later
+    site's value takes the name)."""
+    a, b = bound.owner, value.owner
+    return isinstance(a, AgentOp) and isinstance(b, AgentOp) and a is not b and a.agent_name == b.agent_name
 
 
 def _name_of(value: SSAValue | None, scope: Scope) -> str:

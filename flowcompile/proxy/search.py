@@ -387,6 +387,7 @@ class _Search:
                 users[id(child)] += 1
         # a joint aggregator, vote or loop reads its inputs choice by choice, not by front
         enumerated = {id(x) for a in self.live for x in _read_by_choice(a)}
+        owners = self._owners()
         pins = [
             n for n in self.live
             if users[id(n)] >= 2
@@ -395,6 +396,7 @@ class _Search:
             and not self.open[id(n)]  # its front depends on a knob chosen above it
             and not any(k.startswith("carried:") for k in self.sup[id(n)])
             and self._only_through(n)
+            and self._owns_all(n, owners)
         ]
         pinned = {id(n) for n in pins}
         opaque: dict[int, frozenset[str]] = {}
@@ -410,7 +412,10 @@ class _Search:
         """Per conditioned item, the nodes that need it fixed: the joins it
         is shared at, the loops whose body reads it from outside."""
         for node in self.live:
-            seen: set[str] = set()
+            # a shared agent's variable, owned here and by a node below, is a join here too
+            seen = {v.key for v in node.own_vars() if len(owners[v.key]) > 1}
+            if isinstance(node, Loop):
+                seen |= {k for k in self._body_vars(node) if len(owners[k]) > 1}
             for child in self._join_children(node):
                 for key in opaque[id(child)]:
                     if key in seen:
@@ -421,6 +426,23 @@ class _Search:
                     self.joins[key].add(id(node))
         variables = [v for v in self.vars if v.key in self.joins]
         return variables, [n for n in pins if _pin_key(n) in self.joins]
+
+    def _owners(self) -> dict[str, list[Node]]:
+        """Per variable, the live nodes that own it: several for a shared agent
+        (one agent called at several sites, one configuration)."""
+        found: dict[str, list[Node]] = defaultdict(list)
+        for node in self.live:
+            for var in node.own_vars():
+                found[var.key].append(node)
+        return found
+
+    def _owns_all(self, pin: Node, owners: Mapping[str, list[Node]]) -> bool:
+        """Whether every site of each shared agent `pin`'s value depends on is
+        inside it: a pinned value fixes its variables for itself alone."""
+        inside = self._closure(pin)
+        return all(
+            id(owner) in inside for key in self.sup[id(pin)] if len(owners.get(key, ())) > 1 for owner in owners[key]
+        )
 
     def _only_through(self, pin: Node) -> bool:
         """Whether everything `pin`'s value is computed from is read only

@@ -1,0 +1,84 @@
+"""Shared agents: one agent called at several sites with one configuration.
+
+An agent named at several steps (fork branches, before and inside a block) is
+one agent: every site is a `flow.agent` with its name and the same call, a
+point gives it one configuration, the executor calls it with that at every
+site, profiling measures it once (every site carries the same profiles), and
+the search chooses one variable for all sites, exactly (brute force).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from flowcompile.compiler import import_spec, run_passes
+from flowcompile.dialects.flow import AgentOp, ConfigAttr, WorkflowOp
+from flowcompile.passes.proxy_model import build_model
+from flowcompile.proxy import model as pm
+from flowcompile.proxy.search import brute_force, by_key, frontier
+from flowcompile.runtime import run_workflow
+from flowcompile.runtime.assignment import reference_assignment
+from flowcompile.sim import SimWorld, generate_dataset
+from flowcompile.sim.backend import SimBackend
+
+SPEC = """
+workflow: shared
+models:
+  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
+  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
+defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0, 1024]}
+agents:
+  planner: {role: planner, inputs: [query]}
+  solver: {role: solver}
+  ensemble: {role: aggregator, inputs: [query]}
+steps:
+  - fork:
+      as: answer
+      branches: [[solver], [planner, solver]]
+      combine: ensemble
+"""
+
+
+def workflow(tmp_path: Path) -> WorkflowOp:
+    spec = tmp_path / "shared.yaml"
+    spec.write_text(SPEC)
+    return next(op for op in import_spec(spec).walk() if isinstance(op, WorkflowOp))
+
+
+def sites(wf: WorkflowOp, name: str) -> list[AgentOp]:
+    return [op for op in wf.agents if isinstance(op, AgentOp) and op.agent_name == name]
+
+
+def test_a_shared_agent_lowers_to_one_site_per_use(tmp_path: Path) -> None:
+    wf = workflow(tmp_path)
+    first, second = sites(wf, "solver")
+    assert first.inputs[0].name_hint == "query" and second.inputs[0].owner is sites(wf, "planner")[0]
+    # its two proposals are named by branch in the aggregator's prompt
+    (ensemble,) = sites(wf, "ensemble")
+    assert ensemble.arg_names == ["query", "solver[0]", "solver[1]"]
+
+
+def test_every_site_runs_with_the_one_configuration(tmp_path: Path) -> None:
+    wf = workflow(tmp_path)
+    strong = ConfigAttr.of("qwen3-8b", 1024)
+    assign = {**reference_assignment(wf), "solver": strong, "planner": ConfigAttr.of("qwen3-1.7b", 0)}
+    query = generate_dataset(SimWorld(), 1, 5)[0]
+    result = asyncio.run(run_workflow(wf, assign, SimBackend(), query))
+    calls = [(c.agent, c.config) for c in result.calls]
+    assert calls.count(("solver", strong.key)) == 2
+    assert [a for a, _ in calls].count("solver") == 2
+
+
+def test_a_shared_agent_is_profiled_once_and_searched_as_one_variable(tmp_path: Path) -> None:
+    wf = workflow(tmp_path)
+    module = wf.parent_op()
+    assert module is not None
+    run_passes(module, "profile{samples=16 max-samples=0 cache=none},compose")  # pyright: ignore[reportArgumentType]
+    first, second = sites(wf, "solver")
+    assert first.attributes["profiles"] == second.attributes["profiles"]
+    root = build_model(wf)
+    assert [v.key for v in pm.all_vars(root)].count("solver") == 1
+    fast, slow = frontier(root), brute_force(root)
+    assert set(by_key(fast)) == set(by_key(slow))
+    assert len({p.assignment["solver"] for p in fast}) >= 2  # the choice matters on the frontier
