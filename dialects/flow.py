@@ -587,6 +587,14 @@ class WorkflowOp(IRDLOperation):
             if isinstance(op, AgentOp | ToolOp):
                 yield op
 
+    def distinct_agents(self) -> list[StepOp]:
+        """Each agent and tool once, at its first site: a shared agent's sites
+        are one agent with one configuration, measured once."""
+        first: dict[str, StepOp] = {}
+        for op in self.agents:
+            first.setdefault(op.agent_name, op)
+        return list(first.values())
+
     def model_pool(self) -> Mapping[str, ModelAttr]:
         return self.pool.data if self.pool else {}  # pyright: ignore[reportReturnType]
 

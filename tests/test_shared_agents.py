@@ -10,17 +10,22 @@ the search chooses one variable for all sites, exactly (brute force).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 
+from flowcompile.backends.base import CallRequest
 from flowcompile.compiler import import_spec, run_passes
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, WorkflowOp
 from flowcompile.passes.proxy_model import build_model
+from flowcompile.profiling.dataset import as_query
+from flowcompile.profiling.profiler import profile_workflow
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.search import brute_force, by_key, frontier
-from flowcompile.runtime import run_workflow
+from flowcompile.runtime import REPLICA_STRIDE, run_workflow
 from flowcompile.runtime.assignment import reference_assignment
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
+from helpers.profiling import RecordingSim
 
 SPEC = """
 workflow: shared
@@ -48,6 +53,10 @@ def workflow(tmp_path: Path) -> WorkflowOp:
 
 def sites(wf: WorkflowOp, name: str) -> list[AgentOp]:
     return [op for op in wf.agents if isinstance(op, AgentOp) and op.agent_name == name]
+
+
+def agent_of(request: CallRequest) -> str:
+    return request.messages[0].content.split("'")[1]
 
 
 def test_a_shared_agent_lowers_to_one_site_per_use(tmp_path: Path) -> None:
@@ -82,3 +91,21 @@ def test_a_shared_agent_is_profiled_once_and_searched_as_one_variable(tmp_path: 
     fast, slow = frontier(root), brute_force(root)
     assert set(by_key(fast)) == set(by_key(slow))
     assert len({p.assignment["solver"] for p in fast}) >= 2  # the choice matters on the frontier
+
+
+def test_profiling_calls_a_shared_agent_once_per_config_and_recorded_input(tmp_path: Path) -> None:
+    """Each candidate of the shared agent runs once on each of its recorded
+    calls (both sites' calls of every reference run), not once per site."""
+    wf = workflow(tmp_path)
+    queries = [as_query(row) for row in generate_dataset(SimWorld(), 6, 0)]
+    backend = RecordingSim()
+    measured = asyncio.run(profile_workflow(wf, queries, backend))
+    (solver, *_) = sites(wf, "solver")
+    candidates = [c.key for c in solver.candidates()]
+    assert len(candidates) == 4
+    assert measured.reference_calls == 4 * len(queries)  # per query: solver twice, planner, ensemble
+    for key in candidates:
+        assert measured.calls_of["solver", key] == 2 * len(queries), key  # its calls at both sites
+        assert measured.calls_of["planner", key] == len(queries), key
+    solver_calls = Counter(r for r in backend.requests if agent_of(r) == "solver" and r.sample >= REPLICA_STRIDE)
+    assert sum(solver_calls.values()) == 4 * 2 * len(queries) and set(solver_calls.values()) == {1}

@@ -352,7 +352,8 @@ class _Lowering:
             self.problem((*loc, "samples"), "samples replicates a single branch; give one branch")
         self.unique(spec.samples, (*loc, "samples"))
         regions = []
-        branch_names = []
+        branch_names: list[str] = []
+        values: list[SSAValue] = []
         absent: list[bool] = []  # per branch: a lone `optional: absent` agent, which may give no value
         for index, branch in enumerate(spec.branches):
             inner = Block()
@@ -370,18 +371,20 @@ class _Lowering:
                 return None, spec.as_
             inner.add_op(YieldOp(value))
             regions.append(Region(inner))
+            values.append(value)
             branch_names.append(_name_of(value, inner_scope))
         if all(absent) and spec.samples is None:
             self.problem((*loc, "branches"), "every branch is an agent with optional: absent; at least one "
                          "branch must always run (the vote or aggregator needs a proposal)")
             return None, spec.as_
         # a shared agent ending several branches: its proposals named by branch
-        branch_names = [f"{n}[{i}]" if branch_names.count(n) > 1 else n for i, n in enumerate(branch_names)]
+        shared = [branch_names.count(n) > 1 and _site_of(v, n) for n, v in zip(branch_names, values, strict=True)]
+        branch_names = [f"{n}[{i}]" if s else n for i, (n, s) in enumerate(zip(branch_names, shared, strict=True))]
         fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
         if spec.samples is None:
-            self.name_results(loc, scope, results, branch_names, absent)
+            self.name_results(loc, scope, results, branch_names, absent, shared)
         if spec.combine == "vote":
             combiner: Operation | None = VoteOp(results)
             block.add_op(combiner)
@@ -392,19 +395,21 @@ class _Lowering:
         return value, spec.as_
 
     def name_results(
-        self, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str], absent: Sequence[bool]
+        self, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str], absent: Sequence[bool],
+        shared: Sequence[bool],
     ) -> None:
         """Each branch's value enters the enclosing scope under its branch's
         name (its last step's), so any later agent can read one branch: a
         second mixture layer reading every first-layer proposal. A branch of
         an `optional: absent` agent alone may give no value, so it is not
-        readable (`absent_results` says why when a later agent asks)."""
-        for index, (value, name, maybe_none) in enumerate(zip(results, names, absent, strict=True)):
-            if maybe_none:
-                self.absent_results[name] = (*loc, "branches", index)
-            elif name.endswith(f"[{index}]"):  # a shared agent ends several branches: no one value has its name
+        readable (`absent_results` says why when a later agent asks), nor is
+        a shared agent's that ends several branches (`shared_results`)."""
+        for index, (value, name, maybe_none, one_of) in enumerate(zip(results, names, absent, shared, strict=True)):
+            if one_of:  # no one value has the agent's name
                 self.shared_results[name.removesuffix(f"[{index}]")] = loc
                 scope.pop(name.removesuffix(f"[{index}]"), None)
+            elif maybe_none:
+                self.absent_results[name] = (*loc, "branches", index)
             elif name in scope and not _same_agent(scope[name], value):
                 self.problem((*loc, "branches", index), f"the branch's value '{name}' is already a value in this scope")
             else:
@@ -473,6 +478,11 @@ class _Lowering:
         op = LoopOp(inits, spec.max_iters, Region(body), name=spec.as_)
         block.add_op(op)
         return op.res[0], spec.as_
+
+
+def _site_of(value: SSAValue, name: str) -> bool:
+    """Whether `value` is the output of a site of agent `name`."""
+    return isinstance(value.owner, AgentOp) and value.owner.agent_name == name
 
 
 def _same_agent(bound: SSAValue, value: SSAValue) -> bool:

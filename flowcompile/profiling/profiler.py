@@ -390,7 +390,7 @@ async def profile_workflow(
     out.accepted = len(accepted)
     _structure_stats(workflow, [runs[i] for i in good], out)
 
-    agents = list(workflow.agents)
+    agents = workflow.distinct_agents()  # a shared agent's recorded calls span its sites
     kinds = {a.agent_name: output_kind(a) for a in agents}
     golds = [reader.answer_key(q.reference) for q in queries]
     if by_answers:
