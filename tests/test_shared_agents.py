@@ -10,9 +10,14 @@ the search chooses one variable for all sites, exactly (brute force).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from pathlib import Path
 
+from click.testing import CliRunner
+from xdsl.dialects.builtin import IntegerAttr
+
+from flowcompile import api
 from flowcompile.backends.base import CallRequest
 from flowcompile.compiler import import_spec, run_passes
 from flowcompile.dialects.flow import AgentOp, ConfigAttr, WorkflowOp
@@ -25,6 +30,7 @@ from flowcompile.runtime import REPLICA_STRIDE, run_workflow
 from flowcompile.runtime.assignment import reference_assignment
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
+from flowcompile.tools.cli import cli
 from helpers.profiling import RecordingSim
 
 SPEC = """
@@ -109,3 +115,30 @@ def test_profiling_calls_a_shared_agent_once_per_config_and_recorded_input(tmp_p
         assert measured.calls_of["planner", key] == len(queries), key
     solver_calls = Counter(r for r in backend.requests if agent_of(r) == "solver" and r.sample >= REPLICA_STRIDE)
     assert sum(solver_calls.values()) == 4 * 2 * len(queries) and set(solver_calls.values()) == {1}
+
+
+def test_compile_writes_one_variable_and_a_run_calls_every_site(tmp_path: Path) -> None:
+    """`flowcompile compile` on the spec: the space and every point have one
+    `solver`, listed active once; running a point calls it at both sites with
+    the point's configuration."""
+    spec = tmp_path / "shared.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["compile", str(spec), "--samples", "16", "--max-samples", "0", "--no-validate", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    artifact = json.loads((out / "shared.artifact.json").read_text())
+    assert artifact["points"] and all(sorted(p["assign"]) == ["ensemble", "planner", "solver"]
+                                      for p in artifact["points"])
+    assert all(p["active"] == ["solver", "planner", "ensemble"] for p in artifact["points"])
+    compiled = api.load_ir(out / "shared.compiled.mlir")
+    assert compiled.op.attributes["space"] == IntegerAttr(4**3, 64)  # three variables of 4 candidates
+    chosen_at = set()
+    for index, point in enumerate(compiled.config_points()):
+        (run,) = api.run(compiled, index, "[sim-query q00001] Solve it.")
+        chosen = point.assign["solver"]
+        assert isinstance(chosen, ConfigAttr)
+        assert [c.config for c in run.calls if c.agent == "solver"] == [chosen.key, chosen.key]
+        chosen_at.add(chosen.key)
+    assert len(chosen_at) >= 2  # the points differ in it
