@@ -142,3 +142,25 @@ def test_compile_writes_one_variable_and_a_run_calls_every_site(tmp_path: Path) 
         assert [c.config for c in run.calls if c.agent == "solver"] == [chosen.key, chosen.key]
         chosen_at.add(chosen.key)
     assert len(chosen_at) >= 2  # the points differ in it
+
+
+def test_an_agent_shared_by_two_forks_lowers_and_later_reads_take_the_last_site(tmp_path: Path) -> None:
+    """A branch's value enters scope under its agent's name; another site of
+    that agent (in a later fork, or a later step) takes the name over, as a
+    second plain step does, rather than clashing with it."""
+    spec = tmp_path / "two.yaml"
+    spec.write_text(SPEC.split("agents:")[0] + """agents:
+  a: {role: solver, inputs: [query]}
+  b: {role: solver, inputs: [query]}
+  ensemble: {role: aggregator, inputs: [query]}
+  judge: {role: critic, inputs: [query, a]}
+steps:
+  - fork: {as: f1, branches: [[a], [b]], combine: ensemble}
+  - fork: {as: f2, branches: [[a], [b]], combine: ensemble}
+  - judge
+""")
+    wf = next(op for op in import_spec(spec).walk() if isinstance(op, WorkflowOp))
+    assert [len(sites(wf, n)) for n in ("a", "b", "ensemble", "judge")] == [2, 2, 2, 1]
+    (judge,) = sites(wf, "judge")
+    first_fork, second_fork = (site.parent_op() for site in sites(wf, "a"))
+    assert first_fork is not second_fork and judge.inputs[1].owner is second_fork

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr
-from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.ir import Block, BlockArgument, OpResult, Operation, Region, SSAValue
 
 from flowcompile.dialects.flow import (
     SKIP_ABSENT,
@@ -485,11 +485,21 @@ def _site_of(value: SSAValue, name: str) -> bool:
     return isinstance(value.owner, AgentOp) and value.owner.agent_name == name
 
 
+def _agent_behind(value: SSAValue) -> AgentOp | None:
+    """The agent site whose output `value` is, directly or as the result of
+    the fork branch it ends."""
+    owner = value.owner
+    if isinstance(owner, ForkOp) and isinstance(value, OpResult) and len(owner.branches) == len(owner.res):
+        last = owner.branches[value.index].block.last_op
+        return _agent_behind(last.operands[0]) if isinstance(last, YieldOp) else None
+    return owner if isinstance(owner, AgentOp) else None
+
+
 def _same_agent(bound: SSAValue, value: SSAValue) -> bool:
     """Whether two values are outputs of sites of one shared agent (the later
     site's value takes the name)."""
-    a, b = bound.owner, value.owner
-    return isinstance(a, AgentOp) and isinstance(b, AgentOp) and a is not b and a.agent_name == b.agent_name
+    a, b = _agent_behind(bound), _agent_behind(value)
+    return a is not None and b is not None and a is not b and a.agent_name == b.agent_name
 
 
 def _name_of(value: SSAValue | None, scope: Scope) -> str:
