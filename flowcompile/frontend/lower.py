@@ -489,7 +489,7 @@ def _agent_behind(value: SSAValue) -> AgentOp | None:
     """The agent site whose output `value` is, directly or as the result of
     the fork branch it ends."""
     owner = value.owner
-    if isinstance(owner, ForkOp) and isinstance(value, OpResult) and len(owner.branches) == len(owner.res):
+    if isinstance(owner, ForkOp) and owner.samples is None and isinstance(value, OpResult):
         last = owner.branches[value.index].block.last_op
         return _agent_behind(last.operands[0]) if isinstance(last, YieldOp) else None
     return owner if isinstance(owner, AgentOp) else None
