@@ -602,6 +602,14 @@ class WorkflowOp(IRDLOperation):
             if isinstance(op, AgentOp | ToolOp):
                 yield op
 
+    def distinct_agents(self) -> list[StepOp]:
+        """Each agent and tool once, at its first site: a shared agent's sites
+        are one agent with one configuration, measured once."""
+        first: dict[str, StepOp] = {}
+        for op in self.agents:
+            first.setdefault(op.agent_name, op)
+        return list(first.values())
+
     def model_pool(self) -> Mapping[str, ModelAttr]:
         return self.pool.data if self.pool else {}  # pyright: ignore[reportReturnType]
 
@@ -629,7 +637,7 @@ class WorkflowOp(IRDLOperation):
                 raise VerifyException(f"pool entry '{name}' must be a #flow.model")
         for name, fields in (self.presets.data if self.presets else {}).items():
             _verify_preset(name, fields)
-        seen: set[str] = set()
+        seen: dict[str, Operation] = {}
         for op in self.walk():
             if isinstance(op, AgentOp | ToolOp):
                 name = op.agent_name
@@ -637,9 +645,11 @@ class WorkflowOp(IRDLOperation):
                 name = op.region_name
             else:
                 continue
-            if name in seen:
-                raise VerifyException(f"@{name} is defined twice in the workflow")
-            seen.add(name)
+            first = seen.setdefault(name, op)
+            if first is not op:
+                if not (isinstance(op, AgentOp) and isinstance(first, AgentOp)):
+                    raise VerifyException(f"@{name} is defined twice in the workflow")
+                verify_shared_site(first, op)
 
     def knobs(self) -> dict[str, list[int]]:
         """Structure knobs by key (`answer.samples`) with their choices."""
@@ -1087,6 +1097,21 @@ def _param_attr(value: str | int | float | bool) -> Attribute:
     if isinstance(value, float):
         return FloatAttr(value, 64)
     return StringAttr(value)
+
+
+SHARED_FIELDS = ("role", "prompt", "models", "budgets", "recovery", "optional", "sampling")
+"""What the sites of a shared agent (one name, several `flow.agent` ops) agree
+on: one agent, one configuration per point, called at each site."""
+
+
+def verify_shared_site(first: AgentOp, site: AgentOp) -> None:
+    """A second site of agent `first` is the same call on other inputs."""
+    for field in SHARED_FIELDS:
+        if first.properties.get(field) != site.properties.get(field):
+            raise VerifyException(
+                f"@{first.agent_name} is called at several sites (a shared agent), which must agree on "
+                f"{field}: every site is one agent with one configuration"
+            )
 
 
 def is_verdict(value: SSAValue) -> bool:

@@ -72,6 +72,7 @@ class _Builder:
         self.read_rules = read_rules
         self.nodes: dict[SSAValue, pm.Node] = {}
         self.sampled: dict[SSAValue, pm.Var] = {}
+        self.variables: dict[str, pm.Var] = {}
         self.of_op: dict[Operation, pm.Agent | pm.Vote | pm.Loop] = {}
         """The nodes whose rule may compose query by query, by op."""
 
@@ -136,7 +137,7 @@ class _Builder:
             else (op.recovery.value.data if op.recovery is not None else 0.0)
         )
         return pm.Agent(
-            pm.Var(op.agent_name, labels),
+            self.variable(op, labels),
             tuple(inputs),
             tuple(e.get("acc") for e in estimates),  # pyright: ignore[reportArgumentType]
             tuple(e.get("lat") for e in estimates),  # pyright: ignore[reportArgumentType]
@@ -166,6 +167,14 @@ class _Builder:
             hits_k=max((int(p.get("hits_k") or 1) for p in _profiles(op) if p is not None), default=1),  # pyright: ignore
             level_hits=per_query_levels(op) if proposals else (),
         )
+
+    def variable(self, op: StepOp, labels: tuple[object, ...]) -> pm.Var:
+        """The agent's decision variable: one for every site of a shared agent."""
+        var = self.variables.setdefault(op.agent_name, pm.Var(op.agent_name, labels))
+        if var.labels != labels:
+            raise FlowError(op, f"agent @{op.agent_name} is called at several sites whose searched candidates "
+                            "differ (profiling failed some at one site only); one configuration needs one set")
+        return var
 
     def fork(self, op: ForkOp, gate: pm.Node | None, replicas: tuple[pm.Var, ...]) -> None:
         knob = None

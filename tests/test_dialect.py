@@ -390,7 +390,7 @@ def test_verifiers_of_built_ops():
 
     module, ops = build_module()
     ops["s1"].properties["sym_name"] = StringAttr("plan")
-    _expect_invalid(module, "@plan is defined twice in the workflow")
+    _expect_invalid(module, "@plan is called at several sites \\(a shared agent\\), which must agree on role")
 
     module, ops = build_module()
     config_set = ops["config_set"]

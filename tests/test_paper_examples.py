@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from flowcompile import api
 from flowcompile.backends.base import CallRequest
+from flowcompile.dialects.flow import ForkOp
 from flowcompile.sim.protocol import SIM_READER
 from flowcompile.sim import SimWorld, WorldError, build_messages, correlated_world_path, default_world_path, parse_world
 from flowcompile.sim.engine import generate_dataset
@@ -24,6 +25,13 @@ GRID = [10, 200, 400, 800, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000,
 """The paper's budget grid for math and code (thinking tokens)."""
 TASK_ROLE = {"math": "generator", "hotpotqa": "qa", "code": "coder"}
 WORLDS = (default_world_path(), correlated_world_path())
+ON_AND_OFF = {
+    "math": ("ensemble", "generate_solver", "refine_solver", "detailed_solver"),
+    "hotpotqa": ("best.samples",),
+    "code": ("best.samples", "final.max_iters"),
+}
+"""Per example, the structure choices its small compile's Pareto set holds both
+ways: an agent skipped and run, a knob at its least and above it."""
 
 
 def _call(sim: SimWorld, role: str, model: str, query: str, budget: int, upstream: tuple[str, ...] = ()):
@@ -55,6 +63,30 @@ def test_a_small_compile_has_several_structures(name: str, tmp_path: Path) -> No
     assert len(points) > 1 and len(structures) > 1, structures
     accs = [p.acc for p in points]
     assert max(accs) - min(accs) > 0.1
+    for choice in ON_AND_OFF[name]:
+        values = [p.assign[choice] for p in points]
+        least = min(values) if all(isinstance(v, int) for v in values) else "skip"  # pyright: ignore[reportArgumentType]
+        off = [v for v in values if v == least]
+        assert off and len(off) < len(values), (choice, values)
+
+
+def test_math_shares_its_generated_solver_and_can_switch_its_ensemble_off() -> None:
+    """One generate_solver in two branches (one variable), the refine step on
+    the problem and the programmer's answer, the ensemble passing the
+    programmer's branch on when off."""
+    workflow = api.load_yaml(PAPER / "math.yaml").op
+    sites = [a for a in workflow.agents if a.agent_name == "generate_solver"]
+    assert len(sites) == 2 and all(isinstance(a.parent_op(), ForkOp) for a in sites)
+    assert [a.agent_name for a in workflow.distinct_agents()] == [
+        "programmer", "refine_solver", "detailed_solver", "generate_solver", "ensemble", "extract"]
+    by_name = {a.agent_name: a for a in workflow.agents}
+    refine, ensemble = by_name["refine_solver"], by_name["ensemble"]
+    assert refine.passes is not None and ensemble.passes is not None
+    assert refine.arg_names == ["query", "programmer"]
+    assert refine.inputs[refine.passes.value.data].owner is by_name["programmer"]
+    passed = ensemble.passes.value.data
+    assert isinstance(ensemble.inputs[passed].owner, ForkOp) and ensemble.arg_names[passed] == "refine_solver"
+    assert ensemble.arg_names[-2:] == ["generate_solver[2]", "generate_solver[3]"]
 
 
 @pytest.mark.parametrize("world", WORLDS, ids=["default", "correlated"])

@@ -28,6 +28,7 @@ from flowcompile.proxy.model import (
     Var,
     Vote,
     evaluate,
+    walk,
 )
 from flowcompile.proxy.scopes import Scopes
 from flowcompile.proxy.search import RegionLimitError, frontier, space_size
@@ -177,6 +178,35 @@ def random_workflow(seed: int) -> Node:
 def test_frontier_equals_brute_force(seed: int) -> None:
     root = random_workflow(seed)
     if space_size(root) > 30_000:
+        return
+    assert_same_front(root)
+
+
+def share_agents(root: Node, rng: random.Random) -> bool:
+    """Make two or three agents of `root` with the same choices one shared
+    agent (one variable, each site its own estimates); False if none match."""
+    groups: dict[tuple, list[Agent]] = {}
+    for node in walk(root):
+        if isinstance(node, Agent) and not node.absent:
+            groups.setdefault(node.var.labels, []).append(node)
+    candidates = [g for g in groups.values() if len(g) >= 2]
+    if not candidates:
+        return False
+    group = rng.choice(candidates)
+    sites = rng.sample(group, min(len(group), rng.randint(2, 3)))
+    for site in sites[1:]:
+        site.var = sites[0].var
+    return True
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.integers(0, 10**9))
+def test_a_shared_agent_across_sites_is_searched_exactly(seed: int) -> None:
+    """One agent at several sites (branches, a loop body and its outside, a
+    chain), one variable: the search equals brute force, every point one
+    choice for all sites."""
+    root = random_workflow(seed)
+    if not share_agents(root, random.Random(seed)) or space_size(root) > 30_000:
         return
     assert_same_front(root)
 

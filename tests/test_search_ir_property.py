@@ -5,7 +5,8 @@ Workflows are random YAML specs (chains with shared inputs, forks with votes,
 replicated samples and aggregators, switches, refine loops, optional agents
 that pass their input on, optional proposers whose skip leaves no value,
 agents reading a shared value and, redundantly, what it is built on,
-aggregators that may be switched off, passing a proposal or a value on)
+aggregators that may be switched off, passing a proposal or a value on,
+shared agents called at two sites with one configuration)
 lowered by the frontend; profiles and branch probabilities are random, and
 most aggregators' profiles carry random per-level rates (`by_right`), which
 compose turns into isotonic curves, and most agents a random `wrong_agree`,
@@ -52,7 +53,7 @@ def random_spec(rng: random.Random) -> dict:
     for index in range(rng.randint(1, 3)):
         kind = rng.choice(
             ["agent", "shared", "vote", "samples", "aggregate", "switch", "loop", "optional", "redundant", "absent",
-             "ensemble"]
+             "ensemble", "reuse"]
         )
         block = f"b{index}"
         if kind == "agent":
@@ -128,6 +129,17 @@ def random_spec(rng: random.Random) -> dict:
                 present = [b[0] for b in branches if "optional" not in agents[b[0]]]
                 passed = rng.choice(present + ([up] if up != "query" else []))
             fork["combine"] = agent("aggregator", [up], optional={"pass": passed})
+            steps.append({"fork": fork})
+            values.append(block)
+        elif kind == "reuse":
+            # a shared agent: one solver at two sites (on the value before and
+            # on a planner's plan), one configuration, read by a vote or an aggregator
+            up = rng.choice(values)
+            solver = agent("solver")
+            planner = agent("planner", [up])
+            fork = {"as": block, "branches": [[solver], [planner, solver]]}
+            if rng.random() < 0.5:
+                fork["combine"] = agent("aggregator", [up])
             steps.append({"fork": fork})
             values.append(block)
         else:

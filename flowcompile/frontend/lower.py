@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr
-from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.ir import Block, BlockArgument, OpResult, Operation, Region, SSAValue
 
 from flowcompile.dialects.flow import (
     SKIP_ABSENT,
@@ -59,6 +59,9 @@ class _Lowering:
         whether the fork has `samples`."""
         self.passing: list[tuple[SSAValue, Loc]] = []
         """The values `optional: {pass: <input>}` names, where: none may be a verdict (`check_passing`)."""
+        self.shared_results: dict[str, Loc] = {}
+        """Names of a shared agent that ends several branches of one fork (at
+        it): no one branch value has the name."""
         self.absent_results: dict[str, Loc] = {}
         """Fork branch results that may be no value (an `optional: absent`
         agent alone in its branch), where each is: no later agent reads them."""
@@ -139,7 +142,7 @@ class _Lowering:
                 continue
             if not isinstance(step, str) and name in self.spec.agents:
                 self.problem(step_loc, f"'{name}' is the name of an agent; name the block's value differently")
-            if name in scope:
+            if name in scope and not _same_agent(scope[name], value):
                 self.problem(step_loc, f"'{name}' is already a value in this scope")
             scope[name] = value
             value.name_hint = _ssa_name(name)
@@ -162,11 +165,11 @@ class _Lowering:
         if spec is None:
             self.problem(loc, f"unknown agent '{name}' (agents: {', '.join(self.spec.agents)})")
             return None
-        if name in self.used:
-            self.problem(loc, f"agent '{name}' is already used at {_fmt(self.used[name])}; "
-                         "each agent appears once (define another agent for another call)")
+        if name in self.used and isinstance(spec, ToolSpec):
+            self.problem(loc, f"tool step '{name}' is already used at {_fmt(self.used[name])}; a tool step "
+                         "appears once (define another for another call)")
             return None
-        self.used[name] = loc
+        self.used.setdefault(name, loc)  # a shared agent: every site has one configuration
         agent_loc = ("agents", name)
         resolved = self.resolve_inputs(spec, agent_loc, scope, previous, extra_inputs, extra_names)
         if isinstance(spec, ToolSpec):
@@ -313,6 +316,11 @@ class _Lowering:
                 return None
             inputs = []
             for index, name in enumerate(names):
+                if name not in scope and name in self.shared_results:
+                    self.problem((*loc, "inputs", index), f"'{name}' ends several branches of the fork at "
+                                 f"{_fmt(self.shared_results[name])} (a shared agent), so no one value has its "
+                                 "name; read the fork's value, or end the branches with different agents")
+                    return None
                 if name not in scope and name in self.absent_results:
                     self.problem((*loc, "inputs", index), f"'{name}' is an optional: absent branch of the fork at "
                                  f"{_fmt(self.absent_results[name])} and may produce no value; only the fork's "
@@ -344,7 +352,8 @@ class _Lowering:
             self.problem((*loc, "samples"), "samples replicates a single branch; give one branch")
         self.unique(spec.samples, (*loc, "samples"))
         regions = []
-        branch_names = []
+        branch_names: list[str] = []
+        values: list[SSAValue] = []
         absent: list[bool] = []  # per branch: a lone `optional: absent` agent, which may give no value
         for index, branch in enumerate(spec.branches):
             inner = Block()
@@ -362,16 +371,20 @@ class _Lowering:
                 return None, spec.as_
             inner.add_op(YieldOp(value))
             regions.append(Region(inner))
+            values.append(value)
             branch_names.append(_name_of(value, inner_scope))
         if all(absent) and spec.samples is None:
             self.problem((*loc, "branches"), "every branch is an agent with optional: absent; at least one "
                          "branch must always run (the vote or aggregator needs a proposal)")
             return None, spec.as_
+        # a shared agent ending several branches: its proposals named by branch
+        shared = [branch_names.count(n) > 1 and _site_of(v, n) for n, v in zip(branch_names, values, strict=True)]
+        branch_names = [f"{n}[{i}]" if s else n for i, (n, s) in enumerate(zip(branch_names, shared, strict=True))]
         fork = ForkOp(regions, spec.samples, name=spec.as_)
         block.add_op(fork)
         results = list(fork.res)
         if spec.samples is None:
-            self.name_results(loc, scope, results, branch_names, absent)
+            self.name_results(loc, scope, results, branch_names, absent, shared)
         if spec.combine == "vote":
             combiner: Operation | None = VoteOp(results)
             block.add_op(combiner)
@@ -382,17 +395,22 @@ class _Lowering:
         return value, spec.as_
 
     def name_results(
-        self, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str], absent: Sequence[bool]
+        self, loc: Loc, scope: Scope, results: Sequence[SSAValue], names: Sequence[str], absent: Sequence[bool],
+        shared: Sequence[bool],
     ) -> None:
         """Each branch's value enters the enclosing scope under its branch's
         name (its last step's), so any later agent can read one branch: a
         second mixture layer reading every first-layer proposal. A branch of
         an `optional: absent` agent alone may give no value, so it is not
-        readable (`absent_results` says why when a later agent asks)."""
-        for index, (value, name, maybe_none) in enumerate(zip(results, names, absent, strict=True)):
-            if maybe_none:
+        readable (`absent_results` says why when a later agent asks), nor is
+        a shared agent's that ends several branches (`shared_results`)."""
+        for index, (value, name, maybe_none, one_of) in enumerate(zip(results, names, absent, shared, strict=True)):
+            if one_of:  # no one value has the agent's name
+                self.shared_results[name.removesuffix(f"[{index}]")] = loc
+                scope.pop(name.removesuffix(f"[{index}]"), None)
+            elif maybe_none:
                 self.absent_results[name] = (*loc, "branches", index)
-            elif name in scope:
+            elif name in scope and not _same_agent(scope[name], value):
                 self.problem((*loc, "branches", index), f"the branch's value '{name}' is already a value in this scope")
             else:
                 scope[name] = value
@@ -460,6 +478,28 @@ class _Lowering:
         op = LoopOp(inits, spec.max_iters, Region(body), name=spec.as_)
         block.add_op(op)
         return op.res[0], spec.as_
+
+
+def _site_of(value: SSAValue, name: str) -> bool:
+    """Whether `value` is the output of a site of agent `name`."""
+    return isinstance(value.owner, AgentOp) and value.owner.agent_name == name
+
+
+def _agent_behind(value: SSAValue) -> AgentOp | None:
+    """The agent site whose output `value` is, directly or as the result of
+    the fork branch it ends."""
+    owner = value.owner
+    if isinstance(owner, ForkOp) and owner.samples is None and isinstance(value, OpResult):
+        last = owner.branches[value.index].block.last_op
+        return _agent_behind(last.operands[0]) if isinstance(last, YieldOp) else None
+    return owner if isinstance(owner, AgentOp) else None
+
+
+def _same_agent(bound: SSAValue, value: SSAValue) -> bool:
+    """Whether two values are outputs of sites of one shared agent (the later
+    site's value takes the name)."""
+    a, b = _agent_behind(bound), _agent_behind(value)
+    return a is not None and b is not None and a is not b and a.agent_name == b.agent_name
 
 
 def _name_of(value: SSAValue | None, scope: Scope) -> str:

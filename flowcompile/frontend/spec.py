@@ -402,7 +402,8 @@ class WorkflowSpec(Strict):
     )
     agents: dict[Name, AgentEntry] = Field(
         min_length=1,
-        description="Agent name -> agent, or a tool step (an entry giving `tool:`). Each is used by "
+        description="Agent name -> agent, or a tool step (an entry giving `tool:`). An agent named by "
+        "several steps is a shared agent (one configuration for every site); a tool step is used by "
         "exactly one step.",
     )
     steps: list[Step] = Field(

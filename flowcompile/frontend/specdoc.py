@@ -322,7 +322,16 @@ Every value has a name: the workflow's inputs (`query` unless `inputs` says
 otherwise), each agent step under the agent's name, each block under its `as`.
 An agent reads the values its `inputs` list; without `inputs` it reads the
 previous step's value. A value made inside a block is visible after the block
-only through the block's `as`. Each agent is used by exactly one step.
+only through the block's `as`. An agent named by several steps is a shared
+agent: one decision variable, so every site has the point's one configuration
+(the same model and budget at each call; a skip skips every site), and it is
+profiled once (each candidate on every call the reference runs made at any
+site). Each site reads its own `inputs` (or previous step), and takes the
+agent's name in its scope: a later step reading the name gets the last site's
+value. When it ends several branches of one fork, those branch values are
+named `solver[0]`, `solver[1]` in the combining agent's prompt and are not
+readable by name. Naming an agent twice is never an error: for calls
+configured independently, define two agents. A tool step is used by one step.
 
 With the `sim` backend (the default of `flowcompile compile`), pool names must
 be models of the simulated world: {sim}. `compile` reports any other name at

@@ -406,7 +406,8 @@ class _Profiling:
 
     @property
     def agents(self) -> list[StepOp]:
-        return list(self.workflow.agents)
+        """Each agent once: a shared agent's recorded calls span its sites."""
+        return list(self.workflow.distinct_agents())
 
     @property
     def golds(self) -> list[str]:

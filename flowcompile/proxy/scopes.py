@@ -12,7 +12,7 @@ memo key). It reads the proxy model only; the search's state is its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flowcompile.proxy.model import (
     Agent,
@@ -149,6 +149,7 @@ class Scopes:
                 users[id(child)] += 1
         # a joint aggregator, vote or loop reads its inputs choice by choice, not by front
         enumerated = {id(x) for a in self.live for x in _read_by_choice(a)}
+        owners = self._owners()
         pins = [
             n for n in self.live
             if users[id(n)] >= 2
@@ -157,6 +158,7 @@ class Scopes:
             and not self.open[id(n)]  # its front depends on a knob chosen above it
             and not any(k.startswith("carried:") for k in self.sup[id(n)])
             and self._only_through(n)
+            and self._owns_all(n, owners)
         ]
         pinned = {id(n) for n in pins}
         opaque: dict[int, frozenset[str]] = {}
@@ -170,7 +172,10 @@ class Scopes:
             opaque[id(node)] = frozenset(keys)
         joins: dict[str, set[int]] = defaultdict(set)
         for node in self.live:
-            seen: set[str] = set()
+            # a shared agent's variable, owned here and by a node below, is a join here too
+            seen = {v.key for v in node.own_vars() if len(owners[v.key]) > 1}
+            if isinstance(node, Loop):
+                seen |= {k for k in self.body_vars[id(node)] if len(owners[k]) > 1}
             for child in self._join_children(node):
                 for key in opaque[id(child)]:
                     if key in seen:
@@ -183,6 +188,23 @@ class Scopes:
                 joins[self.derived[id(node)][1].var.key].add(id(node))
         variables = [v for v in self.vars if v.key in joins]
         return variables, [n for n in pins if pin_key(n) in joins], joins
+
+    def _owners(self) -> dict[str, list[Node]]:
+        """Per variable, the live nodes that own it: several for a shared agent
+        (one agent called at several sites, one configuration)."""
+        found: dict[str, list[Node]] = defaultdict(list)
+        for node in self.live:
+            for var in node.own_vars():
+                found[var.key].append(node)
+        return found
+
+    def _owns_all(self, pin: Node, owners: Mapping[str, list[Node]]) -> bool:
+        """Whether every site of each shared agent `pin`'s value depends on is
+        inside it: a pinned value fixes its variables for itself alone."""
+        inside = self._closure(pin)
+        return all(
+            id(owner) in inside for key in self.sup[id(pin)] if len(owners.get(key, ())) > 1 for owner in owners[key]
+        )
 
     def _only_through(self, pin: Node) -> bool:
         """Whether everything `pin`'s value is computed from is read only

@@ -103,7 +103,7 @@ def active_agents(workflow: WorkflowOp, assignment: Assignment) -> list[str]:
     """The agents that may make calls under `assignment`, in walk order: all
     but those assigned "skip" and those inside a loop assigned 0 iterations
     (an agent in a switch case is active: whether it runs depends on the
-    query)."""
+    query); a shared agent once, if any of its sites may run."""
     active = []
     for agent in workflow.agents:
         if isinstance(assignment.get(agent.agent_name), StringAttr):
@@ -114,6 +114,6 @@ def active_agents(workflow: WorkflowOp, assignment: Assignment) -> list[str]:
             if isinstance(op, LoopOp) and (key := op.knob_key) and key in assignment and knob_value(assignment, key) == 0:
                 idle = True
             op = op.parent_op()
-        if not idle:
+        if not idle and agent.agent_name not in active:
             active.append(agent.agent_name)
     return active

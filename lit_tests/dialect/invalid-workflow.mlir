@@ -37,13 +37,32 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg attributes {pool = {m = "qwen3-8b"}
 
 // -----
 
-// expected-error @+1 {{@a is defined twice in the workflow}}
+// Two sites of one agent (a shared agent) are one call on other inputs.
+// expected-error @+1 {{@a is called at several sites (a shared agent), which must agree on budgets: every site is one agent with one configuration}}
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0]}
   %1 = flow.fork {
-    %2 = flow.agent @a(%0) {role = "s", models = ["m"], budgets = [0]}
+    %2 = flow.agent @a(%0) {role = "s", models = ["m"], budgets = [0, 1024]}
     flow.yield %2
   }
+  flow.return %1
+}
+
+// -----
+
+// expected-error @+1 {{@a is called at several sites (a shared agent), which must agree on optional}}
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0], optional = "pass"}
+  %1 = flow.agent @a(%0) {role = "s", models = ["m"], budgets = [0]}
+  flow.return %1
+}
+
+// -----
+
+// expected-error @+1 {{@t is defined twice in the workflow}}
+flow.workflow @w(%q: !flow.msg) -> !flow.msg {
+  %0 = flow.agent @t(%q) {role = "s", models = ["m"], budgets = [0]}
+  %1 = flow.tool @t(%0) {tool = "extract_answer"}
   flow.return %1
 }
 
