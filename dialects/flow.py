@@ -857,9 +857,9 @@ class AgentOp(IRDLOperation):
             verify_absent(self)
 
     def _verify_passes(self) -> None:
-        """`passes`: given with several inputs, the index of one that is a
-        single answer always present (not a replicated fork's samples, not
-        an `optional = "absent"` branch)."""
+        """`passes`: given with several inputs, the index of one that is an
+        answer always present (not an `optional = "absent"` branch; a
+        replicated fork's samples pass their first sample on)."""
         what = f'agent @{self.agent_name}: optional = "pass"'
         if self.passes is None:
             if len(self.inputs) != 1:
@@ -874,8 +874,6 @@ class AgentOp(IRDLOperation):
         value = self.inputs[index]
         if absent_branch(value) is not None:
             raise VerifyException(f'{what}: input {index} is an optional = "absent" branch and may be no value')
-        if isinstance(value.owner, ForkOp) and value.owner.samples is not None:
-            raise VerifyException(f"{what}: input {index} is the samples of a replicated fork, not one answer")
         if is_verdict(value):
             raise VerifyException(f"{what}: input {index} is a loop's verdict, not an answer")
 

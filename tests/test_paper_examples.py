@@ -27,8 +27,8 @@ TASK_ROLE = {"math": "generator", "hotpotqa": "qa", "code": "coder"}
 WORLDS = (default_world_path(), correlated_world_path())
 ON_AND_OFF = {
     "math": ("ensemble", "generate_solver", "refine_solver", "detailed_solver"),
-    "hotpotqa": ("best.samples",),
-    "code": ("best.samples", "final.max_iters"),
+    "hotpotqa": ("ensemble", "best.samples"),
+    "code": ("ensemble", "best.samples", "final.max_iters"),
 }
 """Per example, the structure choices its small compile's Pareto set holds both
 ways: an agent skipped and run, a knob at its least and above it."""

@@ -117,9 +117,11 @@ def random_spec(rng: random.Random) -> dict:
             # an aggregator that may be switched off: a skip passes one proposal
             # (or the step value it also reads) on, the other branches still run
             up = rng.choice(values)
-            if up != "query" and rng.random() < 0.3:  # over a replicated fork: it passes the value on
-                fork = {"as": block, "branches": [[agent("proposer", [up])]], "samples": [1, 2]}
-                passed = up
+            if up != "query" and rng.random() < 0.3:  # over a replicated fork: it passes a value on
+                proposer = agent("proposer", [up])
+                fork = {"as": block, "branches": [[proposer]], "samples": [1, 2]}
+                # the value it also reads, or the first sample (no draw: the examples' streams stay)
+                passed = up if len(agents) % 2 else proposer
             else:
                 count = rng.randint(2, 3)
                 branches = [[agent("proposer", [up], **({"optional": "absent"} if i and rng.random() < 0.5 else {}))]

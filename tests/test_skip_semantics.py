@@ -397,3 +397,45 @@ def test_an_ensemble_that_may_be_switched_off_puts_both_structures_on_the_fronti
     assert set(by_key(fast)) == set(by_key(slow))
     skips = {p.assignment["ensemble"] == 4 for p in fast}
     assert skips == {True, False}, [p.assignment for p in fast]
+
+
+SAMPLED_ENSEMBLE = f"""
+flow.workflow @mix(%q: !flow.msg) -> !flow.msg attributes {{pool = {{agg = #flow.model<provider = "openai/agg">, m = #flow.model<provider = "openai/m">}}}} {{
+  %r = flow.fork @answer attributes {{samples = [1, 3]}} {{
+    %p = flow.agent @p(%q) {{role = "proposer", models = ["m"], budgets = [0], {profile(0.6, lat=1.0, cost=0.001)}}}
+    flow.yield %p
+  }}
+  %out = flow.agent @agg(%q, %r) {{role = "aggregator", models = ["agg"], budgets = [0], optional = "pass", passes = 1, {profile(0.95, [0.05, 0.4, 0.8, 0.95], lat=1.5, cost=0.003).replace("m@0", "agg@0")}}}
+  flow.return %out
+}}
+"""
+
+
+def test_a_switched_off_aggregator_over_samples_passes_the_first_sample_on():
+    """An ensemble over a fork with samples, switched off: the output is the
+    first sample's answer alone (one answer, as the proxy scores it: the
+    proposer's accuracy), ready when the fork joins, every sample paid for."""
+    module = run_passes(parse(SAMPLED_ENSEMBLE, "sampled.mlir"), "compose")
+    wf = workflow_of(module)
+    root = build_model(wf)
+    backend = Synthetic({"m": 0.6}, [0.0, 1.0], values=1000, latency={"m": 1.0, "agg": 1.5},
+                        cost={"m": 0.001, "agg": 0.003})
+    knob = next(v for v in pm.all_vars(root) if v.key != "p" and v.key != "agg")
+    data = queries(400, 7)
+    for samples in (1, 3):
+        assign = {**reference_assignment(wf), "agg": SKIP, knob.key: IntegerAttr(samples, i64)}
+        runs = asyncio.run(run_many(wf, assign, backend, data, concurrency=64))
+        for run in runs[:20]:
+            calls = [c for c in run.calls if c.agent == "p"]
+            assert len(calls) == samples and "agg" not in [c.agent for c in run.calls]
+            assert run.output == calls[0].result.text  # the first sample, alone
+            assert sum(c.result.cost for c in run.calls) == pytest.approx(0.001 * samples)
+        choice = {"p": 0, "agg": 1, knob.key: knob.labels.index(samples)}
+        estimate = pm.evaluate(root, choice)
+        assert estimate.acc == pytest.approx(0.6) and estimate.cost == pytest.approx(0.001 * samples)
+        right = sum(score(r, q) for r, q in zip(runs, data, strict=True))
+        lo, hi = acc_interval(right, len(data), level=0.999)
+        assert lo <= estimate.acc <= hi, (samples, right / len(data))
+    from flowcompile.proxy.search import brute_force, by_key, frontier
+
+    assert set(by_key(frontier(root))) == set(by_key(brute_force(root)))

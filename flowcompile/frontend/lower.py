@@ -275,9 +275,6 @@ class _Lowering:
         elif isinstance(owner, ForkOp) and absent_branch(value) is not None:
             self.problem(loc, f"'{name}' is an optional: absent branch and may produce no value; name a "
                          "proposal that always runs")
-        elif isinstance(owner, ForkOp) and owner.samples is not None:
-            self.problem(loc, f"'{name}' is the samples of a fork with samples, not one answer; name a "
-                         "single step's value")
         return index
 
     def check_passing(self) -> None:

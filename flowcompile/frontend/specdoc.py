@@ -442,7 +442,8 @@ _PITFALLS = """\
   proposer (alone in a fork branch, or reading the query) that input would count as
   its answer, so there it is an error: write `optional: absent` (no value) or `pass`.
   An agent with several inputs (an ensemble) names the one a skip passes on:
-  `optional: {pass: detailed_solver}`.
+  `optional: {pass: detailed_solver}`; over a fork with `samples`, naming its branch
+  passes the first sample on.
 """
 
 

@@ -215,7 +215,9 @@ class Interpreter:
         if isinstance(config, StringAttr):  # "skip": validated, so the agent is optional
             if op.skip_mode == SKIP_ABSENT:
                 return Value((), max([scope.gate, *(v.ready for v in inputs)]), absent=True)
-            return inputs[op.passed_index or 0]
+            passed = inputs[op.passed_index or 0]
+            # a replicated fork's samples pass one answer on: the first sample
+            return Value(passed.texts[:1], passed.ready) if passed.samples else passed
         assert isinstance(config, ConfigAttr)
         names = op.arg_names or [v.name_hint or f"input{i}" for i, v in enumerate(op.inputs, start=1)]
         prompt = op.prompt.data if op.prompt is not None else None

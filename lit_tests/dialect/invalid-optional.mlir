@@ -144,19 +144,6 @@ flow.workflow @w(%q: !flow.msg) -> !flow.msg {
 // -----
 
 flow.workflow @w(%q: !flow.msg) -> !flow.msg {
-  %p = flow.agent @p(%q) {role = "s", models = ["m"], budgets = [0]}
-  %a = flow.fork @f attributes {samples = [1, 3]} {
-    %0 = flow.agent @a(%q) {role = "s", models = ["m"], budgets = [0]}
-    flow.yield %0
-  }
-  // expected-error @+1 {{agent @g: optional = "pass": input 2 is the samples of a replicated fork, not one answer}}
-  %g = flow.agent @g(%q, %p, %a) {role = "aggregator", models = ["m"], budgets = [0], optional = "pass", passes = 2}
-  flow.return %g
-}
-
-// -----
-
-flow.workflow @w(%q: !flow.msg) -> !flow.msg {
   %d = flow.agent @d(%q) {role = "s", models = ["m"], budgets = [0]}
   %r = flow.loop @fix iter(%draft = %d) attributes {max_iters = [1, 2]} {
     %c = flow.agent @c(%q, %draft) {role = "critic", models = ["m"], budgets = [0]}
