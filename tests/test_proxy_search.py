@@ -31,7 +31,7 @@ from flowcompile.proxy.model import (
     walk,
 )
 from flowcompile.proxy.scopes import Scopes
-from flowcompile.proxy.search import RegionLimitError, frontier, space_size
+from flowcompile.proxy.search import RegionLimitError, brute_force, frontier, space_size
 from helpers.fronts import assert_same_front, random_levels
 
 
@@ -320,3 +320,17 @@ def test_a_judge_with_measured_rejections_uses_them():
     assert critic.judge_rates(0) == (0.9, pytest.approx(0.1))
     critic.rejects = (0.05,)  # approves wrong drafts more often than right ones: approval says nothing
     assert critic.judge_rates(0) == (0.9, 0.9)
+
+
+def test_of_two_tied_points_the_cheaper_is_kept() -> None:
+    """The ensemble off passes p0 on: whether p1 (absent-able, faster) runs
+    then changes neither accuracy nor latency, only cost. The search and
+    brute force both keep the configuration that does not pay for it."""
+    q = Input()
+    p0 = Agent(Var("p0", (0,)), (q,), (0.6,), (2.0,), (0.01,))
+    p1 = Agent(Var("p1", (0, "skip")), (q,), (0.7,), (1.0,), (0.05,), skippable=True, absent=True)
+    ens = Agent(Var("ens", (0, "skip")), (q,), (0.9,), (1.0,), (0.02,), proposals=(p0, p1), skippable=True, passes=p0)
+    for points in (frontier(ens), brute_force(ens)):
+        off = [p for p in points if p.assignment["ens"] == 1]
+        assert len(off) == 1 and off[0].assignment["p1"] == 1, [p.assignment for p in points]
+        assert off[0].estimate.cost == pytest.approx(0.01)

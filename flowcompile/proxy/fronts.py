@@ -42,17 +42,18 @@ class Front:
 
 
 
-def pareto(acc: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Indices of the non-dominated points, by latency; of exact ties the first.
+def pareto(acc: np.ndarray, t: np.ndarray, cost: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the non-dominated points, by latency; of exact ties the
+    cheapest (with `cost`), then the first: two configurations that differ
+    only in what one pays for and nothing reads (an agent that runs while the
+    ensemble reading it is switched off) keep the cheaper.
 
     Float noise (1e-17) must not decide dominance: a point is kept only when it
     beats every faster point's accuracy by more than ACC_TOLERANCE. (Rounding
     accuracies instead fails on exact ties: products of six-decimal profile
     values often end on the rounding boundary, and noise then sends equal
     values to different sides.) Latencies are sums on a coarse decimal grid,
-    so rounding them is safe. The same rule as `frontier.pareto_indices`
-    without its cost key, which the search does not use; this runs on every
-    step, so it sorts on two keys only.
+    so rounding them is safe. The same rule as `frontier.pareto_indices`.
 
     A large set (an agent's choices over a long chain's front) is first
     thinned without sorting it: a point that a point of a sample's front
@@ -66,12 +67,12 @@ def pareto(acc: np.ndarray, t: np.ndarray) -> np.ndarray:
         faster = np.searchsorted(lat[ref], lat, side="right") - 1
         beaten = (faster >= 0) & (acc[ref][np.maximum(faster, 0)] > acc)
         rest = np.flatnonzero(~beaten)
-        return rest[_sorted_front(acc[rest], lat[rest])]
-    return _sorted_front(acc, lat)
+        return rest[_sorted_front(acc[rest], lat[rest], None if cost is None else cost[rest])]
+    return _sorted_front(acc, lat, cost)
 
 
-def _sorted_front(acc: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    order = np.lexsort((-acc, lat))
+def _sorted_front(acc: np.ndarray, lat: np.ndarray, cost: np.ndarray | None = None) -> np.ndarray:
+    order = np.lexsort((-acc, lat) if cost is None else (cost, -acc, lat))
     ranked = acc[order]
     best_before = np.maximum.accumulate(np.concatenate(([-np.inf], ranked[:-1])))
     return order[ranked > best_before + ACC_TOLERANCE]
@@ -126,7 +127,7 @@ def useful_choices(lat: np.ndarray, *rates: np.ndarray) -> np.ndarray:
 def merge(fronts: Sequence[Front]) -> Front:
     """The non-dominated points of a union of fronts."""
     acc, t, cost, assign = (np.concatenate([getattr(f, k) for f in fronts]) for k in ("acc", "t", "cost", "assign"))
-    keep = pareto(acc, t)
+    keep = pareto(acc, t, cost)
     return Front(acc[keep], t[keep], cost[keep], assign[keep])
 
 
@@ -174,10 +175,10 @@ class Candidates:
         """Every candidate's choice of a column that each block fixes."""
         return np.concatenate([np.broadcast_to(fixed[column], (len(idx[0]),)) for _, idx, fixed in self.blocks])
 
-    def pruned(self, keep: Callable[[np.ndarray, np.ndarray], np.ndarray] = pareto) -> Front:
-        """The front of the candidates `keep(acc, t)` selects (by default the non-dominated)."""
+    def pruned(self, keep: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] = pareto) -> Front:
+        """The front of the candidates `keep(acc, t, cost)` selects (by default the non-dominated)."""
         acc, t, cost = (np.concatenate(x) for x in zip(*self.values, strict=True))
-        rows = keep(acc, t)
+        rows = keep(acc, t, cost)
         if len(self.blocks) == 1:  # the common case: no masks to build
             assign = self._assign(*self.blocks[0], rows)
         else:

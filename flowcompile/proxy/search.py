@@ -385,11 +385,14 @@ class _Search:
         choice = candidates.fixed_column(self.scopes.column[node.var.key])
         return candidates.pruned(functools.partial(self._spread_keep, node, choice))
 
-    def _spread_keep(self, node: Agent, choice: np.ndarray, acc: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _spread_keep(
+        self, node: Agent, choice: np.ndarray, acc: np.ndarray, t: np.ndarray, cost: np.ndarray
+    ) -> np.ndarray:
         keep = np.concatenate([
-            rows[pareto(acc[rows], t[rows])] for c in np.unique(choice) if len(rows := np.flatnonzero(choice == c))
+            rows[pareto(acc[rows], t[rows], cost[rows])]
+            for c in np.unique(choice) if len(rows := np.flatnonzero(choice == c))
         ])
-        keep = keep[np.lexsort((-acc[keep], np.round(t[keep], 12)))]
+        keep = keep[np.lexsort((cost[keep], -acc[keep], np.round(t[keep], 12)))]
         if 1 < len(keep) <= SPREAD_PRUNE_LIMIT:
             atoms = np.round(t[keep, None] + self.spread_tables[id(node)][choice[keep]], 12)
             a = acc[keep]
@@ -675,7 +678,7 @@ class _Search:
             costs.append(np.broadcast_to(cost, acc.shape).ravel())
         acc, lat, cost = np.concatenate(accs), np.concatenate(lats), np.concatenate(costs)
         # Prune before building assignments: most of the cross product is dominated.
-        keep = pareto(acc, lat)
+        keep = pareto(acc, lat, cost)
         k, rest = np.divmod(keep, len(init) * len(choices))
         i, b = np.divmod(rest, len(choices))
         assign = init.assign[i].copy()
@@ -733,7 +736,8 @@ def brute_force(root: Node, limit: int = DEFAULT_LIMIT) -> list[Point]:
     points = [Point(a, evaluate(root, a)) for a in assignments(variables)]
     acc = np.array([p.estimate.acc for p in points])
     t = np.array([p.estimate.t for p in points])
-    return [points[i] for i in pareto(acc, t)]
+    cost = np.array([p.estimate.cost for p in points])
+    return [points[i] for i in pareto(acc, t, cost)]
 
 
 def space_size(root: Node) -> int:
