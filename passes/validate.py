@@ -41,7 +41,8 @@ from flowcompile.passes.profile import log, provenance_attr, recorded_ids
 from flowcompile.proxy.search import DEFAULT_LIMIT
 from flowcompile.passes.proxy_model import assignment_of, build_model, label_attr
 from flowcompile.profiling.dataset import as_query, load_dataset, queries_digest
-from flowcompile.profiling.profiler import estimate_calls, run
+from flowcompile.profiling.profiler import run
+from flowcompile.profiling.shape import estimate_calls
 from flowcompile.profiling.session import ProfileSession
 from flowcompile.proxy import model as pm
 from flowcompile.runtime import reference_assignment

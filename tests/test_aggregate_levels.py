@@ -20,7 +20,8 @@ from flowcompile.compiler import import_spec, run_passes
 from flowcompile.dialects.flow import ConfigAttr, EstimateAttr, ProfileAttr, WorkflowOp
 from flowcompile.passes.proxy_model import assignment_of, build_model
 from flowcompile.profiling.dataset import as_query
-from flowcompile.profiling.profiler import estimate_aggregate_calls, profile_workflow
+from flowcompile.profiling.profiler import profile_workflow
+from flowcompile.profiling.shape import estimate_aggregate_calls
 from flowcompile.proxy import model as pm
 from flowcompile.runtime import REPLICA_STRIDE, run_many, score
 from flowcompile.sim import SimWorld, generate_dataset

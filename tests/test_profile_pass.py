@@ -22,7 +22,7 @@ from flowcompile.backends.base import CallRequest
 from flowcompile.backends.store import request_key
 from flowcompile.dialects.flow import WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query
-from flowcompile.profiling.profiler import estimate_calls
+from flowcompile.profiling.shape import estimate_calls
 from flowcompile.runtime import reference_assignment, run_many, score
 from flowcompile.sim import DEFAULT_WORLD, SimWorld, generate_dataset, write_jsonl
 from flowcompile.sim.backend import SimBackend

@@ -36,22 +36,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from xdsl.ir import BlockArgument, SSAValue
+from xdsl.ir import SSAValue
 
 from flowcompile.backends.base import Backend, CallRequest, CallResult, Message
 from flowcompile.backends.middleware import bounded_gather
 from flowcompile.backends.reader import TEXT_READER, Reader
 from flowcompile.dialects.flow import (
-    ForkOp,
     LoopOp,
     StepOp,
     SwitchOp,
     UntilOp,
     WorkflowOp,
-    YieldOp,
 )
 from flowcompile.profiling.dataset import Query
 from flowcompile.profiling.failures import GuardedBackend, ProfileFailures, ProfilingStopped, StageGuard
+from flowcompile.profiling.shape import ends_parallel_branch, proposal_agents, replicas_of
 from flowcompile.profiling.truth import (
     APPROVE,
     Alternatives,
@@ -585,7 +584,7 @@ class _Profiling:
         for agent in self.agents:
             name = agent.agent_name
             out.agents[name] = {}
-            replicas, bins = _replicas(agent), LAT_BINS if ends_parallel_branch(agent) else 0
+            replicas, bins = replicas_of(agent), LAT_BINS if ends_parallel_branch(agent) else 0
             for config in agent.candidates():
                 mine, flips = candidate_calls[name, config.key], flip_calls[name, config.key]
                 stats = _stats(
@@ -813,24 +812,6 @@ def _wrong_pairs(name: str, scored: dict[Job, tuple[bool, CallResult]]) -> tuple
         # agreeing pairs across candidates: all agreeing pairs minus those within one candidate
         agree += sum(k * (k - 1) // 2 for k in answers.values()) - sum(k * (k - 1) // 2 for k in counts.values())
     return agree, total
-
-
-def proposal_agents(agent: StepOp) -> list[tuple[StepOp, bool]] | None:
-    """The agents whose outputs are `agent`'s proposals (the fork results it
-    reads), each with whether its fork is replicated (a samples knob: its
-    proposals are the samples); [] for an agent that reads no fork, None when a
-    fork branch does not end with an agent's output (no levels are measured)."""
-    found: list[tuple[StepOp, bool]] = []
-    for value in agent.inputs:
-        fork = value.owner
-        if not isinstance(fork, ForkOp):
-            continue
-        yielded = fork.branches[fork.res.index(value)].block.last_op
-        source = yielded.operands[0].owner if isinstance(yielded, YieldOp) and yielded.operands else None
-        if not isinstance(source, StepOp):
-            return None
-        found.append((source, fork.samples is not None))
-    return found
 
 
 @dataclass
@@ -1087,104 +1068,6 @@ def revision_rounds(
 def _agent_of(value: SSAValue | None) -> str | None:
     owner = value.owner if value is not None else None
     return owner.agent_name if isinstance(owner, StepOp) else None
-
-
-def estimate_calls(workflow: WorkflowOp, queries: int) -> tuple[int, int]:
-    """Upper bounds (reference calls, candidate calls) before anything runs:
-    every agent invoked at its largest replica count and loop bound, every
-    query accepted."""
-    reference = candidates = 0
-    for agent in workflow.agents:
-        invocations = _invocations(agent)
-        reference += queries * invocations
-        candidates += queries * invocations * len(agent.candidates())
-    return reference, candidates
-
-
-def estimate_aggregate_calls(workflow: WorkflowOp, queries: int) -> int:
-    """Upper bound on the aggregate-level calls: per aggregator, its n
-    proposals (a replicated fork's largest sample count) times its candidate
-    calls, since each recorded input is rewritten to the n levels of right
-    proposals other than its own."""
-    return sum(aggregate_calls_bound(agent, queries) for agent in workflow.agents)
-
-
-def aggregate_calls_bound(agent: StepOp, queries: int) -> int:
-    """`estimate_aggregate_calls` for one agent (0 unless it reads forks)."""
-    sources = proposal_agents(agent)
-    if not sources:
-        return 0
-    n = sum(_largest_samples(source) if replicated else 1 for source, replicated in sources)
-    return n * queries * _invocations(agent) * len(agent.candidates())
-
-
-def recovery_calls_bound(agent: StepOp, queries: int, by_answers: bool = False) -> int:
-    """Upper bound on an agent's recovery calls: one per candidate call, for an
-    agent that reads another agent's output or a loop's carried message (0
-    otherwise: nothing to perturb); judged `by_answers`, two for one that
-    also reads an output another of its inputs was derived from (a mixed
-    input, `truth.mixed`)."""
-    def upstream(value: SSAValue) -> bool:
-        if isinstance(value, BlockArgument):
-            return isinstance(value.block.parent_op(), LoopOp)
-        return isinstance(value.owner, StepOp)
-
-    if not any(upstream(v) for v in agent.inputs):
-        return 0
-    per_call = 2 if by_answers and reads_derived(agent) else 1
-    return per_call * queries * _invocations(agent) * len(agent.candidates())
-
-
-def reads_derived(agent: StepOp) -> bool:
-    """Whether `agent` reads an agent's output that another agent it reads
-    read too (the plan beside the answer built on it)."""
-    read = {v for v in agent.inputs if isinstance(v.owner, StepOp)}
-    return any(w in read for v in read for w in v.owner.inputs)  # pyright: ignore[reportAttributeAccessIssue]
-
-
-def _invocations(agent: StepOp) -> int:
-    """Calls of `agent` in one run at its largest replica counts and loop bounds."""
-    invocations = 1
-    parent = agent.parent_op()
-    while parent is not None and not isinstance(parent, WorkflowOp):
-        if isinstance(parent, LoopOp):
-            invocations *= max(parent.max_iter_values)
-        knob = getattr(parent, "samples", None)
-        if knob is not None:
-            invocations *= max(knob.iter_values())
-        parent = parent.parent_op()
-    return invocations
-
-
-def _replicas(agent: StepOp) -> int:
-    """Calls of `agent` that the replicated forks around it run in parallel
-    at their largest sample counts (1 outside them)."""
-    count = 1
-    parent = agent.parent_op()
-    while parent is not None and not isinstance(parent, WorkflowOp):
-        if isinstance(parent, ForkOp) and parent.samples is not None:
-            count *= max(parent.samples.iter_values())  # pyright: ignore[reportOptionalMemberAccess]
-        parent = parent.parent_op()
-    return count
-
-
-def ends_parallel_branch(agent: StepOp) -> bool:
-    """Whether `agent`'s output is what one branch of a fork of several
-    (not replicated) branches yields: the fork waits for the slowest branch."""
-    for use in agent.output.uses:
-        fork = use.operation.parent_op()
-        if isinstance(use.operation, YieldOp) and isinstance(fork, ForkOp):
-            if fork.samples is None and len(fork.branches) > 1:
-                return True
-    return False
-
-
-def _largest_samples(source: StepOp) -> int:
-    """The largest sample count of the replicated fork that `source` is in."""
-    parent = source.parent_op()
-    while parent is not None and not (isinstance(parent, ForkOp) and parent.samples is not None):
-        parent = parent.parent_op()
-    return max(parent.samples.iter_values()) if isinstance(parent, ForkOp) and parent.samples else 1  # pyright: ignore
 
 
 def run(coro):

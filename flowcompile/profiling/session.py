@@ -22,14 +22,8 @@ from flowcompile.dialects.flow import AgentOp, ToolOp, WorkflowOp
 from flowcompile.profiling.dataset import Query, as_query, load_dataset, queries_digest
 from flowcompile.profiling.adaptive import Candidate, profile_adaptively, spending
 from flowcompile.profiling.failures import ProfilingStopped
-from flowcompile.profiling.profiler import (
-    Measurements,
-    aggregate_calls_bound,
-    estimate_calls,
-    recovery_calls_bound,
-    profile_workflow,
-    run,
-)
+from flowcompile.profiling.profiler import Measurements, profile_workflow, run
+from flowcompile.profiling.shape import aggregate_calls_bound, estimate_calls, recovery_calls_bound
 from flowcompile.runtime import RunResult, score
 from flowcompile.diagnostics import FlowError
 from flowcompile.steps import param_problems
