@@ -108,22 +108,36 @@ class Candidate:
         return float(np.mean(self.latencies)) if self.latencies else self.proxy_lat
 
 
+@dataclass(frozen=True)
+class SampleCounts:
+    """Per agent, per searched candidate, how many profiled calls measured
+    each of its rates: success (`acc`), recovery or a judge's rejection
+    (`rec`), success on mixed inputs (`mixed`); 0 or no entry: not drawn."""
+
+    acc: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    rec: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    mixed: Mapping[str, Sequence[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, stats: Mapping[str, Sequence[object]], get: Callable[[object, str], int | None]) -> SampleCounts:
+        """From each agent's searched candidates' measurements, `get(m, "acc_n")`
+        (or "rec_n", "mixed_n") reading a count off one of them."""
+        def counts(name: str) -> dict[str, list[int]]:
+            return {agent: [get(m, name) or 0 for m in kept] for agent, kept in stats.items()}
+
+        return cls(counts("acc_n"), counts("rec_n"), counts("mixed_n"))
+
+
 def drawn_fronts(
-    root: pm.Node,
-    counts: Mapping[str, Sequence[int]],
-    draws: int,
-    seed: int,
-    limit: int,
-    rec_counts: Mapping[str, Sequence[int]] | None = None,
-    mixed_counts: Mapping[str, Sequence[int]] | None = None,
+    root: pm.Node, counts: SampleCounts, draws: int, seed: int, limit: int
 ) -> Iterator[list[Point]]:
     """The proxy's frontier, then its frontiers under `draws` posterior draws
     of the agents' accuracies (Beta, from each candidate's estimate and its
-    profiled sample count `counts[agent][i]`; 0: not drawn, the estimate is
-    used as is), of their recovery (or, for a judge, rejection) rates likewise
-    from `rec_counts` and their mixed rates from `mixed_counts`, and of the profiling queries' weights where an
-    aggregator, a vote or a refine loop composes query by query (the Bayesian
-    bootstrap: Dirichlet(1, ..., 1)).
+    profiled sample count `counts.acc[agent][i]`; 0: not drawn, the estimate
+    is used as is), of their recovery (or, for a judge, rejection) rates and
+    mixed rates likewise from `counts.rec` and `counts.mixed`, and of the
+    profiling queries' weights where an aggregator, a vote or a refine loop
+    composes query by query (the Bayesian bootstrap: Dirichlet(1, ..., 1)).
     Recovery is drawn because a chain's value leans on it as much as on
     success: with its rate fixed, a strong checker measured low on a first
     round's few wrong inputs is never on any drawn front, so adaptive
@@ -132,22 +146,21 @@ def drawn_fronts(
     The model's accuracies and weights are restored afterwards."""
     agents = [n for n in pm.walk(root) if isinstance(n, pm.Agent)]
     nominal = {id(a): (a.acc, a.query_weights, a.hits, a.rec_hits, a.recovery, a.rejects, a.mixed) for a in agents}
-    rec_counts, mixed_counts = rec_counts or {}, mixed_counts or {}
     weighted = [n for n in pm.walk(root) if isinstance(n, (pm.Vote, pm.Loop)) and n.joint]
     rng = np.random.default_rng(seed)
     try:
         yield frontier(root, limit)
         for _ in range(draws):
             for agent in agents:
-                n = np.asarray(counts.get(agent.var.key, [0] * len(agent.acc)), dtype=float)
+                n = np.asarray(counts.acc.get(agent.var.key, [0] * len(agent.acc)), dtype=float)
                 p = np.clip(np.asarray(nominal[id(agent)][0], dtype=float), 1e-6, 1 - 1e-6)
                 drawn = np.where(n > 0, rng.beta(p * n + 1.0, (1.0 - p) * n + 1.0), p)
                 agent.acc = tuple(float(x) for x in drawn)
-                rec_n = rec_counts.get(agent.var.key)
+                rec_n = counts.rec.get(agent.var.key)
                 if rec_n is not None:
                     recovery, rejects = nominal[id(agent)][4:6]
                     agent.recovery, agent.rejects = _drawn_beta(recovery, rec_n, rng), _drawn_beta(rejects, rec_n, rng)
-                if (mixed_n := mixed_counts.get(agent.var.key)) is not None:
+                if (mixed_n := counts.mixed.get(agent.var.key)) is not None:
                     agent.mixed = _drawn_beta(nominal[id(agent)][6], mixed_n, rng)
                 if agent.hits_k == 0:  # modeled per-query rates: the same uncertainty, on the logit scale
                     hits, rec_hits = nominal[id(agent)][2:4]
@@ -203,19 +216,11 @@ def _queries(node: pm.Vote | pm.Loop) -> int:
     return len(first.hits[0])  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def plausible_front(
-    root: pm.Node,
-    counts: Mapping[str, Sequence[int]],
-    draws: int,
-    seed: int,
-    limit: int,
-    rec_counts: Mapping[str, Sequence[int]] | None = None,
-    mixed_counts: Mapping[str, Sequence[int]] | None = None,
-) -> list[Candidate]:
+def plausible_front(root: pm.Node, counts: SampleCounts, draws: int, seed: int, limit: int) -> list[Candidate]:
     """Every configuration on the proxy's frontier or on one of its frontiers
     under posterior draws (`drawn_fronts`), scored by the nominal proxy."""
     fronts: dict[tuple[tuple[str, int], ...], list[int]] = {}  # key -> [times on a front, on the proxy's]
-    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit, rec_counts, mixed_counts)):
+    for index, points in enumerate(drawn_fronts(root, counts, draws, seed, limit)):
         for point in points:
             seen = fronts.setdefault(tuple(sorted(point.assignment.items())), [0, 0])
             seen[0] += 1

@@ -92,7 +92,7 @@ from flowcompile.profiling.profiler import NO_GROWTH, budgets_without_effect
 from flowcompile.profiling.session import GENERATED_QUERIES, ProfileSession
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.search import DEFAULT_LIMIT
-from flowcompile.validation import drawn_fronts
+from flowcompile.validation import SampleCounts, drawn_fronts
 
 NO_EFFECT_ATTR = "budget_no_effect"
 
@@ -340,13 +340,11 @@ def frontier_candidates(
     root = build_model(scratch)
     excluded = measured.failures.excluded  # not searched, so not counted (the labels' order)
     kept = {agent: [s for key, s in stats.items() if (agent, key) not in excluded] for agent, stats in measured.agents.items()}
-    counts = {agent: [s.n for s in stats] for agent, stats in kept.items()}
-    rec_counts = {agent: [s.rec_n or 0 for s in stats] for agent, stats in kept.items()}
-    mixed_counts = {agent: [s.mixed_n or 0 for s in stats] for agent, stats in kept.items()}
+    counts = SampleCounts.of(kept, getattr)
     labels = {v.key: v.labels for v in pm.all_vars(root)}
     fronts = [
         [(tuple(sorted(p.assignment.items())), p.estimate.acc, p.estimate.t) for p in front]
-        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT, rec_counts, mixed_counts)
+        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT)
     ]
     worth: dict[tuple[str, str], float] = {}
     for key, share in uncertain_worth(fronts).items():

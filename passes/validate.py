@@ -48,6 +48,7 @@ from flowcompile.proxy import model as pm
 from flowcompile.runtime import reference_assignment
 from flowcompile.validation import (
     Candidate,
+    SampleCounts,
     ValidationFailed,
     choose,
     fitted_combination,
@@ -142,10 +143,8 @@ class ValidatePass(BackendPassOptions):
         queries = self._queries(workflow)
         root = build_model(workflow)
         profiles = {a.agent_name: [p for p in a.per_candidate("profiles", ProfileAttr) if p is not None] for a in workflow.agents}
-        counts = {name: [p.get("acc_n") for p in kept] for name, kept in profiles.items()}
-        rec_counts = {name: [p.get("rec_n") or 0 for p in kept] for name, kept in profiles.items()}
-        mixed_counts = {name: [p.get("mixed_n") or 0 for p in kept] for name, kept in profiles.items()}
-        found = plausible_front(root, counts, self.draws, self.seed, self.limit, rec_counts, mixed_counts)
+        counts = SampleCounts.of(profiles, lambda p, name: p.get(name))  # pyright: ignore[reportAttributeAccessIssue]
+        found = plausible_front(root, counts, self.draws, self.seed, self.limit)
         variables = {v.key: v for v in pm.all_vars(root)}
 
         def assignment_of(choices: dict[str, int]):

@@ -156,7 +156,7 @@ def test_drawn_fronts_draw_recovery_rates_by_their_measured_counts():
     import numpy as np
 
     from flowcompile.proxy import model as pm
-    from flowcompile.validation import drawn_fronts
+    from flowcompile.validation import SampleCounts, drawn_fronts
 
     query = pm.Input()
     solver = pm.Agent(pm.Var("solver", (0,)), (query,), (0.6,), (1.0,), (0.0,))
@@ -165,13 +165,35 @@ def test_drawn_fronts_draw_recovery_rates_by_their_measured_counts():
         recovery=(0.3, 0.3, 0.3),
     )
     seen = []
-    for _ in drawn_fronts(checker, {}, 60, seed=2, limit=10**6, rec_counts={"checker": [400, 0, 30]}):
+    for _ in drawn_fronts(checker, SampleCounts(rec={"checker": [400, 0, 30]}), 60, seed=2, limit=10**6):
         seen.append(checker.recovery)
     draws = np.array(seen[1:])
     assert np.ptp(draws[:, 1]) == 0.0  # nothing measured: as it is
     assert 0.0 < np.std(draws[:, 0]) < np.std(draws[:, 2])  # fewer wrong inputs, wider draws
     assert abs(draws[:, 2].mean() - 0.3) < 0.05  # around the measured rate, not a walk away from it
     assert checker.recovery == (0.3, 0.3, 0.3)  # restored
+
+
+def test_drawn_fronts_draw_mixed_rates_by_their_measured_counts():
+    """The checker's success on a right answer beside a wrong plan moves
+    with its count, as recovery does, and is restored afterwards."""
+    import numpy as np
+
+    from flowcompile.proxy import model as pm
+    from flowcompile.validation import SampleCounts, drawn_fronts
+
+    query = pm.Input()
+    plan = pm.Agent(pm.Var("plan", (0,)), (query,), (0.7,), (1.0,), (0.0,))
+    solver = pm.Agent(pm.Var("solver", (0,)), (query, plan), (0.6,), (1.0,), (0.0,))
+    checker = pm.Agent(
+        pm.Var("checker", (0, 1, 2)), (query, plan, solver), (0.8, 0.8, 0.8), (1.0, 2.0, 3.0), (0.0, 0.0, 0.0),
+        recovery=0.2, mixed=(0.4, 0.4, 0.4),
+    )
+    seen = [checker.mixed for _ in drawn_fronts(checker, SampleCounts(mixed={"checker": [400, 0, 30]}), 60, 2, 10**6)]
+    draws = np.array(seen[1:])
+    assert np.ptp(draws[:, 1]) == 0.0  # nothing measured: as it is
+    assert 0.0 < np.std(draws[:, 0]) < np.std(draws[:, 2])
+    assert checker.mixed == (0.4, 0.4, 0.4)  # restored
 
 
 def test_which_configuration_tops_the_front_is_worth_resolving():

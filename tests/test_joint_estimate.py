@@ -27,7 +27,7 @@ from flowcompile.runtime import run_many, score
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
 from flowcompile.sim.world import correlated_world_path
-from flowcompile.validation import drawn_fronts
+from flowcompile.validation import SampleCounts, drawn_fronts
 from helpers.models import refine_loop_model
 from helpers.profiling import profiled_candidates
 
@@ -146,7 +146,7 @@ def test_a_proposer_dominated_on_average_can_still_be_chosen():
 def test_drawn_fronts_resample_the_queries_and_restore_them(build):
     root = build()
     nominal = [p.estimate.acc for p in frontier(root)]
-    fronts = list(drawn_fronts(root, {}, 3, seed=0, limit=10**6))
+    fronts = list(drawn_fronts(root, SampleCounts(), 3, seed=0, limit=10**6))
     assert [p.estimate.acc for p in fronts[0]] == nominal
     assert any([p.estimate.acc for p in f] != nominal for f in fronts[1:])
     assert root.query_weights is None and [p.estimate.acc for p in frontier(root)] == nominal

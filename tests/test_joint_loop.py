@@ -14,7 +14,7 @@ from flowcompile.passes.proxy_model import build_model
 from flowcompile.proxy import model as pm
 from flowcompile.proxy.difficulty import fit_slope
 from flowcompile.proxy.search import brute_force, frontier
-from flowcompile.validation import drawn_fronts
+from flowcompile.validation import SampleCounts, drawn_fronts
 from helpers.models import refine_loop_model, sigmoid
 from helpers.profiling import profiled_candidates
 
@@ -137,7 +137,7 @@ def test_drawn_fronts_draw_the_modeled_rates_by_their_profiled_counts():
     nominal = [h.copy() for h in critic.hits]
     seen = []
     counts = {"critic": [400, 0, 20]}
-    for _ in drawn_fronts(root, counts, 40, seed=1, limit=10**6):
+    for _ in drawn_fronts(root, SampleCounts(counts), 40, seed=1, limit=10**6):
         seen.append([h.copy() for h in critic.hits])
     draws = np.array([[h.mean() for h in s] for s in seen[1:]])
     assert np.ptp(draws[:, 1]) == 0.0  # no calls: as it is

@@ -29,6 +29,7 @@ the agents and their candidates but writes nothing to it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
 from collections import Counter, defaultdict
@@ -125,6 +126,11 @@ class CandidateStats:
     @property
     def acc(self) -> float:
         return self.successes / self.n if self.n else 0.0
+
+    @property
+    def acc_n(self) -> int:
+        """`n`, by the name the profile gives it."""
+        return self.n
 
     @property
     def rec(self) -> float | None:
@@ -403,13 +409,14 @@ class _Profiling:
     by_answers: bool
     out: Measurements
 
-    @property
+    @functools.cached_property
     def agents(self) -> list[StepOp]:
         """Each agent once: a shared agent's recorded calls span its sites."""
         return list(self.workflow.distinct_agents())
 
-    @property
+    @functools.cached_property
     def golds(self) -> list[str]:
+        """Each query's reference answer key."""
         return [self.reader.answer_key(q.reference) for q in self.queries]
 
     def within(self, jobs: Sequence[Job]) -> list[Job]:
