@@ -32,6 +32,8 @@ MAX_SPACE = 2000
 HELDOUT_SEED = 1000
 SELECTION_SEED = 2000
 """The oracle's own split: it picks its front there and is scored on held-out."""
+CONFIRMATION_SEED = 3000
+"""The confirmation split: more queries than held-out, to tell apart what held-out's noise cannot."""
 
 
 def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
@@ -172,3 +174,35 @@ def compile_counted(setting: Setting, name: str, extra: Sequence[str] = ()) -> C
     configs = [setting.space.config_of(dict(p.assign)) for p in config_set.points]
     estimates = np.array([(p.get("acc"), p.get("lat")) for p in config_set.points])
     return Compiled(module, compiled, configs, estimates, elapsed, sum(b.total_calls for b in made))
+
+
+@dataclass
+class Confirmation:
+    """A confirmation split of one setting: its table, and the reference its
+    hypervolumes are judged by (the setting's corner; the oracle's area and
+    all-strongest as this split measures them)."""
+
+    queries: list
+    table: Table
+    ref: Reference
+
+
+def confirmation(setting: Setting, count: int, seen: Sequence[str] = ()) -> Confirmation:
+    """`count` fresh queries, asserted disjoint from held-out, the oracle's
+    selection split and `seen` (ids the compiles recorded)."""
+    from flowcompile.profiling.dataset import as_query
+    from flowcompile.sim import SimWorld, generate_dataset
+    from flowcompile.sim.backend import SimBackend
+
+    sim = SimWorld(world_path(setting.world))
+    queries = [as_query(r) for r in generate_dataset(sim, count, CONFIRMATION_SEED)]
+    selection = [as_query(r) for r in generate_dataset(sim, len(setting.heldout), SELECTION_SEED)]
+    used = {q.id for q in (*setting.heldout, *selection)} | {q.input for q in (*setting.heldout, *selection)}
+    overlap = (used | set(seen)) & ({q.id for q in queries} | {q.input for q in queries})
+    assert not overlap, f"the confirmation split overlaps another set: {sorted(overlap)[:3]}"
+    table = Table(setting.workflow, setting.space, queries, Memo(SimBackend(sim), {}))
+    strong = table.measure([heuristics(setting.space, setting.workflow)["all-strongest"]])[0]
+    oracle = table.points(setting.oracle_configs)
+    area = hypervolume_2d(oracle[:, 0], oracle[:, 1], setting.ref.ref_acc, setting.ref.ref_lat)
+    return Confirmation(queries, table, Reference(setting.ref.ref_acc, setting.ref.ref_lat, (strong.acc, strong.lat), area))
+

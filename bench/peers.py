@@ -66,10 +66,10 @@ from _measure import (  # noqa: E402
 )
 from _setting import (  # noqa: E402
     EXAMPLES,
-    SELECTION_SEED,
     WORLDS,
     arguments,
     compile_counted,
+    confirmation,
     prepare,
     world_path,
 )
@@ -77,7 +77,6 @@ from _space import Config, Space, heuristics  # noqa: E402
 
 
 BUDGETS = (1, 3, 10)
-CONFIRMATION_SEED = 3000
 BLACK_BOX_CONFIRMED = 3
 """Each black-box row's most accurate held-out points measured on the confirmation split."""
 
@@ -262,23 +261,12 @@ def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: 
     """Measure the methods' points again on `count` fresh queries and add the
     `confirm_*` metrics to their rows (FlowCompile's fidelity among them)."""
     from flowcompile.passes.profile import recorded_ids
-    from flowcompile.profiling.dataset import as_query
-    from flowcompile.sim import SimWorld, generate_dataset
-    from flowcompile.sim.backend import SimBackend
 
-    sim = SimWorld(world_path(setting.world))
-    queries = [as_query(r) for r in generate_dataset(sim, count, CONFIRMATION_SEED)]
-    selection = [as_query(r) for r in generate_dataset(sim, len(setting.heldout), SELECTION_SEED)]
-    used = {q.id for q in (*profiling, *setting.heldout, *selection)}
-    used |= {q.input for q in (*profiling, *setting.heldout, *selection)}
-    used |= set(recorded_ids(compiled, "profiled")) | set(recorded_ids(compiled, "validated"))
-    overlap = used & ({q.id for q in queries} | {q.input for q in queries})
-    assert not overlap, f"the confirmation split overlaps another set: {sorted(overlap)[:3]}"
-    table = Table(setting.workflow, setting.space, queries, Memo(SimBackend(sim), {}))
+    seen = {q.id for q in profiling} | {q.input for q in profiling}
+    seen |= set(recorded_ids(compiled, "profiled")) | set(recorded_ids(compiled, "validated"))
+    split = confirmation(setting, count, sorted(seen))
+    table, ref = split.table, split.ref
     strongest = next(r for r in rows if r["method"] == "all-strongest")
-    strong = table.measure(chosen["all-strongest"])[0]
-    oracle = table.points(chosen["oracle"])
-    ref = Reference(setting.ref.ref_acc, setting.ref.ref_lat, (strong.acc, strong.lat), hv(oracle, setting.ref))
     for entry in rows:
         method = entry["method"]
         if method == "routellm":
@@ -291,7 +279,7 @@ def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: 
                 configs = [configs[i] for i in order]
             points = table.points(configs)
             labels = [setting.space.describe(c) for c in configs]
-        entry["confirm"] = len(queries)
+        entry["confirm"] = len(split.queries)
         entry["confirmed"] = as_rows(points, labels)
         entry["confirm_best_acc"] = float(points[:, 0].max())
         if "@" not in method:
@@ -301,7 +289,7 @@ def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: 
         if method == "flowcompile":
             entry["confirm_spearman_acc"], entry["confirm_mae_acc"] = fidelity(fc_est[:, 0], points[:, 0])
             entry["confirm_top_acc"] = float(points[int(np.argmax(fc_est[:, 0])), 0])
-    assert strongest["confirm_best_acc"] == strong.acc
+    assert strongest["confirm_best_acc"] == ref.strongest[0]
 
 
 def _median(values, none_wins: bool = False):
