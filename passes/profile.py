@@ -82,7 +82,7 @@ from flowcompile.dialects.syntax import float_array, int_array, string_list
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import JUDGED, invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
-from flowcompile.profiling.worth import Configuration, Draw, blockers, missed, worth
+from flowcompile.profiling.worth import Configuration, Draw, blockers, loose, missed, worth
 from flowcompile.passes.compose import ComposePass
 from flowcompile.passes.proxy_model import build_model
 from flowcompile.profiling.profiler import NO_GROWTH, budgets_without_effect
@@ -152,6 +152,13 @@ class ProfilePass(BackendPassOptions):
     candidate of a configuration some drawn frontier holds and the proxy's
     misses."""
 
+    precision: float | int = 0.04
+    """Adaptive profiling: the candidates of a configuration on the proxy's
+    frontier stay in play while its estimated accuracy spreads over the drawn
+    rates by at least this (a standard deviation): the frontier's estimates
+    are what deployment reads, so they are measured until they hold; 0: only
+    what the frontier's membership is worth counts (`min-value`)."""
+
     shrink: float | int = 1.0
     """Adaptive profiling: round k + 1 measures at most this share to the
     power k of the candidates, the most valuable in play (successive
@@ -165,8 +172,8 @@ class ProfilePass(BackendPassOptions):
     candidate past it on its own calls is excluded from the search."""
 
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
-        if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value) < 0:
-            raise ValueError("samples, max-samples, budget, draws and min-value must be >= 0")
+        if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value, self.precision) < 0:
+            raise ValueError("samples, max-samples, budget, draws, min-value and precision must be >= 0")
         if not 0 < self.shrink <= 1:
             raise ValueError("shrink must be > 0 and <= 1")
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
@@ -188,7 +195,9 @@ class ProfilePass(BackendPassOptions):
                     if adaptive:
                         measured = session.profile_adaptively(
                             workflow,
-                            lambda m, w=workflow: frontier_candidates(ctx, w, m, self.draws, self.seed, self.min_value),
+                            lambda m, w=workflow: frontier_candidates(
+                                ctx, w, m, self.draws, self.seed, self.min_value, self.precision
+                            ),
                             first, self.budget,
                         )
                     else:
@@ -320,7 +329,7 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
 
 
 def frontier_candidates(
-    ctx: Context, workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0
+    ctx: Context, workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0, precision: float = 0.0
 ) -> dict[tuple[str, str], float]:
     """The (agent, config) candidates whose measurements can still change the
     frontier in a way worth a round, with what resolving each is worth.
@@ -331,7 +340,9 @@ def frontier_candidates(
     Telling it apart takes its own candidates' measurements, or those of the
     frontier point that keeps it off (`worth.blockers`) where they differ: a
     candidate is worth what the missed configurations it is credited with
-    would add together. It is in play at a worth of at least `min_value`."""
+    would add together. It is in play at a worth of at least `min_value`, or
+    while a frontier configuration using it has an estimate spreading over
+    the draws by at least `precision` (a standard deviation; 0: never)."""
     scratch = workflow.clone()
     write_measurements(scratch, measured)
     ComposePass().apply(ctx, builtin.ModuleOp([scratch]))
@@ -357,7 +368,11 @@ def frontier_candidates(
         return {(var, label.key) for var, choice in pairs if isinstance(label := labels[var][choice], ConfigAttr)}
 
     found = worth(scored, candidates)
-    return {candidate: share for candidate, share in found.items() if share >= min_value}
+    in_play = {candidate: share for candidate, share in found.items() if share >= min_value}
+    for key in (loose(scored, precision) if precision > 0 else ()):
+        for candidate in candidates(key):
+            in_play.setdefault(candidate, found.get(candidate, 0.0))
+    return in_play
 
 
 def _key(assignment: dict[str, int]) -> Configuration:

@@ -183,7 +183,7 @@ def test_configurations_worth_too_little_keep_nothing_in_play(tmp_path, capsys, 
     """No configuration holds all of a front's hypervolume: with min-value=1
     nothing is worth another round; with 0 every plausible one is."""
     module = import_spec("examples/chain.yaml")
-    run_passes(module, f'profile{{samples=8 max-samples=32 min-value={min_value} cache="{tmp_path / "c.sqlite"}"}}')
+    run_passes(module, f'profile{{samples=8 max-samples=32 min-value={min_value} precision=0 cache="{tmp_path / "c.sqlite"}"}}')
     err = capsys.readouterr().err
     assert f"profile @chain (adaptive): {rounds} rounds (8 queries/" in err
 
@@ -235,3 +235,29 @@ def test_drawn_fronts_draw_mixed_rates_by_their_measured_counts():
     assert np.ptp(draws[:, 1]) == 0.0  # nothing measured: as it is
     assert 0.0 < np.std(draws[:, 0]) < np.std(draws[:, 2])
     assert checker.mixed == (0.4, 0.4, 0.4)  # restored
+
+
+def test_frontier_estimates_still_moving_by_the_precision_are_loose():
+    """Deployment reads the frontier's estimates: a frontier configuration
+    whose accuracy the draws move by a standard deviation of at least the
+    precision keeps its candidates in play; one they barely move does not,
+    nor does a configuration off the proxy's frontier."""
+    from flowcompile.profiling.worth import Draw, loose
+
+    steady, moving, off = (("x", 0),), (("x", 1),), (("x", 2),)
+    draws = [
+        Draw([(off, 0.9, 1.0)], [(steady, 0.50 + d / 1000, 1.0), (moving, 0.7 + (-1) ** d * 0.05, 2.0)])
+        for d in range(8)
+    ]
+    assert loose(draws, 0.04) == [moving]
+    assert loose(draws, 0.06) == []
+
+
+@pytest.mark.parametrize("precision, rounds", [(0, 1), (0.001, 3)])
+def test_loose_frontier_estimates_keep_their_candidates_in_play(tmp_path, capsys, precision, rounds):
+    """Nothing is worth a round for the frontier's membership (min-value=1),
+    yet its estimates on 8 queries are loose: with a precision they get the
+    rounds."""
+    module = import_spec("examples/chain.yaml")
+    run_passes(module, f'profile{{samples=8 max-samples=32 min-value=1 precision={precision} cache="{tmp_path / "c.sqlite"}"}}')
+    assert f"profile @chain (adaptive): {rounds} rounds (8 queries/" in capsys.readouterr().err

@@ -11,6 +11,11 @@ over the draws: the expected loss from leaving it out. A candidate is worth what
 the missed configurations that resolving it could bring in are worth
 together.
 
+Membership is not all a frontier is for: deployment reads its estimates.
+`loose` names the frontier configurations whose estimate the draws still
+move by more than a stated precision, so their candidates are measured until
+the numbers hold.
+
 This is a regret, not a membership count. Two near-twin configurations that
 swap places from draw to draw are each on some fronts and not others, but
 adding the missing twin beside the present one gains almost nothing: their
@@ -28,6 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from flowcompile.proxy import hypervolume_2d
 
@@ -86,6 +93,16 @@ def worth(draws: Sequence[Draw], credited: Callable[[Configuration], Iterable[Ha
                 gain = max(gain, (top[1] - reached) / (top[1] - ref_acc))
             found[name] = found.get(name, 0.0) + gain / len(draws)
     return found
+
+
+def loose(draws: Sequence[Draw], precision: float) -> list[Configuration]:
+    """The proxy's frontier configurations whose accuracy, scored under the
+    draws, spreads by at least `precision` (a standard deviation)."""
+    scores: dict[Configuration, list[float]] = {}
+    for draw in draws:
+        for key, acc, _ in draw.nominal:
+            scores.setdefault(key, []).append(acc)
+    return [key for key, accs in scores.items() if len(accs) > 1 and float(np.std(accs)) >= precision]
 
 
 def blockers(nominal: Sequence[Scored], estimates: Mapping[Configuration, tuple[float, float]]) -> dict[Configuration, Configuration]:
