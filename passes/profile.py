@@ -61,7 +61,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from xdsl.context import Context
 from xdsl.dialects import builtin
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
