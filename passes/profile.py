@@ -58,8 +58,12 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from xdsl.context import Context
 from xdsl.dialects import builtin
@@ -81,7 +85,7 @@ from flowcompile.dialects.syntax import float_array, int_array, string_list
 from flowcompile.passes.backend_options import BackendPassOptions
 from flowcompile.passes.invalidation import JUDGED, invalidate
 from flowcompile.profiling.failures import FAILED_ATTR, ProfilingStopped, failed_attr
-from flowcompile.profiling.worth import Configuration, Draw, blockers, loose, missed, worth
+from flowcompile.proxy import hypervolume_2d, pareto_indices
 from flowcompile.passes.compose import ComposePass
 from flowcompile.passes.proxy_model import build_model
 from flowcompile.profiling.profiler import NO_GROWTH, budgets_without_effect
@@ -143,20 +147,11 @@ class ProfilePass(BackendPassOptions):
     """Adaptive profiling: posterior draws of the accuracies that decide which
     candidates are in play."""
 
-    min_value: float | int = 0.005
+    min_value: float | int = 0.001
     """Adaptive profiling: a candidate stays in play while the configurations
-    it could bring onto the frontier would add, on average over the drawn
-    frontiers, at least this share of a frontier's hypervolume (what
-    resolving it is worth: `flowcompile.profiling.worth`); 0: every
-    candidate of a configuration some drawn frontier holds and the proxy's
-    misses."""
-
-    precision: float | int = 0.04
-    """Adaptive profiling: the candidates of a configuration on the proxy's
-    frontier stay in play while its estimated accuracy spreads over the drawn
-    rates by at least this (a standard deviation): the frontier's estimates
-    are what deployment reads, so they are measured until they hold; 0: only
-    what the frontier's membership is worth counts (`min-value`)."""
+    using it that are on some but not all drawn frontiers hold at least this
+    share of a frontier's hypervolume (what resolving it is worth); 0: every
+    candidate of such a configuration."""
 
     shrink: float | int = 1.0
     """Adaptive profiling: round k + 1 measures at most this share to the
@@ -171,8 +166,8 @@ class ProfilePass(BackendPassOptions):
     candidate past it on its own calls is excluded from the search."""
 
     def apply(self, ctx: Context, op: builtin.ModuleOp) -> None:
-        if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value, self.precision) < 0:
-            raise ValueError("samples, max-samples, budget, draws, min-value and precision must be >= 0")
+        if min(self.samples, self.max_samples, self.budget, self.draws, self.min_value) < 0:
+            raise ValueError("samples, max-samples, budget, draws and min-value must be >= 0")
         if not 0 < self.shrink <= 1:
             raise ValueError("shrink must be > 0 and <= 1")
         workflows = [w for w in op.ops if isinstance(w, WorkflowOp)]
@@ -194,9 +189,7 @@ class ProfilePass(BackendPassOptions):
                     if adaptive:
                         measured = session.profile_adaptively(
                             workflow,
-                            lambda m, w=workflow: frontier_candidates(
-                                ctx, w, m, self.draws, self.seed, self.min_value, self.precision
-                            ),
+                            lambda m, w=workflow: frontier_candidates(ctx, w, m, self.draws, self.seed, self.min_value),
                             first, self.budget,
                         )
                     else:
@@ -328,20 +321,19 @@ def budget_notes(workflow: WorkflowOp) -> list[str]:
 
 
 def frontier_candidates(
-    ctx: Context, workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0, precision: float = 0.0
+    ctx: Context, workflow: WorkflowOp, measured, draws: int, seed: int, min_value: float = 0.0
 ) -> dict[tuple[str, str], float]:
     """The (agent, config) candidates whose measurements can still change the
-    frontier in a way worth a round, with what resolving each is worth.
-    Under `draws` posterior draws of the candidates' rates
-    (`validation.drawn_fronts`, composed from `measured` on a scratch copy of
-    the workflow), a configuration the proxy's frontier misses is worth the
-    hypervolume it would add there (a regret, `flowcompile.profiling.worth`).
-    Telling it apart takes its own candidates' measurements, or those of the
-    frontier point that keeps it off (`worth.blockers`) where they differ: a
-    candidate is worth what the missed configurations it is credited with
-    would add together. It is in play at a worth of at least `min_value`, or
-    while a frontier configuration using it has an estimate spreading over
-    the draws by at least `precision` (a standard deviation; 0: never)."""
+    frontier in a way worth a round, with what resolving each is worth. A
+    configuration is uncertain when it is on some but not all of the proxy's
+    frontiers (the nominal one and those under `draws` posterior draws of the
+    candidates' rates, `validation.drawn_fronts`, composed from `measured` on
+    a scratch copy of the workflow): on every frontier it is on whatever the
+    noise, on none it cannot reach it; on every one, it is uncertain still
+    when it tops some of them but not all. A candidate's worth is what its
+    uncertain configurations are worth together (`uncertain_worth`); it is
+    in play at a worth of at least `min_value`: resolving a candidate whose
+    configurations are near twins of their neighbours changes little."""
     scratch = workflow.clone()
     write_measurements(scratch, measured)
     ComposePass().apply(ctx, builtin.ModuleOp([scratch]))
@@ -350,37 +342,74 @@ def frontier_candidates(
     kept = {agent: [s for key, s in stats.items() if (agent, key) not in excluded] for agent, stats in measured.agents.items()}
     counts = SampleCounts.of(kept, getattr)
     labels = {v.key: v.labels for v in pm.all_vars(root)}
-    nominal: list[dict[str, int]] = []
-    scored: list[Draw] = []
-    for index, front in enumerate(drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT)):
-        if index == 0:
-            nominal = [p.assignment for p in front]
-            continue
-        # the draw's rates are in the model until the next step: score the proxy's frontier under them
-        scored.append(Draw([(_key(p.assignment), p.estimate.acc, p.estimate.t) for p in front], _score(root, nominal)))
-    off = missed(scored)
-    kept_off = blockers(_score(root, nominal), {key: _score(root, [dict(key)])[0][1:] for key in off})
-
-    def candidates(key: Configuration) -> set[tuple[str, str]]:
-        blocker = kept_off.get(key, ())
-        pairs = {*key, *(pair for pair in blocker if pair not in key)}
-        return {(var, label.key) for var, choice in pairs if isinstance(label := labels[var][choice], ConfigAttr)}
-
-    found = worth(scored, candidates)
-    in_play = {candidate: share for candidate, share in found.items() if share >= min_value}
-    for key in (loose(scored, precision) if precision > 0 else ()):
-        for candidate in candidates(key):
-            in_play.setdefault(candidate, found.get(candidate, 0.0))
-    return in_play
+    fronts = [
+        [(tuple(sorted(p.assignment.items())), p.estimate.acc, p.estimate.t) for p in front]
+        for front in drawn_fronts(root, counts, draws, seed, DEFAULT_LIMIT)
+    ]
+    worth: dict[tuple[str, str], float] = {}
+    for key, share in uncertain_worth(fronts).items():
+        for var, choice in key:
+            if isinstance(label := labels[var][choice], ConfigAttr):
+                worth[var, label.key] = worth.get((var, label.key), 0.0) + share
+    return {candidate: share for candidate, share in worth.items() if share >= min_value}
 
 
-def _key(assignment: dict[str, int]) -> Configuration:
-    return tuple(sorted(assignment.items()))
+Configuration = tuple[tuple[str, int], ...]
+"""A configuration as sorted (variable, choice) pairs."""
 
 
-def _score(root: pm.Node, assignments: list[dict[str, int]]) -> list[tuple[Configuration, float, float]]:
-    """The configurations with their (acc, t) as the model now has them."""
-    return [(_key(a), e.acc, e.t) for a in assignments for e in (pm.evaluate(root, a),)]
+def uncertain_worth(fronts: Sequence[Sequence[tuple[Configuration, float, float]]]) -> dict[Configuration, float]:
+    """What resolving each uncertain configuration of `fronts` (the nominal
+    and the drawn frontiers, as (configuration, acc, t) points) is worth: its
+    exclusive share of a front's hypervolume, averaged over the fronts; for
+    the most accurate point of a front, whose area is nil (the corner is at
+    its own latency), the share of the front's accuracy range only it
+    reaches, where that is more: which configuration tops the front is what
+    a user asks first. Certain configurations (on every front, and on top of
+    all of them or of none) are left out."""
+    times: Counter[Configuration] = Counter()
+    value: dict[Configuration, float] = {}
+    tops: Counter[Configuration] = Counter()
+    ref_acc = min((acc for front in fronts for _, acc, _ in front), default=0.0)
+    ref_lat = max((t for front in fronts for _, _, t in front), default=0.0)
+    for front in fronts:
+        shares = hypervolume_shares([acc for _, acc, _ in front], [t for *_, t in front], ref_acc, ref_lat)
+        for (key, _, _), share in zip(front, shares, strict=True):
+            times[key] += 1
+            value[key] = value.get(key, 0.0) + share / len(fronts)
+        if front:
+            accs = sorted((acc for _, acc, _ in front), reverse=True)
+            top = max(front, key=lambda point: (point[1], -point[2]))
+            reach = (accs[0] - (accs[1] if len(accs) > 1 else ref_acc)) / max(accs[0] - ref_acc, 1e-12)
+            tops[top[0]] += 1
+            value[top[0]] += max(0.0, reach - shares[front.index(top)]) / len(fronts)
+    return {
+        key: value[key]
+        for key, on in times.items()
+        if on < len(fronts) or 0 < tops[key] < len(fronts)
+    }
+
+
+def hypervolume_shares(acc: Sequence[float], lat: Sequence[float], ref_acc: float, ref_lat: float) -> list[float]:
+    """Each point of a front's exclusive share of its hypervolume: the area
+    only it dominates, over the whole (0 for a dominated point). For mutually
+    non-dominated points, as the caller's fronts are, that is the area lost
+    without it.
+    The reference corner is widened by a hair so that the slowest and the
+    least accurate points of the space still hold an area."""
+    values = np.asarray(acc, dtype=float), np.asarray(lat, dtype=float)
+    ref_acc, ref_lat = ref_acc - 1e-3, ref_lat * 1.001 + 1e-9
+    kept = pareto_indices(*values)
+    order = sorted(kept, key=lambda i: values[1][i])
+    total = hypervolume_2d(values[0], values[1], ref_acc, ref_lat)
+    shares = [0.0] * len(acc)
+    if total <= 0:
+        return shares
+    for rank, i in enumerate(order):
+        below = values[0][order[rank - 1]] if rank else ref_acc
+        after = values[1][order[rank + 1]] if rank + 1 < len(order) else ref_lat
+        shares[i] = float((values[0][i] - below) * (after - values[1][i]) / total)
+    return shares
 
 
 def write_provenance(workflow: WorkflowOp, provenance: dict[str, object]) -> None:

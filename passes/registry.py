@@ -123,7 +123,6 @@ OPTION_BOUNDS: dict[str, Bound] = {
     "max_cost": Bound(0),
     "max_failures": Bound(0, 1),
     "min_value": Bound(0, 1),
-    "precision": Bound(0, 1),
     "shrink": Bound(0, 1, low_open=True),
 }
 """The numeric options' bounds, by option: an option means the same in every

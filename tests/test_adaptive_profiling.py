@@ -121,61 +121,20 @@ def test_adaptive_without_a_cache_makes_each_call_once(capsys):
     assert hits > 0 and made + hits == total
 
 
-def test_a_missed_twin_is_worth_little_and_a_missed_gap_much():
-    """Worth is the area a draw's frontier would add to the proxy's: a near
-    twin of a frontier point swapping places with it adds a sliver, a point
-    filling a gap adds its rectangle."""
-    from flowcompile.profiling.worth import Draw, worth
+def test_hypervolume_shares_are_the_areas_each_point_alone_holds():
+    from flowcompile.passes.profile import hypervolume_shares
     from flowcompile.proxy import hypervolume_2d
 
-    a, b, twin, c, gap = (("x", 0),), (("x", 1),), (("x", 2),), (("x", 3),), (("x", 4),)
-    nominal = [(a, 0.5, 1.0), (b, 0.7, 2.0), (c, 0.9, 4.0)]
-    draws = [
-        Draw([(a, 0.5, 1.0), (twin, 0.702, 2.0), (c, 0.9, 4.0)], [(a, 0.5, 1.0), (b, 0.699, 2.0), (c, 0.9, 4.0)]),
-        Draw([(a, 0.5, 1.0), (b, 0.7, 2.0), (gap, 0.85, 2.5), (c, 0.9, 4.0)], nominal),
-    ]
-    found = worth(draws, lambda key: [key])
-    assert set(found) == {twin, gap}
-    corner = (0.5 - 1e-3, 4.0 * 1.001 + 1e-9)
-    best = [hypervolume_2d([p[1] for p in d.front], [p[2] for p in d.front], *corner) for d in draws]
-    assert found[gap] == pytest.approx((0.85 - 0.7) * (4.0 - 2.5) / best[1] / 2, rel=1e-3)
-    assert found[twin] == pytest.approx((0.702 - 0.699) * (4.0 - 2.0) / best[0] / 2, rel=1e-3)
-    assert found[twin] < found[gap] / 20
-
-
-def test_a_missed_configuration_topping_a_draw_is_worth_the_accuracy_it_adds():
-    """The most accurate point holds no area of its own (the corner is at its
-    latency): a missed configuration topping a draw above all the proxy's
-    frontier reaches there is worth the share of the accuracy range it adds."""
-    from flowcompile.profiling.worth import Draw, worth
-
-    low, top, better = (("x", 0),), (("x", 1),), (("x", 2),)
-    nominal = [(low, 0.4, 1.0), (top, 0.8, 9.0)]
-    draws = [Draw([(low, 0.4, 1.0), (better, 0.9, 10.0)], nominal), Draw(nominal, nominal)]
-    assert worth(draws, lambda key: [key]) == {better: pytest.approx((0.9 - 0.8) / (0.9 - (0.4 - 1e-3)) / 2)}
-
-
-def test_a_candidate_is_worth_its_missed_configurations_together_not_their_sum():
-    """Two near-equal missed configurations using one candidate fill one gap:
-    the candidate is worth that gap once."""
-    from flowcompile.profiling.worth import Draw, worth
-
-    a, c, gap, near = (("x", 0),), (("x", 1),), (("x", 2),), (("x", 3),)
-    nominal = [(a, 0.5, 1.0), (c, 0.9, 4.0)]
-    draw = Draw([(a, 0.5, 1.0), (gap, 0.8, 2.0), (near, 0.8, 2.0), (c, 0.9, 4.0)], nominal)
-    alone = worth([draw], lambda key: [key])
-    together = worth([draw], lambda key: ["shared"])
-    assert alone[gap] == pytest.approx(alone[near])
-    assert together["shared"] == pytest.approx(alone[gap])
-
-
-def test_the_point_keeping_a_configuration_off_the_frontier_is_the_slowest_faster_one():
-    from flowcompile.profiling.worth import blockers
-
-    a, b, c, off, outside = (("x", 0),), (("x", 1),), (("x", 2),), (("x", 3),), (("x", 4),)
-    nominal = [(c, 0.9, 4.0), (a, 0.5, 1.0), (b, 0.7, 2.0)]
-    found = blockers(nominal, {off: (0.6, 3.0), outside: (0.95, 3.0)})
-    assert found == {off: b}  # b and a both dominate it; b is the nearer; nothing dominates `outside`
+    acc, lat = [0.5, 0.7, 0.45, 0.9], [1.0, 2.0, 3.0, 4.0]  # (0.45, 3.0): dominated twice over
+    shares = hypervolume_shares(acc, lat, 0.4, 4.0)
+    assert shares[2] == 0.0
+    corner = (0.4 - 1e-3, 4.0 * 1.001 + 1e-9)
+    total = hypervolume_2d(acc, lat, *corner)
+    for i in (0, 1, 3):
+        rest = [j for j in range(4) if j != i]
+        alone = total - hypervolume_2d([acc[j] for j in rest], [lat[j] for j in rest], *corner)
+        assert shares[i] == pytest.approx(alone / total)
+    assert 0 < sum(shares) <= 1
 
 
 @pytest.mark.parametrize("min_value, rounds", [(1.0, 1), (0.0, 3)])
@@ -183,7 +142,7 @@ def test_configurations_worth_too_little_keep_nothing_in_play(tmp_path, capsys, 
     """No configuration holds all of a front's hypervolume: with min-value=1
     nothing is worth another round; with 0 every plausible one is."""
     module = import_spec("examples/chain.yaml")
-    run_passes(module, f'profile{{samples=8 max-samples=32 min-value={min_value} precision=0 cache="{tmp_path / "c.sqlite"}"}}')
+    run_passes(module, f'profile{{samples=8 max-samples=32 min-value={min_value} cache="{tmp_path / "c.sqlite"}"}}')
     err = capsys.readouterr().err
     assert f"profile @chain (adaptive): {rounds} rounds (8 queries/" in err
 
@@ -237,27 +196,19 @@ def test_drawn_fronts_draw_mixed_rates_by_their_measured_counts():
     assert checker.mixed == (0.4, 0.4, 0.4)  # restored
 
 
-def test_frontier_estimates_still_moving_by_the_precision_are_loose():
-    """Deployment reads the frontier's estimates: a frontier configuration
-    whose accuracy the draws move by a standard deviation of at least the
-    precision keeps its candidates in play; one they barely move does not,
-    nor does a configuration off the proxy's frontier."""
-    from flowcompile.profiling.worth import Draw, loose
+def test_which_configuration_tops_the_front_is_worth_resolving():
+    """The most accurate point holds no area of its own (the corner is at its
+    latency); a configuration topping some drawn fronts but not all is worth
+    the share of the accuracy range only it reaches, and one on every front
+    and on top of none is certain."""
+    from flowcompile.passes.profile import uncertain_worth
 
-    steady, moving, off = (("x", 0),), (("x", 1),), (("x", 2),)
-    draws = [
-        Draw([(off, 0.9, 1.0)], [(steady, 0.50 + d / 1000, 1.0), (moving, 0.7 + (-1) ** d * 0.05, 2.0)])
-        for d in range(8)
+    low, mid, top_a, top_b = (("x", 0),), (("x", 1),), (("x", 2),), (("x", 3),)
+    fronts = [
+        [(low, 0.4, 1.0), (mid, 0.6, 2.0), (top_a, 0.8, 9.0)],
+        [(low, 0.4, 1.0), (mid, 0.6, 2.0), (top_b, 0.7, 10.0)],
     ]
-    assert loose(draws, 0.04) == [moving]
-    assert loose(draws, 0.06) == []
-
-
-@pytest.mark.parametrize("precision, rounds", [(0, 1), (0.001, 3)])
-def test_loose_frontier_estimates_keep_their_candidates_in_play(tmp_path, capsys, precision, rounds):
-    """Nothing is worth a round for the frontier's membership (min-value=1),
-    yet its estimates on 8 queries are loose: with a precision they get the
-    rounds."""
-    module = import_spec("examples/chain.yaml")
-    run_passes(module, f'profile{{samples=8 max-samples=32 min-value=1 precision={precision} cache="{tmp_path / "c.sqlite"}"}}')
-    assert f"profile @chain (adaptive): {rounds} rounds (8 queries/" in capsys.readouterr().err
+    worth = uncertain_worth(fronts)
+    assert low not in worth and mid not in worth  # on both, on top of neither
+    assert worth[top_a] == pytest.approx((0.8 - 0.6) / (0.8 - 0.4) / 2)  # top of one front of two
+    assert worth[top_b] == pytest.approx((0.7 - 0.6) / (0.7 - 0.4) / 2)

@@ -1,7 +1,7 @@
 // Adaptive profiling on the chain example: a uniform first round on 8
 // queries, then rounds doubling the query count (16, 32) for the candidates
 // whose measurements can still change the proxy's frontier by enough
-// (`min-value`, a share of its hypervolume they would add). The pass states
+// (`min-value`, a share of its hypervolume). The pass states
 // every round (queries, calls so far, candidates in play), and per agent how
 // many candidates ran on all 32 queries; the others keep the counts of the
 // round they dropped out in (acc_n differs between candidates of one agent),
