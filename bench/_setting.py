@@ -22,7 +22,7 @@ import numpy as np
 
 from flowcompile.proxy import hypervolume_2d
 
-from _measure import Memo, Reference, Table, nondominated
+from _measure import Memo, Reference, Table, hv, nondominated
 from _space import Config, Space, heuristics, restrict_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +202,6 @@ def confirmation(setting: Setting, count: int, seen: Sequence[str] = ()) -> Conf
     assert not overlap, f"the confirmation split overlaps another set: {sorted(overlap)[:3]}"
     table = Table(setting.workflow, setting.space, queries, Memo(SimBackend(sim), {}))
     strong = table.measure([heuristics(setting.space, setting.workflow)["all-strongest"]])[0]
-    oracle = table.points(setting.oracle_configs)
-    area = hypervolume_2d(oracle[:, 0], oracle[:, 1], setting.ref.ref_acc, setting.ref.ref_lat)
+    area = hv(table.points(setting.oracle_configs), setting.ref)
     return Confirmation(queries, table, Reference(setting.ref.ref_acc, setting.ref.ref_lat, (strong.acc, strong.lat), area))
 
