@@ -159,6 +159,13 @@ def fidelity(estimated: Sequence[float], measured: Sequence[float]) -> tuple[flo
     return float(spearman(est, got)), mae
 
 
+def paired_gap(a: Outcome, b: Outcome) -> tuple[float, float]:
+    """a's accuracy less b's, and that difference's standard error, both
+    measured on the same queries (their shared difficulty cancels)."""
+    diff = a.correct.astype(float) - b.correct.astype(float)
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+
+
 def summarise(points: np.ndarray, ref: Reference) -> dict[str, object]:
     """The metrics of one method's held-out-measured points."""
     best = float(points[:, 0].max()) if len(points) else None

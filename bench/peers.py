@@ -25,13 +25,17 @@ space has more than MAX_SPACE configurations):
 6. the oracle: every configuration of the space measured on a selection
    split of its own (as many queries as held-out, disjoint from it), its
    non-dominated set then measured on held-out like every other method's;
-7. a confirmation split (2000 queries, 1000 with --quick, disjoint from every other set and from
-   the compile's validation queries) on which FlowCompile's, the oracle's and
-   the heuristics' points, the router and each black-box method's three most
-   accurate points are measured again: 150 held-out queries measure an
-   accuracy to about +-0.035, too coarse to decide "within 0.02 of the best"
-   or to rank points 0.01 apart; 2000 measure it to about +-0.01, and
-   the fidelity criteria (MAE <= 0.04, "within 0.02") are read there.
+7. a confirmation split (CONFIRM = 8000 queries, 1000 with --quick, `--confirm N`
+   to choose; disjoint from every other set and from the compile's validation
+   queries) on which FlowCompile's, the oracle's and the heuristics' points,
+   the router and each black-box method's three most accurate points are
+   measured again: 150 held-out queries measure an accuracy to about +-0.035,
+   too coarse to decide "within 0.02 of the best" or to rank points 0.01
+   apart. Two configurations that differ in one agent differ on 2000 queries
+   by about +-0.012 of luck (the paired standard error), as much as the
+   differences the criteria turn on; 8000 halve that. The fidelity criteria
+   (MAE <= 0.04, "within 0.02") are read there, the gap with its paired
+   standard error.
 
 Writes bench/results/peers{,-quick}.json (rows), .md (tables) and one PNG per
 workflow. All numbers are deterministic (the sim is seeded) except the
@@ -56,12 +60,14 @@ sys.path.insert(0, str(HERE))
 from _blackbox import METHODS, Router, search  # noqa: E402
 from _measure import (  # noqa: E402
     Memo,
+    Outcome,
     Reference,
     Table,
     as_rows,
     fidelity,
     hv,
     nondominated,
+    paired_gap,
     summarise,
 )
 from _setting import (  # noqa: E402
@@ -77,6 +83,8 @@ from _space import Config, Space, heuristics  # noqa: E402
 
 
 BUDGETS = (1, 3, 10)
+CONFIRM = 8000
+CONFIRM_QUICK = 1000
 BLACK_BOX_CONFIRMED = 3
 """Each black-box row's most accurate held-out points measured on the confirmation split."""
 
@@ -222,7 +230,7 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     router = Router.fit([q.input for q in profiling], cheap_p.correct, strong_p.correct)
     cheap_h, strong_h = held.measure([cheap, strong])
     texts = [q.input for q in heldout]
-    route_points = _routed(router, texts, cheap_h, strong_h)
+    route_points = _points(_routed(router, texts, cheap_h, strong_h))
     route_entry = {**base, "method": "routellm", "calls": len(prof.calls[cheap] | prof.calls[strong]),
                    **summarise(route_points, ref)}
     route_entry["measured"] = [{"acc": round(a, 4), "lat": round(t, 4), "assign": {"strong_share": round(s, 1)}}
@@ -245,40 +253,50 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     return {"rows": rows, "plot": plot}
 
 
-def _routed(router: Router, texts: list[str], cheap, strong) -> np.ndarray:
-    """(acc, lat) of the router at 11 shares of queries sent to all-strongest."""
-    points = []
+def _routed(router: Router, texts: list[str], cheap: Outcome, strong: Outcome) -> list[Outcome]:
+    """The router's outcomes at 11 shares of queries sent to all-strongest."""
+    outcomes = []
     for share in np.linspace(0, 1, 11):
         to_strong = router.strong(texts, float(share))
-        correct = np.where(to_strong, strong.correct, cheap.correct)
-        latency = np.where(to_strong, strong.latency, cheap.latency)
-        points.append((float(correct.mean()), float(latency.mean())))
-    return np.array(points)
+        outcomes.append(Outcome(
+            np.where(to_strong, strong.correct, cheap.correct),
+            np.where(to_strong, strong.latency, cheap.latency),
+            0,
+        ))
+    return outcomes
+
+
+def _points(outcomes: list[Outcome]) -> np.ndarray:
+    return np.array([(o.acc, o.lat) for o in outcomes]).reshape(-1, 2)
 
 
 def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: dict[str, list[Config]],
             fc_est: np.ndarray, routed) -> None:
     """Measure the methods' points again on `count` fresh queries and add the
-    `confirm_*` metrics to their rows (FlowCompile's fidelity among them)."""
+    `confirm_*` metrics to their rows (FlowCompile's fidelity among them, and
+    its gap to the most accurate point any method found, with the gap's paired
+    standard error: both points are measured on the same queries)."""
     from flowcompile.passes.profile import recorded_ids
 
     seen = {q.id for q in profiling} | {q.input for q in profiling}
     seen |= set(recorded_ids(compiled, "profiled")) | set(recorded_ids(compiled, "validated"))
     split = confirmation(setting, count, sorted(seen))
     table, ref = split.table, split.ref
-    strongest = next(r for r in rows if r["method"] == "all-strongest")
+    best: dict[str, Outcome] = {}
     for entry in rows:
         method = entry["method"]
         if method == "routellm":
-            points = routed(table)
+            outcomes = routed(table)
             labels = [p["assign"] for p in entry["measured"]]
         else:
             configs = chosen[method]
             if "@" in method:  # black box: its most accurate held-out points
                 order = np.argsort([-p["acc"] for p in entry["measured"]], kind="stable")[:BLACK_BOX_CONFIRMED]
                 configs = [configs[i] for i in order]
-            points = table.points(configs)
+            outcomes = table.measure(configs)
             labels = [setting.space.describe(c) for c in configs]
+        points = _points(outcomes)
+        best[method] = outcomes[int(np.argmax(points[:, 0]))]
         entry["confirm"] = len(split.queries)
         entry["confirmed"] = as_rows(points, labels)
         entry["confirm_best_acc"] = float(points[:, 0].max())
@@ -289,7 +307,11 @@ def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: 
         if method == "flowcompile":
             entry["confirm_spearman_acc"], entry["confirm_mae_acc"] = fidelity(fc_est[:, 0], points[:, 0])
             entry["confirm_top_acc"] = float(points[int(np.argmax(fc_est[:, 0])), 0])
-    assert strongest["confirm_best_acc"] == ref.strongest[0]
+    fc = next(r for r in rows if r["method"] == "flowcompile")
+    leader = max(best, key=lambda m: best[m].acc)  # the first of equals, in the rows' order
+    fc["confirm_leader"] = leader
+    fc["confirm_gap"], fc["confirm_gap_se"] = paired_gap(best[leader], best["flowcompile"])
+    assert best["all-strongest"].acc == ref.strongest[0]
 
 
 def _median(values, none_wins: bool = False):
@@ -414,16 +436,16 @@ def confirmation_table(rows: list[dict]) -> str:
     """Per workflow and world, on the confirmation split: FlowCompile's most
     accurate point against the most accurate point any method found."""
     lines = [
-        "| world | workflow | best acc: FlowCompile / any method (which) / all-strongest | gap | FlowCompile top | speed-up at acc: FlowCompile / oracle | hv: FlowCompile | Spearman / MAE acc |",
+        "| world | workflow | best acc: FlowCompile / any method (which) / all-strongest | gap (paired SE) | FlowCompile top | speed-up at acc: FlowCompile / oracle | hv: FlowCompile | Spearman / MAE acc |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for world, example, mine in _by_workflow(rows):
         fc, oracle, strong = mine["flowcompile"], mine["oracle"], mine["all-strongest"]
-        leader = max(mine.values(), key=lambda r: r["confirm_best_acc"])
+        leader = mine[fc["confirm_leader"]]
         lines.append(
             f"| {world} | {example} | {_fmt(fc['confirm_best_acc'], 3)} / {_fmt(leader['confirm_best_acc'], 3)} "
             f"({leader['method']}) / {_fmt(strong['confirm_best_acc'], 3)} | "
-            f"{_fmt(leader['confirm_best_acc'] - fc['confirm_best_acc'], 3)} | {_fmt(fc['confirm_top_acc'], 3)} | "
+            f"{_fmt(fc['confirm_gap'], 3)} ({_fmt(fc['confirm_gap_se'], 3)}) | {_fmt(fc['confirm_top_acc'], 3)} | "
             f"{_fmt(fc['confirm_speedup_at_acc'], 2, 'x')} / {_fmt(oracle['confirm_speedup_at_acc'], 2, 'x')} | "
             f"{_fmt(fc['confirm_hv_ratio'], 3)} | "
             f"{_fmt(fc['confirm_spearman_acc'])} / {_fmt(fc['confirm_mae_acc'], 3)} |"
@@ -469,14 +491,16 @@ def plot(example: str, results: dict[str, dict], path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    args = arguments(__doc__, "two examples, fewer queries, one seed").parse_args(argv)
+    parser = arguments(__doc__, "two examples, fewer queries, one seed")
+    parser.add_argument("--confirm", type=int, help=f"confirmation queries (default {CONFIRM}, {CONFIRM_QUICK} with --quick)")
+    args = parser.parse_args(argv)
 
     examples = args.only or (["chain", "self_consistency"] if args.quick else list(EXAMPLES))
     worlds = args.worlds or list(WORLDS)
     settings = (
-        Settings(heldout=100, seeds=1, budgets=(1, 3), confirm=1000)
+        Settings(heldout=100, seeds=1, budgets=(1, 3), confirm=args.confirm or CONFIRM_QUICK)
         if args.quick
-        else Settings(heldout=150, seeds=3, budgets=BUDGETS, confirm=2000)
+        else Settings(heldout=150, seeds=3, budgets=BUDGETS, confirm=args.confirm or CONFIRM)
     )
     # A filtered run never overwrites the full or quick results.
     suffix = "-only" if args.only or args.worlds else ("-quick" if args.quick else "")
@@ -496,7 +520,7 @@ def main(argv: list[str]) -> int:
     confirmed = (
         f"\n## On the confirmation split ({settings.confirm} more queries, disjoint from all others)\n\n"
         "gap: the most accurate point any method found (oracle, heuristics, router, black-box) less "
-        "FlowCompile's most accurate; top: the point FlowCompile estimates most accurate; hv over the "
+        "FlowCompile's most accurate, with its paired standard error (both measured on the same queries); top: the point FlowCompile estimates most accurate; hv over the "
         "oracle's, both on this split.\n\n" + confirmation_table(rows)
     )
     text = markdown(rows, settings, seconds, command) + "\n## Summary\n\n" + summary_table(rows) + confirmed

@@ -97,3 +97,20 @@ def test_the_confirmation_split_measures_every_method_again(rows: list[dict]) ->
     assert fc["confirm_spearman_acc"] is not None and 0 <= fc["confirm_mae_acc"] <= 1
     oracle = next(r for r in rows if r["method"] == "oracle")
     assert oracle["confirm_hv_ratio"] == pytest.approx(1.0)
+
+
+def test_the_gap_to_the_best_point_has_a_paired_error(rows: list[dict]) -> None:
+    """FlowCompile's gap is to the most accurate confirmed point of any
+    method, and its error is that of a paired difference: the share d of
+    queries the two points disagree on is at least the gap and at most what
+    their accuracies allow, and the error is sqrt((d - gap^2) / (n - 1))."""
+    fc = next(r for r in rows if r["method"] == "flowcompile")
+    leader = next(r for r in rows if r["method"] == fc["confirm_leader"])
+    assert leader["confirm_best_acc"] == max(r["confirm_best_acc"] for r in rows)
+    gap, se, n = fc["confirm_gap"], fc["confirm_gap_se"], fc["confirm"]
+    a, b = leader["confirm_best_acc"], fc["confirm_best_acc"]
+    assert gap == pytest.approx(a - b, abs=1e-9) and gap >= 0
+    most = min(a + b, 2 - a - b)
+    assert ((gap - gap**2) / (n - 1)) ** 0.5 - 1e-9 <= se <= ((most - gap**2) / (n - 1)) ** 0.5 + 1e-9
+    if fc["confirm_leader"] == "flowcompile":
+        assert fc["confirm_gap"] == 0 and fc["confirm_gap_se"] == 0
