@@ -28,6 +28,7 @@ from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
 from flowcompile.sim.protocol import find_query, find_tags
 from helpers.profiling import RecordingSim
+from helpers.specs import TWO_MODELS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -80,10 +81,7 @@ def test_level_inputs_have_exactly_j_right_proposals(spec, tmp_path):
 
 SAMPLED = """
 workflow: sampled
-models:
-  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
-  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
-defaults:
+""" + TWO_MODELS + """defaults:
   models: [qwen3-1.7b, qwen3-8b]
   budgets: [0, 1024]
 agents:

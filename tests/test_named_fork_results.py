@@ -9,13 +9,11 @@ the second-layer calls.
 from __future__ import annotations
 
 from flowcompile import api
+from helpers.specs import TWO_MODELS
 
 SPEC = """\
 workflow: moa2
-models:
-  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
-  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
-defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0]}
+""" + TWO_MODELS + """defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0]}
 agents:
   p1_a: {role: proposer, inputs: [query], prompt: "Answer.\\n{query}"}
   p1_b: {role: proposer, inputs: [query], prompt: "Answer another way.\\n{query}"}

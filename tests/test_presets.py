@@ -23,13 +23,11 @@ from flowcompile.selection import (
     select,
 )
 from flowcompile.tools.cli import run_cli
+from helpers.specs import TWO_MODELS
 
 SPEC = """\
 workflow: qa
-models:
-  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
-  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
-defaults: {budgets: [0, 1024]}
+""" + TWO_MODELS + """defaults: {budgets: [0, 1024]}
 agents:
   planner: {role: planner}
   solver: {role: solver, inputs: [query, planner]}

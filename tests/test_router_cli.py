@@ -19,13 +19,11 @@ from flowcompile.router import load_router
 from flowcompile.selection import SelectionError, Selector
 from flowcompile.serve import make_server, served_workflow
 from flowcompile.tools.cli import run_cli
+from helpers.specs import TWO_MODELS
 
 SPEC = """\
 workflow: qa
-models:
-  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
-  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
-defaults: {budgets: [0, 1024]}
+""" + TWO_MODELS + """defaults: {budgets: [0, 1024]}
 agents:
   planner: {role: planner, prompt: "Break the problem into steps.\\n{query}"}
   solver: {role: solver, inputs: [query, planner], prompt: "Problem: {query}\\nPlan: {planner}"}

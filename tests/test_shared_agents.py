@@ -32,13 +32,11 @@ from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
 from flowcompile.tools.cli import cli
 from helpers.profiling import RecordingSim
+from helpers.specs import TWO_MODELS
 
 SPEC = """
 workflow: shared
-models:
-  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
-  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
-defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0, 1024]}
+""" + TWO_MODELS + """defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0, 1024]}
 agents:
   planner: {role: planner, inputs: [query]}
   solver: {role: solver}

@@ -35,6 +35,7 @@ from flowcompile.runtime.assignment import reference_assignment
 from flowcompile.sim import SimWorld, generate_dataset
 from flowcompile.sim.backend import SimBackend
 from flowcompile.sim.protocol import SIM_READER, find_query, find_tags, format_tag
+from helpers.specs import TWO_MODELS
 
 RIGHT = "right"
 SKIP = StringAttr("skip")
@@ -236,10 +237,7 @@ def test_a_vote_over_absent_proposers_is_scored_as_the_executor_runs_it():
 
 MATH = """
 workflow: math
-models:
-  qwen3-1.7b: {litellm: hosted_vllm/Qwen/Qwen3-1.7B}
-  qwen3-8b: {litellm: hosted_vllm/Qwen/Qwen3-8B}
-defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0, 1024]}
+""" + TWO_MODELS + """defaults: {models: [qwen3-1.7b, qwen3-8b], budgets: [0, 1024]}
 agents:
   programmer: {role: proposer, inputs: [query]}
   detailed_solver: {role: proposer, inputs: [query], optional: absent}
