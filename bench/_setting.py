@@ -34,6 +34,11 @@ SELECTION_SEED = 2000
 """The oracle's own split: it picks its front there and is scored on held-out."""
 CONFIRMATION_SEED = 3000
 """The confirmation split: more queries than held-out, to tell apart what held-out's noise cannot."""
+CONFIRMATION_QUERIES, CONFIRMATION_QUERIES_QUICK = 8000, 1000
+"""Its size (with --quick): two configurations that differ in one agent
+differ on 2000 queries by about +-0.012 of luck (their paired standard
+error), as much as the differences the benchmarks' criteria turn on; on
+8000, by half that."""
 
 
 def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
@@ -43,8 +48,17 @@ def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="*", help="examples to run (default: all)")
     parser.add_argument("--worlds", nargs="*", choices=list(WORLDS), help="worlds to run (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
+    parser.add_argument(
+        "--confirm", type=int,
+        help=f"confirmation queries (default {CONFIRMATION_QUERIES}, {CONFIRMATION_QUERIES_QUICK} with --quick)",
+    )
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     return parser
+
+
+def confirmation_queries(args: argparse.Namespace) -> int:
+    """The confirmation split's size the options ask for."""
+    return args.confirm or (CONFIRMATION_QUERIES_QUICK if args.quick else CONFIRMATION_QUERIES)
 
 
 def world_path(world: str) -> str | None:

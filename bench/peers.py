@@ -25,7 +25,7 @@ space has more than MAX_SPACE configurations):
 6. the oracle: every configuration of the space measured on a selection
    split of its own (as many queries as held-out, disjoint from it), its
    non-dominated set then measured on held-out like every other method's;
-7. a confirmation split (CONFIRM = 8000 queries, 1000 with --quick, `--confirm N`
+7. a confirmation split (CONFIRMATION_QUERIES = 8000, 1000 with --quick, `--confirm N`
    to choose; disjoint from every other set and from the compile's validation
    queries) on which FlowCompile's, the oracle's and the heuristics' points,
    the router and each black-box method's three most accurate points are
@@ -76,6 +76,7 @@ from _setting import (  # noqa: E402
     arguments,
     compile_counted,
     confirmation,
+    confirmation_queries,
     prepare,
     world_path,
 )
@@ -83,8 +84,6 @@ from _space import Config, Space, heuristics  # noqa: E402
 
 
 BUDGETS = (1, 3, 10)
-CONFIRM = 8000
-CONFIRM_QUICK = 1000
 BLACK_BOX_CONFIRMED = 3
 """Each black-box row's most accurate held-out points measured on the confirmation split."""
 
@@ -491,16 +490,14 @@ def plot(example: str, results: dict[str, dict], path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    parser = arguments(__doc__, "two examples, fewer queries, one seed")
-    parser.add_argument("--confirm", type=int, help=f"confirmation queries (default {CONFIRM}, {CONFIRM_QUICK} with --quick)")
-    args = parser.parse_args(argv)
+    args = arguments(__doc__, "two examples, fewer queries, one seed").parse_args(argv)
 
     examples = args.only or (["chain", "self_consistency"] if args.quick else list(EXAMPLES))
     worlds = args.worlds or list(WORLDS)
     settings = (
-        Settings(heldout=100, seeds=1, budgets=(1, 3), confirm=args.confirm or CONFIRM_QUICK)
+        Settings(heldout=100, seeds=1, budgets=(1, 3), confirm=confirmation_queries(args))
         if args.quick
-        else Settings(heldout=150, seeds=3, budgets=BUDGETS, confirm=args.confirm or CONFIRM)
+        else Settings(heldout=150, seeds=3, budgets=BUDGETS, confirm=confirmation_queries(args))
     )
     # A filtered run never overwrites the full or quick results.
     suffix = "-only" if args.only or args.worlds else ("-quick" if args.quick else "")

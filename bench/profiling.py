@@ -15,8 +15,8 @@ validation, so the compiled set is the proxy's alone:
 
 Each compiled set is measured on held-out (hypervolume over the oracle's, best
 accuracy, Spearman and mean absolute error of the estimated accuracy) and on a
-confirmation split of 2000 more queries (1000 with --quick; hypervolume over
-the oracle's there), beside the backend calls the compile made. Held-out's 150
+confirmation split of 8000 more queries (1000 with --quick, `--confirm N` to
+choose; hypervolume over the oracle's there), beside the backend calls the compile made. Held-out's 150
 queries move a hypervolume by a few hundredths from run to run; the
 confirmation split tells apart what they cannot. The summaries:
 
@@ -39,7 +39,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _measure import fidelity, summarise  # noqa: E402
-from _setting import EXAMPLES, WORLDS, arguments, compile_counted, confirmation, prepare  # noqa: E402
+from _setting import (  # noqa: E402
+    EXAMPLES,
+    WORLDS,
+    arguments,
+    compile_counted,
+    confirmation,
+    confirmation_queries,
+    prepare,
+)
 
 UNIFORM = (32, 64, 128, 256, 512)
 ADAPTIVE = (64, 128, 256, 512)
@@ -47,7 +55,6 @@ ADAPTIVE = (64, 128, 256, 512)
 
 QUICK = ((32, 64), (64,))
 """--quick: uniform and adaptive query counts."""
-CONFIRM, CONFIRM_QUICK = 2000, 1000
 TOLERANCE = 0.005
 """How far below a uniform run's confirmation hypervolume (over the
 oracle's) an adaptive run may be and still count as reaching it."""
@@ -177,7 +184,7 @@ def main(argv: list[str]) -> int:
     args = arguments(__doc__, "self_consistency, default world, 32/64 queries").parse_args(argv)
     examples = args.only or (["self_consistency"] if args.quick else list(EXAMPLES))
     worlds = args.worlds or (["default"] if args.quick else list(WORLDS))
-    counts = (*QUICK, CONFIRM_QUICK) if args.quick else (UNIFORM, ADAPTIVE, CONFIRM)
+    counts = (*(QUICK if args.quick else (UNIFORM, ADAPTIVE)), confirmation_queries(args))
     suffix = "-only" if args.only or args.worlds else ("-quick" if args.quick else "")
     start = time.perf_counter()
     jobs = [(e, w) for w in worlds for e in examples]
