@@ -88,7 +88,12 @@ class Setting:
     the oracle's selection split (as many queries as held-out, disjoint)."""
     oracle_configs: list[Config]
     """The oracle: the configurations non-dominated on the selection split."""
-    tmp: Path
+    scratch: tempfile.TemporaryDirectory
+    """The compiles' outputs and caches: removed with the setting."""
+
+    @property
+    def tmp(self) -> Path:
+        return Path(self.scratch.name)
 
 
 def prepare(example: str, world: str, heldout: int) -> Setting:
@@ -102,7 +107,8 @@ def prepare(example: str, world: str, heldout: int) -> Setting:
     sim = SimWorld(world_path(world))
     spec = ROOT / "examples" / f"{example}.yaml"
     full = the_workflow(import_spec(spec))
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-{example}-{world}-"))
+    scratch = tempfile.TemporaryDirectory(prefix=f"bench-{example}-{world}-")
+    tmp = Path(scratch.name)
     space_name = "full"
     if Space.of(full).size > MAX_SPACE:
         spec = restrict_spec(spec, full, tmp / f"{example}.yaml")
@@ -130,7 +136,7 @@ def prepare(example: str, world: str, heldout: int) -> Setting:
         hypervolume_2d(oracle_held[:, 0], oracle_held[:, 1], ref_acc, ref_lat),
     )
     return Setting(
-        example, world, spec, space_name, workflow, space, queries, held, ref, oracle_points, oracle_configs, tmp
+        example, world, spec, space_name, workflow, space, queries, held, ref, oracle_points, oracle_configs, scratch
     )
 
 
