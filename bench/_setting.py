@@ -49,11 +49,18 @@ def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
     parser.add_argument("--worlds", nargs="*", choices=list(WORLDS), help="worlds to run (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument(
-        "--confirm", type=int,
+        "--confirm", type=_positive,
         help=f"confirmation queries (default {CONFIRMATION_QUERIES}, {CONFIRMATION_QUERIES_QUICK} with --quick)",
     )
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.strip().lstrip("-").isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive count of queries, got {text!r}")
+    return value
 
 
 def confirmation_queries(args: argparse.Namespace) -> int:
