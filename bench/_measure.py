@@ -109,7 +109,12 @@ class Table:
 
     def points(self, configs: Iterable[Config]) -> np.ndarray:
         """(acc, lat) rows of `configs`."""
-        return np.array([(o.acc, o.lat) for o in self.measure(configs)]).reshape(-1, 2)
+        return points_of(self.measure(configs))
+
+
+def points_of(outcomes: Sequence[Outcome]) -> np.ndarray:
+    """(acc, lat) rows of `outcomes`."""
+    return np.array([(o.acc, o.lat) for o in outcomes]).reshape(-1, 2)
 
 
 # Metrics ---------------------------------------------------------------------------
@@ -163,7 +168,8 @@ def paired_gap(a: Outcome, b: Outcome) -> tuple[float, float]:
     """a's accuracy less b's, and that difference's standard error, both
     measured on the same queries (their shared difficulty cancels)."""
     diff = a.correct.astype(float) - b.correct.astype(float)
-    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    error = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    return float(diff.mean()), error
 
 
 def summarise(points: np.ndarray, ref: Reference) -> dict[str, object]:

@@ -57,7 +57,10 @@ def arguments(doc: str, quick: str) -> argparse.ArgumentParser:
 
 
 def _positive(text: str) -> int:
-    value = int(text) if text.strip().lstrip("-").isdigit() else 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive count of queries, got {text!r}")
     return value

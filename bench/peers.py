@@ -68,6 +68,7 @@ from _measure import (  # noqa: E402
     hv,
     nondominated,
     paired_gap,
+    points_of,
     summarise,
 )
 from _setting import (  # noqa: E402
@@ -229,7 +230,7 @@ def run_one(example: str, world: str, settings: Settings) -> dict:
     router = Router.fit([q.input for q in profiling], cheap_p.correct, strong_p.correct)
     cheap_h, strong_h = held.measure([cheap, strong])
     texts = [q.input for q in heldout]
-    route_points = _points(_routed(router, texts, cheap_h, strong_h))
+    route_points = points_of(_routed(router, texts, cheap_h, strong_h))
     route_entry = {**base, "method": "routellm", "calls": len(prof.calls[cheap] | prof.calls[strong]),
                    **summarise(route_points, ref)}
     route_entry["measured"] = [{"acc": round(a, 4), "lat": round(t, 4), "assign": {"strong_share": round(s, 1)}}
@@ -265,10 +266,6 @@ def _routed(router: Router, texts: list[str], cheap: Outcome, strong: Outcome) -
     return outcomes
 
 
-def _points(outcomes: list[Outcome]) -> np.ndarray:
-    return np.array([(o.acc, o.lat) for o in outcomes]).reshape(-1, 2)
-
-
 def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: dict[str, list[Config]],
             fc_est: np.ndarray, routed) -> None:
     """Measure the methods' points again on `count` fresh queries and add the
@@ -294,7 +291,7 @@ def confirm(setting, count: int, compiled, profiling, rows: list[dict], chosen: 
                 configs = [configs[i] for i in order]
             outcomes = table.measure(configs)
             labels = [setting.space.describe(c) for c in configs]
-        points = _points(outcomes)
+        points = points_of(outcomes)
         best[method] = outcomes[int(np.argmax(points[:, 0]))]
         entry["confirm"] = len(split.queries)
         entry["confirmed"] = as_rows(points, labels)

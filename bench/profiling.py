@@ -16,9 +16,9 @@ validation, so the compiled set is the proxy's alone:
 Each compiled set is measured on held-out (hypervolume over the oracle's, best
 accuracy, Spearman and mean absolute error of the estimated accuracy) and on a
 confirmation split of 8000 more queries (1000 with --quick, `--confirm N` to
-choose; hypervolume over the oracle's there), beside the backend calls the compile made. Held-out's 150
-queries move a hypervolume by a few hundredths from run to run; the
-confirmation split tells apart what they cannot. The summaries:
+choose; hypervolume over the oracle's there), beside the backend calls the
+compile made. Held-out's 150 queries move a hypervolume by a few hundredths
+from run to run; the confirmation split tells apart what they cannot. The summaries:
 
 * adaptive profiling up to M queries beside uniform profiling on M;
 * per uniform run, the cheapest adaptive run whose confirmation hypervolume is

@@ -114,3 +114,11 @@ def test_the_gap_to_the_best_point_has_a_paired_error(rows: list[dict]) -> None:
     assert ((gap - gap**2) / (n - 1)) ** 0.5 - 1e-9 <= se <= ((most - gap**2) / (n - 1)) ** 0.5 + 1e-9
     if fc["confirm_leader"] == "flowcompile":
         assert fc["confirm_gap"] == 0 and fc["confirm_gap_se"] == 0
+
+
+@pytest.mark.parametrize("count", ["0", "-3", "many"])
+def test_a_confirmation_size_must_be_a_positive_count(count: str) -> None:
+    """`--confirm` is refused before anything runs, not read as the default."""
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--confirm", count], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode != 0 and "expected a positive count of queries" in proc.stderr, proc.stderr
